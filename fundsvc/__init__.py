@@ -1,0 +1,60 @@
+"""fundsvc: the scholarship-fund service of the Hội Khuyến học."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from fundsvc import config as config_module
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, template_folder="../templates", instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from fundsvc import models  # noqa: F401  (every model registered on the metadata)
+    from fundsvc.api import init_api_auth
+    from fundsvc.db import configure_engine
+    from fundsvc.extensions import api, db, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        config_module.INSTANCE_DIR.mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.INSTANCE_DIR.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    with app.app_context():
+        configure_engine(db.engine)
+    api.init_app(app)
+    init_api_auth(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from fundsvc.extensions import api
+    from fundsvc.views import blueprints
+
+    for blueprint in blueprints():
+        api.register_blueprint(blueprint)
+    from fundsvc.web import register_web
+
+    register_web(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from fundsvc.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from fundsvc.cli import register
+
+    register(app)

@@ -1,0 +1,52 @@
+"""What every API blueprint shares: bearer-token authentication, the current actor, pagination."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from sqlalchemy import func, select
+
+from fundsvc.auth.service import Actor, authenticate_token
+from fundsvc.errors import Unauthorized
+from fundsvc.extensions import db
+
+API_PREFIX = "/api/v1"
+# Reachable without a token: the health check and the API's own documentation.
+PUBLIC_PATHS = {f"{API_PREFIX}/health", f"{API_PREFIX}/openapi.json"}
+
+
+def current_actor() -> Actor:
+    """The authenticated caller of this request (set by the API's before_request hook or the web login)."""
+    actor = g.get("actor")
+    if actor is None:
+        raise Unauthorized("Cần đăng nhập (missing or invalid token)")
+    return actor
+
+
+def authenticate_api_request() -> None:
+    """Resolve `Authorization: Bearer TOKEN` for every /api/v1 call except the public ones."""
+    path = request.path
+    if request.url_rule is None:  # unknown route: let it be a 404, not a 401
+        return
+    if not path.startswith(API_PREFIX + "/") or path in PUBLIC_PATHS or path.startswith(f"{API_PREFIX}/docs") \
+            or path.startswith(f"{API_PREFIX}/public/"):
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    actor = authenticate_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+    if actor is None:
+        raise Unauthorized("Thiếu hoặc sai mã truy cập (missing or invalid bearer token)")
+    g.actor = actor
+
+
+def paginate(query, pagination_parameters) -> list:
+    """Apply smorest's page/page_size to a select and record the total for the X-Pagination header."""
+    session = db.session
+    pagination_parameters.item_count = session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery()))
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+
+
+def init_api_auth(app: Flask) -> None:
+    """Install the token check in front of every request."""
+    app.before_request(authenticate_api_request)

@@ -1,0 +1,76 @@
+"""Writing and reading the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundsvc.audit.models import AuditEvent
+from fundsvc.auth.service import Actor
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    before: dict | None,
+    after: dict | None,
+    unit_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction."""
+    event = AuditEvent(
+        user_id=actor.user_id,
+        username=actor.username,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        unit_id=unit_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    session.add(event)
+    return event
+
+
+def list_events(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    username: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    """A select of audit events, newest first, filtered."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if username:
+        query = query.where(AuditEvent.username == username)
+    if date_from:
+        query = query.where(AuditEvent.at >= datetime.combine(date_from, time.min))
+    if date_to:
+        query = query.where(AuditEvent.at < datetime.combine(date_to + timedelta(days=1), time.min))
+    return query

@@ -1,0 +1,42 @@
+"""/api/v1/audit"""
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from fundsvc.api import current_actor, paginate
+from fundsvc.audit import service
+from fundsvc.auth.service import require_role
+from fundsvc.schemas import DateRangeArgs, StrictSchema
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The audit trail (admins)")
+
+
+class AuditArgs(DateRangeArgs):
+    entity = fields.String()
+    entity_id = fields.String()
+    action = fields.String()
+    username = fields.String()
+
+
+class AuditOut(StrictSchema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    username = fields.String()
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.String()
+    before = fields.Raw()
+    after = fields.Raw()
+
+
+@blp.get("")
+@blp.arguments(AuditArgs, location="query")
+@blp.response(200, AuditOut(many=True))
+@blp.paginate()
+def list_audit(args, pagination_parameters):
+    """Audit events, newest first, filtered by entity, action, user and period."""
+    actor = current_actor()
+    require_role(actor, "admin")
+    from fundsvc.extensions import db
+
+    return paginate(service.list_events(db.session, **args), pagination_parameters)

@@ -1,0 +1,154 @@
+"""Users, tokens, passwords, and the role and unit checks every service applies."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fundsvc.auth.models import ROLES, ApiToken, User
+from fundsvc.db import write_transaction
+from fundsvc.errors import Forbidden, Invalid, NotFound
+from fundsvc.units.models import Unit
+
+TOKEN_PREFIX = "fs_"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what services receive instead of a Flask request."""
+
+    user_id: int | None
+    username: str
+    role: str
+    unit_id: int | None = None
+    unit_path: str | None = None  # None: every unit
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything; others only what their role lists."""
+        return self.role == "admin" or self.role in roles
+
+    def sees(self, unit: Unit) -> bool:
+        """True when `unit` lies inside the actor's subtree."""
+        return self.unit_path is None or unit.path.startswith(self.unit_path)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role != "viewer"
+
+
+SYSTEM = Actor(user_id=None, username="system", role="admin")
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    """Raise Forbidden unless the actor has one of `roles` (admins always pass)."""
+    if not actor.has_role(*roles):
+        raise Forbidden(f"Vai trò '{actor.role}' không được phép thực hiện thao tác này (role not allowed)")
+
+
+def require_unit(actor: Actor, unit: Unit) -> None:
+    """Raise Forbidden unless `unit` is inside the actor's subtree."""
+    if not actor.sees(unit):
+        raise Forbidden(f"Không có quyền với đơn vị {unit.code} (unit outside your scope)")
+
+
+def actor_for(user: User) -> Actor:
+    """The Actor of a stored user."""
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        unit_id=user.unit_id,
+        unit_path=user.unit.path if user.unit is not None else None,
+    )
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    """Create a new API token for `user` (caller commits); only its hash is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10]))
+    return token
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    unit_code: str | None = None,
+    *,
+    password: str | None = None,
+    full_name: str | None = None,
+) -> tuple[User, str]:
+    """Create a user with a first API token; returns (user, token)."""
+    if role not in ROLES:
+        raise Invalid(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}", {"role": ["unknown role"]})
+    with write_transaction(session):
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Invalid(f"User {username!r} already exists", {"username": ["already exists"]})
+        unit = None
+        if unit_code:
+            unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+            if unit is None:
+                raise NotFound(f"Unknown unit {unit_code!r}")
+        user = User(
+            username=username,
+            role=role,
+            unit=unit,
+            full_name=full_name,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        session.add(user)
+        token = issue_token(session, user)
+        from fundsvc.audit.service import record
+
+        session.flush()
+        record(session, SYSTEM, "user.create", "user", user.id, None,
+               {"username": username, "role": role, "unit": unit_code}, unit.id if unit else None)
+    return user, token
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """Set a user's web login password (hashed)."""
+    with write_transaction(session):
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"Unknown user {username!r}")
+        user.password_hash = generate_password_hash(password)
+
+
+def authenticate_token(session: Session, token: str) -> Actor | None:
+    """The actor holding `token`, or None when it is unknown, revoked or its user inactive."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.execute(
+        select(User, Unit.path)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user, path = row
+    return Actor(user.id, user.username, user.role, user.unit_id, path)
+
+
+def authenticate_password(session: Session, username: str, password: str) -> Actor | None:
+    """The actor for a web login, or None."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+        return None
+    return actor_for(user)
+
+
+def load_actor(session: Session, user_id: int) -> Actor | None:
+    """The actor of a logged-in web session."""
+    user = session.get(User, user_id)
+    return actor_for(user) if user is not None and user.active else None

@@ -1,0 +1,81 @@
+"""Flask CLI commands: users, demo data (and the document commands of later issues)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from fundsvc.extensions import db
+
+users = AppGroup("users", help="Manage users and API tokens.")
+demo = AppGroup("demo", help="The demo data set.")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "treasurer", "committee", "viewer"]))
+@click.option("--unit", "unit_code", default=None, help="Limit the user to this unit's subtree.")
+@click.option("--password", default=None, help="Password for the web UI (optional).")
+@click.option("--full-name", default=None)
+def create_user_command(username, role, unit_code, password, full_name):
+    """Create a user; prints the new API token as the last line."""
+    from fundsvc.auth.service import create_user
+    from fundsvc.errors import DomainError
+
+    try:
+        user, token = create_user(db.session, username, role, unit_code, password=password, full_name=full_name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created user {user.username} ({user.role}{', unit ' + unit_code if unit_code else ''})")
+    click.echo(token)
+
+
+@users.command("token")
+@click.argument("username")
+def issue_token_command(username):
+    """Issue an additional API token for a user; prints it as the last line."""
+    from sqlalchemy import select
+
+    from fundsvc.auth.models import User
+    from fundsvc.auth.service import issue_token
+    from fundsvc.db import write_transaction
+
+    with write_transaction(db.session):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"Unknown user {username!r}")
+        token = issue_token(db.session, user)
+    click.echo(token)
+
+
+@users.command("password")
+@click.argument("username")
+@click.password_option()
+def set_password_command(username, password):
+    """Set a user's web UI password."""
+    from fundsvc.auth.service import set_password
+
+    set_password(db.session, username, password)
+    click.echo("Password set.")
+
+
+@demo.command("load")
+@click.option("--print-tokens", is_flag=True, help="Issue and print a fresh API token for each demo user.")
+def demo_load_command(print_tokens):
+    """Load the demo data set (idempotent: a second run adds nothing)."""
+    from fundsvc.demo.load import load_demo
+
+    summary = load_demo(db.session, issue_tokens=print_tokens)
+    click.echo(summary.describe())
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    try:
+        from fundsvc.documents.cli import documents
+    except ImportError:  # the documents commands arrive with the ceremony documents issue
+        return
+    app.cli.add_command(documents)

@@ -1,0 +1,57 @@
+"""Configuration from FUNDSVC_* environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment (FUNDSVC_ prefix)."""
+    env = dict(os.environ if env is None else env)
+    get = lambda name, default=None: env.get(f"FUNDSVC_{name}", default)  # noqa: E731
+    database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'fundsvc.sqlite3'}"
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": get("SECRET_KEY") or "dev-only-change-me",
+        "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),
+        "ORG_ADDRESS": get("ORG_ADDRESS", "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng"),
+        "RECEIPT_FORM_LABEL": get("RECEIPT_FORM_LABEL", "Mẫu số C40-BB"),
+        "VOUCHER_FORM_LABEL": get("VOUCHER_FORM_LABEL", "Mẫu số C41-BB"),
+        "RECEIPT_DEBIT_ACCOUNT": get("RECEIPT_DEBIT_ACCOUNT", "111"),
+        "RECEIPT_CREDIT_ACCOUNT": get("RECEIPT_CREDIT_ACCOUNT", "511"),
+        "RECEIPT_COPIES": int(get("RECEIPT_COPIES", "2")),
+        "RECEIPT_PAPER": get("RECEIPT_PAPER", "A5"),
+        "WORDS_STYLE": get("WORDS_STYLE", "north"),
+        "WORDS_CHAN": _bool(get("WORDS_CHAN"), False),
+        "SIGNATORY_HEAD": get("SIGNATORY_HEAD", ""),
+        "SIGNATORY_ACCOUNTANT": get("SIGNATORY_ACCOUNTANT", ""),
+        "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
+        "PAGE_SIZE_MAX": int(get("PAGE_SIZE_MAX", "500")),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "fundsvc",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": get("SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"),
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+        "MAX_CONTENT_LENGTH": int(get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

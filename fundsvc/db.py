@@ -1,0 +1,93 @@
+"""The declarative base, engine tuning and the write-transaction helper shared by every service."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
+
+# Alembic needs deterministic constraint names to be able to alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Money is an integer number of đồng; BIGINT so a province's yearly total never overflows.
+Money = BigInteger
+# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    # Timestamps are UTC instants (timestamptz on PostgreSQL); printing converts to Asia/Ho_Chi_Minh.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: DateTime(timezone=True)},
+    )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (stored as such on both engines)."""
+    return datetime.now(UTC)
+
+
+# Set while a service runs a write transaction: SQLite then starts it with BEGIN IMMEDIATE,
+# taking the database write lock up front so a counter read and its increment can never
+# interleave with another writer (a deferred BEGIN would fail with SQLITE_BUSY on upgrade).
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the per-connection settings the service relies on (SQLite pragmas, explicit BEGIN)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        # pysqlite's own transaction handling is disabled so that we emit BEGIN ourselves.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before we answer 201, surviving a power cut, not only a crash.
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run the block as the request's one write transaction; commit on success, roll back on error.
+
+    Any read transaction the request already opened (e.g. to authenticate) is closed first, so the
+    write transaction starts fresh and, on SQLite, with the write lock held from its first statement.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _immediate.reset(token)
+
+
+def insert_ignore(session: Session, table, values: dict) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either engine (used to create counter rows race-free)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())

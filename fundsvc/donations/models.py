@@ -1,0 +1,115 @@
+"""Donors, donations, receipt books and receipts, and idempotency records of POST /donations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from fundsvc.db import Base, Money, utcnow
+from fundsvc.ledger.models import Fund
+from fundsvc.units.models import Unit
+
+DONOR_KINDS = ("person", "organization")
+METHODS = ("cash", "bank_transfer", "in_kind")
+DONATION_STATUSES = ("recorded", "void")
+
+
+class Donor(Base):
+    __tablename__ = "donors"
+    __table_args__ = (CheckConstraint(f"kind IN {DONOR_KINDS!r}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    tax_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    # The unit where the donor was first recorded; donors are matched within its tree.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    donations: Mapped[list[Donation]] = relationship(back_populates="donor")
+
+
+class Donation(Base):
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"method IN {METHODS!r}", name="method"),
+        CheckConstraint(f"status IN {DONATION_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    method: Mapped[str] = mapped_column(String(16))
+    in_kind_description: Mapped[str | None] = mapped_column(String(1000))
+    received_on: Mapped[date] = mapped_column(index=True)
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="recorded", index=True)
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    donor: Mapped[Donor] = relationship(back_populates="donations")
+    fund: Mapped[Fund] = relationship()
+    unit: Mapped[Unit] = relationship()
+    receipt: Mapped[Receipt] = relationship(back_populates="donation", uselist=False)
+
+
+class ReceiptBook(Base):
+    """A unit's receipt book for one calendar year; `last_number` is the gapless counter."""
+
+    __tablename__ = "receipt_books"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int]
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("book_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("receipt_books.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int]
+    number: Mapped[int]
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    # Rendered once and kept: every fetch returns these bytes (a void receipt: the stamped ones).
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    void_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    void_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    donation: Mapped[Donation] = relationship(back_populates="receipt")
+    book: Mapped[ReceiptBook] = relationship()
+
+
+class IdempotencyRecord(Base):
+    """Remembers (user, Idempotency-Key) → the request's fingerprint and the donation it created."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,96 @@
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
+from fundsvc.schemas import Amount, DateRangeArgs, StrictSchema, Text
+from fundsvc.units.schemas import CODE
+
+PHONE = validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Số điện thoại không hợp lệ (invalid phone number)")
+TAX_CODE = validate.Regexp(r"^[0-9]{10}(-[0-9]{3})?$", error="Mã số thuế gồm 10 chữ số, có thể thêm -NNN (invalid tax code)")
+
+
+class DonorIn(StrictSchema):
+    name = Text(200, required=True)
+    kind = fields.String(load_default="person", validate=validate.OneOf(DONOR_KINDS))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
+    address = Text(300)
+    tax_code = fields.String(allow_none=True, validate=TAX_CODE)
+
+
+class DonationIn(StrictSchema):
+    donor = fields.Nested(DonorIn)
+    donor_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**62))
+    fund = fields.String(validate=CODE)
+    unit = fields.String(validate=CODE)
+    amount = Amount(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    in_kind_description = Text(1000)
+    received_on = fields.Date(required=True)
+    purpose = Text(500)
+    anonymous = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _one_donor(self, data, **_):
+        if ("donor" in data) == ("donor_id" in data):
+            raise ValidationError("Give exactly one of donor or donor_id", "donor")
+        if data.get("method") == "in_kind" and not (data.get("in_kind_description") or "").strip():
+            raise ValidationError("Required when method is in_kind", "in_kind_description")
+        if data.get("method") != "in_kind" and data.get("in_kind_description"):
+            raise ValidationError("Only for method in_kind", "in_kind_description")
+
+
+class VoidIn(StrictSchema):
+    reason = Text(500, required=True)
+
+
+class DonationArgs(DateRangeArgs):
+    donor = fields.Integer(validate=validate.Range(min=1, max=2**62))
+    unit = fields.String(validate=CODE)
+    fund = fields.String(validate=CODE)
+    status = fields.String(validate=validate.OneOf(DONATION_STATUSES))
+
+
+class DonorOut(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    address = fields.String()
+    tax_code = fields.String()
+    unit = fields.Function(lambda d: d.unit.code)
+
+
+class ReceiptOut(StrictSchema):
+    id = fields.Integer()
+    book = fields.Function(lambda r: str(r.year))
+    number = fields.Integer()
+    code = fields.String()
+    void = fields.Function(lambda r: r.donation.status == "void")
+    pdf = fields.Function(lambda r: f"/api/v1/receipts/{r.id}.pdf")
+
+
+class DonationOut(StrictSchema):
+    id = fields.Integer()
+    amount = fields.Integer()
+    status = fields.String()
+    method = fields.String()
+    in_kind_description = fields.String()
+    donor = fields.Nested(DonorOut)
+    fund = fields.Function(lambda d: d.fund.code)
+    unit = fields.Function(lambda d: d.unit.code)
+    received_on = fields.Date()
+    purpose = fields.String()
+    anonymous = fields.Boolean()
+    void_reason = fields.String()
+    voided_at = fields.DateTime()
+    created_at = fields.DateTime()
+    receipt = fields.Nested(ReceiptOut)
+
+
+class DonorSearchArgs(StrictSchema):
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class StatementArgs(StrictSchema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))

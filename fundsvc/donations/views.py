@@ -1,0 +1,71 @@
+"""/api/v1/donations and /api/v1/donors"""
+
+from flask import request
+from flask_smorest import Blueprint
+
+from fundsvc.api import current_actor, paginate
+from fundsvc.donations import service
+from fundsvc.donations.schemas import DonationArgs, DonationIn, DonationOut, DonorOut, DonorSearchArgs, VoidIn
+from fundsvc.errors import Invalid
+from fundsvc.extensions import db
+
+blp = Blueprint("donations", __name__, url_prefix="/api/v1", description="Donations, donors and receipts")
+
+
+@blp.post("/donations")
+@blp.arguments(DonationIn)
+@blp.response(201, DonationOut)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}])
+def record_donation(data):
+    """Record a gift: the donation, its gapless receipt number and its ledger entry.
+
+    With an `Idempotency-Key` header, repeating the same request returns the first answer and creates nothing.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200):
+        raise Invalid("Idempotency-Key phải dài 1–200 ký tự", {"Idempotency-Key": ["1 to 200 characters"]})
+    donation, _replayed = service.record_donation(
+        db.session, current_actor(), data, idempotency_key=key,
+        fingerprint=service.request_fingerprint(request.get_json(silent=True)),
+    )
+    return donation
+
+
+@blp.get("/donations")
+@blp.arguments(DonationArgs, location="query")
+@blp.response(200, DonationOut(many=True))
+@blp.paginate()
+def list_donations(args, pagination_parameters):
+    """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund and status."""
+    return paginate(service.donations_query(db.session, current_actor(), **args), pagination_parameters)
+
+
+@blp.get("/donations/<int:donation_id>")
+@blp.response(200, DonationOut)
+def get_donation(donation_id):
+    """One donation."""
+    return service.get_donation(db.session, current_actor(), donation_id)
+
+
+@blp.post("/donations/<int:donation_id>/void")
+@blp.arguments(VoidIn)
+@blp.response(200, DonationOut)
+def void_donation(data, donation_id):
+    """Void a donation: its receipt keeps its number, stamped void; a reversing ledger entry is written."""
+    return service.void_donation(db.session, current_actor(), donation_id, data["reason"])
+
+
+@blp.get("/donors")
+@blp.arguments(DonorSearchArgs, location="query")
+@blp.response(200, DonorOut(many=True))
+@blp.paginate()
+def list_donors(args, pagination_parameters):
+    """Donors of your scope, by name; `q` searches name, phone and tax code."""
+    return paginate(service.donors_query(current_actor(), search=args.get("q")), pagination_parameters)
+
+
+@blp.get("/donors/<int:donor_id>")
+@blp.response(200, DonorOut)
+def get_donor(donor_id):
+    """One donor."""
+    return service.get_donor(db.session, current_actor(), donor_id)

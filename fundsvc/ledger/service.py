@@ -1,0 +1,130 @@
+"""Funds and the ledger: balances, reservations and statements all come from the entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fundsvc.audit.service import record
+from fundsvc.auth.service import Actor, require_role, require_unit
+from fundsvc.db import write_transaction
+from fundsvc.errors import Invalid, NotFound
+from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
+from fundsvc.units.models import Unit
+from fundsvc.units.service import ancestors, visible_unit
+
+
+@dataclass(frozen=True)
+class FundPosition:
+    fund: Fund
+    balance: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.reserved
+
+
+def fund_visible(actor: Actor, fund: Fund) -> bool:
+    """A fund is visible when its unit is in the actor's subtree or above the actor's unit."""
+    if actor.unit_path is None:
+        return True
+    return fund.unit.path.startswith(actor.unit_path) or actor.unit_path.startswith(fund.unit.path)
+
+
+def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
+    """A fund visible to the actor; unknown → 404 (or 422 naming `field` when it came from a body)."""
+    fund = session.scalar(select(Fund).where(Fund.code == code))
+    if fund is None or not fund_visible(actor, fund):
+        if field:
+            raise Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
+        raise NotFound(f"Không có quỹ mã {code!r} (unknown fund)")
+    return fund
+
+
+def default_fund_for(session: Session, unit: Unit) -> Fund | None:
+    """The unit's default fund, else the nearest ancestor's."""
+    for candidate in ancestors(session, unit):
+        if candidate.default_fund_id is not None:
+            return session.get(Fund, candidate.default_fund_id)
+    return None
+
+
+def balance(session: Session, fund_id: int) -> int:
+    """The fund's balance: the sum of its ledger entries."""
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                              .where(LedgerEntry.fund_id == fund_id)))
+
+
+def reserved(session: Session, fund_id: int) -> int:
+    """Money held for approved, unpaid awards."""
+    return int(session.scalar(select(func.coalesce(func.sum(Reservation.amount), 0))
+                              .where(Reservation.fund_id == fund_id, Reservation.released_at.is_(None))))
+
+
+def position(session: Session, fund: Fund) -> FundPosition:
+    """Balance, reserved and available of one fund."""
+    return FundPosition(fund, balance(session, fund.id), reserved(session, fund.id))
+
+
+def list_positions(session: Session, actor: Actor) -> list[FundPosition]:
+    """Every fund visible to the actor with its balance and reservations (two grouped queries)."""
+    funds = [f for f in session.scalars(select(Fund).order_by(Fund.code)) if fund_visible(actor, f)]
+    balances = dict(session.execute(select(LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
+                                    .group_by(LedgerEntry.fund_id)).all())
+    holds = dict(session.execute(select(Reservation.fund_id, func.sum(Reservation.amount))
+                                 .where(Reservation.released_at.is_(None)).group_by(Reservation.fund_id)).all())
+    return [FundPosition(f, int(balances.get(f.id) or 0), int(holds.get(f.id) or 0)) for f in funds]
+
+
+def create_fund(session: Session, actor: Actor, data: dict, *, validate_restriction=None) -> Fund:
+    """Create a fund owned by a unit; the first fund of a unit becomes its default."""
+    require_role(actor, "admin", "treasurer")
+    with write_transaction(session):
+        if session.scalar(select(Fund.id).where(Fund.code == data["code"])) is not None:
+            raise Invalid(f"Mã quỹ {data['code']!r} đã tồn tại (code already used)", {"code": ["already exists"]})
+        unit = visible_unit(session, actor, data["unit"])
+        require_unit(actor, unit)
+        fund = Fund(code=data["code"], name=data["name"], unit=unit, restriction=data.get("restriction"))
+        session.add(fund)
+        session.flush()
+        if unit.default_fund_id is None or data.get("default"):
+            unit.default_fund_id = fund.id
+        record(session, actor, "fund.create", "fund", fund.id, None,
+               {"code": fund.code, "name": fund.name, "unit": unit.code, "restriction": fund.restriction}, unit.id)
+    return fund
+
+
+def post_entry(session: Session, actor: Actor, **values) -> LedgerEntry:
+    """Append a ledger entry to the caller's transaction (entries are never changed afterwards)."""
+    entry = LedgerEntry(created_by=actor.user_id, **values)
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry: LedgerEntry
+    running_balance: int
+
+
+def statement(session: Session, fund: Fund, date_from: date | None, date_to: date | None
+              ) -> tuple[int, list[StatementLine]]:
+    """The opening balance before `date_from` and the entries of the period, oldest first, with running balance."""
+    opening = 0
+    if date_from is not None:
+        opening = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.fund_id == fund.id, LedgerEntry.entry_date < date_from)))
+    query = select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
+    if date_from is not None:
+        query = query.where(LedgerEntry.entry_date >= date_from)
+    if date_to is not None:
+        query = query.where(LedgerEntry.entry_date <= date_to)
+    lines, running = [], opening
+    for entry in session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)):
+        running += entry.amount
+        lines.append(StatementLine(entry, running))
+    return opening, lines

@@ -1,0 +1,32 @@
+"""Marshmallow building blocks shared by every domain's schemas."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+# Ten thousand billion đồng: far above any single gift, far below BIGINT's limit.
+MAX_AMOUNT = 10_000_000_000_000
+
+
+class StrictSchema(ma.Schema):
+    """Input schemas reject unknown fields."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def Text(max_length: int, *, required: bool = False, allow_none: bool = True, **kw) -> fields.String:  # noqa: N802
+    """A trimmed text field with a length limit."""
+    return fields.String(required=required, allow_none=allow_none and not required,
+                         validate=validate.Length(min=1 if required else 0, max=max_length), **kw)
+
+
+def Amount(**kw) -> fields.Integer:  # noqa: N802
+    """Money: a strict positive integer number of đồng."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT), **kw)
+
+
+class DateRangeArgs(StrictSchema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")

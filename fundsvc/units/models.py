@@ -1,0 +1,37 @@
+"""The organisation tree: province → district → commune → branch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundsvc.db import Base, utcnow
+
+LEVELS = ("province", "district", "commune", "branch")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (CheckConstraint(f"level IN {LEVELS!r}", name="level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # Materialised path of ids ("/1/4/9/"): a subtree is one prefix match, no recursive query.
+    path: Mapped[str] = mapped_column(String(400), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    default_fund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("funds.id", use_alter=True, name="fk_units_default_fund_id_funds")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+    def contains(self, other: Unit) -> bool:
+        """True when `other` is this unit or lies below it."""
+        return other.path.startswith(self.path)
