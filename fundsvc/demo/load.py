@@ -55,11 +55,12 @@ def _units() -> list[dict]:
     return json.loads((Path(__file__).parent / "units.json").read_text(encoding="utf-8"))
 
 
-def load_demo(session: Session, *, issue_tokens: bool = False, donations: int = 300, seed: int = 2024) -> DemoSummary:
+def load_demo(session: Session, *, issue_tokens: bool = False, donations: int = 300, seed: int = 2024,
+              users: bool = True) -> DemoSummary:
     """Create the demo data set unless it is already there; optionally issue fresh tokens for the demo users."""
     created = session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "ST")) == 0
     if created:
-        _create(session, donations, seed)
+        _create(session, donations, seed, users)
     summary = DemoSummary(created)
     if issue_tokens:
         with write_transaction(session):
@@ -70,14 +71,14 @@ def load_demo(session: Session, *, issue_tokens: bool = False, donations: int = 
     return summary
 
 
-def _create(session: Session, donations: int, seed: int) -> None:
+def _create(session: Session, donations: int, seed: int, users: bool) -> None:
     rng = random.Random(seed)
     for unit in _units():
         create_unit(session, SYSTEM, unit)
         fund_code = "KH" if unit["parent"] is None else f"KH-{unit['code']}"
         fund_name = f"Quỹ Khuyến học {unit['name']}"
         create_fund(session, SYSTEM, {"code": fund_code, "name": fund_name, "unit": unit["code"]})
-    for username, role, unit in DEMO_USERS:
+    for username, role, unit in DEMO_USERS if users else []:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username, role, unit, password=DEMO_PASSWORD, full_name=username)
     collecting = [u["code"] for u in _units()]

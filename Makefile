@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test` (plus `make bench`). Each installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 3
+export FLASK_APP := wsgi
+
+.PHONY: run test bench system venv lint clean
+
+system:
+	@./scripts/system-deps $(EXTRA_PACKAGES)
+
+$(BIN)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+run: system venv
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --print-tokens
+	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: system venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: system venv
+	@for b in bench/*.py; do case $$b in */_*) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: venv
+	$(BIN)/ruff check fundsvc tests bench
+	$(BIN)/ruff format --check fundsvc tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

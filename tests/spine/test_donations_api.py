@@ -1,0 +1,145 @@
+"""Donations through the API: the contract's shapes, receipts, voids, idempotency, ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+GIFT = {
+    "donor": {"name": "Công ty TNHH Minh Phát", "kind": "organization", "phone": "0299123456",
+              "address": "12 Lê Lợi, TP. Sóc Trăng", "tax_code": "2200123456"},
+    "fund": "KH", "unit": "ST-TP-P2", "amount": 5_000_000, "method": "bank_transfer",
+    "received_on": "2024-10-01", "purpose": "Ủng hộ Quỹ Khuyến học năm 2024",
+}
+
+
+def fund(api, code="KH"):
+    return next(f for f in api.get("/api/v1/funds").json if f["code"] == code)
+
+
+def test_record_donation_contract_shape(admin):
+    response = admin.post("/api/v1/donations", GIFT)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["status"] == "recorded" and body["amount"] == 5_000_000
+    assert body["fund"] == "KH" and body["unit"] == "ST-TP-P2" and body["received_on"] == "2024-10-01"
+    assert body["donor"]["name"] == "Công ty TNHH Minh Phát"
+    receipt = body["receipt"]
+    assert receipt["book"] == "2024" and receipt["number"] == 1
+    assert receipt["code"] == "ST-TP-P2/2024/00001"
+    assert receipt["pdf"] == f"/api/v1/receipts/{receipt['id']}.pdf"
+
+
+def test_numbers_run_per_unit_and_year(admin):
+    numbers = [admin.post("/api/v1/donations", GIFT).json["receipt"]["number"] for _ in range(3)]
+    other_year = admin.post("/api/v1/donations", {**GIFT, "received_on": "2025-01-02"}).json["receipt"]
+    other_unit = admin.post("/api/v1/donations", {**GIFT, "unit": "ST-TP-P5"}).json["receipt"]
+    assert numbers == [1, 2, 3]
+    assert (other_year["book"], other_year["number"]) == ("2025", 1)
+    assert other_unit["number"] == 1
+
+
+def test_donor_matched_by_phone_or_tax_code(admin):
+    first = admin.post("/api/v1/donations", GIFT).json["donor"]["id"]
+    by_tax = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Minh Phát", "tax_code": "2200123456",
+                                                               "kind": "organization"}}).json["donor"]["id"]
+    by_phone = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Anh Phát", "phone": "0299123456"}})
+    new = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Bà Lan", "phone": "0912000111"}})
+    assert first == by_tax == by_phone.json["donor"]["id"]
+    assert new.json["donor"]["id"] != first
+    assert admin.post("/api/v1/donations", {**{k: v for k, v in GIFT.items() if k != "donor"},
+                                            "donor_id": first}).json["donor"]["id"] == first
+
+
+def test_void_reverses_and_keeps_number(admin):
+    before = fund(admin)["balance"]
+    donation = admin.post("/api/v1/donations", GIFT).json
+    assert fund(admin)["balance"] == before + 5_000_000
+    voided = admin.post(f"/api/v1/donations/{donation['id']}/void", {"reason": "Ghi nhầm số tiền"})
+    assert voided.status_code == 200
+    assert voided.json["status"] == "void" and voided.json["receipt"]["number"] == donation["receipt"]["number"]
+    assert voided.json["receipt"]["void"] is True
+    assert fund(admin)["balance"] == before
+    again = admin.post(f"/api/v1/donations/{donation['id']}/void", {"reason": "lần hai"})
+    assert again.status_code == 409 and again.json["code"] == 409 and again.json["status"] == "Conflict"
+    ledger = admin.get("/api/v1/funds/KH/ledger").json["entries"]
+    assert [e["amount"] for e in ledger[-2:]] == [5_000_000, -5_000_000]
+    assert ledger[-1]["running_balance"] == before
+    assert admin.get(f"/api/v1/donations/{donation['id']}").json["status"] == "void"
+
+
+def test_in_kind_needs_description(admin):
+    bad = admin.post("/api/v1/donations", {**GIFT, "method": "in_kind"})
+    assert bad.status_code == 422 and "in_kind_description" in bad.json["errors"]
+    ok = admin.post("/api/v1/donations", {**GIFT, "method": "in_kind", "in_kind_description": "50 bộ sách giáo khoa"})
+    assert ok.status_code == 201 and ok.json["in_kind_description"] == "50 bộ sách giáo khoa"
+
+
+def test_idempotency_key(admin):
+    headers = {"Idempotency-Key": "abc-123"}
+    first = admin.post("/api/v1/donations", GIFT, headers=headers)
+    replay = admin.post("/api/v1/donations", GIFT, headers=headers)
+    assert first.status_code == replay.status_code == 201
+    assert replay.json == first.json
+    different = admin.post("/api/v1/donations", {**GIFT, "amount": 7}, headers=headers)
+    assert different.status_code == 422
+    listing = admin.get("/api/v1/donations").json
+    assert len(listing) == 1
+
+
+def test_idempotency_keys_are_per_user(app, tree, make_api):
+    one, two = make_api(app, "treasurer", "ST-TP"), make_api(app, "treasurer", "ST-TP")
+    a = one.post("/api/v1/donations", GIFT, headers={"Idempotency-Key": "same"})
+    b = two.post("/api/v1/donations", GIFT, headers={"Idempotency-Key": "same"})
+    assert a.json["id"] != b.json["id"]
+
+
+def test_list_filters_and_pagination(admin):
+    for day in ("2024-01-05", "2024-02-05", "2024-03-05"):
+        admin.post("/api/v1/donations", {**GIFT, "received_on": day})
+    admin.post("/api/v1/donations", {**GIFT, "unit": "ST-MX-DT", "fund": "KH-ST-MX"})
+    page = admin.get("/api/v1/donations?page=1&page_size=2")
+    assert page.status_code == 200 and len(page.json) == 2
+    assert '"total": 4' in page.headers["X-Pagination"]
+    assert len(admin.get("/api/v1/donations?from=2024-02-01&to=2024-03-31").json) == 2
+    assert len(admin.get("/api/v1/donations?unit=ST-TP").json) == 3
+    assert len(admin.get("/api/v1/donations?fund=KH-ST-MX").json) == 1
+    assert len(admin.get("/api/v1/donations?status=void").json) == 0
+
+
+@pytest.mark.parametrize("amount", [0, -1, 1.5, "100", 10**16, None, True])
+def test_bad_amounts_are_422(admin, amount):
+    response = admin.post("/api/v1/donations", {**GIFT, "amount": amount})
+    assert response.status_code == 422
+    assert set(response.json) == {"code", "status", "message", "errors"} and "amount" in response.json["errors"]
+
+
+@pytest.mark.parametrize("patch, field", [
+    ({"fund": "NOPE"}, "fund"), ({"unit": "NOPE"}, "unit"), ({"received_on": "2024-02-31"}, "received_on"),
+    ({"purpose": "x" * 10_000}, "purpose"), ({"donor": {"name": "y" * 10_000}}, "donor"),
+    ({"method": "gold"}, "method"), ({"extra": 1}, "extra"), ({"donor": "text"}, "donor"),
+])
+def test_bad_fields_are_422(admin, patch, field):
+    response = admin.post("/api/v1/donations", {**GIFT, **patch})
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"]
+
+
+def test_malformed_json_is_400_or_422(admin):
+    response = admin.client.post("/api/v1/donations", data="{not json", content_type="application/json",
+                                 headers={"Authorization": f"Bearer {admin.token}"})
+    assert response.status_code in (400, 422) and response.json["code"] == response.status_code
+
+
+def test_errors_have_contract_shape(client):
+    for response in (client.get("/api/v1/nowhere"), client.get("/api/v1/funds"),
+                     client.delete("/api/v1/health")):
+        assert set(response.json) == {"code", "status", "message", "errors"}
+    assert client.get("/api/v1/nowhere").status_code == 404
+    assert client.get("/api/v1/funds").status_code == 401
+    assert client.get("/api/v1/funds", headers={"Authorization": "Bearer fs_wrong"}).status_code == 401
+
+
+def test_health_and_openapi_need_no_token(client):
+    assert client.get("/api/v1/health").json["status"] == "ok"
+    spec = client.get("/api/v1/openapi.json").json
+    assert "/api/v1/donations" in spec["paths"]
