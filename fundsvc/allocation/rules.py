@@ -120,6 +120,8 @@ def _scalar_error(field: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         return f"A string is expected for {field}."
+    if value == "":
+        return "Must not be empty (a comparison on an empty field is always false)."
     if allowed is not None and value not in allowed:
         return f"Must be one of: {', '.join(allowed)}."
     return None

@@ -1,0 +1,950 @@
+"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts.
+
+No Flask, no database. Conditions are compiled once per run into closures; scores are exact decimals;
+the result depends only on the nominations (as a set, keyed by id) and the rules, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field as dc_field
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any, Callable
+
+from .rules import (
+    BOOL,
+    DATE,
+    FIELDS,
+    LIST_OPS,
+    NUMBER,
+    RulesError,
+    parse_date,
+    to_decimal,
+    validate_condition,
+    validate_rules,
+)
+
+__all__ = [
+    "Allocation",
+    "Check",
+    "NominationNotFound",
+    "RulesError",
+    "ScoreTerm",
+    "allocate",
+    "amount_for",
+    "evaluate",
+    "explain",
+    "format_score",
+    "inputs_hash",
+    "promote_after_cancel",
+    "rules_hash",
+    "score",
+]
+
+ZERO = Decimal(0)
+
+
+class NominationNotFound(LookupError):
+    """explain() was asked about a nomination that is not in the input."""
+
+
+# --- values ------------------------------------------------------------------------------------------
+
+
+def _jsonable(v: Any) -> Any:
+    """A fact or rule value as plain JSON (Decimal -> str, date -> ISO)."""
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _fmt(v: Any) -> str:
+    """A value as it appears in a human-readable reason ("gpa gte 6.5: 5.9")."""
+    if v is None or v == "":
+        return "empty"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float | int | Decimal):
+        return format(to_decimal(v), "f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def format_score(d: Decimal) -> str:
+    """A score as a decimal string with at least one decimal place: 101 -> "101.0", 86.50 -> "86.5"."""
+    if d == d.to_integral_value():
+        return f"{int(d)}.0"
+    return format(d.normalize(), "f")
+
+
+def _first_year(academic_year: str | None) -> int | None:
+    if academic_year is None:
+        return None
+    try:
+        return int(str(academic_year).split("-", 1)[0])
+    except ValueError:
+        raise ValueError(f"academic_year must look like 2024-2025, not {academic_year!r}") from None
+
+
+def _age_on(birth: Any, ref: dt.date) -> int | None:
+    """Whole years on `ref`."""
+    if birth is None or birth == "":
+        return None
+    if not isinstance(birth, dt.date):
+        birth = parse_date(birth)
+    elif isinstance(birth, dt.datetime):
+        birth = birth.date()
+    return ref.year - birth.year - ((ref.month, ref.day) < (birth.month, birth.day))
+
+
+def _norm_expected(kind: str, raw: Any) -> Any:
+    if kind == NUMBER:
+        return to_decimal(raw)
+    if kind == DATE:
+        return parse_date(raw)
+    return raw
+
+
+def _norm_number(v: Any) -> Decimal | None:
+    if v is None or v == "":
+        return None
+    if type(v) is Decimal:
+        return v
+    if isinstance(v, bool):
+        return Decimal(int(v))
+    if isinstance(v, int):
+        return Decimal(v)
+    return Decimal(str(v).strip().replace(",", "."))
+
+
+def _norm_date(v: Any) -> dt.date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    return parse_date(v)
+
+
+def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
+    """A function nomination -> normalised value of `name`, or None when the nomination leaves it empty."""
+    if name == "age":
+        if ref is None:
+            return lambda n: _norm_number(n.get("age"))
+        return lambda n: _age_on(n.get("birth_date"), ref)
+    kind = FIELDS[name][0]
+    if kind == NUMBER:
+
+        def get_num(n, _k=name, _D=Decimal):
+            v = n.get(_k)
+            if type(v) is _D:
+                return v
+            return _norm_number(v)
+
+        return get_num
+    if kind == DATE:
+        return lambda n, _k=name: _norm_date(n.get(_k))
+
+    def get_plain(n, _k=name):
+        v = n.get(_k)
+        return None if v is None or v == "" else v
+
+    return get_plain
+
+
+# --- conditions --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of a condition, as evaluated for a nomination (for explanations)."""
+
+    field: str
+    op: str
+    expected: Any
+    actual: Any
+    result: bool
+    negated: bool = False
+
+    def reason(self) -> str:
+        text = f"{self.field} {self.op} {_fmt(self.expected)}: {_fmt(self.actual)}"
+        return f"not {text}" if self.negated else text
+
+    def as_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "op": self.op,
+            "expected": _jsonable(self.expected),
+            "actual": _jsonable(self.actual),
+            "result": self.result,
+            "negated": self.negated,
+        }
+
+
+class _Node:
+    """A compiled condition: `fn(n) -> bool` plus what explanations need."""
+
+    __slots__ = ("kind", "fn", "children", "field", "op", "raw", "get")
+
+    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None):
+        self.kind = kind
+        self.fn = fn
+        self.children = children
+        self.field = field
+        self.op = op
+        self.raw = raw
+        self.get = get
+
+    def checks(self, n: Mapping, negated: bool, out: list[Check]) -> bool:
+        """Evaluate every leaf (no short cut), appending a Check for each; return the node's value."""
+        if self.kind == "leaf":
+            r = self.fn(n)
+            out.append(Check(self.field, self.op, self.raw, self.get(n), r, negated))
+            return r
+        if self.kind == "not":
+            return not self.children[0].checks(n, not negated, out)
+        results = [c.checks(n, negated, out) for c in self.children]
+        return all(results) if self.kind == "all" else any(results)
+
+    def failing(self, n: Mapping, want: bool, out: list[str]) -> None:
+        """Reasons why this node is not `want` for `n` (every leaf responsible)."""
+        if self.kind == "leaf":
+            if self.fn(n) != want:
+                out.append(Check(self.field, self.op, self.raw, self.get(n), not want, not want).reason())
+        elif self.kind == "not":
+            self.children[0].failing(n, not want, out)
+        elif (self.kind == "all") == want:
+            # all wanted true: the children that fail; any wanted false: the children that hold
+            for c in self.children:
+                if c.fn(n) != want:
+                    c.failing(n, want, out)
+        else:
+            # any wanted true (none held) or all wanted false (all held): every child is responsible
+            for c in self.children:
+                c.failing(n, want, out)
+
+
+def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
+    # Each op gets its own closure so the hot loop does one call and one comparison.
+    if op == "eq":
+        return lambda n: (v := get(n)) is not None and v == exp
+    if op == "ne":
+        return lambda n: (v := get(n)) is not None and v != exp
+    if op == "in":
+        return lambda n: (v := get(n)) is not None and v in exp
+    if op == "not_in":
+        return lambda n: (v := get(n)) is not None and v not in exp
+    if op == "gt":
+        return lambda n: (v := get(n)) is not None and v > exp
+    if op == "gte":
+        return lambda n: (v := get(n)) is not None and v >= exp
+    if op == "lt":
+        return lambda n: (v := get(n)) is not None and v < exp
+    if op == "lte":
+        return lambda n: (v := get(n)) is not None and v <= exp
+    raise ValueError(op)
+
+
+def _text_leaf_fn(key: str, op: str, exp: Any) -> Callable[[Mapping], bool] | None:
+    """Faster closures for text/bool fields: the value is compared as stored."""
+    # `None`/"" never equal a (validated, non-empty) expected value, so eq/in need no empty test.
+    if op == "eq":
+        return lambda n: n.get(key) == exp
+    if op == "in":
+        return lambda n: n.get(key) in exp
+    if op == "ne":
+        return lambda n: (v := n.get(key)) is not None and v != "" and v != exp
+    if op == "not_in":
+        return lambda n: (v := n.get(key)) is not None and v != "" and v not in exp
+    return None
+
+
+def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
+    if "all" in cond or "any" in cond:
+        kind = "all" if "all" in cond else "any"
+        kids = tuple(_compile(c, ref) for c in cond[kind])
+        fns = tuple(k.fn for k in kids)
+        if len(fns) == 1:
+            fn = fns[0]
+        elif kind == "all":
+
+            def fn(n, _fns=fns):
+                for f in _fns:
+                    if not f(n):
+                        return False
+                return True
+
+        else:
+
+            def fn(n, _fns=fns):
+                for f in _fns:
+                    if f(n):
+                        return True
+                return False
+
+        return _Node(kind, fn, kids)
+    if "not" in cond:
+        kid = _compile(cond["not"], ref)
+        inner = kid.fn
+        return _Node("not", lambda n: not inner(n), (kid,))
+    name, op, raw = cond["field"], cond["op"], cond["value"]
+    kind = FIELDS[name][0]
+    if op in LIST_OPS:
+        exp: Any = frozenset(_norm_expected(kind, x) for x in raw)
+    else:
+        exp = _norm_expected(kind, raw)
+    get = _getter(name, ref)
+    fn = None
+    if kind == BOOL or (kind not in (NUMBER, DATE)):
+        # bools: 1/0 stored for true/false still compare equal, and True in {True}
+        fn = _text_leaf_fn(name, op, exp)
+    if fn is None:
+        fn = _leaf_fn(get, op, exp)
+    return _Node("leaf", fn, (), name, op, raw, get)
+
+
+def _ref_date(academic_year: str | None) -> dt.date | None:
+    y = _first_year(academic_year)
+    return dt.date(y, 9, 1) if y is not None else None
+
+
+def evaluate(condition: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[bool, list[Check]]:
+    """Whether `condition` holds for `facts`, with every comparison made (for explanations).
+
+    `age` is derived from `birth_date` when `academic_year` is given, else read from `facts["age"]`.
+    """
+    node = _compile(condition, _ref_date(academic_year))
+    out: list[Check] = []
+    result = node.checks(facts, False, out)
+    return result, out
+
+
+# --- score and amount --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreTerm:
+    """One term of the score, as applied to a nomination."""
+
+    index: int
+    kind: str  # "when" or "per_unit"
+    points: Decimal  # points when the condition holds, or points per unit
+    contribution: Decimal
+    applied: bool
+    field: str | None = None  # per_unit: the field multiplied
+    value: Any = None  # per_unit: the nomination's value (None when empty)
+    checks: list[Check] = dc_field(default_factory=list)  # when: the condition's comparisons
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {
+            "index": self.index,
+            "kind": self.kind,
+            "points": format(self.points, "f"),
+            "applied": self.applied,
+            "contribution": format_score(self.contribution),
+        }
+        if self.kind == "per_unit":
+            d["field"] = self.field
+            d["value"] = _jsonable(self.value)
+        else:
+            d["checks"] = [c.as_dict() for c in self.checks]
+        return d
+
+
+class _Compiled:
+    """A validated rules document compiled for one academic year."""
+
+    def __init__(self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None):
+        self.ref = ref
+        elig = rules.get("eligibility")
+        self.eligibility = _compile(elig, ref) if elig else None
+        self.restriction = _compile(restriction, ref) if restriction else None
+        self.when_terms: list[tuple[int, _Node, Decimal]] = []
+        self.unit_terms: list[tuple[int, str, Callable, Decimal]] = []
+        for i, t in enumerate(rules.get("score") or ()):
+            if "when" in t:
+                self.when_terms.append((i, _compile(t["when"], ref), to_decimal(t["points"])))
+            else:
+                self.unit_terms.append((i, t["field"], _getter(t["field"], ref), to_decimal(t["points_per_unit"])))
+        self.n_terms = len(rules.get("score") or ())
+        ms = rules.get("min_score")
+        self.min_score = to_decimal(ms) if ms is not None else None
+        self.min_score_raw = ms
+        self.tiers = [(_compile(t["when"], ref), int(t["amount"]), t["name"]) for t in rules.get("tiers") or ()]
+        self.amounts = dict(rules.get("amounts") or {})
+        self.quotas = []
+        for q in rules.get("quotas") or ():
+            g = q["group"]
+            kind = FIELDS[g][0]
+            qv = _norm_expected(kind, q["value"]) if "value" in q else None
+            self.quotas.append((g, _getter(g, ref), qv, q.get("max_awards"), q.get("max_amount"), "value" in q))
+        self.tie_break = []
+        for key in rules.get("tie_break") or ():
+            desc = key.startswith("-")
+            name = key[1:] if desc else key
+            self.tie_break.append((name, desc, _getter(name, ref), FIELDS[name][0]))
+        self.one_award = rules.get("one_award_per_year", True)
+        self.score_fn = self._make_score_fn()
+
+    def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
+        whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
+        units = tuple((get, k) for _, _, get, k in self.unit_terms)
+
+        def score_fn(n):
+            s = ZERO
+            for fn, pts in whens:
+                if fn(n):
+                    s += pts
+            for get, k in units:
+                v = get(n)
+                if v is not None:
+                    s += k * v
+            return s
+
+        return score_fn
+
+    def score_terms(self, n: Mapping) -> tuple[Decimal, list[ScoreTerm]]:
+        terms: list[ScoreTerm] = []
+        for i, node, pts in self.when_terms:
+            checks: list[Check] = []
+            held = node.checks(n, False, checks)
+            terms.append(ScoreTerm(i, "when", pts, pts if held else ZERO, held, checks=checks))
+        for i, name, get, k in self.unit_terms:
+            v = get(n)
+            terms.append(ScoreTerm(i, "per_unit", k, k * v if v is not None else ZERO, v is not None, name, v))
+        terms.sort(key=lambda t: t.index)
+        total = ZERO
+        for t in terms:
+            total += t.contribution
+        return total, terms
+
+    def amount(self, n: Mapping) -> tuple[int | None, str | None]:
+        for node, amt, name in self.tiers:
+            if node.fn(n):
+                return amt, name
+        lvl = n.get("level")
+        if lvl is None or lvl == "":
+            return None, None
+        return self.amounts.get(lvl), None
+
+    def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
+        """Every reason why `n` is ineligible (empty when it is eligible)."""
+        out: list[str] = []
+        if self.eligibility is not None and not self.eligibility.fn(n):
+            self.eligibility.failing(n, True, out)
+        if self.min_score is not None and s < self.min_score:
+            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
+        if amt is None:
+            out.append(f"no amount for level: {_fmt(n.get('level'))}")
+        st = n.get("status")
+        if st not in (None, "", "active"):
+            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
+        if n.get("in_round_unit", True) is False:
+            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
+        if self.restriction is not None and not self.restriction.fn(n):
+            sub: list[str] = []
+            self.restriction.failing(n, True, sub)
+            out.extend(f"fund restriction: {r}" for r in sub)
+        if self.one_award and n.get("awarded_elsewhere"):
+            year = f" {academic_year}" if academic_year else ""
+            out.append(f"already holds an award in academic year{year}")
+        return out
+
+
+def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
+    return _Compiled(rules, _ref_date(academic_year), restriction)
+
+
+def score(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[Decimal, list[ScoreTerm]]:
+    """The nomination's score under `rules` and the terms that make it up."""
+    return _compiled(rules, academic_year).score_terms(facts)
+
+
+def amount_for(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[int | None, str | None]:
+    """(amount, tier name): the first tier whose `when` holds, else amounts[level] with tier None."""
+    return _compiled(rules, academic_year).amount(facts)
+
+
+# --- hashes ------------------------------------------------------------------------------------------
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, set | frozenset):
+        return sorted(v)
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    ).encode("utf-8")
+
+
+def rules_hash(rules: Mapping) -> str:
+    """"sha256:" + hex digest of the canonical JSON (sorted keys, no spaces, UTF-8) of the rules."""
+    return "sha256:" + hashlib.sha256(_canonical(rules)).hexdigest()
+
+
+def inputs_hash(nominations: Iterable[Mapping]) -> str:
+    """"sha256:" + hex digest of the nominations' canonical JSON, ordered by id (input order does not matter)."""
+    h = hashlib.sha256()
+    for n in sorted(nominations, key=itemgetter("id")):
+        h.update(_canonical(n))
+        h.update(b"\n")
+    return "sha256:" + h.hexdigest()
+
+
+# --- allocation --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Allocation:
+    """The outcome of one allocation run. `as_dict()` is RULES.md "Result" (without "round").
+
+    `ranked` holds every eligible nomination in rank order with what the service stores for later
+    (amount, tier, outcome, the quota group values, `remaining_before` its turn); `promote_after_cancel`
+    works on it.
+    """
+
+    budget: int
+    available: int
+    allocated: int
+    remaining: int
+    rules_hash: str
+    ranked: list[dict]
+    ineligible: list[dict]
+
+    @property
+    def awarded(self) -> list[dict]:
+        return [_public(e, False) for e in self.ranked if e["outcome"] == "awarded"]
+
+    @property
+    def waitlisted(self) -> list[dict]:
+        return [_public(e, True) for e in self.ranked if e["outcome"] == "waitlisted"]
+
+    def as_dict(self) -> dict:
+        return {
+            "budget": self.budget,
+            "allocated": self.allocated,
+            "remaining": self.remaining,
+            "rules_hash": self.rules_hash,
+            "awarded": self.awarded,
+            "waitlisted": self.waitlisted,
+            "ineligible": [dict(e) for e in self.ineligible],
+        }
+
+
+def _public(e: dict, waitlisted: bool) -> dict:
+    d = {
+        "nomination_id": e["nomination_id"],
+        "student_code": e["student_code"],
+        "rank": e["rank"],
+        "score": e["score"],
+        "amount": e["amount"],
+    }
+    if waitlisted:
+        d["reason"] = e["reason"]
+        if e["reason"] == "quota":
+            d["quota"] = dict(e["quota"])
+    else:
+        d["tier"] = e["tier"]
+    return d
+
+
+def _sort_ranked(recs: list, tie_break: list) -> None:
+    """Sort eligible records (id, n, score, amount, tier) into rank order, in place."""
+    if all(not desc or kind in (NUMBER, DATE) for _, desc, _, kind in tie_break):
+        # one pass with a key tuple: descending numbers are negated, dates by negative ordinal
+        getters = []
+        for _, desc, get, kind in tie_break:
+            if not desc:
+                getters.append((get, None))
+            elif kind == NUMBER:
+                getters.append((get, Decimal.__neg__))
+            else:
+                getters.append((get, lambda d: -d.toordinal()))
+
+        if not getters:
+            recs.sort(key=lambda r: (-r[2], r[0]))
+            return
+        if len(getters) == 2 and getters[0][1] is not None and getters[1][1] is None:
+            (g1, t1), (g2, _) = getters
+
+            def key2(r):
+                n = r[1]
+                a = g1(n)
+                b = g2(n)
+                return (
+                    -r[2],
+                    (1, 0) if a is None else (0, t1(a)),
+                    (1, 0) if b is None else (0, b),
+                    r[0],
+                )
+
+            recs.sort(key=key2)
+            return
+
+        def key(r):
+            n = r[1]
+            parts: list[Any] = [-r[2]]
+            for g, t in getters:
+                v = g(n)
+                parts.append((1, 0) if v is None else (0, v if t is None else t(v)))
+            parts.append(r[0])
+            return tuple(parts)
+
+        recs.sort(key=key)
+        return
+    # general case (descending text keys): stable sorts from the least significant key up
+    recs.sort(key=itemgetter(0))
+    for _, desc, get, _kind in reversed(tie_break):
+        if desc:
+            recs.sort(key=lambda r, g=get: (0, 0) if (v := g(r[1])) is None else (1, v), reverse=True)
+        else:
+            recs.sort(key=lambda r, g=get: (1, 0) if (v := g(r[1])) is None else (0, v))
+    recs.sort(key=itemgetter(2), reverse=True)
+
+
+def _run(
+    nominations: Iterable[Mapping],
+    rules: Mapping,
+    *,
+    budget: int,
+    available: int,
+    restriction: Mapping | None,
+    academic_year: str,
+    keep: int | None = None,
+):
+    rules = validate_rules(rules)
+    if restriction is not None:
+        restriction = validate_condition(restriction)
+    for name, v in (("budget", budget), ("available", available)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"{name} must be an int number of đồng")
+    c = _compiled(rules, academic_year, restriction)
+
+    elig = c.eligibility.fn if c.eligibility is not None else None
+    restr = c.restriction.fn if c.restriction is not None else None
+    score_fn = c.score_fn
+    amount = c.amount
+    min_score = c.min_score
+    one_award = c.one_award
+
+    recs: list[tuple] = []
+    rejected: list[tuple] = []
+    seen: set = set()
+    kept: dict = {}
+    for n in nominations:
+        nid = n["id"]
+        if nid in seen:
+            raise ValueError(f"duplicate nomination id {nid}")
+        seen.add(nid)
+        s = score_fn(n)
+        amt, tier = amount(n)
+        if nid == keep:
+            kept["n"] = n
+            kept["score"] = s
+        st = n.get("status")
+        if (
+            (elig is None or elig(n))
+            and amt is not None
+            and (min_score is None or s >= min_score)
+            and (st is None or st == "active")
+            and n.get("in_round_unit", True) is not False
+            and (restr is None or restr(n))
+            and not (one_award and n.get("awarded_elsewhere"))
+        ):
+            recs.append((nid, n, s, amt, tier))
+        else:
+            rejected.append((nid, n, s, amt))
+
+    _sort_ranked(recs, c.tie_break)
+
+    start = max(0, min(budget, available))
+    remaining = start
+    quotas = c.quotas
+    usage: list[dict] = [{} for _ in quotas]
+    ranked: list[dict] = []
+    append = ranked.append
+    for rank, (nid, n, s, amt, tier) in enumerate(recs, 1):
+        e = {
+            "nomination_id": nid,
+            "student_code": n.get("student_code"),
+            "rank": rank,
+            "score": format_score(s),
+            "amount": amt,
+            "tier": tier,
+            "outcome": "awarded",
+            "reason": None,
+            "quota": None,
+            "remaining_before": remaining,
+        }
+        if quotas:
+            e["groups"] = groups = {}
+            for g, get, _, _, _, _ in quotas:
+                groups[g] = _jsonable(get(n))
+        if amt > remaining:
+            e["outcome"] = "waitlisted"
+            e["reason"] = "budget"
+            append(e)
+            continue
+        if quotas:
+            hits = []
+            blocked = None
+            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
+                gv = get(n)
+                if gv is None or (has_value and gv != qv):
+                    continue
+                u = usage[qi].get(gv)
+                cnt, tot = u if u is not None else (0, 0)
+                if blocked is None:
+                    over_a = max_awards is not None and cnt + 1 > max_awards
+                    over_m = max_amount is not None and tot + amt > max_amount
+                    if over_a or over_m:
+                        blocked = {"index": qi, "group": g, "value": _jsonable(gv)}
+                        if over_a:
+                            blocked["max_awards"] = max_awards
+                        if over_m:
+                            blocked["max_amount"] = max_amount
+                        e["quota_usage"] = {"awards": cnt, "amount": tot}
+                hits.append((qi, gv, cnt, tot))
+            if blocked is not None:
+                e["outcome"] = "waitlisted"
+                e["reason"] = "quota"
+                e["quota"] = blocked
+                append(e)
+                continue
+            for qi, gv, cnt, tot in hits:
+                usage[qi][gv] = (cnt + 1, tot + amt)
+        remaining -= amt
+        append(e)
+
+    rejected.sort(key=itemgetter(0))
+    ineligible = [
+        {
+            "nomination_id": nid,
+            "student_code": n.get("student_code"),
+            "reasons": c.reasons(n, s, amt, academic_year),
+        }
+        for nid, n, s, amt in rejected
+    ]
+    alloc = Allocation(
+        budget=budget,
+        available=available,
+        allocated=start - remaining,
+        remaining=remaining,
+        rules_hash=rules_hash(rules),
+        ranked=ranked,
+        ineligible=ineligible,
+    )
+    return alloc, c, kept
+
+
+def allocate(
+    nominations: Iterable[Mapping],
+    rules: Mapping,
+    *,
+    budget: int,
+    available: int,
+    restriction: Mapping | None = None,
+    academic_year: str,
+) -> Allocation:
+    """Rank the nominations by `rules` and award them within min(budget, available) and the quotas (RULES.md)."""
+    return _run(
+        nominations,
+        rules,
+        budget=budget,
+        available=available,
+        restriction=restriction,
+        academic_year=academic_year,
+    )[0]
+
+
+def explain(
+    nominations: Iterable[Mapping],
+    rules: Mapping,
+    *,
+    budget: int,
+    available: int,
+    restriction: Mapping | None = None,
+    academic_year: str,
+    nomination_id: int,
+) -> dict:
+    """The full reasoning for one nomination: conditions with values, score terms, amount, rank and outcome."""
+    alloc, c, kept = _run(
+        nominations,
+        rules,
+        budget=budget,
+        available=available,
+        restriction=restriction,
+        academic_year=academic_year,
+        keep=nomination_id,
+    )
+    if not kept:
+        raise NominationNotFound(nomination_id)
+    n = kept["n"]
+    total, terms = c.score_terms(n)
+    amt, tier = c.amount(n)
+    tier_checks = []
+    for node, t_amt, name in c.tiers:
+        checks: list[Check] = []
+        held = node.checks(n, False, checks)
+        tier_checks.append({"name": name, "amount": t_amt, "held": held, "checks": [x.as_dict() for x in checks]})
+
+    def cond(node):
+        if node is None:
+            return None
+        checks: list[Check] = []
+        held = node.checks(n, False, checks)
+        return {"result": held, "checks": [x.as_dict() for x in checks]}
+
+    out: dict[str, Any] = {
+        "nomination_id": nomination_id,
+        "student_code": n.get("student_code"),
+        "academic_year": academic_year,
+        "rules_hash": alloc.rules_hash,
+        "eligibility": cond(c.eligibility),
+        "restriction": cond(c.restriction),
+        "facts": {
+            "status": n.get("status") or "active",
+            "in_round_unit": n.get("in_round_unit", True) is not False,
+            "awarded_elsewhere": bool(n.get("awarded_elsewhere")),
+            "one_award_per_year": c.one_award,
+            "level": n.get("level"),
+            "age": _age_on(n.get("birth_date"), c.ref) if c.ref else None,
+        },
+        "score": format_score(total),
+        "score_terms": [t.as_dict() for t in terms],
+        "min_score": _jsonable(c.min_score) if c.min_score is not None else None,
+        "tiers": tier_checks,
+        "amount": amt,
+        "tier": tier,
+        "amount_source": "tier" if tier is not None else ("level" if amt is not None else None),
+        "start_remaining": max(0, min(budget, available)),
+        "rank": None,
+        "ranked_count": len(alloc.ranked),
+        "outcome": None,
+        "reason": None,
+        "quota": None,
+        "remaining_before": None,
+        "reasons": [],
+    }
+    for e in alloc.ranked:
+        if e["nomination_id"] == nomination_id:
+            out["rank"] = e["rank"]
+            out["outcome"] = e["outcome"]
+            out["reason"] = e["reason"]
+            out["remaining_before"] = e["remaining_before"]
+            if e["reason"] == "quota":
+                q = dict(e["quota"])
+                q["used_awards"] = e["quota_usage"]["awards"]
+                q["used_amount"] = e["quota_usage"]["amount"]
+                out["quota"] = q
+            break
+    else:
+        out["outcome"] = "ineligible"
+        out["reasons"] = next(x["reasons"] for x in alloc.ineligible if x["nomination_id"] == nomination_id)
+    out["summary"] = _summary(out)
+    return out
+
+
+def _summary(x: dict) -> str:
+    if x["outcome"] == "ineligible":
+        return "Ineligible: " + "; ".join(x["reasons"]) + "."
+    head = f"Rank {x['rank']} of {x['ranked_count']} with score {x['score']}, amount {x['amount']}"
+    if x["tier"]:
+        head += f" (tier {x['tier']})"
+    if x["outcome"] == "awarded":
+        return head + f": awarded ({x['remaining_before']} remaining before its turn)."
+    if x["reason"] == "budget":
+        return head + f": waitlisted, only {x['remaining_before']} remaining at its turn."
+    q = x["quota"]
+    limits = []
+    if "max_awards" in q:
+        limits.append(f"max_awards {q['max_awards']} ({q['used_awards']} already awarded)")
+    if "max_amount" in q:
+        limits.append(f"max_amount {q['max_amount']} ({q['used_amount']} already awarded)")
+    return head + (
+        f": waitlisted by quota #{q['index']} ({q['group']} = {q['value']}): " + ", ".join(limits) + "."
+    )
+
+
+# --- after a cancellation ----------------------------------------------------------------------------
+
+
+def promote_after_cancel(
+    ranked: Iterable[Mapping],
+    rules: Mapping,
+    *,
+    awarded_ids: Iterable[int],
+    remaining: int,
+    exclude_ids: Iterable[int] = (),
+) -> Mapping | None:
+    """The best-ranked entry not awarded (nor excluded) that now fits `remaining` and every quota, or None.
+
+    `ranked`: the stored ranked entries (`Allocation.ranked` or rows with `nomination_id`, `rank`, `amount`
+    and the quota group values, under `groups` or at top level). `awarded_ids`: the nominations holding an
+    award now (after the cancellation). `exclude_ids`: never promote these (e.g. cancelled awards).
+    Quota usage is counted from the awarded entries, as the allocation walk does.
+    """
+    awarded = set(awarded_ids)
+    excluded = set(exclude_ids)
+    quotas = []
+    for q in rules.get("quotas") or ():
+        g = q["group"]
+        kind = FIELDS[g][0]
+        qv = _norm_expected(kind, q["value"]) if "value" in q else None
+        quotas.append((g, _getter(g, None), qv, q.get("max_awards"), q.get("max_amount"), "value" in q))
+
+    def group_values(e: Mapping) -> list:
+        src = e.get("groups") or e
+        out = []
+        for qi, (g, get, qv, _, _, has_value) in enumerate(quotas):
+            gv = get(src)
+            if gv is None or (has_value and gv != qv):
+                continue
+            out.append((qi, gv))
+        return out
+
+    entries = sorted(ranked, key=itemgetter("rank"))
+    usage: list[dict] = [{} for _ in quotas]
+    for e in entries:
+        if e["nomination_id"] in awarded:
+            for qi, gv in group_values(e):
+                cnt, tot = usage[qi].get(gv, (0, 0))
+                usage[qi][gv] = (cnt + 1, tot + e["amount"])
+    for e in entries:
+        nid = e["nomination_id"]
+        if nid in awarded or nid in excluded:
+            continue
+        amt = e["amount"]
+        if amt > remaining:
+            continue
+        fits = True
+        for qi, gv in group_values(e):
+            _, _, _, max_awards, max_amount, _ = quotas[qi]
+            cnt, tot = usage[qi].get(gv, (0, 0))
+            if (max_awards is not None and cnt + 1 > max_awards) or (
+                max_amount is not None and tot + amt > max_amount
+            ):
+                fits = False
+                break
+        if fits:
+            return e
+    return None
