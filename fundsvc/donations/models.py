@@ -67,13 +67,17 @@ class Donation(Base):
 
 
 class ReceiptBook(Base):
-    """A unit's receipt book for one calendar year; `last_number` is the gapless counter."""
+    """A unit's book of receipts (kind "receipt") or payment vouchers ("voucher") for one calendar year.
+
+    `last_number` is the gapless counter.
+    """
 
     __tablename__ = "receipt_books"
-    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+    __table_args__ = (UniqueConstraint("unit_id", "kind", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="receipt")
     year: Mapped[int]
     last_number: Mapped[int] = mapped_column(default=0)
 

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.db import insert_ignore, utcnow, write_transaction
-from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
+from fundsvc.db import utcnow, write_transaction
+from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.service import default_fund_for, get_fund, post_entry
+from fundsvc.numbering import document_code, take_number
 from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
 
@@ -25,11 +26,6 @@ TREASURY_ROLES = ("treasurer",)
 def request_fingerprint(body: object) -> str:
     """A stable hash of a request body, to tell a replay from a different request under the same key."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def receipt_code(unit: Unit, year: int, number: int) -> str:
-    """The printed receipt code, e.g. ST-TP-P2/2024/00047."""
-    return f"{unit.code}/{year}/{number:05d}"
 
 
 def _root_path(unit: Unit) -> str:
@@ -54,22 +50,6 @@ def match_or_create_donor(session: Session, unit: Unit, data: dict) -> Donor:
     session.add(donor)
     session.flush()
     return donor
-
-
-def _next_receipt_number(session: Session, unit: Unit, year: int) -> tuple[ReceiptBook, int]:
-    """Take the next number of the unit's book for `year`, holding the book's row lock until commit.
-
-    The book row is created race-free (INSERT … ON CONFLICT DO NOTHING) and then locked
-    (SELECT … FOR UPDATE on PostgreSQL; SQLite already holds the write lock from BEGIN IMMEDIATE),
-    so two transactions can never read the same counter value and a rollback returns the number.
-    """
-    insert_ignore(session, ReceiptBook.__table__, {"unit_id": unit.id, "year": year, "last_number": 0})
-    book = session.scalar(
-        select(ReceiptBook).where(ReceiptBook.unit_id == unit.id, ReceiptBook.year == year)
-        .with_for_update().execution_options(populate_existing=True)
-    )
-    book.last_number += 1
-    return book, book.last_number
 
 
 def _claim_idempotency_key(session: Session, actor: Actor, key: str, fingerprint: str) -> IdempotencyRecord | Donation:
@@ -153,7 +133,7 @@ def _record(session: Session, actor: Actor, data: dict) -> Donation:
         donor = match_or_create_donor(session, unit, data["donor"])
 
     received_on: date = data["received_on"]
-    book, number = _next_receipt_number(session, unit, received_on.year)
+    book, number = take_number(session, unit, received_on.year, "receipt")
     donation = Donation(
         donor=donor, fund=fund, unit=unit, amount=data["amount"], method=data["method"],
         in_kind_description=data.get("in_kind_description"), received_on=received_on,
@@ -162,7 +142,7 @@ def _record(session: Session, actor: Actor, data: dict) -> Donation:
     session.add(donation)
     session.flush()
     receipt = Receipt(donation=donation, book=book, unit_id=unit.id, year=received_on.year, number=number,
-                      code=receipt_code(unit, received_on.year, number))
+                      code=document_code(unit, received_on.year, number))
     session.add(receipt)
     post_entry(session, actor, fund_id=fund.id, unit_id=unit.id, entry_date=received_on, kind="donation",
                amount=donation.amount, method=donation.method, donation_id=donation.id, document_code=receipt.code,

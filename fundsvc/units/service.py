@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import write_transaction
-from fundsvc.errors import Invalid, NotFound
+from fundsvc.errors import Invalid
 from fundsvc.units.models import LEVELS, Unit
 
 

@@ -77,11 +77,12 @@ def upgrade():
     op.create_table('receipt_books',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('last_number', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_receipt_books_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receipt_books')),
-    sa.UniqueConstraint('unit_id', 'year', name=op.f('uq_receipt_books_unit_id_year'))
+    sa.UniqueConstraint('unit_id', 'kind', 'year', name=op.f('uq_receipt_books_unit_id_kind_year'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
