@@ -196,9 +196,9 @@ class Check:
 class _Node:
     """A compiled condition: `fn(n) -> bool` plus what explanations need."""
 
-    __slots__ = ("kind", "fn", "children", "field", "op", "raw", "get")
+    __slots__ = ("kind", "fn", "children", "field", "op", "raw", "get", "test", "prefix", "_shown", "fail")
 
-    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None):
+    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None):
         self.kind = kind
         self.fn = fn
         self.children = children
@@ -206,6 +206,12 @@ class _Node:
         self.op = op
         self.raw = raw
         self.get = get
+        # reasons are made for every ineligible nomination: format the rule's side once,
+        # and each distinct actual value once
+        self.prefix = f"{field} {op} {_fmt(raw)}: " if kind == "leaf" else ""
+        self._shown: dict = {}
+        self.test = test
+        self._make_failers()
 
     def checks(self, n: Mapping, negated: bool, out: list[Check]) -> bool:
         """Evaluate every leaf (no short cut), appending a Check for each; return the node's value."""
@@ -219,21 +225,62 @@ class _Node:
         return all(results) if self.kind == "all" else any(results)
 
     def failing(self, n: Mapping, want: bool, out: list[str]) -> None:
-        """Reasons why this node is not `want` for `n` (every leaf responsible)."""
+        """Append the reasons why this node is not `want` for `n`: every leaf responsible.
+
+        Nothing is appended when the node is `want`. "all" wanted true lists its failing children;
+        "any" wanted true (none held) lists all of them; under "not" the roles swap, and a leaf that
+        holds where it should not is shown as "not field op value: actual".
+        """
+        self.fail[want](n, out)
+
+    def _make_failers(self) -> None:
         if self.kind == "leaf":
-            if self.fn(n) != want:
-                out.append(Check(self.field, self.op, self.raw, self.get(n), not want, not want).reason())
-        elif self.kind == "not":
-            self.children[0].failing(n, not want, out)
-        elif (self.kind == "all") == want:
-            # all wanted true: the children that fail; any wanted false: the children that hold
-            for c in self.children:
-                if c.fn(n) != want:
-                    c.failing(n, want, out)
+            get, test, prefix, shown = self.get, self.test, self.prefix, self._shown
+
+            def show(v):
+                try:
+                    return shown[v]
+                except (KeyError, TypeError):
+                    text = _fmt(v)
+                    try:
+                        shown[v] = text
+                    except TypeError:
+                        pass
+                    return text
+
+            def fail_true(n, out):
+                v = get(n)
+                if v is None or not test(v):
+                    out.append(prefix + show(v))
+
+            def fail_false(n, out):
+                v = get(n)
+                if v is not None and test(v):
+                    out.append("not " + prefix + show(v))
+
+            self.fail = (fail_false, fail_true)
+            return
+        if self.kind == "not":
+            kid = self.children[0]
+            self.fail = (lambda n, out: kid.fail[True](n, out), lambda n, out: kid.fail[False](n, out))
+            return
+        kids_true = tuple(c.fail[True] for c in self.children)
+        kids_false = tuple(c.fail[False] for c in self.children)
+        fn = self.fn
+
+        def each_true(n, out):
+            for f in kids_true:
+                f(n, out)
+
+        def each_false(n, out):
+            for f in kids_false:
+                f(n, out)
+
+        if self.kind == "all":
+            # children that hold add nothing, so no guard is needed when all are wanted true
+            self.fail = (lambda n, out: each_false(n, out) if fn(n) else None, each_true)
         else:
-            # any wanted true (none held) or all wanted false (all held): every child is responsible
-            for c in self.children:
-                c.failing(n, want, out)
+            self.fail = (each_false, lambda n, out: None if fn(n) else each_true(n, out))
 
 
 def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
@@ -255,6 +302,18 @@ def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
     if op == "lte":
         return lambda n: (v := get(n)) is not None and v <= exp
     raise ValueError(op)
+
+
+_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
+    "eq": lambda exp: lambda v: v == exp,
+    "ne": lambda exp: lambda v: v != exp,
+    "in": lambda exp: lambda v: v in exp,
+    "not_in": lambda exp: lambda v: v not in exp,
+    "gt": lambda exp: lambda v: v > exp,
+    "gte": lambda exp: lambda v: v >= exp,
+    "lt": lambda exp: lambda v: v < exp,
+    "lte": lambda exp: lambda v: v <= exp,
+}
 
 
 def _text_leaf_fn(key: str, op: str, exp: Any) -> Callable[[Mapping], bool] | None:
@@ -312,7 +371,7 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
         fn = _text_leaf_fn(name, op, exp)
     if fn is None:
         fn = _leaf_fn(get, op, exp)
-    return _Node("leaf", fn, (), name, op, raw, get)
+    return _Node("leaf", fn, (), name, op, raw, get, _TESTS[op](exp))
 
 
 def _ref_date(academic_year: str | None) -> dt.date | None:
@@ -442,7 +501,7 @@ class _Compiled:
     def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
         """Every reason why `n` is ineligible (empty when it is eligible)."""
         out: list[str] = []
-        if self.eligibility is not None and not self.eligibility.fn(n):
+        if self.eligibility is not None:
             self.eligibility.failing(n, True, out)
         if self.min_score is not None and s < self.min_score:
             out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
@@ -453,7 +512,7 @@ class _Compiled:
             out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
         if n.get("in_round_unit", True) is False:
             out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
-        if self.restriction is not None and not self.restriction.fn(n):
+        if self.restriction is not None:
             sub: list[str] = []
             self.restriction.failing(n, True, sub)
             out.extend(f"fund restriction: {r}" for r in sub)
