@@ -11,6 +11,7 @@ process (lazily) and reused by every render.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import mimetypes
 import threading
@@ -201,7 +202,16 @@ def _font_config():
             from weasyprint.text.fonts import FontConfiguration
 
             _state["fonts"] = FontConfiguration()
+            # FontConfiguration removes its temporary font folder in __del__, which fails once the
+            # interpreter is tearing modules down; drop it while everything still exists.
+            atexit.register(_drop_caches)
         return _state["fonts"]
+
+
+def _drop_caches() -> None:
+    with _lock:
+        _state.pop("css", None)
+        _state.pop("fonts", None)
 
 
 def _stylesheet(name: str):
