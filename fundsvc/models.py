@@ -1,12 +1,14 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
+from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, User
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
 from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
+from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Donation", "Donor", "Fund", "IdempotencyRecord", "LedgerEntry", "Receipt",
+    "ApiToken", "AuditEvent", "Award", "Nomination", "Round", "Student", "Donation", "Donor", "Fund", "IdempotencyRecord", "LedgerEntry", "Receipt",
     "ReceiptBook", "Reservation", "Unit", "User",
 ]

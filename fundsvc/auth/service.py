@@ -38,7 +38,7 @@ class Actor:
 
     @property
     def sees_personal_data(self) -> bool:
-        return self.role != "viewer"
+        return self.role in ("admin", "committee")
 
 
 SYSTEM = Actor(user_id=None, username="system", role="admin")

@@ -1,0 +1,78 @@
+"""Scholarship rounds and their awards."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from fundsvc.db import Base, JSONType, Money, utcnow
+from fundsvc.ledger.models import Fund
+from fundsvc.students.models import Nomination
+from fundsvc.units.models import Unit
+
+ROUND_STATUSES = ("draft", "allocated", "approved")
+AWARD_STATUSES = ("approved", "paid", "cancelled")
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (CheckConstraint(f"status IN {ROUND_STATUSES!r}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    academic_year: Mapped[str] = mapped_column(String(9), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    budget: Mapped[int] = mapped_column(Money)
+    rules: Mapped[Any] = mapped_column(JSONType)
+    rules_hash: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # The last allocation: RULES.md "Result", the engine's ranked entries (for promotion after a
+    # cancellation) and the hash of the nominations it was computed from (approve refuses a stale one).
+    result: Mapped[Any | None] = deferred(mapped_column(JSONType))
+    ranked: Mapped[Any | None] = deferred(mapped_column(JSONType))
+    inputs_hash: Mapped[str | None] = mapped_column(String(80))
+    result_hash: Mapped[str | None] = mapped_column(String(80))
+    allocated_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    fund: Mapped[Fund] = relationship()
+    unit: Mapped[Unit] = relationship()
+    awards: Mapped[list[Award]] = relationship(back_populates="round", order_by="Award.rank")
+
+
+class Award(Base):
+    __tablename__ = "awards"
+    __table_args__ = (
+        UniqueConstraint("round_id", "nomination_id"),
+        CheckConstraint(f"status IN {AWARD_STATUSES!r}", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    rank: Mapped[int]
+    score: Mapped[str] = mapped_column(String(20))
+    tier: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="approved", index=True)
+    promoted: Mapped[bool] = mapped_column(default=False)
+    paid_on: Mapped[date | None]
+    received_by: Mapped[str | None] = mapped_column(String(200))
+    voucher_number: Mapped[int | None]
+    voucher_code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    voucher_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    voucher_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="awards")
+    nomination: Mapped[Nomination] = relationship()

@@ -1,0 +1,72 @@
+from marshmallow import fields, validate
+
+from fundsvc.schemas import Amount, StrictSchema, Text
+from fundsvc.students.schemas import ACADEMIC_YEAR
+from fundsvc.units.schemas import CODE
+
+
+class RoundIn(StrictSchema):
+    name = Text(200, required=True)
+    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR)
+    fund = fields.String(required=True, validate=CODE)
+    unit = fields.String(required=True, validate=CODE)
+    budget = Amount(required=True)
+    # Validated by the rules schema in the service, so its errors can name full JSON paths (rules.quotas[1]…).
+    rules = fields.Dict(required=True)
+
+
+class RoundArgs(StrictSchema):
+    academic_year = fields.String(validate=ACADEMIC_YEAR)
+    status = fields.String(validate=validate.OneOf(("draft", "allocated", "approved")))
+
+
+class RoundOut(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    academic_year = fields.String()
+    fund = fields.Function(lambda r: r.fund.code)
+    unit = fields.Function(lambda r: r.unit.code)
+    budget = fields.Integer()
+    status = fields.String()
+    rules = fields.Raw()
+    rules_hash = fields.String()
+    result_hash = fields.String()
+    allocated_at = fields.DateTime()
+    approved_at = fields.DateTime()
+
+
+class AwardOut(StrictSchema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    nomination_id = fields.Integer()
+    student_code = fields.Function(lambda a: a.nomination.student_code)
+    full_name = fields.Function(lambda a: a.nomination.full_name)
+    school = fields.Function(lambda a: a.nomination.school)
+    grade = fields.Function(lambda a: a.nomination.grade)
+    unit = fields.Function(lambda a: a.nomination.unit.code)
+    level = fields.Function(lambda a: a.nomination.level)
+    amount = fields.Integer()
+    rank = fields.Integer()
+    score = fields.String()
+    tier = fields.String()
+    status = fields.String()
+    promoted = fields.Boolean()
+    paid_on = fields.Date()
+    received_by = fields.String()
+    voucher = fields.Function(lambda a: f"/api/v1/awards/{a.id}/voucher.pdf" if a.voucher_code else None)
+    voucher_code = fields.String()
+    cancel_reason = fields.String()
+
+
+class DisburseIn(StrictSchema):
+    paid_on = fields.Date(required=True)
+    received_by = Text(200, required=True)
+
+
+class CancelIn(StrictSchema):
+    reason = Text(500, required=True)
+
+
+class CancelOut(StrictSchema):
+    award = fields.Nested(AwardOut)
+    promoted = fields.Nested(AwardOut, allow_none=True)

@@ -1,0 +1,328 @@
+"""Scholarship rounds: create, allocate (the pure engine over the database's nominations), approve,
+disburse, cancel with promotion, explain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from fundsvc.allocation import engine
+from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.rules import RulesError, validate_rules
+from fundsvc.audit.service import record
+from fundsvc.auth.service import Actor, require_role
+from fundsvc.db import utcnow, write_transaction
+from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.ledger.models import Fund, Reservation
+from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
+from fundsvc.numbering import document_code, take_number
+from fundsvc.students.models import FIELDS, Nomination
+from fundsvc.units.models import Unit
+from fundsvc.units.service import district_of, visible_unit
+
+COMMITTEE = ("committee",)
+TREASURY = ("treasurer",)
+HELD = ("approved", "paid")  # awards that count as given
+
+
+def checked_rules(doc) -> dict:
+    """The rules document validated, or a 422 whose errors point at the JSON paths."""
+    try:
+        return validate_rules(doc)
+    except RulesError as error:
+        raise Invalid("Quy tắc xét chọn không hợp lệ (invalid rules)", error.errors) from error
+
+
+def create_round(session: Session, actor: Actor, data: dict) -> Round:
+    """A new round in status draft."""
+    require_role(actor, *COMMITTEE)
+    rules = checked_rules(data["rules"])
+    with write_transaction(session):
+        unit = visible_unit(session, actor, data["unit"])
+        fund = get_fund(session, actor, data["fund"], field="fund")
+        round_ = Round(name=data["name"], academic_year=data["academic_year"], fund=fund, unit=unit,
+                       budget=data["budget"], rules=rules, rules_hash=engine.rules_hash(rules), status="draft",
+                       created_by=actor.user_id)
+        session.add(round_)
+        session.flush()
+        record(session, actor, "round.create", "round", round_.id, None, _round_state(round_), unit.id)
+    return round_
+
+
+def _round_state(round_: Round) -> dict:
+    return {"name": round_.name, "academic_year": round_.academic_year, "fund": round_.fund.code,
+            "unit": round_.unit.code, "budget": round_.budget, "status": round_.status,
+            "rules_hash": round_.rules_hash, "result_hash": round_.result_hash}
+
+
+def get_round(session: Session, actor: Actor, round_id: int, *, lock: bool = False) -> Round:
+    """A round whose unit is in the actor's scope, else 404."""
+    query = select(Round).where(Round.id == round_id).options(joinedload(Round.unit), joinedload(Round.fund))
+    if lock:
+        query = query.with_for_update(of=Round)
+    round_ = session.scalar(query)
+    if round_ is None or not actor.sees(round_.unit):
+        raise NotFound(f"Không có đợt xét {round_id} (unknown round)")
+    return round_
+
+
+def rounds_query(actor: Actor, *, academic_year: str | None = None, status: str | None = None):
+    """Rounds inside the actor's scope, newest first."""
+    query = select(Round).join(Unit, Unit.id == Round.unit_id).options(
+        joinedload(Round.unit), joinedload(Round.fund)).order_by(Round.id.desc())
+    if actor.unit_path is not None:
+        query = query.where(Unit.path.startswith(actor.unit_path))
+    if academic_year:
+        query = query.where(Round.academic_year == academic_year)
+    if status:
+        query = query.where(Round.status == status)
+    return query
+
+
+def nomination_facts(session: Session, round_: Round) -> list[dict]:
+    """Every nomination of the round's academic year as the engine's plain dicts (one query, no ORM objects)."""
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    districts = {uid: district_of(u.path, units) for uid, u in units.items()}
+    held_elsewhere = set(session.scalars(
+        select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
+            Round.academic_year == round_.academic_year, Round.id != round_.id, Award.status.in_(HELD))))
+    columns = [getattr(Nomination, f) for f in FIELDS]
+    rows = session.execute(select(Nomination.id, Nomination.unit_id, Nomination.status, *columns)
+                           .where(Nomination.academic_year == round_.academic_year))
+    scope = round_.unit.path
+    facts = []
+    for row in rows:
+        nid, unit_id, status, *values = row
+        unit = units[unit_id]
+        fact = dict(zip(FIELDS, values, strict=True))
+        fact.update(id=nid, unit=unit.code, district=districts[unit_id], status=status,
+                    in_round_unit=unit.path.startswith(scope), awarded_elsewhere=nid in held_elsewhere)
+        facts.append(fact)
+    return facts
+
+
+def _available(session: Session, fund: Fund) -> int:
+    return balance(session, fund.id) - reserved(session, fund.id)
+
+
+def _run_engine(session: Session, round_: Round) -> tuple[engine.Allocation, list[dict]]:
+    facts = nomination_facts(session, round_)
+    allocation = engine.allocate(facts, round_.rules, budget=round_.budget,
+                                 available=max(0, _available(session, round_.fund)),
+                                 restriction=round_.fund.restriction, academic_year=round_.academic_year)
+    return allocation, facts
+
+
+def _result_hash(result: dict) -> str:
+    canonical = json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def allocate(session: Session, actor: Actor, round_id: int) -> dict:
+    """Run the round's rules over the year's nominations and store the result (re-runnable until approved)."""
+    require_role(actor, *COMMITTEE)
+    with write_transaction(session):
+        round_ = get_round(session, actor, round_id, lock=True)
+        if round_.status == "approved":
+            raise Conflict("Đợt xét đã được duyệt, không chạy lại được (round already approved)")
+        allocation, facts = _run_engine(session, round_)
+        result = {"round": round_.id, **allocation.as_dict()}
+        round_.result = result
+        round_.ranked = allocation.ranked
+        round_.inputs_hash = engine.inputs_hash(facts)
+        round_.result_hash = _result_hash(result)
+        round_.status = "allocated"
+        round_.allocated_at = utcnow()
+        record(session, actor, "round.allocate", "round", round_.id, None,
+               {"result_hash": round_.result_hash, "inputs_hash": round_.inputs_hash,
+                "allocated": result["allocated"], "awarded": len(result["awarded"])}, round_.unit_id)
+    return result
+
+
+def stored_result(session: Session, actor: Actor, round_id: int) -> dict:
+    """The round's last allocation result (404 before the first allocation)."""
+    round_ = get_round(session, actor, round_id)
+    if round_.result is None:
+        raise NotFound("Đợt xét chưa được chạy phân bổ (round not allocated yet)")
+    return round_.result
+
+
+def _lock_fund(session: Session, fund: Fund) -> None:
+    # Serialises everything that spends or reserves this fund's money (PostgreSQL; SQLite holds the
+    # database write lock already), so two approvals can never both see the same available balance.
+    session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
+
+
+def _reserve(session: Session, award: Award, fund: Fund) -> None:
+    session.add(Reservation(fund_id=fund.id, award_id=award.id, amount=award.amount))
+
+
+def _release(session: Session, award: Award) -> None:
+    reservation = session.scalar(select(Reservation).where(Reservation.award_id == award.id,
+                                                           Reservation.released_at.is_(None)))
+    if reservation is not None:
+        reservation.released_at = utcnow()
+
+
+def approve(session: Session, actor: Actor, round_id: int) -> Round:
+    """Approve the allocation: awards created and their total reserved on the fund, atomically."""
+    require_role(actor, *COMMITTEE)
+    with write_transaction(session):
+        round_ = get_round(session, actor, round_id, lock=True)
+        if round_.status == "approved":
+            raise Conflict("Đợt xét đã được duyệt trước đó (round already approved)")
+        if round_.status != "allocated":
+            raise Conflict("Cần chạy phân bổ trước khi duyệt (allocate before approving)")
+        _lock_fund(session, round_.fund)
+        facts = nomination_facts(session, round_)
+        if engine.inputs_hash(facts) != round_.inputs_hash:
+            raise Conflict("Hồ sơ đề cử đã thay đổi từ lần phân bổ trước; hãy chạy lại phân bổ "
+                           "(nominations changed since the allocation; allocate again)")
+        result = round_.result
+        available = _available(session, round_.fund)
+        if result["allocated"] > available:
+            raise Conflict(f"Quỹ {round_.fund.code} chỉ còn {available:,} đồng khả dụng, không đủ "
+                           f"{result['allocated']:,} đồng (fund no longer covers the allocation)".replace(",", "."))
+        for entry in result["awarded"]:
+            award = Award(round=round_, nomination_id=entry["nomination_id"], amount=entry["amount"],
+                          rank=entry["rank"], score=entry["score"], tier=entry["tier"], status="approved")
+            session.add(award)
+            session.flush()
+            _reserve(session, award, round_.fund)
+        before = _round_state(round_)
+        round_.status = "approved"
+        round_.approved_at = utcnow()
+        round_.approved_by = actor.user_id
+        record(session, actor, "round.approve", "round", round_.id, before,
+               {**_round_state(round_), "awards": len(result["awarded"]), "reserved": result["allocated"]},
+               round_.unit_id)
+    return round_
+
+
+def awards_query(session: Session, actor: Actor, round_id: int):
+    """The round's awards in rank order, with their nominations."""
+    get_round(session, actor, round_id)
+    return (select(Award).where(Award.round_id == round_id)
+            .options(joinedload(Award.nomination).joinedload(Nomination.unit)).order_by(Award.rank, Award.id))
+
+
+def get_award(session: Session, actor: Actor, award_id: int, *, lock: bool = False) -> Award:
+    """An award of a round inside the actor's scope, else 404."""
+    query = select(Award).where(Award.id == award_id).options(
+        joinedload(Award.round).joinedload(Round.unit), joinedload(Award.round).joinedload(Round.fund),
+        joinedload(Award.nomination).joinedload(Nomination.unit))
+    if lock:
+        query = query.with_for_update(of=Award)
+    award = session.scalar(query)
+    if award is None or not actor.sees(award.round.unit):
+        raise NotFound(f"Không có suất học bổng {award_id} (unknown award)")
+    return award
+
+
+def _award_state(award: Award) -> dict:
+    return {"status": award.status, "amount": award.amount, "nomination_id": award.nomination_id,
+            "paid_on": award.paid_on, "received_by": award.received_by, "voucher": award.voucher_code,
+            "cancel_reason": award.cancel_reason}
+
+
+def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, received_by: str) -> Award:
+    """Pay an approved award: status paid, a ledger debit, a numbered payment voucher; the hold released."""
+    require_role(actor, *TREASURY)
+    with write_transaction(session):
+        award = get_award(session, actor, award_id, lock=True)
+        if award.status != "approved":
+            raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không chi được (award not payable)")
+        round_ = award.round
+        _lock_fund(session, round_.fund)
+        if balance(session, round_.fund_id) < award.amount:
+            raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
+        before = _award_state(award)
+        _book, number = take_number(session, round_.unit, paid_on.year, "voucher")
+        award.voucher_number = number
+        award.voucher_code = document_code(round_.unit, paid_on.year, number, prefix="PC-")
+        award.status = "paid"
+        award.paid_on = paid_on
+        award.received_by = received_by
+        _release(session, award)
+        post_entry(session, actor, fund_id=round_.fund_id, unit_id=award.nomination.unit_id, entry_date=paid_on,
+                   kind="disbursement", amount=-award.amount, method="cash", award_id=award.id,
+                   document_code=award.voucher_code,
+                   description=f"Chi học bổng {award.voucher_code}: {award.nomination.full_name}"[:500])
+        record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
+    return award
+
+
+def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[Award, Award | None]:
+    """Cancel an unpaid award, release its hold and promote the best-ranked waitlisted pupil that now fits."""
+    require_role(actor, *COMMITTEE)
+    with write_transaction(session):
+        award = get_award(session, actor, award_id, lock=True)
+        if award.status != "approved":
+            raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không hủy được (award not cancellable)")
+        round_ = award.round
+        _lock_fund(session, round_.fund)
+        before = _award_state(award)
+        award.status = "cancelled"
+        award.cancelled_at = utcnow()
+        award.cancel_reason = reason
+        _release(session, award)
+        session.flush()
+        record(session, actor, "award.cancel", "award", award.id, before, _award_state(award), round_.unit_id)
+        promoted = _promote(session, actor, round_)
+    return award, promoted
+
+
+def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
+    awards = list(session.scalars(select(Award).where(Award.round_id == round_.id)))
+    holding = [a for a in awards if a.status in HELD]
+    spent = sum(a.amount for a in holding)
+    remaining = min(round_.budget - spent, _available(session, round_.fund))
+    # Never promote a pupil twice, one who was withdrawn, or one who now holds an award elsewhere this year.
+    excluded = {a.nomination_id for a in awards if a.status == "cancelled"}
+    candidates = [e["nomination_id"] for e in round_.ranked if e["outcome"] == "waitlisted"]
+    if candidates:
+        inactive = session.scalars(select(Nomination.id).where(Nomination.id.in_(candidates),
+                                                               Nomination.status != "active"))
+        excluded.update(inactive)
+        excluded.update(session.scalars(
+            select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
+                Award.nomination_id.in_(candidates), Round.academic_year == round_.academic_year,
+                Round.id != round_.id, Award.status.in_(HELD))))
+    entry = engine.promote_after_cancel(round_.ranked, round_.rules, awarded_ids=[a.nomination_id for a in holding],
+                                        remaining=max(0, remaining), exclude_ids=excluded)
+    if entry is None:
+        return None
+    award = Award(round=round_, nomination_id=entry["nomination_id"], amount=entry["amount"], rank=entry["rank"],
+                  score=entry["score"], tier=entry.get("tier"), status="approved", promoted=True)
+    session.add(award)
+    session.flush()
+    _reserve(session, award, round_.fund)
+    record(session, actor, "award.promote", "award", award.id, None,
+           {**_award_state(award), "rank": award.rank, "promoted": True}, round_.unit_id)
+    return award
+
+
+def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -> dict:
+    """Why one pupil got an award, was waitlisted or was ineligible, on the current data."""
+    require_role(actor, *COMMITTEE)
+    round_ = get_round(session, actor, round_id)
+    facts = nomination_facts(session, round_)
+    try:
+        return engine.explain(facts, round_.rules, budget=round_.budget,
+                              available=max(0, _available(session, round_.fund)),
+                              restriction=round_.fund.restriction, academic_year=round_.academic_year,
+                              nomination_id=nomination_id)
+    except engine.NominationNotFound as error:
+        raise NotFound(f"Hồ sơ {nomination_id} không thuộc năm học của đợt xét (nomination not in this round)") \
+            from error
+
+
+def round_totals(session: Session, round_id: int) -> dict:
+    """Counts and sums of the round's awards by status."""
+    rows = session.execute(select(Award.status, func.count(), func.sum(Award.amount))
+                           .where(Award.round_id == round_id).group_by(Award.status))
+    return {status: {"count": count, "amount": int(total or 0)} for status, count, total in rows}

@@ -1,0 +1,104 @@
+"""/api/v1/rounds, /api/v1/awards, /api/v1/rules/presets"""
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from fundsvc.allocation import service
+from fundsvc.allocation.rules import PRESETS
+from fundsvc.allocation.schemas import AwardOut, CancelIn, CancelOut, DisburseIn, RoundArgs, RoundIn, RoundOut
+from fundsvc.api import current_actor, paginate
+from fundsvc.extensions import db
+
+blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Scholarship rounds, allocation and awards")
+
+
+@blp.post("/rounds")
+@blp.arguments(RoundIn)
+@blp.response(201, RoundOut)
+def create_round(data):
+    """Create a round (status draft) with its rules (RULES.md); bad rules → 422 naming the JSON path."""
+    return service.create_round(db.session, current_actor(), data)
+
+
+@blp.get("/rounds")
+@blp.arguments(RoundArgs, location="query")
+@blp.response(200, RoundOut(many=True))
+@blp.paginate()
+def list_rounds(args, pagination_parameters):
+    """Rounds of your scope, newest first."""
+    return paginate(service.rounds_query(current_actor(), **args), pagination_parameters)
+
+
+@blp.get("/rounds/<int:round_id>")
+@blp.response(200, RoundOut)
+def get_round(round_id):
+    """One round."""
+    return service.get_round(db.session, current_actor(), round_id)
+
+
+@blp.post("/rounds/<int:round_id>/allocate")
+@blp.response(200, fields.Dict())
+def allocate(round_id):
+    """Rank the nominations by the round's rules and allocate within budget and quotas (re-runnable until approved)."""
+    return service.allocate(db.session, current_actor(), round_id)
+
+
+@blp.get("/rounds/<int:round_id>/allocation")
+@blp.response(200, fields.Dict())
+def allocation(round_id):
+    """The round's last allocation result."""
+    return service.stored_result(db.session, current_actor(), round_id)
+
+
+@blp.post("/rounds/<int:round_id>/approve")
+@blp.response(200, RoundOut)
+def approve(round_id):
+    """Approve: awards created and their total reserved on the fund (409 if it no longer covers them)."""
+    return service.approve(db.session, current_actor(), round_id)
+
+
+@blp.get("/rounds/<int:round_id>/awards")
+@blp.response(200, AwardOut(many=True))
+def list_awards(round_id):
+    """The round's awards in rank order."""
+    return db.session.scalars(service.awards_query(db.session, current_actor(), round_id)).unique().all()
+
+
+@blp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")
+@blp.response(200, fields.Dict())
+def explain(round_id, nomination_id):
+    """Why this pupil was awarded, waitlisted or ineligible: conditions with values, score terms, rank, limits."""
+    return service.explain(db.session, current_actor(), round_id, nomination_id)
+
+
+@blp.get("/awards/<int:award_id>")
+@blp.response(200, AwardOut)
+def get_award(award_id):
+    """One award."""
+    return service.get_award(db.session, current_actor(), award_id)
+
+
+@blp.post("/awards/<int:award_id>/disburse")
+@blp.arguments(DisburseIn)
+@blp.response(200, AwardOut)
+def disburse(data, award_id):
+    """Pay the award: a ledger debit and a payment voucher (Phiếu chi)."""
+    return service.disburse(db.session, current_actor(), award_id, data["paid_on"], data["received_by"])
+
+
+@blp.post("/awards/<int:award_id>/cancel")
+@blp.arguments(CancelIn)
+@blp.response(200, CancelOut)
+def cancel(data, award_id):
+    """Cancel an unpaid award; the best-ranked waitlisted pupil that now fits is promoted (`promoted`, or null)."""
+    award, promoted = service.cancel(db.session, current_actor(), award_id, data["reason"])
+    return {"award": award, "promoted": promoted}
+
+
+@blp.get("/rules/presets")
+@blp.response(200, fields.Dict())
+def presets():
+    """Ready rule sets to start a round from: khuyen_hoc and khuyen_tai."""
+    return PRESETS
+
+

@@ -1,0 +1,75 @@
+"""Pupils (identity across years) and their nominations (one per pupil per academic year)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundsvc.db import Base, utcnow
+from fundsvc.units.models import Unit
+
+NOMINATION_STATUSES = ("active", "withdrawn")
+# The nomination's own fields, as IMPORT.md names them (the unit is stored as unit_id).
+FIELDS = ("student_code", "full_name", "birth_date", "gender", "ethnicity", "ethnic_minority", "school", "grade",
+          "grade_number", "level", "household", "orphan", "disability", "gpa", "academic_result", "conduct",
+          "achievement", "guardian", "note")
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "code:<student_code>" when the school gives a code, else "nbs:<name>|<birth date>|<school>" normalised:
+    # the one key that identifies a pupil across years and files.
+    identity_key: Mapped[str] = mapped_column(String(500), unique=True)
+    student_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date]
+    school: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    nominations: Mapped[list[Nomination]] = relationship(back_populates="student")
+
+
+class Nomination(Base):
+    __tablename__ = "nominations"
+    __table_args__ = (
+        UniqueConstraint("student_id", "academic_year"),
+        CheckConstraint(f"status IN {NOMINATION_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    academic_year: Mapped[str] = mapped_column(String(9), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    student_code: Mapped[str | None] = mapped_column(String(40))
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date]
+    gender: Mapped[str | None] = mapped_column(String(8))
+    ethnicity: Mapped[str | None] = mapped_column(String(60))
+    ethnic_minority: Mapped[bool] = mapped_column(default=False)
+    school: Mapped[str] = mapped_column(String(200), index=True)
+    grade: Mapped[str] = mapped_column(String(20))
+    grade_number: Mapped[int | None]
+    level: Mapped[str | None] = mapped_column(String(20))
+    household: Mapped[str] = mapped_column(String(16), default="none")
+    orphan: Mapped[bool] = mapped_column(default=False)
+    disability: Mapped[bool] = mapped_column(default=False)
+    gpa: Mapped[Decimal | None] = mapped_column(Numeric(3, 1))
+    academic_result: Mapped[str | None] = mapped_column(String(16))
+    conduct: Mapped[str | None] = mapped_column(String(16))
+    achievement: Mapped[str] = mapped_column(String(16), default="none")
+    guardian: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    source_row: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    student: Mapped[Student] = relationship(back_populates="nominations")
+    unit: Mapped[Unit] = relationship()

@@ -1,0 +1,102 @@
+from marshmallow import fields, post_dump, validate
+
+from fundsvc.schemas import StrictSchema, Text
+from fundsvc.units.schemas import CODE
+
+ACADEMIC_YEAR = validate.Regexp(r"^(19|20)\d\d-(19|20)\d\d$", error="Năm học dạng 2024-2025 (expected YYYY-YYYY)")
+LEVELS = ("primary", "lower_secondary", "upper_secondary", "university")
+HOUSEHOLDS = ("poor", "near_poor", "hardship", "none")
+RESULTS = ("excellent", "good", "pass", "fail")
+ACHIEVEMENTS = ("national", "province", "district", "school", "none")
+
+
+class ImportForm(StrictSchema):
+    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR)
+    dry_run = fields.Boolean(load_default=False)
+
+
+class ImportFile(StrictSchema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ImportOut(StrictSchema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    dry_run = fields.Boolean()
+    warnings = fields.List(fields.String())
+
+
+class NominationArgs(StrictSchema):
+    academic_year = fields.String(validate=ACADEMIC_YEAR)
+    unit = fields.String(validate=CODE)
+    school = fields.String(validate=validate.Length(max=200))
+    status = fields.String(validate=validate.OneOf(("active", "withdrawn")))
+
+
+class NominationPatch(StrictSchema):
+    student_code = Text(40)
+    full_name = Text(200, allow_none=False)
+    birth_date = fields.Date()
+    gender = fields.String(allow_none=True, validate=validate.OneOf(("male", "female")))
+    ethnicity = Text(60)
+    school = Text(200, allow_none=False)
+    grade = Text(20, allow_none=False)
+    grade_number = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=12))
+    level = fields.String(allow_none=True, validate=validate.OneOf(LEVELS))
+    unit = fields.String(validate=CODE)
+    household = fields.String(validate=validate.OneOf(HOUSEHOLDS))
+    orphan = fields.Boolean()
+    disability = fields.Boolean()
+    gpa = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=0, max=10), as_string=False)
+    academic_result = fields.String(allow_none=True, validate=validate.OneOf(RESULTS))
+    conduct = fields.String(allow_none=True, validate=validate.OneOf(RESULTS))
+    achievement = fields.String(validate=validate.OneOf(ACHIEVEMENTS))
+    guardian = Text(200)
+    note = Text(1000)
+
+
+class WithdrawIn(StrictSchema):
+    reason = Text(500)
+
+
+class NominationPublicOut(StrictSchema):
+    """What every role may see: no birth date, household, guardian, disability, orphan or note."""
+
+    id = fields.Integer()
+    academic_year = fields.String()
+    status = fields.String()
+    student_code = fields.String()
+    full_name = fields.String()
+    gender = fields.String()
+    school = fields.String()
+    grade = fields.String()
+    level = fields.String()
+    unit = fields.Function(lambda n: n.unit.code)
+
+
+class NominationOut(NominationPublicOut):
+    birth_date = fields.Date()
+    ethnicity = fields.String()
+    ethnic_minority = fields.Boolean()
+    grade_number = fields.Integer()
+    household = fields.String()
+    orphan = fields.Boolean()
+    disability = fields.Boolean()
+    gpa = fields.Decimal(as_string=True)
+    academic_result = fields.String()
+    conduct = fields.String()
+    achievement = fields.String()
+    guardian = fields.String()
+    note = fields.String()
+    source_file = fields.String()
+    source_row = fields.Integer()
+
+    @post_dump
+    def _redact(self, data, **_):
+        # Pupils are minors: only roles that need it see their personal data (DESIGN.md).
+        from fundsvc.api import current_actor
+
+        if not current_actor().sees_personal_data:
+            for name in set(data) - set(NominationPublicOut._declared_fields):
+                del data[name]
+        return data

@@ -1,0 +1,82 @@
+"""/api/v1/nominations"""
+
+from flask import send_file
+from flask_smorest import Blueprint
+from io import BytesIO
+
+from fundsvc.api import current_actor, paginate
+from fundsvc.errors import Invalid
+from fundsvc.extensions import db
+from fundsvc.students import service
+from fundsvc.students.schemas import (ImportFile, ImportForm, ImportOut, NominationArgs, NominationOut,
+                                      NominationPatch, WithdrawIn)
+from fundsvc.students.spreadsheet import write_template_xlsx
+
+blp = Blueprint("nominations", __name__, url_prefix="/api/v1", description="Pupils' nominations")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.post("/nominations/import")
+@blp.arguments(ImportForm, location="form")
+@blp.arguments(ImportFile, location="files")
+@blp.response(200, ImportOut)
+def import_nominations(form, files):
+    """Import a spreadsheet (.xlsx or .csv) of nominations: all rows or none.
+
+    Any bad row → 422 with `errors.rows` listing every bad cell (row, column as written, message).
+    """
+    upload = files["file"]
+    if not getattr(upload, "filename", None):
+        raise Invalid("Cần tệp .xlsx hoặc .csv (file required)", {"file": ["required"]})
+    return service.import_nominations(db.session, current_actor(), upload.read(), upload.filename,
+                                      form["academic_year"], dry_run=form["dry_run"])
+
+
+@blp.get("/nominations")
+@blp.arguments(NominationArgs, location="query")
+@blp.response(200, NominationOut(many=True))
+@blp.paginate()
+def list_nominations(args, pagination_parameters):
+    """Nominations of your scope, filtered by academic year, unit (subtree) and school."""
+    return paginate(service.nominations_query(db.session, current_actor(), **args), pagination_parameters)
+
+
+@blp.get("/nominations/template.xlsx")
+@blp.response(200, content_type=XLSX)
+def nominations_template():
+    """The import template: Vietnamese headers, drop-down lists, an example row, instructions."""
+    return send_file(BytesIO(write_template_xlsx()), mimetype=XLSX, download_name="mau-de-cu-hoc-bong.xlsx")
+
+
+@blp.get("/nominations.xlsx")
+@blp.arguments(NominationArgs, location="query")
+@blp.response(200, content_type=XLSX)
+def export_nominations(args):
+    """The nominations of your scope in the import format."""
+    data = service.export_xlsx(db.session, current_actor(), **args)
+    return send_file(BytesIO(data), mimetype=XLSX, download_name=f"de-cu-{args.get('academic_year', 'tat-ca')}.xlsx")
+
+
+@blp.get("/nominations/<int:nomination_id>")
+@blp.response(200, NominationOut)
+def get_nomination(nomination_id):
+    """One nomination (personal data only for committee and admin)."""
+    return service.get_nomination(db.session, current_actor(), nomination_id)
+
+
+@blp.patch("/nominations/<int:nomination_id>")
+@blp.arguments(NominationPatch)
+@blp.response(200, NominationOut)
+def patch_nomination(changes, nomination_id):
+    """Correct a nomination's fields (audited)."""
+    return service.update_nomination(db.session, current_actor(), nomination_id, changes)
+
+
+@blp.post("/nominations/<int:nomination_id>/withdraw")
+@blp.arguments(WithdrawIn)
+@blp.response(200, NominationOut)
+def withdraw_nomination(data, nomination_id):
+    """Withdraw a nomination (kept on file; no round considers it)."""
+    return service.withdraw_nomination(db.session, current_actor(), nomination_id, data.get("reason"))
+
+
