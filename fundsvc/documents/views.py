@@ -1,0 +1,64 @@
+"""PDF documents: receipts, vouchers, donor statements, the receipts archive."""
+
+from flask import current_app, make_response
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from fundsvc.api import current_actor
+from fundsvc.documents import service
+from fundsvc.donations.schemas import StatementArgs
+from fundsvc.extensions import db
+from fundsvc.schemas import DateRangeArgs
+from fundsvc.units.schemas import CODE
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printed documents (PDF)")
+
+
+def pdf_response(data: bytes, filename: str):
+    """A PDF answer, shown inline by browsers."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def settings() -> service.DocumentSettings:
+    return service.DocumentSettings.from_config(current_app.config)
+
+
+class ArchiveArgs(DateRangeArgs):
+    unit = fields.String(validate=CODE)
+
+
+@blp.get("/receipts/<int:receipt_id>.pdf")
+@blp.response(200, content_type="application/pdf")
+def receipt_pdf(receipt_id):
+    """The Phiếu thu: the same bytes at every fetch (a void receipt: stamped ĐÃ HỦY)."""
+    return pdf_response(service.receipt_pdf(db.session, current_actor(), receipt_id, settings()),
+                        f"phieu-thu-{receipt_id}.pdf")
+
+
+@blp.get("/receipts.pdf")
+@blp.arguments(ArchiveArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def receipts_archive(args):
+    """All receipts of a period in one PDF, for the paper archive."""
+    return pdf_response(service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
+                        "phieu-thu.pdf")
+
+
+@blp.get("/donors/<int:donor_id>/statement.pdf")
+@blp.arguments(StatementArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def donor_statement(args, donor_id):
+    """A letter of thanks and the donor's gifts of the year, with the total in figures and words."""
+    return pdf_response(service.donor_statement_pdf(db.session, current_actor(), donor_id, args["year"], settings()),
+                        f"thu-cam-on-{donor_id}-{args['year']}.pdf")
+
+
+@blp.get("/awards/<int:award_id>/voucher.pdf")
+@blp.response(200, content_type="application/pdf")
+def voucher_pdf(award_id):
+    """The Phiếu chi of a paid award."""
+    return pdf_response(service.voucher_pdf(db.session, current_actor(), award_id, settings()),
+                        f"phieu-chi-{award_id}.pdf")
