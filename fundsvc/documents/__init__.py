@@ -5,4 +5,10 @@
 
 from .words import amount_in_words, date_parts, format_date, format_vnd, number_in_words
 
-__all__ = ["amount_in_words", "date_parts", "format_date", "format_vnd", "number_in_words"]
+__all__ = [
+    "amount_in_words",
+    "date_parts",
+    "format_date",
+    "format_vnd",
+    "number_in_words",
+]

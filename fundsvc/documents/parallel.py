@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-__all__ = ["render_chunked_pdf", "stamp_page_numbers", "make_executor"]
+__all__ = ["make_executor", "render_chunked_pdf", "stamp_page_numbers"]
 
 DEFAULT_LABEL = "Trang {page}/{pages}"
 
@@ -52,13 +52,17 @@ def make_executor(workers: int | None = None) -> ProcessPoolExecutor:
     )
 
 
-def _render_chunk(template: str, context: dict[str, Any], stylesheets: tuple) -> tuple[bytes, int]:
+def _render_chunk(
+    template: str, context: dict[str, Any], stylesheets: tuple
+) -> tuple[bytes, int]:
     from . import render
 
     return render.render_pdf_with_pages(template, context, stylesheets=stylesheets)
 
 
-def _stamp_pdf(sizes: Sequence[tuple[float, float]], labels: Sequence[str], right: str, bottom: str) -> bytes:
+def _stamp_pdf(
+    sizes: Sequence[tuple[float, float]], labels: Sequence[str], right: str, bottom: str
+) -> bytes:
     """An overlay PDF: one transparent page per label, the label in the bottom-right corner."""
     from html import escape
 
@@ -69,13 +73,18 @@ def _stamp_pdf(sizes: Sequence[tuple[float, float]], labels: Sequence[str], righ
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>'
         + _STAMP_CSS.format(w=round(w, 3), h=round(h, 3), right=right, bottom=bottom)
         + "</style></head><body>"
-        + "".join(f'<div class="p" data-label="{escape(label, quote=True)}"></div>' for label in labels)
+        + "".join(
+            f'<div class="p" data-label="{escape(label, quote=True)}"></div>'
+            for label in labels
+        )
         + "</body></html>"
     )
     return render._write(html, ())[0]
 
 
-def _stamp_chunk(pdf: bytes, first_page: int, total: int, label: str, right: str, bottom: str) -> bytes:
+def _stamp_chunk(
+    pdf: bytes, first_page: int, total: int, label: str, right: str, bottom: str
+) -> bytes:
     """Chunk PDF with "Trang x/y" merged onto each page (x counted from first_page)."""
     from pypdf import PdfReader, PdfWriter
 
@@ -90,7 +99,9 @@ def _stamp_chunk(pdf: bytes, first_page: int, total: int, label: str, right: str
         end = start
         while end < n and sizes[end] == sizes[start]:
             end += 1
-        stamp = PdfReader(io.BytesIO(_stamp_pdf(sizes[start:end], labels[start:end], right, bottom)))
+        stamp = PdfReader(
+            io.BytesIO(_stamp_pdf(sizes[start:end], labels[start:end], right, bottom))
+        )
         stamps.extend(stamp.pages)
         start = end
     writer = PdfWriter()
@@ -103,14 +114,21 @@ def _stamp_chunk(pdf: bytes, first_page: int, total: int, label: str, right: str
 
 
 def stamp_page_numbers(
-    pdf: bytes, *, label: str = DEFAULT_LABEL, right: str = "12mm", bottom: str = "16mm", first_page: int = 1,
+    pdf: bytes,
+    *,
+    label: str = DEFAULT_LABEL,
+    right: str = "12mm",
+    bottom: str = "16mm",
+    first_page: int = 1,
     total: int | None = None,
 ) -> bytes:
     """Overlay "Trang x/y" on every page of a PDF (in its bottom-right margin)."""
     from pypdf import PdfReader
 
     n = len(PdfReader(io.BytesIO(pdf)).pages)
-    return _stamp_chunk(pdf, first_page, total if total is not None else n, label, right, bottom)
+    return _stamp_chunk(
+        pdf, first_page, total if total is not None else n, label, right, bottom
+    )
 
 
 def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> list[list[Any]]:
@@ -151,8 +169,16 @@ def render_chunked_pdf(
     offset = 0
     for i, chunk in enumerate(chunks):
         ctx = dict(header_context)
-        ctx.update(rows=chunk, chunked=True,
-                   chunk={"index": i, "first": i == 0, "last": i == n - 1, "row_offset": offset})
+        ctx.update(
+            rows=chunk,
+            chunked=True,
+            chunk={
+                "index": i,
+                "first": i == 0,
+                "last": i == n - 1,
+                "row_offset": offset,
+            },
+        )
         contexts.append(ctx)
         offset += len(chunk)
     sheets = tuple(stylesheets)
@@ -171,7 +197,9 @@ def render_chunked_pdf(
                 if progress:
                     progress(done, steps)
         else:
-            futures = [pool.submit(_render_chunk, template, ctx, sheets) for ctx in contexts]
+            futures = [
+                pool.submit(_render_chunk, template, ctx, sheets) for ctx in contexts
+            ]
             del contexts
             for fut in futures:
                 results.append(fut.result())
@@ -188,12 +216,17 @@ def render_chunked_pdf(
 
         # Pass 2: stamp page numbers and append in order.
         writer = PdfWriter()
-        args = [(pdf, first, total, page_label, label_right, label_bottom) for (pdf, _), first in zip(results, firsts)]
+        args = [
+            (pdf, first, total, page_label, label_right, label_bottom)
+            for (pdf, _), first in zip(results, firsts)
+        ]
         results.clear()
         if pool is None:
             stamped = (_stamp_chunk(*a) for a in args)
         else:
-            stamped = (f.result() for f in [pool.submit(_stamp_chunk, *a) for a in args])
+            stamped = (
+                f.result() for f in [pool.submit(_stamp_chunk, *a) for a in args]
+            )
         for i, pdf in enumerate(stamped):
             args[i] = None  # drop the unstamped bytes as we go
             for page in PdfReader(io.BytesIO(pdf)).pages:
@@ -206,7 +239,12 @@ def render_chunked_pdf(
             own_pool.shutdown(wait=True, cancel_futures=True)
 
     title = header_context.get("title")
-    writer.add_metadata({"/Producer": "fundsvc (WeasyPrint, pypdf)", **({"/Title": str(title)} if title else {})})
+    writer.add_metadata(
+        {
+            "/Producer": "fundsvc (WeasyPrint, pypdf)",
+            **({"/Title": str(title)} if title else {}),
+        }
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

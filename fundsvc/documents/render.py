@@ -16,7 +16,7 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,9 @@ class DocumentURLError(ValueError):
 def resolve_asset(url: str) -> Path:
     """The package file a ``fundsvc:`` URL names; DocumentURLError for anything else."""
     if not isinstance(url, str) or not url.lower().startswith(SCHEME):
-        raise DocumentURLError(f"refused URL (only {SCHEME} is served): {str(url)[:200]!r}")
+        raise DocumentURLError(
+            f"refused URL (only {SCHEME} is served): {str(url)[:200]!r}"
+        )
     rest = url[len(SCHEME) :]
     # Fragments (SVG #ids) are harmless; a query means someone is guessing.
     rest = rest.split("#", 1)[0]
@@ -81,7 +83,11 @@ def resolve_asset(url: str) -> Path:
     if not rest or any(c in rest for c in "%\\?\x00") or rest.startswith("/"):
         raise DocumentURLError(f"refused URL: {url[:200]!r}")
     parts = rest.split("/")
-    if any(p in ("", ".", "..") for p in parts) or parts[0] not in _ROOTS or len(parts) < 2:
+    if (
+        any(p in ("", ".", "..") for p in parts)
+        or parts[0] not in _ROOTS
+        or len(parts) < 2
+    ):
         raise DocumentURLError(f"refused URL: {url[:200]!r}")
     root = _ROOTS[parts[0]].resolve()
     path = root.joinpath(*parts[1:]).resolve()
@@ -119,8 +125,14 @@ def _fetcher_class():
             except DocumentURLError:
                 log.info("document fetcher refused %.200r", url)
                 raise
-            mime = _MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            headers = {"Content-Type": mime + ("; charset=utf-8" if mime == "text/css" else "")}
+            mime = (
+                _MIME.get(path.suffix.lower())
+                or mimetypes.guess_type(path.name)[0]
+                or "application/octet-stream"
+            )
+            headers = {
+                "Content-Type": mime + ("; charset=utf-8" if mime == "text/css" else "")
+            }
             return URLFetcherResponse(url, body=path.read_bytes(), headers=headers)
 
         def open(self, url, data=None, timeout=None):
@@ -133,7 +145,7 @@ def _fetcher_class():
     return _PackageURLFetcher
 
 
-def PackageURLFetcher():  # noqa: N802 - reads like the class it builds
+def PackageURLFetcher():
     """A new fetcher that serves only ``fundsvc:`` package files (lazy so importing this module stays cheap)."""
     return _fetcher_class()()
 
@@ -154,7 +166,9 @@ def get_url_fetcher():
 
 
 @jinja2.pass_context
-def _words_filter(ctx, amount: int, style: str | None = None, chan: bool | None = None) -> str:
+def _words_filter(
+    ctx, amount: int, style: str | None = None, chan: bool | None = None
+) -> str:
     style = style or ctx.get("words_style") or "north"
     chan = ctx.get("chan", False) if chan is None else chan
     return amount_in_words(amount, style=style, chan=bool(chan))
@@ -168,8 +182,8 @@ def _iso_filter(value: date | datetime | str | None) -> str:
         return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
 
 
@@ -180,7 +194,9 @@ def get_environment() -> jinja2.Environment:
         if env is None:
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
+                autoescape=jinja2.select_autoescape(
+                    ["html", "htm", "xml", "svg"], default_for_string=True
+                ),
                 trim_blocks=True,
                 lstrip_blocks=True,
                 auto_reload=False,
@@ -222,7 +238,11 @@ def _stylesheet(name: str):
         if css is None:
             from weasyprint import CSS
 
-            css = CSS(url=SCHEME + "css/" + name, url_fetcher=get_url_fetcher(), font_config=_font_config())
+            css = CSS(
+                url=SCHEME + "css/" + name,
+                url_fetcher=get_url_fetcher(),
+                font_config=_font_config(),
+            )
             cache[name] = css
         return css
 
@@ -260,7 +280,9 @@ def _write(html: str, stylesheets: Iterable[Any]) -> tuple[bytes, int]:
             stylesheets=sheets,
             font_config=font_config,
             presentational_hints=False,
-            cache=_state.setdefault("image_cache", {}),  # only package images can be in it
+            cache=_state.setdefault(
+                "image_cache", {}
+            ),  # only package images can be in it
         )
         pages = len(document.pages)
         pdf = document.write_pdf(
@@ -273,11 +295,15 @@ def _write(html: str, stylesheets: Iterable[Any]) -> tuple[bytes, int]:
     return pdf, pages
 
 
-def render_pdf_with_pages(template: str, context: Mapping[str, Any], *, stylesheets: Iterable[Any] = ()) -> tuple[bytes, int]:
+def render_pdf_with_pages(
+    template: str, context: Mapping[str, Any], *, stylesheets: Iterable[Any] = ()
+) -> tuple[bytes, int]:
     """Like render_pdf, also returning the number of pages."""
     return _write(render_html(template, context), stylesheets)
 
 
-def render_pdf(template: str, context: Mapping[str, Any], *, stylesheets: Iterable[Any] = ()) -> bytes:
+def render_pdf(
+    template: str, context: Mapping[str, Any], *, stylesheets: Iterable[Any] = ()
+) -> bytes:
     """PDF bytes of a document template; same template and context give the same bytes."""
     return render_pdf_with_pages(template, context, stylesheets=stylesheets)[0]

@@ -11,7 +11,9 @@ from fundsvc.extensions import db
 from fundsvc.schemas import DateRangeArgs
 from fundsvc.units.schemas import CODE
 
-blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printed documents (PDF)")
+blp = Blueprint(
+    "documents", __name__, url_prefix="/api/v1", description="Printed documents (PDF)"
+)
 
 
 def pdf_response(data: bytes, filename: str):
@@ -34,8 +36,10 @@ class ArchiveArgs(DateRangeArgs):
 @blp.response(200, content_type="application/pdf")
 def receipt_pdf(receipt_id):
     """The Phiếu thu: the same bytes at every fetch (a void receipt: stamped ĐÃ HỦY)."""
-    return pdf_response(service.receipt_pdf(db.session, current_actor(), receipt_id, settings()),
-                        f"phieu-thu-{receipt_id}.pdf")
+    return pdf_response(
+        service.receipt_pdf(db.session, current_actor(), receipt_id, settings()),
+        f"phieu-thu-{receipt_id}.pdf",
+    )
 
 
 @blp.get("/receipts.pdf")
@@ -43,8 +47,10 @@ def receipt_pdf(receipt_id):
 @blp.response(200, content_type="application/pdf")
 def receipts_archive(args):
     """All receipts of a period in one PDF, for the paper archive."""
-    return pdf_response(service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
-                        "phieu-thu.pdf")
+    return pdf_response(
+        service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
+        "phieu-thu.pdf",
+    )
 
 
 @blp.get("/donors/<int:donor_id>/statement.pdf")
@@ -52,13 +58,19 @@ def receipts_archive(args):
 @blp.response(200, content_type="application/pdf")
 def donor_statement(args, donor_id):
     """A letter of thanks and the donor's gifts of the year, with the total in figures and words."""
-    return pdf_response(service.donor_statement_pdf(db.session, current_actor(), donor_id, args["year"], settings()),
-                        f"thu-cam-on-{donor_id}-{args['year']}.pdf")
+    return pdf_response(
+        service.donor_statement_pdf(
+            db.session, current_actor(), donor_id, args["year"], settings()
+        ),
+        f"thu-cam-on-{donor_id}-{args['year']}.pdf",
+    )
 
 
 @blp.get("/awards/<int:award_id>/voucher.pdf")
 @blp.response(200, content_type="application/pdf")
 def voucher_pdf(award_id):
     """The Phiếu chi of a paid award."""
-    return pdf_response(service.voucher_pdf(db.session, current_actor(), award_id, settings()),
-                        f"phieu-chi-{award_id}.pdf")
+    return pdf_response(
+        service.voucher_pdf(db.session, current_actor(), award_id, settings()),
+        f"phieu-chi-{award_id}.pdf",
+    )

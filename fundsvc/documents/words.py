@@ -5,9 +5,9 @@ Pure functions, no dependencies outside the standard library.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["amount_in_words", "date_parts", "format_date", "format_vnd", "VN_TZ"]
+__all__ = ["VN_TZ", "amount_in_words", "date_parts", "format_date", "format_vnd"]
 
 _DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
@@ -23,7 +23,10 @@ def _vn_tz() -> tzinfo:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo("Asia/Ho_Chi_Minh")
-    except Exception:  # pragma: no cover - no tz database on the host
+    except (
+        ImportError,
+        KeyError,
+    ):  # pragma: no cover - no tz database on the host (ZoneInfoNotFoundError)
         # Vietnam has kept UTC+7 without daylight saving since 1975.
         return timezone(timedelta(hours=7), "ICT")
 
@@ -107,11 +110,15 @@ def format_vnd(amount: int) -> str:
 
 def _to_local_date(d: date | datetime | str) -> date:
     if isinstance(d, str):
-        d = datetime.fromisoformat(d) if "T" in d or " " in d.strip() else date.fromisoformat(d)
+        d = (
+            datetime.fromisoformat(d)
+            if "T" in d or " " in d.strip()
+            else date.fromisoformat(d)
+        )
     if isinstance(d, datetime):
         # Timestamps are stored in UTC; a naive one is taken to be UTC too.
         if d.tzinfo is None:
-            d = d.replace(tzinfo=timezone.utc)
+            d = d.replace(tzinfo=UTC)
         return d.astimezone(VN_TZ).date()
     if isinstance(d, date):
         return d

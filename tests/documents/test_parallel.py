@@ -6,7 +6,11 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from fundsvc.documents.parallel import make_executor, render_chunked_pdf, stamp_page_numbers
+from fundsvc.documents.parallel import (
+    make_executor,
+    render_chunked_pdf,
+    stamp_page_numbers,
+)
 from fundsvc.documents.render import render_pdf
 
 HEADER = {
@@ -18,10 +22,19 @@ HEADER = {
         {"key": "amount", "label": "Số tiền (đồng)", "money": True, "width": "32mm"},
     ],
     "totals": {"amount": 300 * 1_000_000},
-    "signatures": [{"role": "Người lập danh sách", "name": "Võ Ngọc Ánh"}, {"role": "Chủ tịch", "name": "Lê Văn Thành"}],
+    "signatures": [
+        {"role": "Người lập danh sách", "name": "Võ Ngọc Ánh"},
+        {"role": "Chủ tịch", "name": "Lê Văn Thành"},
+    ],
 }
-ROWS = [{"name": f"Nguyễn Thị Hồng Nhung {i:04d}", "school": "Trường THCS Lê Lợi", "amount": 1_000_000}
-        for i in range(1, 301)]
+ROWS = [
+    {
+        "name": f"Nguyễn Thị Hồng Nhung {i:04d}",
+        "school": "Trường THCS Lê Lợi",
+        "amount": 1_000_000,
+    }
+    for i in range(1, 301)
+]
 
 
 def check(pdf, pages_text, n_rows=300):
@@ -29,7 +42,10 @@ def check(pdf, pages_text, n_rows=300):
     total = len(pages)
     assert total > 3
     for i, text in enumerate(pages, 1):
-        assert re.findall(r"Trang \d+/\d+", text) == [f"Trang {i}/{total}"], (i, text[-80:])
+        assert re.findall(r"Trang \d+/\d+", text) == [f"Trang {i}/{total}"], (
+            i,
+            text[-80:],
+        )
     everything = " ".join(pages)
     names = re.findall(r"Nguyễn Thị Hồng Nhung (\d{4})", everything)
     assert names == [f"{i:04d}" for i in range(1, n_rows + 1)]  # each once, in order
@@ -41,18 +57,33 @@ def check(pdf, pages_text, n_rows=300):
 
 def test_chunked_parallel_page_numbers(pages_text):
     progress = []
-    pdf = render_chunked_pdf("documents/table.html", HEADER, ROWS, chunk_size=40, workers=2,
-                             progress=lambda done, total: progress.append((done, total)))
+    pdf = render_chunked_pdf(
+        "documents/table.html",
+        HEADER,
+        ROWS,
+        chunk_size=40,
+        workers=2,
+        progress=lambda done, total: progress.append((done, total)),
+    )
     check(pdf, pages_text)
     assert progress[-1][0] == progress[-1][1] and len(progress) == progress[-1][1]
     # The same rows give the same bytes, rendered in a pool or in-process.
-    assert render_chunked_pdf("documents/table.html", HEADER, ROWS, chunk_size=40, workers=1) == pdf
+    assert (
+        render_chunked_pdf(
+            "documents/table.html", HEADER, ROWS, chunk_size=40, workers=1
+        )
+        == pdf
+    )
 
 
 def test_chunked_with_reused_executor(pages_text):
     with make_executor(2) as pool:
-        a = render_chunked_pdf("documents/table.html", HEADER, ROWS, chunk_size=75, executor=pool)
-        b = render_chunked_pdf("documents/table.html", HEADER, ROWS[:120], chunk_size=50, executor=pool)
+        a = render_chunked_pdf(
+            "documents/table.html", HEADER, ROWS, chunk_size=75, executor=pool
+        )
+        b = render_chunked_pdf(
+            "documents/table.html", HEADER, ROWS[:120], chunk_size=50, executor=pool
+        )
     check(a, pages_text)
     check(b, pages_text, n_rows=120)
 
@@ -71,7 +102,10 @@ def test_chunk_size_must_be_positive():
 
 
 def test_stamp_page_numbers(pages_text):
-    body = render_pdf("documents/table.html", {**HEADER, "rows": ROWS[:100], "chunked": True})
+    body = render_pdf(
+        "documents/table.html", {**HEADER, "rows": ROWS[:100], "chunked": True}
+    )
     pages = pages_text(stamp_page_numbers(body))
-    assert [re.findall(r"Trang \d+/\d+", t) for t in pages] == [[f"Trang {i}/{len(pages)}"] for i in
-                                                                  range(1, len(pages) + 1)]
+    assert [re.findall(r"Trang \d+/\d+", t) for t in pages] == [
+        [f"Trang {i}/{len(pages)}"] for i in range(1, len(pages) + 1)
+    ]

@@ -26,7 +26,9 @@ def test_receipt_text(pages_text):
     pdf = render_pdf("documents/receipt.html", receipt_context())
     pages = pages_text(pdf)
     assert len(pages) == 2  # two liên by default
-    for text, copy in zip(pages, ["Liên 1: Lưu", "Liên 2: Giao người nộp tiền"], strict=True):
+    for text, copy in zip(
+        pages, ["Liên 1: Lưu", "Liên 2: Giao người nộp tiền"], strict=True
+    ):
         for s in [
             "PHIẾU THU",
             "Mẫu số C40-BB",
@@ -48,7 +50,13 @@ def test_receipt_text(pages_text):
             "Đặng Thị Kiều Oanh",
         ]:
             assert s in text, s
-        roles = ["THỦ TRƯỞNG ĐƠN VỊ", "KẾ TOÁN TRƯỞNG", "NGƯỜI NỘP TIỀN", "NGƯỜI LẬP PHIẾU", "THỦ QUỸ"]
+        roles = [
+            "THỦ TRƯỞNG ĐƠN VỊ",
+            "KẾ TOÁN TRƯỞNG",
+            "NGƯỜI NỘP TIỀN",
+            "NGƯỜI LẬP PHIẾU",
+            "THỦ QUỸ",
+        ]
         positions = [text.index(r) for r in roles]
         assert positions == sorted(positions)
         assert text.count("(Ký, họ tên)") == 5
@@ -57,7 +65,10 @@ def test_receipt_text(pages_text):
 
 def test_receipt_every_diacritic_name_and_south_style(pages_text):
     ctx = receipt_context(
-        payer={"name": "Trần Đức Phước", "address": "Ấp Bưng Tròn, xã Hòa Tú 1, huyện Mỹ Xuyên"},
+        payer={
+            "name": "Trần Đức Phước",
+            "address": "Ấp Bưng Tròn, xã Hòa Tú 1, huyện Mỹ Xuyên",
+        },
         amount=1_005,
         words_style="south",
         chan=True,
@@ -78,9 +89,15 @@ def test_receipt_paper_sizes():
 
 
 def test_receipt_in_kind(pages_text):
-    ctx = receipt_context(method="in_kind", in_kind={"description": "200 quyển vở học sinh"}, amount=1_000_000)
+    ctx = receipt_context(
+        method="in_kind",
+        in_kind={"description": "200 quyển vở học sinh"},
+        amount=1_000_000,
+    )
     text = pages_text(render_pdf("documents/receipt.html", ctx))[0]
-    assert "Hiện vật: 200 quyển vở học sinh (giá trị thỏa thuận: 1.000.000 đồng)" in text
+    assert (
+        "Hiện vật: 200 quyển vở học sinh (giá trị thỏa thuận: 1.000.000 đồng)" in text
+    )
     assert "Một triệu đồng" in text
 
 
@@ -114,14 +131,22 @@ def test_voucher_text(pages_text):
         "Liên 1: Lưu",
     ]:
         assert s in text, s
-    roles = ["THỦ TRƯỞNG ĐƠN VỊ", "KẾ TOÁN TRƯỞNG", "THỦ QUỸ", "NGƯỜI LẬP PHIẾU", "NGƯỜI NHẬN TIỀN"]
+    roles = [
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "KẾ TOÁN TRƯỞNG",
+        "THỦ QUỸ",
+        "NGƯỜI LẬP PHIẾU",
+        "NGƯỜI NHẬN TIỀN",
+    ]
     positions = [text.index(r) for r in roles]
     assert positions == sorted(positions)
     assert "Liên 2: Giao người nhận tiền" in pages[1]
 
 
 def test_donor_statement(pages_text):
-    pages = pages_text(render_pdf("documents/donor_statement.html", statement_context()))
+    pages = pages_text(
+        render_pdf("documents/donor_statement.html", statement_context())
+    )
     text = " ".join(pages)
     assert "THƯ CẢM ƠN" in text
     assert "Kính gửi: Công ty TNHH Minh Phát" in text
@@ -133,16 +158,24 @@ def test_donor_statement(pages_text):
 
 
 def test_donor_statement_without_gifts(pages_text):
-    text = pages_text(render_pdf("documents/donor_statement.html", statement_context(gifts=[])))[0]
+    text = pages_text(
+        render_pdf("documents/donor_statement.html", statement_context(gifts=[]))
+    )[0]
     assert "Không có khoản đóng góp nào trong năm 2024" in text
     assert "Không đồng" in text
 
 
 def test_table_alone_numbers_its_pages(pages_text):
     rows = [{"name": f"Học sinh {i:03d}", "amount": 500_000} for i in range(80)]
-    ctx = {"title": "DANH SÁCH", "columns": [{"key": "name", "label": "Họ và tên"},
-                                             {"key": "amount", "label": "Số tiền", "money": True}],
-           "rows": rows, "totals": {"amount": 40_000_000}}
+    ctx = {
+        "title": "DANH SÁCH",
+        "columns": [
+            {"key": "name", "label": "Họ và tên"},
+            {"key": "amount", "label": "Số tiền", "money": True},
+        ],
+        "rows": rows,
+        "totals": {"amount": 40_000_000},
+    }
     pages = pages_text(render_pdf("documents/table.html", ctx))
     assert len(pages) > 1
     for i, text in enumerate(pages, 1):
@@ -154,7 +187,10 @@ def test_table_alone_numbers_its_pages(pages_text):
     ("template", "ctx"),
     [
         ("documents/receipt.html", receipt_context()),
-        ("documents/receipt.html", receipt_context(void={"on": date(2024, 10, 3), "reason": "Nhập trùng"})),
+        (
+            "documents/receipt.html",
+            receipt_context(void={"on": date(2024, 10, 3), "reason": "Nhập trùng"}),
+        ),
         ("documents/voucher.html", voucher_context()),
         ("documents/donor_statement.html", statement_context()),
     ],
@@ -165,7 +201,9 @@ def test_deterministic_bytes(template, ctx):
 
 def test_deterministic_across_processes():
     """Another interpreter (another hash seed, cold caches) prints the very same bytes."""
-    here = hashlib.sha256(render_pdf("documents/receipt.html", receipt_context())).hexdigest()
+    here = hashlib.sha256(
+        render_pdf("documents/receipt.html", receipt_context())
+    ).hexdigest()
     code = (
         "import hashlib, sys; sys.path.insert(0, 'tests/documents');"
         "from samples import receipt_context;"
@@ -173,26 +211,45 @@ def test_deterministic_across_processes():
         "print(hashlib.sha256(render_pdf('documents/receipt.html', receipt_context())).hexdigest())"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
-        env={"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "PYTHONHASHSEED": "12345",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+        },
     )
     assert out.stdout.strip() == here
 
 
 def test_metadata_date_from_context():
-    reader = PdfReader(io.BytesIO(render_pdf("documents/receipt.html", receipt_context())))
+    reader = PdfReader(
+        io.BytesIO(render_pdf("documents/receipt.html", receipt_context()))
+    )
     assert reader.metadata["/CreationDate"].startswith("D:20241001023000")
     assert reader.metadata["/Title"] == "Phiếu thu ST-PH2/2024/15"
 
 
 def test_only_shipped_fonts_are_embedded():
-    reader = PdfReader(io.BytesIO(render_pdf("documents/receipt.html", receipt_context(void={"on": date(2024, 1, 2),
-                                                                                             "reason": "x"}))))
+    reader = PdfReader(
+        io.BytesIO(
+            render_pdf(
+                "documents/receipt.html",
+                receipt_context(void={"on": date(2024, 1, 2), "reason": "x"}),
+            )
+        )
+    )
     fonts = set()
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
-    assert fonts and all(f.startswith(("Noto-Serif", "Noto-Sans", "NotoSerif", "NotoSans")) for f in fonts), fonts
+    assert fonts and all(
+        f.startswith(("Noto-Serif", "Noto-Sans", "NotoSerif", "NotoSans"))
+        for f in fonts
+    ), fonts
 
 
 def test_caches_are_built_once():
@@ -205,6 +262,7 @@ def test_caches_are_built_once():
 
 def test_filters():
     env = render.get_environment()
-    out = env.from_string("{{ 1250000|vnd }} | {{ 24|words }} | {{ d|vndate }} | {{ 24|words('south') }}").render(
-        d=date(2024, 1, 2))
+    out = env.from_string(
+        "{{ 1250000|vnd }} | {{ 24|words }} | {{ d|vndate }} | {{ 24|words('south') }}"
+    ).render(d=date(2024, 1, 2))
     assert out == "1.250.000 | Hai mươi tư đồng | 02/01/2024 | Hai mươi bốn đồng"

@@ -1,12 +1,18 @@
 """Amounts in words, amount and date formatting."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundsvc.documents.words import amount_in_words, date_parts, format_date, format_vnd, number_in_words
+from fundsvc.documents.words import (
+    amount_in_words,
+    date_parts,
+    format_date,
+    format_vnd,
+    number_in_words,
+)
 
 NORTH = [
     (0, "Không đồng"),
@@ -43,7 +49,10 @@ NORTH = [
     (1_000_000_000_000, "Một nghìn tỷ đồng"),
     (5_000_000_000_000_000, "Năm triệu tỷ đồng"),
     (10**18, "Một tỷ tỷ đồng"),
-    (1_001_001_001, "Một tỷ không trăm linh một triệu không trăm linh một nghìn không trăm linh một đồng"),
+    (
+        1_001_001_001,
+        "Một tỷ không trăm linh một triệu không trăm linh một nghìn không trăm linh một đồng",
+    ),
 ]
 
 SOUTH = [
@@ -94,8 +103,21 @@ def test_unknown_style():
 
 # --- a parser of the words, independent of the writer, for the round trip ---------------------------------
 
-_DIGIT = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5,
-          "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_DIGIT = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+}
 _SMALL_SCALE = {"nghìn": 1_000, "ngàn": 1_000, "triệu": 1_000_000}
 
 
@@ -182,9 +204,9 @@ def test_format_vnd():
 def test_format_date():
     assert format_date(date(2024, 10, 1)) == "01/10/2024"
     # 20:00 UTC on 30 Sep is 03:00 on 1 Oct in Hồ Chí Minh City.
-    assert format_date(datetime(2024, 9, 30, 20, 0, tzinfo=timezone.utc)) == "01/10/2024"
+    assert format_date(datetime(2024, 9, 30, 20, 0, tzinfo=UTC)) == "01/10/2024"
     assert format_date(datetime(2024, 9, 30, 20, 0)) == "01/10/2024"  # naive = UTC
     assert format_date("2024-10-01") == "01/10/2024"
     assert format_date(None) == ""
     assert date_parts(date(2024, 3, 9)) == ("09", "03", "2024")
-    assert date_parts(datetime(2023, 12, 31, 18, 0, tzinfo=timezone.utc)) == ("01", "01", "2024")
+    assert date_parts(datetime(2023, 12, 31, 18, 0, tzinfo=UTC)) == ("01", "01", "2024")
