@@ -10,6 +10,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.donations.views import blp as donations
     from fundsvc.health import blp as health
     from fundsvc.ledger.views import blp as funds
+    from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
 
-    return [health, units, funds, donations, rounds, documents, audit]
+    return [health, units, funds, donations, nominations, rounds, documents, audit]

@@ -70,3 +70,36 @@ class CancelIn(StrictSchema):
 class CancelOut(StrictSchema):
     award = fields.Nested(AwardOut)
     promoted = fields.Nested(AwardOut, allow_none=True)
+
+
+class AwardedEntry(StrictSchema):
+    nomination_id = fields.Integer()
+    student_code = fields.String()
+    rank = fields.Integer()
+    score = fields.String(metadata={"description": "exact decimal, e.g. 72.5"})
+    amount = fields.Integer()
+    tier = fields.String(allow_none=True)
+
+
+class WaitlistedEntry(AwardedEntry):
+    reason = fields.String(metadata={"description": "budget or quota"})
+    quota = fields.Raw(metadata={"description": "for reason quota: index, group, value and the limit"})
+
+
+class IneligibleEntry(StrictSchema):
+    nomination_id = fields.Integer()
+    student_code = fields.String()
+    reasons = fields.List(fields.String())
+
+
+class AllocationOut(StrictSchema):
+    """RULES.md "Result"."""
+
+    round = fields.Integer()
+    budget = fields.Integer()
+    allocated = fields.Integer()
+    remaining = fields.Integer()
+    rules_hash = fields.String()
+    awarded = fields.List(fields.Nested(AwardedEntry))
+    waitlisted = fields.List(fields.Nested(WaitlistedEntry))
+    ineligible = fields.List(fields.Nested(IneligibleEntry))

@@ -1,11 +1,9 @@
 """/api/v1/rounds, /api/v1/awards, /api/v1/rules/presets"""
 
 from flask_smorest import Blueprint
-from marshmallow import fields
-
 from fundsvc.allocation import service
 from fundsvc.allocation.rules import PRESETS
-from fundsvc.allocation.schemas import AwardOut, CancelIn, CancelOut, DisburseIn, RoundArgs, RoundIn, RoundOut
+from fundsvc.allocation.schemas import AllocationOut, AwardOut, CancelIn, CancelOut, DisburseIn, RoundArgs, RoundIn, RoundOut
 from fundsvc.api import current_actor, paginate
 from fundsvc.extensions import db
 
@@ -23,7 +21,7 @@ def create_round(data):
 @blp.get("/rounds")
 @blp.arguments(RoundArgs, location="query")
 @blp.response(200, RoundOut(many=True))
-@blp.paginate()
+@blp.paginate(max_page_size=1000)
 def list_rounds(args, pagination_parameters):
     """Rounds of your scope, newest first."""
     return paginate(service.rounds_query(current_actor(), **args), pagination_parameters)
@@ -37,14 +35,14 @@ def get_round(round_id):
 
 
 @blp.post("/rounds/<int:round_id>/allocate")
-@blp.response(200, fields.Dict())
+@blp.response(200, AllocationOut)
 def allocate(round_id):
     """Rank the nominations by the round's rules and allocate within budget and quotas (re-runnable until approved)."""
     return service.allocate(db.session, current_actor(), round_id)
 
 
 @blp.get("/rounds/<int:round_id>/allocation")
-@blp.response(200, fields.Dict())
+@blp.response(200, AllocationOut)
 def allocation(round_id):
     """The round's last allocation result."""
     return service.stored_result(db.session, current_actor(), round_id)
@@ -65,7 +63,7 @@ def list_awards(round_id):
 
 
 @blp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")
-@blp.response(200, fields.Dict())
+@blp.response(200)
 def explain(round_id, nomination_id):
     """Why this pupil was awarded, waitlisted or ineligible: conditions with values, score terms, rank, limits."""
     return service.explain(db.session, current_actor(), round_id, nomination_id)
@@ -96,7 +94,7 @@ def cancel(data, award_id):
 
 
 @blp.get("/rules/presets")
-@blp.response(200, fields.Dict())
+@blp.response(200)
 def presets():
     """Ready rule sets to start a round from: khuyen_hoc and khuyen_tai."""
     return PRESETS

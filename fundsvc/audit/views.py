@@ -32,7 +32,7 @@ class AuditOut(StrictSchema):
 @blp.get("")
 @blp.arguments(AuditArgs, location="query")
 @blp.response(200, AuditOut(many=True))
-@blp.paginate()
+@blp.paginate(max_page_size=1000)
 def list_audit(args, pagination_parameters):
     """Audit events, newest first, filtered by entity, action, user and period."""
     actor = current_actor()

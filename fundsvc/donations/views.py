@@ -34,7 +34,7 @@ def record_donation(data):
 @blp.get("/donations")
 @blp.arguments(DonationArgs, location="query")
 @blp.response(200, DonationOut(many=True))
-@blp.paginate()
+@blp.paginate(max_page_size=1000)
 def list_donations(args, pagination_parameters):
     """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund and status."""
     return paginate(service.donations_query(db.session, current_actor(), **args), pagination_parameters)
@@ -58,7 +58,7 @@ def void_donation(data, donation_id):
 @blp.get("/donors")
 @blp.arguments(DonorSearchArgs, location="query")
 @blp.response(200, DonorOut(many=True))
-@blp.paginate()
+@blp.paginate(max_page_size=1000)
 def list_donors(args, pagination_parameters):
     """Donors of your scope, by name; `q` searches name, phone and tax code."""
     return paginate(service.donors_query(current_actor(), search=args.get("q")), pagination_parameters)

@@ -35,7 +35,7 @@ def import_nominations(form, files):
 @blp.get("/nominations")
 @blp.arguments(NominationArgs, location="query")
 @blp.response(200, NominationOut(many=True))
-@blp.paginate()
+@blp.paginate(max_page_size=1000)
 def list_nominations(args, pagination_parameters):
     """Nominations of your scope, filtered by academic year, unit (subtree) and school."""
     return paginate(service.nominations_query(db.session, current_actor(), **args), pagination_parameters)
