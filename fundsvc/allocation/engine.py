@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field as dc_field
 from decimal import Decimal
+import operator
 from operator import itemgetter
 from typing import Any, Callable
 
@@ -635,7 +636,7 @@ def _sort_ranked(recs: list, tie_break: list) -> None:
             if not desc:
                 getters.append((get, None))
             elif kind == NUMBER:
-                getters.append((get, Decimal.__neg__))
+                getters.append((get, operator.neg))
             else:
                 getters.append((get, lambda d: -d.toordinal()))
 
