@@ -16,18 +16,56 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fundsvc.allocation.engine import allocate  # noqa: E402
-from fundsvc.allocation.rules import PRESETS  # noqa: E402
+from fundsvc.allocation.engine import allocate
+from fundsvc.allocation.rules import PRESETS
 
-FIRST = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Võ", "Đặng", "Bùi", "Đỗ", "Lâm", "Thạch"]
+FIRST = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Hoàng",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Lâm",
+    "Thạch",
+]
 MIDDLE = ["Văn", "Thị", "Minh", "Thanh", "Ngọc", "Gia", "Bảo", "Hoài"]
-LAST = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khoa", "Linh", "Nam", "Phúc", "Quân", "Tâm", "Yến"]
+LAST = [
+    "An",
+    "Bình",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Khoa",
+    "Linh",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Tâm",
+    "Yến",
+]
 ETHNICITIES = ["Kinh"] * 6 + ["Khmer"] * 3 + ["Hoa", None]
-LEVEL_GRADES = {"primary": range(1, 6), "lower_secondary": range(6, 10), "upper_secondary": range(10, 13)}
-SCHOOL_PREFIX = {"primary": "TH", "lower_secondary": "THCS", "upper_secondary": "THPT", "university": "ĐH"}
+LEVEL_GRADES = {
+    "primary": range(1, 6),
+    "lower_secondary": range(6, 10),
+    "upper_secondary": range(10, 13),
+}
+SCHOOL_PREFIX = {
+    "primary": "TH",
+    "lower_secondary": "THCS",
+    "upper_secondary": "THPT",
+    "university": "ĐH",
+}
 
 
-def make_units(districts: int = 10, communes: int = 12, province: str = "ST") -> list[tuple[str, str]]:
+def make_units(
+    districts: int = 10, communes: int = 12, province: str = "ST"
+) -> list[tuple[str, str]]:
     """(commune code, district code) pairs: ST-D01-C01 under ST-D01, …"""
     return [
         (f"{province}-D{d:02d}-C{c:02d}", f"{province}-D{d:02d}")
@@ -52,7 +90,8 @@ def make_nominations(
     for i in range(n):
         unit, district = units[rng.randrange(len(units))]
         level = rng.choices(
-            ["primary", "lower_secondary", "upper_secondary", "university"], weights=[40, 35, 20, 5]
+            ["primary", "lower_secondary", "upper_secondary", "university"],
+            weights=[40, 35, 20, 5],
         )[0]
         if level == "university":
             year = rng.randint(1, 4)
@@ -66,7 +105,9 @@ def make_nominations(
         out.append(
             {
                 "id": start_id + i,
-                "student_code": None if rng.random() < 0.05 else f"HS{start_id + i:07d}",
+                "student_code": None
+                if rng.random() < 0.05
+                else f"HS{start_id + i:07d}",
                 "full_name": f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}",
                 "birth_date": birth,
                 "gender": rng.choice(["male", "female", None]),
@@ -78,14 +119,22 @@ def make_nominations(
                 "level": level,
                 "unit": unit,
                 "district": district,
-                "household": rng.choices(["poor", "near_poor", "hardship", "none"], weights=[30, 20, 25, 25])[0],
+                "household": rng.choices(
+                    ["poor", "near_poor", "hardship", "none"], weights=[30, 20, 25, 25]
+                )[0],
                 "orphan": rng.random() < 0.05,
                 "disability": rng.random() < 0.03,
                 "gpa": gpa,
-                "academic_result": rng.choice(["excellent", "good", "pass", "fail", None]),
-                "conduct": rng.choices(["excellent", "good", "pass", "fail", None], weights=[50, 30, 12, 3, 5])[0],
+                "academic_result": rng.choice(
+                    ["excellent", "good", "pass", "fail", None]
+                ),
+                "conduct": rng.choices(
+                    ["excellent", "good", "pass", "fail", None],
+                    weights=[50, 30, 12, 3, 5],
+                )[0],
                 "achievement": rng.choices(
-                    ["national", "province", "district", "school", "none"], weights=[1, 4, 10, 15, 70]
+                    ["national", "province", "district", "school", "none"],
+                    weights=[1, 4, 10, 15, 70],
                 )[0],
                 "guardian": None,
                 "note": None,
@@ -97,7 +146,9 @@ def make_nominations(
     return out
 
 
-def time_allocate(nominations: list[dict], rules: dict, *, repeat: int = 3, **kwargs) -> float:
+def time_allocate(
+    nominations: list[dict], rules: dict, *, repeat: int = 3, **kwargs
+) -> float:
     """Best wall time of `allocate` over `repeat` runs, in seconds."""
     kwargs.setdefault("academic_year", "2024-2025")
     best = float("inf")
@@ -112,15 +163,29 @@ def main(n: int = 100_000) -> None:
     noms = make_nominations(n)
     rows = []
     for name, rules in PRESETS.items():
-        rules = dict(rules, quotas=[{"group": "unit", "max_awards": 300}, {"group": "school", "max_amount": 60_000_000}])
+        rules = dict(
+            rules,
+            quotas=[
+                {"group": "unit", "max_awards": 300},
+                {"group": "school", "max_amount": 60_000_000},
+            ],
+        )
         budget = 20_000_000_000
         secs = time_allocate(noms, rules, budget=budget, available=budget)
-        a = allocate(noms, rules, budget=budget, available=budget, academic_year="2024-2025")
-        rows.append((name, n, secs, len(a.awarded), len(a.waitlisted), len(a.ineligible)))
+        a = allocate(
+            noms, rules, budget=budget, available=budget, academic_year="2024-2025"
+        )
+        rows.append(
+            (name, n, secs, len(a.awarded), len(a.waitlisted), len(a.ineligible))
+        )
     base = rows[0][2]
-    print(f"{'rules':<12} {'nominations':>11} {'seconds':>8} {'ratio':>6} {'awarded':>8} {'waitlisted':>10} {'ineligible':>10}")
+    print(
+        f"{'rules':<12} {'nominations':>11} {'seconds':>8} {'ratio':>6} {'awarded':>8} {'waitlisted':>10} {'ineligible':>10}"
+    )
     for name, count, secs, aw, wl, inel in rows:
-        print(f"{name:<12} {count:>11,} {secs:>8.3f} {secs / base:>6.2f} {aw:>8,} {wl:>10,} {inel:>10,}")
+        print(
+            f"{name:<12} {count:>11,} {secs:>8.3f} {secs / base:>6.2f} {aw:>8,} {wl:>10,} {inel:>10,}"
+        )
 
 
 if __name__ == "__main__":

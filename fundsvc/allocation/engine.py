@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field as dc_field
-from decimal import Decimal
 import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any
 
 from .rules import (
     BOOL,
@@ -95,7 +96,9 @@ def _first_year(academic_year: str | None) -> int | None:
     try:
         return int(str(academic_year).split("-", 1)[0])
     except ValueError:
-        raise ValueError(f"academic_year must look like 2024-2025, not {academic_year!r}") from None
+        raise ValueError(
+            f"academic_year must look like 2024-2025, not {academic_year!r}"
+        ) from None
 
 
 def _age_on(birth: Any, ref: dt.date) -> int | None:
@@ -197,9 +200,23 @@ class Check:
 class _Node:
     """A compiled condition: `fn(n) -> bool` plus what explanations need."""
 
-    __slots__ = ("kind", "fn", "children", "field", "op", "raw", "get", "test", "prefix", "_shown", "fail")
+    __slots__ = (
+        "_shown",
+        "children",
+        "fail",
+        "field",
+        "fn",
+        "get",
+        "kind",
+        "op",
+        "prefix",
+        "raw",
+        "test",
+    )
 
-    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None):
+    def __init__(
+        self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None
+    ):
         self.kind = kind
         self.fn = fn
         self.children = children
@@ -263,7 +280,10 @@ class _Node:
             return
         if self.kind == "not":
             kid = self.children[0]
-            self.fail = (lambda n, out: kid.fail[True](n, out), lambda n, out: kid.fail[False](n, out))
+            self.fail = (
+                lambda n, out: kid.fail[True](n, out),
+                lambda n, out: kid.fail[False](n, out),
+            )
             return
         kids_true = tuple(c.fail[True] for c in self.children)
         kids_false = tuple(c.fail[False] for c in self.children)
@@ -279,9 +299,15 @@ class _Node:
 
         if self.kind == "all":
             # children that hold add nothing, so no guard is needed when all are wanted true
-            self.fail = (lambda n, out: each_false(n, out) if fn(n) else None, each_true)
+            self.fail = (
+                lambda n, out: each_false(n, out) if fn(n) else None,
+                each_true,
+            )
         else:
-            self.fail = (each_false, lambda n, out: None if fn(n) else each_true(n, out))
+            self.fail = (
+                each_false,
+                lambda n, out: None if fn(n) else each_true(n, out),
+            )
 
 
 def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
@@ -380,7 +406,9 @@ def _ref_date(academic_year: str | None) -> dt.date | None:
     return dt.date(y, 9, 1) if y is not None else None
 
 
-def evaluate(condition: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[bool, list[Check]]:
+def evaluate(
+    condition: Mapping, facts: Mapping, *, academic_year: str | None = None
+) -> tuple[bool, list[Check]]:
     """Whether `condition` holds for `facts`, with every comparison made (for explanations).
 
     `age` is derived from `birth_date` when `academic_year` is given, else read from `facts["age"]`.
@@ -405,7 +433,9 @@ class ScoreTerm:
     applied: bool
     field: str | None = None  # per_unit: the field multiplied
     value: Any = None  # per_unit: the nomination's value (None when empty)
-    checks: list[Check] = dc_field(default_factory=list)  # when: the condition's comparisons
+    checks: list[Check] = dc_field(
+        default_factory=list
+    )  # when: the condition's comparisons
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {
@@ -426,7 +456,9 @@ class ScoreTerm:
 class _Compiled:
     """A validated rules document compiled for one academic year."""
 
-    def __init__(self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None):
+    def __init__(
+        self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None
+    ):
         self.ref = ref
         elig = rules.get("eligibility")
         self.eligibility = _compile(elig, ref) if elig else None
@@ -435,21 +467,42 @@ class _Compiled:
         self.unit_terms: list[tuple[int, str, Callable, Decimal]] = []
         for i, t in enumerate(rules.get("score") or ()):
             if "when" in t:
-                self.when_terms.append((i, _compile(t["when"], ref), to_decimal(t["points"])))
+                self.when_terms.append(
+                    (i, _compile(t["when"], ref), to_decimal(t["points"]))
+                )
             else:
-                self.unit_terms.append((i, t["field"], _getter(t["field"], ref), to_decimal(t["points_per_unit"])))
+                self.unit_terms.append(
+                    (
+                        i,
+                        t["field"],
+                        _getter(t["field"], ref),
+                        to_decimal(t["points_per_unit"]),
+                    )
+                )
         self.n_terms = len(rules.get("score") or ())
         ms = rules.get("min_score")
         self.min_score = to_decimal(ms) if ms is not None else None
         self.min_score_raw = ms
-        self.tiers = [(_compile(t["when"], ref), int(t["amount"]), t["name"]) for t in rules.get("tiers") or ()]
+        self.tiers = [
+            (_compile(t["when"], ref), int(t["amount"]), t["name"])
+            for t in rules.get("tiers") or ()
+        ]
         self.amounts = dict(rules.get("amounts") or {})
         self.quotas = []
         for q in rules.get("quotas") or ():
             g = q["group"]
             kind = FIELDS[g][0]
             qv = _norm_expected(kind, q["value"]) if "value" in q else None
-            self.quotas.append((g, _getter(g, ref), qv, q.get("max_awards"), q.get("max_amount"), "value" in q))
+            self.quotas.append(
+                (
+                    g,
+                    _getter(g, ref),
+                    qv,
+                    q.get("max_awards"),
+                    q.get("max_amount"),
+                    "value" in q,
+                )
+            )
         self.tie_break = []
         for key in rules.get("tie_break") or ():
             desc = key.startswith("-")
@@ -480,10 +533,22 @@ class _Compiled:
         for i, node, pts in self.when_terms:
             checks: list[Check] = []
             held = node.checks(n, False, checks)
-            terms.append(ScoreTerm(i, "when", pts, pts if held else ZERO, held, checks=checks))
+            terms.append(
+                ScoreTerm(i, "when", pts, pts if held else ZERO, held, checks=checks)
+            )
         for i, name, get, k in self.unit_terms:
             v = get(n)
-            terms.append(ScoreTerm(i, "per_unit", k, k * v if v is not None else ZERO, v is not None, name, v))
+            terms.append(
+                ScoreTerm(
+                    i,
+                    "per_unit",
+                    k,
+                    k * v if v is not None else ZERO,
+                    v is not None,
+                    name,
+                    v,
+                )
+            )
         terms.sort(key=lambda t: t.index)
         total = ZERO
         for t in terms:
@@ -499,13 +564,17 @@ class _Compiled:
             return None, None
         return self.amounts.get(lvl), None
 
-    def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
+    def reasons(
+        self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None
+    ) -> list[str]:
         """Every reason why `n` is ineligible (empty when it is eligible)."""
         out: list[str] = []
         if self.eligibility is not None:
             self.eligibility.failing(n, True, out)
         if self.min_score is not None and s < self.min_score:
-            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
+            out.append(
+                f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}"
+            )
         if amt is None:
             out.append(f"no amount for level: {_fmt(n.get('level'))}")
         st = n.get("status")
@@ -523,16 +592,22 @@ class _Compiled:
         return out
 
 
-def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
+def _compiled(
+    rules: Mapping, academic_year: str | None, restriction: Mapping | None = None
+) -> _Compiled:
     return _Compiled(rules, _ref_date(academic_year), restriction)
 
 
-def score(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[Decimal, list[ScoreTerm]]:
+def score(
+    rules: Mapping, facts: Mapping, *, academic_year: str | None = None
+) -> tuple[Decimal, list[ScoreTerm]]:
     """The nomination's score under `rules` and the terms that make it up."""
     return _compiled(rules, academic_year).score_terms(facts)
 
 
-def amount_for(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[int | None, str | None]:
+def amount_for(
+    rules: Mapping, facts: Mapping, *, academic_year: str | None = None
+) -> tuple[int | None, str | None]:
     """(amount, tier name): the first tier whose `when` holds, else amounts[level] with tier None."""
     return _compiled(rules, academic_year).amount(facts)
 
@@ -552,17 +627,21 @@ def _json_default(v: Any) -> Any:
 
 def _canonical(obj: Any) -> bytes:
     return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        obj,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_json_default,
     ).encode("utf-8")
 
 
 def rules_hash(rules: Mapping) -> str:
-    """"sha256:" + hex digest of the canonical JSON (sorted keys, no spaces, UTF-8) of the rules."""
+    """ "sha256:" + hex digest of the canonical JSON (sorted keys, no spaces, UTF-8) of the rules."""
     return "sha256:" + hashlib.sha256(_canonical(rules)).hexdigest()
 
 
 def inputs_hash(nominations: Iterable[Mapping]) -> str:
-    """"sha256:" + hex digest of the nominations' canonical JSON, ordered by id (input order does not matter)."""
+    """ "sha256:" + hex digest of the nominations' canonical JSON, ordered by id (input order does not matter)."""
     h = hashlib.sha256()
     for n in sorted(nominations, key=itemgetter("id")):
         h.update(_canonical(n))
@@ -675,7 +754,10 @@ def _sort_ranked(recs: list, tie_break: list) -> None:
     recs.sort(key=itemgetter(0))
     for _, desc, get, _kind in reversed(tie_break):
         if desc:
-            recs.sort(key=lambda r, g=get: (0, 0) if (v := g(r[1])) is None else (1, v), reverse=True)
+            recs.sort(
+                key=lambda r, g=get: (0, 0) if (v := g(r[1])) is None else (1, v),
+                reverse=True,
+            )
         else:
             recs.sort(key=lambda r, g=get: (1, 0) if (v := g(r[1])) is None else (0, v))
     recs.sort(key=itemgetter(2), reverse=True)
@@ -767,7 +849,9 @@ def _run(
         if quotas:
             hits = []
             blocked = None
-            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
+            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(
+                quotas
+            ):
                 gv = get(n)
                 if gv is None or (has_value and gv != qv):
                     continue
@@ -865,7 +949,14 @@ def explain(
     for node, t_amt, name in c.tiers:
         checks: list[Check] = []
         held = node.checks(n, False, checks)
-        tier_checks.append({"name": name, "amount": t_amt, "held": held, "checks": [x.as_dict() for x in checks]})
+        tier_checks.append(
+            {
+                "name": name,
+                "amount": t_amt,
+                "held": held,
+                "checks": [x.as_dict() for x in checks],
+            }
+        )
 
     def cond(node):
         if node is None:
@@ -895,7 +986,9 @@ def explain(
         "tiers": tier_checks,
         "amount": amt,
         "tier": tier,
-        "amount_source": "tier" if tier is not None else ("level" if amt is not None else None),
+        "amount_source": "tier"
+        if tier is not None
+        else ("level" if amt is not None else None),
         "start_remaining": max(0, min(budget, available)),
         "rank": None,
         "ranked_count": len(alloc.ranked),
@@ -919,7 +1012,11 @@ def explain(
             break
     else:
         out["outcome"] = "ineligible"
-        out["reasons"] = next(x["reasons"] for x in alloc.ineligible if x["nomination_id"] == nomination_id)
+        out["reasons"] = next(
+            x["reasons"]
+            for x in alloc.ineligible
+            if x["nomination_id"] == nomination_id
+        )
     out["summary"] = _summary(out)
     return out
 
@@ -933,15 +1030,23 @@ def _summary(x: dict) -> str:
     if x["outcome"] == "awarded":
         return head + f": awarded ({x['remaining_before']} remaining before its turn)."
     if x["reason"] == "budget":
-        return head + f": waitlisted, only {x['remaining_before']} remaining at its turn."
+        return (
+            head + f": waitlisted, only {x['remaining_before']} remaining at its turn."
+        )
     q = x["quota"]
     limits = []
     if "max_awards" in q:
-        limits.append(f"max_awards {q['max_awards']} ({q['used_awards']} already awarded)")
+        limits.append(
+            f"max_awards {q['max_awards']} ({q['used_awards']} already awarded)"
+        )
     if "max_amount" in q:
-        limits.append(f"max_amount {q['max_amount']} ({q['used_amount']} already awarded)")
+        limits.append(
+            f"max_amount {q['max_amount']} ({q['used_amount']} already awarded)"
+        )
     return head + (
-        f": waitlisted by quota #{q['index']} ({q['group']} = {q['value']}): " + ", ".join(limits) + "."
+        f": waitlisted by quota #{q['index']} ({q['group']} = {q['value']}): "
+        + ", ".join(limits)
+        + "."
     )
 
 
@@ -970,7 +1075,16 @@ def promote_after_cancel(
         g = q["group"]
         kind = FIELDS[g][0]
         qv = _norm_expected(kind, q["value"]) if "value" in q else None
-        quotas.append((g, _getter(g, None), qv, q.get("max_awards"), q.get("max_amount"), "value" in q))
+        quotas.append(
+            (
+                g,
+                _getter(g, None),
+                qv,
+                q.get("max_awards"),
+                q.get("max_amount"),
+                "value" in q,
+            )
+        )
 
     def group_values(e: Mapping) -> list:
         src = e.get("groups") or e

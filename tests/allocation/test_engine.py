@@ -60,12 +60,19 @@ def nom(id, **kw):
 SIMPLE = {
     "version": 1,
     "score": [{"field": "gpa", "points_per_unit": 10}],
-    "amounts": {"primary": 500000, "lower_secondary": 1000000, "upper_secondary": 1500000, "university": 3000000},
+    "amounts": {
+        "primary": 500000,
+        "lower_secondary": 1000000,
+        "upper_secondary": 1500000,
+        "university": 3000000,
+    },
 }
 
 
 def run(noms, rules=SIMPLE, budget=10**9, available=10**9, **kw):
-    return allocate(noms, rules, budget=budget, available=available, academic_year=YEAR, **kw).as_dict()
+    return allocate(
+        noms, rules, budget=budget, available=available, academic_year=YEAR, **kw
+    ).as_dict()
 
 
 # --- conditions ---
@@ -74,29 +81,52 @@ def run(noms, rules=SIMPLE, budget=10**9, available=10**9, **kw):
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("empty", [None, ""])
 def test_comparison_on_an_empty_field_is_false(op, empty):
-    value = [Decimal("5")] if op in ("in", "not_in") else 5
+    value = [Decimal(5)] if op in ("in", "not_in") else 5
     cond = {"field": "gpa", "op": op, "value": value}
     assert evaluate(cond, nom(1, gpa=empty))[0] is False
     assert evaluate({"not": cond}, nom(1, gpa=empty))[0] is True
     text_value = ["x"] if op in ("in", "not_in") else "x"
     if op in ("eq", "ne", "in", "not_in"):
-        assert evaluate({"field": "note", "op": op, "value": text_value}, nom(1, note=empty))[0] is False
-        assert evaluate({"field": "orphan", "op": op, "value": [True] if "in" in op else True}, nom(1, orphan=empty))[
-            0
-        ] is False
+        assert (
+            evaluate(
+                {"field": "note", "op": op, "value": text_value}, nom(1, note=empty)
+            )[0]
+            is False
+        )
+        assert (
+            evaluate(
+                {"field": "orphan", "op": op, "value": [True] if "in" in op else True},
+                nom(1, orphan=empty),
+            )[0]
+            is False
+        )
 
 
 def test_exact_decimals():
-    assert evaluate({"field": "gpa", "op": "gte", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
-    assert not evaluate({"field": "gpa", "op": "gt", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
-    assert evaluate({"field": "gpa", "op": "eq", "value": 0.1}, nom(1, gpa=Decimal("0.1")))[0]
-    assert evaluate({"field": "gpa", "op": "in", "value": [7, 8.5]}, nom(1, gpa=Decimal("7.0")))[0]
+    assert evaluate(
+        {"field": "gpa", "op": "gte", "value": 8.5}, nom(1, gpa=Decimal("8.5"))
+    )[0]
+    assert not evaluate(
+        {"field": "gpa", "op": "gt", "value": 8.5}, nom(1, gpa=Decimal("8.5"))
+    )[0]
+    assert evaluate(
+        {"field": "gpa", "op": "eq", "value": 0.1}, nom(1, gpa=Decimal("0.1"))
+    )[0]
+    assert evaluate(
+        {"field": "gpa", "op": "in", "value": [7, 8.5]}, nom(1, gpa=Decimal("7.0"))
+    )[0]
 
 
 def test_none_household_is_a_value_not_empty():
-    assert evaluate({"field": "household", "op": "eq", "value": "none"}, nom(1, household="none"))[0]
-    assert evaluate({"field": "household", "op": "ne", "value": "poor"}, nom(1, household="none"))[0]
-    assert not evaluate({"field": "household", "op": "ne", "value": "poor"}, nom(1, household=None))[0]
+    assert evaluate(
+        {"field": "household", "op": "eq", "value": "none"}, nom(1, household="none")
+    )[0]
+    assert evaluate(
+        {"field": "household", "op": "ne", "value": "poor"}, nom(1, household="none")
+    )[0]
+    assert not evaluate(
+        {"field": "household", "op": "ne", "value": "poor"}, nom(1, household=None)
+    )[0]
 
 
 def test_age_on_first_september():
@@ -116,15 +146,27 @@ def test_dates_compare_as_dates():
 
 
 def test_evaluate_reports_every_check():
-    cond = {"any": [{"field": "gpa", "op": "gte", "value": 9}, {"not": {"field": "orphan", "op": "eq", "value": True}}]}
+    cond = {
+        "any": [
+            {"field": "gpa", "op": "gte", "value": 9},
+            {"not": {"field": "orphan", "op": "eq", "value": True}},
+        ]
+    }
     ok, checks = evaluate(cond, nom(1, orphan=True))
     assert ok is False
-    assert [(c.field, c.op, c.expected, c.actual, c.result, c.negated) for c in checks] == [
+    assert [
+        (c.field, c.op, c.expected, c.actual, c.result, c.negated) for c in checks
+    ] == [
         ("gpa", "gte", 9, Decimal("8.0"), False, False),
         ("orphan", "eq", True, True, True, True),
     ]
     assert checks[0].as_dict() == {
-        "field": "gpa", "op": "gte", "expected": 9, "actual": "8.0", "result": False, "negated": False
+        "field": "gpa",
+        "op": "gte",
+        "expected": 9,
+        "actual": "8.0",
+        "result": False,
+        "negated": False,
     }
 
 
@@ -132,7 +174,9 @@ def test_evaluate_reports_every_check():
 
 
 def test_score_terms(example_rules):
-    s, terms = score(example_rules, nom(1, household="near_poor", orphan=True, gpa=Decimal("7.3")))
+    s, terms = score(
+        example_rules, nom(1, household="near_poor", orphan=True, gpa=Decimal("7.3"))
+    )
     assert s == Decimal("71.5")
     assert [t.contribution for t in terms] == [0, 20, 15, 0, 0, Decimal("36.5")]
     assert terms[5].as_dict()["value"] == "7.3"
@@ -141,16 +185,18 @@ def test_score_terms(example_rules):
 
 
 def test_format_score():
-    assert format_score(Decimal("101")) == "101.0"
+    assert format_score(Decimal(101)) == "101.0"
     assert format_score(Decimal("86.50")) == "86.5"
     assert format_score(Decimal("36.25")) == "36.25"
     assert format_score(Decimal("1E+2")) == "100.0"
-    assert format_score(Decimal("0")) == "0.0"
+    assert format_score(Decimal(0)) == "0.0"
 
 
 def test_amount_for(example_rules):
     assert amount_for(example_rules, nom(1)) == (1000000, None)
-    assert amount_for(example_rules, nom(1, achievement="province", level="primary")) == (3000000, "Khuyến tài")
+    assert amount_for(
+        example_rules, nom(1, achievement="province", level="primary")
+    ) == (3000000, "Khuyến tài")
     assert amount_for(example_rules, nom(1, level=None)) == (None, None)
     rules = dict(SIMPLE, amounts={"primary": 1})
     assert amount_for(rules, nom(1)) == (None, None)
@@ -195,7 +241,10 @@ def test_every_reason_is_listed(example_rules):
 def test_one_award_per_year_can_be_turned_off():
     n = nom(1, awarded_elsewhere=True)
     assert run([n])["ineligible"]
-    assert run([n], dict(SIMPLE, one_award_per_year=False))["awarded"][0]["nomination_id"] == 1
+    assert (
+        run([n], dict(SIMPLE, one_award_per_year=False))["awarded"][0]["nomination_id"]
+        == 1
+    )
 
 
 def test_reasons_under_not_and_any():
@@ -204,12 +253,21 @@ def test_reasons_under_not_and_any():
         eligibility={
             "all": [
                 {"not": {"field": "achievement", "op": "eq", "value": "none"}},
-                {"any": [{"field": "orphan", "op": "eq", "value": True}, {"field": "age", "op": "lt", "value": 6}]},
+                {
+                    "any": [
+                        {"field": "orphan", "op": "eq", "value": True},
+                        {"field": "age", "op": "lt", "value": 6},
+                    ]
+                },
             ]
         },
     )
     d = run([nom(1)], rules)
-    assert d["ineligible"][0]["reasons"] == ["not achievement eq none: none", "orphan eq true: false", "age lt 6: 12"]
+    assert d["ineligible"][0]["reasons"] == [
+        "not achievement eq none: none",
+        "orphan eq true: false",
+        "age lt 6: 12",
+    ]
 
 
 def test_restriction_is_validated():
@@ -232,16 +290,19 @@ def test_duplicate_ids_are_refused():
 
 
 def test_order_score_then_tie_breaks_then_id():
-    rules = dict(SIMPLE, score=[{"when": {"field": "orphan", "op": "eq", "value": True}, "points": 10}],
-                 tie_break=["-gpa", "birth_date"])
+    rules = dict(
+        SIMPLE,
+        score=[{"when": {"field": "orphan", "op": "eq", "value": True}, "points": 10}],
+        tie_break=["-gpa", "birth_date"],
+    )
     noms = [
-        nom(5, gpa=Decimal("9"), birth_date=dt.date(2012, 1, 2)),
-        nom(4, gpa=Decimal("9"), birth_date=dt.date(2012, 1, 1)),
+        nom(5, gpa=Decimal(9), birth_date=dt.date(2012, 1, 2)),
+        nom(4, gpa=Decimal(9), birth_date=dt.date(2012, 1, 1)),
         nom(3, gpa=None),
         nom(2, gpa=Decimal("9.5")),
-        nom(1, gpa=Decimal("9"), birth_date=dt.date(2012, 1, 1)),
-        nom(9, orphan=True, gpa=Decimal("1")),
-        nom(8, gpa=Decimal("9"), birth_date=None),
+        nom(1, gpa=Decimal(9), birth_date=dt.date(2012, 1, 1)),
+        nom(9, orphan=True, gpa=Decimal(1)),
+        nom(8, gpa=Decimal(9), birth_date=None),
     ]
     d = run(noms, rules)
     assert [e["nomination_id"] for e in d["awarded"]] == [9, 2, 1, 4, 5, 8, 3]
@@ -250,8 +311,13 @@ def test_order_score_then_tie_breaks_then_id():
 
 def test_descending_text_tie_break_keeps_empties_last():
     rules = dict(SIMPLE, score=[], tie_break=["-school", "full_name"])
-    noms = [nom(1, school="A"), nom(2, school=""), nom(3, school="C", full_name="b"), nom(4, school="C", full_name="a"),
-            nom(5, school=None)]
+    noms = [
+        nom(1, school="A"),
+        nom(2, school=""),
+        nom(3, school="C", full_name="b"),
+        nom(4, school="C", full_name="a"),
+        nom(5, school=None),
+    ]
     assert [e["nomination_id"] for e in run(noms, rules)["awarded"]] == [4, 3, 1, 2, 5]
 
 
@@ -259,9 +325,14 @@ def test_descending_text_tie_break_keeps_empties_last():
 
 
 def test_budget_miss_does_not_stop_the_walk():
-    noms = [nom(1, gpa=Decimal("9"), level="university"), nom(2, gpa=Decimal("8"), level="primary")]
+    noms = [
+        nom(1, gpa=Decimal(9), level="university"),
+        nom(2, gpa=Decimal(8), level="primary"),
+    ]
     d = run(noms, budget=1_000_000, available=10**9)
-    assert [(e["nomination_id"], e["reason"]) for e in d["waitlisted"]] == [(1, "budget")]
+    assert [(e["nomination_id"], e["reason"]) for e in d["waitlisted"]] == [
+        (1, "budget")
+    ]
     assert [e["nomination_id"] for e in d["awarded"]] == [2]
     assert (d["allocated"], d["remaining"]) == (500000, 500000)
 
@@ -299,9 +370,22 @@ def test_quotas_by_group_and_by_value():
 
 
 def test_explain_awarded(sample_nominations, example_rules):
-    x = explain(sample_nominations, example_rules, budget=40_000_000, available=50_000_000, restriction=None,
-                academic_year=YEAR, nomination_id=35)
-    assert (x["outcome"], x["rank"], x["score"], x["amount"], x["tier"]) == ("awarded", 1, "101.0", 1000000, None)
+    x = explain(
+        sample_nominations,
+        example_rules,
+        budget=40_000_000,
+        available=50_000_000,
+        restriction=None,
+        academic_year=YEAR,
+        nomination_id=35,
+    )
+    assert (x["outcome"], x["rank"], x["score"], x["amount"], x["tier"]) == (
+        "awarded",
+        1,
+        "101.0",
+        1000000,
+        None,
+    )
     assert x["eligibility"]["result"] is True
     assert len(x["eligibility"]["checks"]) == 3
     assert sum(Decimal(t["contribution"]) for t in x["score_terms"]) == Decimal("101.0")
@@ -311,26 +395,71 @@ def test_explain_awarded(sample_nominations, example_rules):
 
 
 def test_explain_quota(sample_nominations, example_rules):
-    x = explain(sample_nominations, example_rules, budget=40_000_000, available=50_000_000, restriction=None,
-                academic_year=YEAR, nomination_id=6)
+    x = explain(
+        sample_nominations,
+        example_rules,
+        budget=40_000_000,
+        available=50_000_000,
+        restriction=None,
+        academic_year=YEAR,
+        nomination_id=6,
+    )
     assert (x["outcome"], x["reason"], x["rank"]) == ("waitlisted", "quota", 11)
-    assert x["quota"] == {"index": 0, "group": "unit", "value": "ST-VC-VH", "max_awards": 3, "used_awards": 3,
-                          "used_amount": x["quota"]["used_amount"]}
+    assert x["quota"] == {
+        "index": 0,
+        "group": "unit",
+        "value": "ST-VC-VH",
+        "max_awards": 3,
+        "used_awards": 3,
+        "used_amount": x["quota"]["used_amount"],
+    }
     assert "unit = ST-VC-VH" in x["summary"] and "max_awards 3" in x["summary"]
 
 
 def test_explain_budget_and_ineligible():
-    noms = [nom(1, gpa=Decimal("9"), level="university"), nom(2, household="none", gpa=Decimal("4"))]
+    noms = [
+        nom(1, gpa=Decimal(9), level="university"),
+        nom(2, household="none", gpa=Decimal(4)),
+    ]
     rules = dict(SIMPLE, eligibility={"field": "gpa", "op": "gte", "value": 5})
-    x = explain(noms, rules, budget=1_000_000, available=10**9, restriction=None, academic_year=YEAR, nomination_id=1)
-    assert (x["outcome"], x["reason"], x["remaining_before"], x["amount"]) == ("waitlisted", "budget", 1_000_000, 3000000)
+    x = explain(
+        noms,
+        rules,
+        budget=1_000_000,
+        available=10**9,
+        restriction=None,
+        academic_year=YEAR,
+        nomination_id=1,
+    )
+    assert (x["outcome"], x["reason"], x["remaining_before"], x["amount"]) == (
+        "waitlisted",
+        "budget",
+        1_000_000,
+        3000000,
+    )
     assert "only 1000000 remaining" in x["summary"]
-    y = explain(noms, rules, budget=1_000_000, available=10**9, restriction=None, academic_year=YEAR, nomination_id=2)
+    y = explain(
+        noms,
+        rules,
+        budget=1_000_000,
+        available=10**9,
+        restriction=None,
+        academic_year=YEAR,
+        nomination_id=2,
+    )
     assert y["outcome"] == "ineligible" and y["rank"] is None
     assert y["reasons"] == ["gpa gte 5: 4"]
     assert y["eligibility"]["checks"][0]["actual"] == "4"
     with pytest.raises(NominationNotFound):
-        explain(noms, rules, budget=1, available=1, restriction=None, academic_year=YEAR, nomination_id=99)
+        explain(
+            noms,
+            rules,
+            budget=1,
+            available=1,
+            restriction=None,
+            academic_year=YEAR,
+            nomination_id=99,
+        )
 
 
 # --- promotion after a cancellation ---
@@ -349,27 +478,51 @@ def test_promote_after_cancel():
     assert [e["nomination_id"] for e in a.awarded] == [1, 2, 5]
     awarded = {1, 2, 5}
     # nothing fits now
-    assert promote_after_cancel(a.ranked, rules, awarded_ids=awarded, remaining=a.remaining) is None
+    assert (
+        promote_after_cancel(
+            a.ranked, rules, awarded_ids=awarded, remaining=a.remaining
+        )
+        is None
+    )
     # award 1 cancelled: its quota place and its 1,000,000 free up; 3 (same unit) is the best that fits
-    e = promote_after_cancel(a.ranked, rules, awarded_ids=awarded - {1}, remaining=a.remaining + 1_000_000,
-                             exclude_ids={1})
+    e = promote_after_cancel(
+        a.ranked,
+        rules,
+        awarded_ids=awarded - {1},
+        remaining=a.remaining + 1_000_000,
+        exclude_ids={1},
+    )
     assert e["nomination_id"] == 3
     # with more money the university pupil (rank 4) would come before? no: 3 ranks higher and fits
-    e = promote_after_cancel(a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3})
+    e = promote_after_cancel(
+        a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3}
+    )
     assert e["nomination_id"] == 4
     # rows from the database: group values at top level
-    rows = [{"nomination_id": x["nomination_id"], "rank": x["rank"], "amount": x["amount"], "unit": x["groups"]["unit"]}
-            for x in a.ranked]
-    assert promote_after_cancel(rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1})[
-        "nomination_id"
-    ] == 3
+    rows = [
+        {
+            "nomination_id": x["nomination_id"],
+            "rank": x["rank"],
+            "amount": x["amount"],
+            "unit": x["groups"]["unit"],
+        }
+        for x in a.ranked
+    ]
+    assert (
+        promote_after_cancel(
+            rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1}
+        )["nomination_id"]
+        == 3
+    )
 
 
 # --- hashes ---
 
 
 def test_hashes():
-    assert rules_hash({"b": 1, "a": [1.5, "ư"]}) == rules_hash({"a": [1.5, "ư"], "b": 1})
+    assert rules_hash({"b": 1, "a": [1.5, "ư"]}) == rules_hash(
+        {"a": [1.5, "ư"], "b": 1}
+    )
     assert rules_hash(SIMPLE) != rules_hash(PRESETS["khuyen_hoc"])
     noms = [nom(1), nom(2)]
     assert inputs_hash(noms) == inputs_hash(noms[::-1])

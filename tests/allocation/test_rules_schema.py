@@ -59,7 +59,10 @@ def test_unknown_key_top_level(rules):
     [
         (lambda r: r["quotas"][1].update(foo=1), "rules.quotas[1].foo"),
         (lambda r: r["tiers"][0].update(colour="red"), "rules.tiers[0].colour"),
-        (lambda r: r["eligibility"]["all"][0].update(note="x"), "rules.eligibility.all[0].note"),
+        (
+            lambda r: r["eligibility"]["all"][0].update(note="x"),
+            "rules.eligibility.all[0].note",
+        ),
         (lambda r: r["score"][5].update(cap=10), "rules.score[5].cap"),
         (lambda r: r["score"][0].update(bonus=1), "rules.score[0].bonus"),
         (lambda r: r["eligibility"].update(unless=[]), "rules.eligibility.unless"),
@@ -83,7 +86,11 @@ def test_unknown_field(rules):
     rules["score"][5]["field"] = "height"
     rules["tiers"][0]["when"]["field"] = "prize"
     errs = errors_of(rules)
-    assert set(errs) == {"rules.eligibility.all[1].field", "rules.score[5].field", "rules.tiers[0].when.field"}
+    assert set(errs) == {
+        "rules.eligibility.all[1].field",
+        "rules.score[5].field",
+        "rules.tiers[0].when.field",
+    }
 
 
 def test_wrong_types(rules):
@@ -110,7 +117,9 @@ def test_wrong_types(rules):
 
 def test_quota_needs_a_limit(rules):
     rules["quotas"][1] = {"group": "school"}
-    assert errors_of(rules) == {"rules.quotas[1].max_awards": ["max_awards or max_amount is required."]}
+    assert errors_of(rules) == {
+        "rules.quotas[1].max_awards": ["max_awards or max_amount is required."]
+    }
 
 
 def test_quota_value_must_fit_the_group(rules):
@@ -145,7 +154,10 @@ def test_nested_conditions(rules):
         ]
     }
     errs = errors_of(rules)
-    assert set(errs) == {"rules.eligibility.any[1].not.value", "rules.eligibility.any[2].value"}
+    assert set(errs) == {
+        "rules.eligibility.any[1].not.value",
+        "rules.eligibility.any[2].value",
+    }
 
 
 def test_empty_and_malformed_conditions(rules):
@@ -160,12 +172,18 @@ def test_missing_required(rules):
     del rules["tiers"][0]["name"]
     del rules["eligibility"]["all"][0]["value"]
     errs = errors_of(rules)
-    assert set(errs) == {"rules.version", "rules.tiers[0].name", "rules.eligibility.all[0].value"}
+    assert set(errs) == {
+        "rules.version",
+        "rules.tiers[0].name",
+        "rules.eligibility.all[0].value",
+    }
 
 
 def test_something_must_give_an_amount():
     assert set(errors_of({"version": 1})) == {"rules.amounts"}
-    assert set(errors_of({"version": 1, "amounts": {"kindergarten": 1}})) == {"rules.amounts.kindergarten"}
+    assert set(errors_of({"version": 1, "amounts": {"kindergarten": 1}})) == {
+        "rules.amounts.kindergarten"
+    }
 
 
 def test_not_an_object():
@@ -180,7 +198,11 @@ def test_validate_condition_paths():
 
 
 def test_flatten_errors():
-    msgs = {"quotas": {1: {"max_awards": ["bad"]}}, "_schema": ["whole"], "eligibility": {"all": {0: {"op": ["x"]}}}}
+    msgs = {
+        "quotas": {1: {"max_awards": ["bad"]}},
+        "_schema": ["whole"],
+        "eligibility": {"all": {0: {"op": ["x"]}}},
+    }
     assert flatten_errors(msgs) == {
         "rules.quotas[1].max_awards": ["bad"],
         "rules": ["whole"],
