@@ -6,7 +6,9 @@ the result depends only on the nominations (as a set, keyed by id) and the rules
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import operator
@@ -187,6 +189,10 @@ class Check:
         return f"not {text}" if self.negated else text
 
     def as_dict(self) -> dict:
+        with _gc_paused():
+            return self._as_dict()
+
+    def _as_dict(self) -> dict:
         return {
             "field": self.field,
             "op": self.op,
@@ -649,7 +655,23 @@ def inputs_hash(nominations: Iterable[Mapping]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-# --- allocation --------------------------------------------------------------------------------------
+# --- allocation ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic GC while a run builds its many small, acyclic dicts and tuples.
+
+    A 100,000-nomination run otherwise spends about a third of its time in collections that
+    find nothing (every object made here is freed by reference counting).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -678,6 +700,10 @@ class Allocation:
         return [_public(e, True) for e in self.ranked if e["outcome"] == "waitlisted"]
 
     def as_dict(self) -> dict:
+        with _gc_paused():
+            return self._as_dict()
+
+    def _as_dict(self) -> dict:
         return {
             "budget": self.budget,
             "allocated": self.allocated,
@@ -764,6 +790,28 @@ def _sort_ranked(recs: list, tie_break: list) -> None:
 
 
 def _run(
+    nominations: Iterable[Mapping],
+    rules: Mapping,
+    *,
+    budget: int,
+    available: int,
+    restriction: Mapping | None,
+    academic_year: str,
+    keep: int | None = None,
+):
+    with _gc_paused():
+        return _run_paused(
+            nominations,
+            rules,
+            budget=budget,
+            available=available,
+            restriction=restriction,
+            academic_year=academic_year,
+            keep=keep,
+        )
+
+
+def _run_paused(
     nominations: Iterable[Mapping],
     rules: Mapping,
     *,
