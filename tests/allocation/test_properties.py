@@ -11,7 +11,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fundsvc.allocation.engine import allocate, evaluate
+from fundsvc.allocation.engine import allocate, evaluate, explain, promote_after_cancel
 from fundsvc.allocation.rules import FIELDS, LEVELS, validate_rules
 
 YEAR = "2024-2025"
@@ -326,3 +326,90 @@ def test_empty_field_comparisons_are_false(cond, n, empty):
     facts["birth_date" if cond["field"] == "age" else cond["field"]] = empty
     assert evaluate(cond, facts, academic_year=YEAR)[0] is False
     assert evaluate({"not": cond}, facts, academic_year=YEAR)[0] is True
+
+
+@SETTINGS
+@given(noms=nominations(), rules=rules_docs(), budget=money, seed=st.integers(0, 2**32))
+def test_promotion_after_a_cancellation(noms, rules, budget, seed):
+    a = allocate(noms, rules, budget=budget, available=budget, academic_year=YEAR)
+    awarded = [e for e in a.ranked if e["outcome"] == "awarded"]
+    if not awarded:
+        return
+    cancelled = random.Random(seed).choice(awarded)
+    holding = {e["nomination_id"] for e in awarded} - {cancelled["nomination_id"]}
+    remaining = a.remaining + cancelled["amount"]
+    got = promote_after_cancel(
+        a.ranked,
+        rules,
+        awarded_ids=holding,
+        remaining=remaining,
+        exclude_ids={cancelled["nomination_id"]},
+    )
+    by_id = {n["id"]: n for n in noms}
+
+    def fits(e):
+        if e["amount"] > remaining:
+            return False
+        n = by_id[e["nomination_id"]]
+        for q in rules.get("quotas", []):
+            if not _quota_applies(q, n):
+                continue
+            same = [
+                x
+                for x in a.ranked
+                if x["nomination_id"] in holding
+                and _quota_applies(q, by_id[x["nomination_id"]])
+                and _group(by_id[x["nomination_id"]], q["group"])
+                == _group(n, q["group"])
+            ]
+            if len(same) + 1 > q.get("max_awards", len(same) + 1):
+                return False
+            total = sum(x["amount"] for x in same) + e["amount"]
+            if total > q.get("max_amount", total):
+                return False
+        return True
+
+    candidates = [
+        e
+        for e in a.ranked
+        if e["nomination_id"] not in holding
+        and e["nomination_id"] != cancelled["nomination_id"]
+    ]
+    expected = next((e for e in candidates if fits(e)), None)
+    assert got is expected
+
+
+@SETTINGS
+@given(noms=nominations(min_size=1), rules=rules_docs(), budget=money, data=st.data())
+def test_explain_agrees_with_the_allocation(noms, rules, budget, data):
+    d = allocate(
+        noms, rules, budget=budget, available=budget, academic_year=YEAR
+    ).as_dict()
+    nid = data.draw(st.sampled_from([n["id"] for n in noms]))
+    x = explain(
+        noms,
+        rules,
+        budget=budget,
+        available=budget,
+        restriction=None,
+        academic_year=YEAR,
+        nomination_id=nid,
+    )
+    outcome = {e["nomination_id"]: ("awarded", e) for e in d["awarded"]}
+    outcome.update({e["nomination_id"]: ("waitlisted", e) for e in d["waitlisted"]})
+    outcome.update({e["nomination_id"]: ("ineligible", e) for e in d["ineligible"]})
+    kind, entry = outcome[nid]
+    assert x["outcome"] == kind
+    if kind == "ineligible":
+        assert x["reasons"] == entry["reasons"]
+    else:
+        assert (x["rank"], x["score"], x["amount"]) == (
+            entry["rank"],
+            entry["score"],
+            entry["amount"],
+        )
+        assert x["reason"] == entry.get("reason")
+    assert Decimal(x["score"]) == sum(
+        (Decimal(t["contribution"]) for t in x["score_terms"]), Decimal(0)
+    )
+    json.dumps(x)
