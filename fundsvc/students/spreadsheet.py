@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections import deque
 import datetime as dt
+import functools
+import gc
 import io
 import math
 from dataclasses import dataclass, field
@@ -37,7 +40,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, Callable, Container, Iterable
 
-from .normalize import cell_text, clean_text, clean_text_column, fold
+from .normalize import cell_text, clean_column, clean_text, fold
 
 __all__ = [
     "Column",
@@ -247,7 +250,13 @@ def _parse_date(raw: Any) -> dt.date:
     else:
         s = raw.strip() if type(raw) is str else None
         value = None
-        if s:
+        if s and len(s) == 10 and s[2] == "/" and s[5] == "/":
+            # dd/mm/yyyy: the common case, validated by the C-level ISO parser
+            try:
+                value = dt.date.fromisoformat(f"{s[6:]}-{s[3:5]}-{s[:2]}")
+            except ValueError:
+                value = None
+        if value is None and s:
             if "/" in s:
                 parts = s.split("/")
                 if len(parts) == 3:
@@ -463,6 +472,9 @@ ROW_KEYS: tuple[str, ...] = (
 )
 
 
+_ROW_TEMPLATE = dict.fromkeys(ROW_KEYS)
+
+
 def _build_header_index() -> dict[str, Column]:
     index: dict[str, Column] = {}
     for c in NOMINATION_COLUMNS:
@@ -557,10 +569,6 @@ def _read_csv(data: bytes) -> list[list[str]]:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Missing:
-    __slots__ = ()
-
-
 _BLANK_STR = {"": None}
 
 
@@ -576,12 +584,12 @@ def _missing_message(c: Column) -> str:
 
 
 def _convert_text(col: tuple, c: Column) -> tuple[list, dict[int, str]]:
-    if set(map(type, col)) <= {str}:
-        cleaned = clean_text_column(col)
-    else:
-        cleaned = clean_text_column([v if type(v) is str else cell_text(v) for v in col])
+    try:
+        cleaned, maybe_empty = clean_column(col)
+    except TypeError:  # an .xlsx column with numbers/dates in it
+        cleaned, maybe_empty = clean_column([v if type(v) is str else cell_text(v) for v in col])
     bad: dict[int, str] = {}
-    if "" in cleaned:
+    if maybe_empty and "" in cleaned:
         if c.required:
             msg = _missing_message(c)
             bad = {i: msg for i, v in enumerate(cleaned) if not v}
@@ -589,43 +597,74 @@ def _convert_text(col: tuple, c: Column) -> tuple[list, dict[int, str]]:
     return cleaned, bad
 
 
-def _convert_table(col: tuple, c: Column, parser: Callable[[Any], Any], placeholder: Any):
-    """Parse each distinct raw value once; map the column through the table."""
-    uniq = set(col)
-    messages: dict[Any, str] = {}
-    table: dict[Any, Any] = {}
-    missing = _missing_message(c) if c.required else None
-    for u in uniq:
-        if _raw_blank(u):
-            if missing:
-                messages[u] = missing
-                table[u] = placeholder
+class _Memo(dict):
+    """raw cell -> stored value; a value not seen yet is parsed once by ``__missing__``.
+
+    ``map(memo.__getitem__, column)`` then converts a whole column at C speed, calling
+    back into Python only for the first occurrence of each distinct raw value.
+    """
+
+    __slots__ = ("parser", "default", "placeholder", "missing", "messages", "kinds")
+
+    def __init__(self, seed, parser, default, placeholder, missing):
+        super().__init__(seed)
+        self.parser = parser
+        self.default = default
+        self.placeholder = placeholder
+        self.missing = missing  # message for a blank cell of a required column, else None
+        self.messages: dict[Any, str] = {}  # raw value -> error message
+        self.kinds = 0  # bit 1: a bool was seen, bit 2: a number was seen
+
+    def __missing__(self, raw):
+        t = type(raw)
+        if t is bool:
+            self.kinds |= 1
+        elif t is int or t is float:
+            self.kinds |= 2
+        if _raw_blank(raw):
+            if self.missing:
+                self.messages[raw] = self.missing
+                value = self.placeholder
             else:
-                table[u] = c.default
-            continue
-        try:
-            table[u] = parser(u)
-        except CellValueError as exc:
-            messages[u] = str(exc)
-            table[u] = placeholder
-    if any(type(u) is bool for u in uniq):
-        # True == 1 == 1.0 share a dict slot; parse cell by cell so each keeps its own meaning.
+                value = self.default
+        else:
+            try:
+                value = self.parser(raw)
+            except CellValueError as exc:
+                self.messages[raw] = str(exc)
+                value = self.placeholder
+        self[raw] = value
+        return value
+
+
+@functools.lru_cache(maxsize=None)
+def _seed_table(key: str) -> dict[str, Any]:
+    """The usual spellings of a coded column, parsed once per process."""
+    c = COLUMNS_BY_KEY[key]
+    table: dict[str, Any] = {"": c.default}
+    for word in c.choices:
+        for w in (word, word.lower(), word.upper()):
+            table[w] = c.parser(w)
+    return table
+
+
+def _convert_table(col: tuple, c: Column, parser: Callable[[Any], Any], placeholder: Any):
+    """Parse each distinct raw value once; map the column through the memo table."""
+    missing = _missing_message(c) if c.required else None
+    seed = _seed_table(c.key) if c.choices and not c.required else ()
+    memo = _Memo(seed, parser, c.default, placeholder, missing)
+    vals = list(map(memo.__getitem__, col))
+    if memo.kinds == 3:
+        # True == 1 == 1.0 share a dict slot: redo this column cell by cell (rare).
         vals, bad = [], {}
         for i, v in enumerate(col):
-            if _raw_blank(v):
-                if missing:
-                    bad[i] = missing
-                    vals.append(placeholder)
-                else:
-                    vals.append(c.default)
-                continue
-            try:
-                vals.append(parser(v))
-            except CellValueError as exc:
-                bad[i] = str(exc)
-                vals.append(placeholder)
+            memo.clear()
+            memo.messages.clear()
+            vals.append(memo[v])
+            if memo.messages:
+                bad[i] = next(iter(memo.messages.values()))
         return vals, bad
-    vals = list(map(table.__getitem__, col))
+    messages = memo.messages
     bad = {}
     if messages:
         bad = {i: messages[v] for i, v in enumerate(col) if v in messages}
@@ -670,7 +709,25 @@ def _find_header(records: list[list]) -> int | None:
 def parse_nominations(
     data: bytes, filename: str, *, known_units: Container[str] | None = None
 ) -> ParsedSheet:
-    """Parse an import file (see module docstring and IMPORT.md)."""
+    """Parse an import file (see module docstring and IMPORT.md).
+
+    ``known_units``: when given, a ``Mã đơn vị`` not in it is an error (a code that
+    matches only in upper case is stored upper-cased).  ``rows`` holds only good
+    rows and is empty when a required column is missing.
+    """
+    # The parse allocates a few million small containers that all stay alive until the
+    # end; the cyclic GC would rescan them again and again (≈ +40 % time) and can
+    # free none of them, so it is paused for the duration (and restored after).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(data, filename, known_units)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> ParsedSheet:
     result = ParsedSheet()
     try:
         records, first_row = _read_records(data, filename)
@@ -700,11 +757,11 @@ def parse_nominations(
     base = header_row + 1
 
     # -- drop empty rows, keeping spreadsheet row numbers
-    flags = list(map(any, body))
-    if all(flags):
+    if all(map(any, body)):
         rows = body
         rownums: list[int] | range = range(base, base + len(body))
     else:
+        flags = list(map(any, body))
         keep = [i for i, (f, r) in enumerate(zip(flags, body)) if f or not all(map(_raw_blank, r))]
         rows = [body[i] for i in keep]
         rownums = [base + i for i in keep]
@@ -841,7 +898,10 @@ def parse_nominations(
             c = COLUMNS_BY_KEY.get(key)
             v = repeat(c.default if c is not None else (False if key == "ethnic_minority" else None), n)
         columns.append(v)
-    dicts = list(map(dict, map(zip, repeat(ROW_KEYS), zip(*columns))))
+    # Copying a template dict gives each row a table of the right size at once; update()
+    # then only replaces values (cheaper than dict(zip(...)) growing the table twice).
+    dicts = list(map(dict.copy, repeat(_ROW_TEMPLATE, n)))
+    deque(map(dict.update, dicts, map(zip, repeat(ROW_KEYS), zip(*columns))), maxlen=0)
     drop = {e[0] for e in cell_errors} | blank_rows
     if drop:
         dicts = [d for i, d in enumerate(dicts) if i not in drop]

@@ -1,0 +1,207 @@
+"""Benchmark: parse_nominations vs the bare library read, on a generated nomination file.
+
+    .venv/bin/python bench/import.py            # 100,000 rows
+    .venv/bin/python bench/import.py --rows 20000 --repeat 5
+
+Generates (and caches under /tmp) a .csv and an .xlsx (openpyxl write_only, real date
+cells, GPA as numbers) with the same rows, then measures each case in its own
+subprocess so memory peaks do not mix:
+
+* bare csv   : bytes.decode + list(csv.reader(...))
+* bare xlsx  : python_calamine.load_workbook → first sheet → to_python()
+* parse csv / parse xlsx : fundsvc.students.spreadsheet.parse_nominations
+
+Time is the best of --repeat runs; "peak" is the growth of the process's peak RSS
+(ru_maxrss) over its size just before the measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+HEADERS = [
+    "Mã học sinh", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc", "Trường", "Lớp", "Cấp học",
+    "Mã đơn vị", "Hoàn cảnh gia đình", "Mồ côi", "Khuyết tật", "Điểm TB", "Học lực", "Rèn luyện",
+    "Thành tích", "Phụ huynh", "Ghi chú",
+]
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
+          "Ngô", "Dương", "Lý", "Thạch", "Sơn", "Lâm", "Kim"]
+MIDDLE = ["Văn", "Thị", "Thanh", "Minh", "Ngọc", "Bảo", "Gia", "Hoàng", "Thu", "Quốc", "Khánh", "Hữu", "Đức"]
+GIVEN = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hùng", "Khoa", "Lan", "Linh",
+         "Long", "Mai", "Nam", "Nga", "Ngân", "Nhung", "Phúc", "Phương", "Quân", "Sang", "Tâm", "Thảo",
+         "Thư", "Trang", "Trí", "Tuấn", "Uyên", "Vy", "Yến", "Đạt", "Sóc", "Sa", "Ry"]
+ETHNIC = ["Kinh"] * 14 + ["Khmer"] * 5 + ["Hoa"]
+HOUSEHOLD = ["Hộ nghèo", "Hộ cận nghèo", "Khó khăn", ""]
+ACADEMIC = ["Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình"]
+CONDUCT = ["Tốt", "Tốt", "Khá", "Đạt"]
+ACHIEVE = [""] * 8 + ["Trường", "Huyện", "Tỉnh", "Quốc gia"]
+
+
+def _rows(n: int, seed: int = 7):
+    rnd = random.Random(seed)
+    units = [f"ST-{d}-{c:02d}" for d in ("TP", "MX", "TD", "VC", "KS", "LP") for c in range(1, 11)]
+    schools = []
+    for u in units:
+        for kind in ("TH", "THCS", "THPT"):
+            schools.append((f"Trường {kind} {u[-5:]} {rnd.choice(GIVEN)}", kind, u))
+    schools += [("Đại học Cần Thơ", "DH", "ST-TP-01"), ("Đại học Sư phạm TP.HCM", "DH", "ST-TP-02")]
+    today = dt.date(2024, 9, 5)
+    for i in range(n):
+        school, kind, unit = rnd.choice(schools)
+        if kind == "TH":
+            g = rnd.randint(1, 5); grade = f"{g}{rnd.choice('ABCD')}"; level = "Tiểu học"
+        elif kind == "THCS":
+            g = rnd.randint(6, 9); grade = f"{g}{rnd.choice('ABCD')}{rnd.choice(['', '1', '2'])}"; level = "THCS"
+        elif kind == "THPT":
+            g = rnd.randint(10, 12); grade = f"{g}A{rnd.randint(1, 9)}"; level = "THPT"
+        else:
+            g = rnd.randint(1, 4); grade = f"Năm {g}"; level = "Đại học"
+        age = (g + 6) if kind != "DH" else (g + 18)
+        birth = today - dt.timedelta(days=365 * age + rnd.randint(0, 364))
+        gender = rnd.choice(["Nam", "Nữ"])
+        name = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
+        guardian = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
+        note = "" if rnd.random() < 0.9 else rnd.choice(["Cha mất năm 2022", "Gia đình đông con", "Nhà xa trường 12 km"])
+        yield [
+            f"HS{i + 1:07d}", name, birth, gender, rnd.choice(ETHNIC), school, grade,
+            level if rnd.random() < 0.8 else "", unit, rnd.choice(HOUSEHOLD),
+            "x" if rnd.random() < 0.1 else "", "x" if rnd.random() < 0.05 else "",
+            round(rnd.uniform(5, 10), 1), rnd.choice(ACADEMIC), rnd.choice(CONDUCT), rnd.choice(ACHIEVE),
+            guardian, note,
+        ]
+
+
+def generate(n: int) -> tuple[str, str]:
+    base = f"/tmp/fundsvc_bench_nominations_{n}"
+    csv_path, xlsx_path = base + ".csv", base + ".xlsx"
+    if not os.path.exists(csv_path):
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf)
+        w.writerow(HEADERS)
+        for r in _rows(n):
+            r = list(r)
+            r[2] = r[2].strftime("%d/%m/%Y")
+            r[12] = f"{r[12]:.1f}"
+            w.writerow(r)
+        tmp = csv_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, csv_path)
+    if not os.path.exists(xlsx_path):
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("Danh sách")
+        ws.append(HEADERS)
+        for r in _rows(n):
+            d = WriteOnlyCell(ws, value=r[2])
+            d.number_format = "DD/MM/YYYY"
+            r[2] = d
+            ws.append([None if v == "" else v for v in r])
+        tmp = xlsx_path + ".tmp"
+        wb.save(tmp)
+        os.replace(tmp, xlsx_path)
+    return csv_path, xlsx_path
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def measure(case: str, path: str, repeat: int) -> dict:
+    with open(path, "rb") as f:
+        data = f.read()
+    if case == "bare-csv":
+        def run():
+            text = data.decode("utf-8-sig")
+            return list(csv.reader(io.StringIO(text, newline="")))
+    elif case == "bare-xlsx":
+        import python_calamine
+
+        def run():
+            book = python_calamine.load_workbook(io.BytesIO(data))
+            rows = book.get_sheet_by_index(0).to_python()
+            book.close()
+            return rows
+    else:
+        from fundsvc.students.spreadsheet import parse_nominations
+
+        name = os.path.basename(path)
+
+        def run():
+            res = parse_nominations(data, name)
+            if res.errors:
+                raise SystemExit(f"unexpected errors: {res.errors[:3]}")
+            return res.rows
+
+    import gc
+
+    rss0 = _rss_kib()
+    best = float("inf")
+    count = 0
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = run()
+        best = min(best, time.perf_counter() - t0)
+        count = len(out)
+        del out
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"case": case, "seconds": best, "peak_mib": (peak - rss0) / 1024, "rows": count}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--measure", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure[0], args.measure[1], args.repeat)))
+        return
+
+    t0 = time.perf_counter()
+    csv_path, xlsx_path = generate(args.rows)
+    print(f"files: {csv_path} ({os.path.getsize(csv_path) / 1e6:.1f} MB), "
+          f"{xlsx_path} ({os.path.getsize(xlsx_path) / 1e6:.1f} MB)  [ready in {time.perf_counter() - t0:.1f}s]")
+
+    def sub(case: str, path: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--repeat", str(args.repeat), "--measure", case, path],
+            check=True, capture_output=True, text=True,
+        )
+        return json.loads(out.stdout)
+
+    results = {}
+    for case, path in (("bare-csv", csv_path), ("parse-csv", csv_path), ("bare-xlsx", xlsx_path), ("parse-xlsx", xlsx_path)):
+        results[case] = sub(case, path)
+
+    print(f"\n{args.rows:,} rows, best of {args.repeat}")
+    print(f"{'case':<12}{'rows':>9}{'time (s)':>11}{'ratio':>8}{'peak MiB':>11}")
+    for case, r in results.items():
+        bare = results["bare-" + case.split("-")[1]]["seconds"]
+        ratio = r["seconds"] / bare
+        print(f"{case:<12}{r['rows']:>9,}{r['seconds']:>11.3f}{ratio:>8.2f}{r['peak_mib']:>11.0f}")
+    worst = max(results["parse-csv"]["seconds"] / results["bare-csv"]["seconds"],
+                results["parse-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"])
+    print(f"\nworst ratio parse/bare: {worst:.2f} (target <= 2.5)")
+
+
+if __name__ == "__main__":
+    main()
