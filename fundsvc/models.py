@@ -5,6 +5,7 @@ from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, User
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
 from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
+from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
 
