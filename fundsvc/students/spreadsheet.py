@@ -34,6 +34,7 @@ import functools
 import gc
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
@@ -1000,6 +1001,14 @@ def _export_value(key: str, value: Any) -> Any:
     return str(value) if value != "" else None
 
 
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _escape_ooxml(text: str) -> str:
+    """Protect a literal "_x0041_" (readers decode it as the character U+0041) as "_x005F_x0041_"."""
+    return _OOXML_ESCAPE.sub("_x005F_", text)
+
+
 def write_nominations_xlsx(rows: Iterable[dict]) -> bytes:
     """Rows (as parsed, or from the database with the same keys) → an import-format .xlsx."""
     from openpyxl import Workbook
@@ -1027,10 +1036,13 @@ def write_nominations_xlsx(rows: Iterable[dict]) -> bytes:
     for row in rows:
         out: list[Any] = [_export_value(k, row.get(k)) for k in _EXPORT_KEYS]
         for i, v in enumerate(out):
-            if type(v) is str and v[:1] == "=":
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"  # text, never a formula
-                out[i] = cell
+            if type(v) is str:
+                if "_x" in v:
+                    v = out[i] = _escape_ooxml(v)
+                if v[:1] == "=":
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.data_type = "s"  # text, never a formula
+                    out[i] = cell
         if out[date_idx] is not None:
             cell = WriteOnlyCell(ws, value=out[date_idx])
             cell.number_format = _DATE_FORMAT
