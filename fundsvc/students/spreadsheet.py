@@ -688,6 +688,24 @@ def _unit_parser(known_units: Container[str] | None) -> Callable[[Any], str]:
     return parse
 
 
+class _Derived(dict):
+    """A memo of ``func(value)``: ``map(_Derived(func).__getitem__, column)`` calls func once per distinct value."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func):
+        super().__init__()
+        self.func = func
+
+    def __missing__(self, key):
+        value = self[key] = self.func(key)
+        return value
+
+
+def _is_minority(ethnicity: str | None) -> bool:
+    return ethnicity is not None and fold(ethnicity) != "kinh"
+
+
 def _find_header(records: list[list]) -> int | None:
     """Index of the header row: the first non-empty row, unless a later one among the first
     ten non-empty rows names at least two known columns and the first does not (title rows)."""
@@ -757,15 +775,10 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     body = records[h + 1 :]
     base = header_row + 1
 
-    # -- drop empty rows, keeping spreadsheet row numbers
-    if all(map(any, body)):
-        rows = body
-        rownums: list[int] | range = range(base, base + len(body))
-    else:
-        flags = list(map(any, body))
-        keep = [i for i, (f, r) in enumerate(zip(flags, body)) if f or not all(map(_raw_blank, r))]
-        rows = [body[i] for i in keep]
-        rownums = [base + i for i in keep]
+    # Empty rows are not filtered here: their cells are blank, so they show up as
+    # "missing" required cells and are recognised (and dropped) further down.
+    rows = body
+    rownums = range(base, base + len(body))
     n = len(rows)
 
     # -- rectangular columns
@@ -819,13 +832,21 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     cell_errors: list[tuple[int, int, str, str]] = []  # (position, file column index, header, message)
     missing_positions: set[int] = set()
     unit_parse = _unit_parser(known_units)
+    unrecognised_grades: list = []
+
+    def grade_parse(raw: Any) -> tuple[str, int | None, str | None]:
+        parsed = _parse_grade(raw)
+        if parsed[1] is None:
+            unrecognised_grades.append(raw)
+        return parsed
+
     for key, (j, name) in mapping.items():
         c = COLUMNS_BY_KEY[key]
         col = cols[j]
         if c.kind == "text":
             vals, bad = _convert_text(col, c)
         elif c.kind == "grade":
-            vals, bad = _convert_table(col, c, c.parser, ("", None, None))
+            vals, bad = _convert_table(col, c, grade_parse, ("", None, None))
         elif c.kind == "unit":
             vals, bad = _convert_table(col, c, unit_parse, None)
         else:
@@ -841,7 +862,7 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     grade_vals = values.get("grade")
     if grade_vals is not None:
         given = values.get("level")
-        if any(g[1] is None and g[0] for g in set(grade_vals)):
+        if unrecognised_grades:
             j, name = mapping["grade"]
             gcol = cols[j]
             for i, g in enumerate(grade_vals):
@@ -871,8 +892,7 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
 
     eth = values.get("ethnicity")
     if eth is not None:
-        table = {v: v is not None and fold(v) != "kinh" for v in set(eth)}
-        values["ethnic_minority"] = list(map(table.__getitem__, eth))
+        values["ethnic_minority"] = list(map(_Derived(_is_minority).__getitem__, eth))
 
     # -- whitespace-only rows count as empty rows
     if missing_positions:
