@@ -18,11 +18,11 @@ import math
 import unicodedata
 
 __all__ = [
-    "fold",
+    "cell_text",
+    "clean_column",
     "clean_text",
     "clean_text_column",
-    "clean_column",
-    "cell_text",
+    "fold",
     "is_blank",
 ]
 
@@ -74,7 +74,7 @@ def _column_is_clean(big: str) -> bool:
     )
 
 
-def clean_column(col: "list[str] | tuple[str, ...]") -> tuple[list[str], bool]:
+def clean_column(col: list[str] | tuple[str, ...]) -> tuple[list[str], bool]:
     """``clean_text`` over a column of ``str``; also says whether an empty cell may be present.
 
     Fast path, checked on the column joined with "|": ``isprintable`` rules out every
@@ -93,7 +93,7 @@ def clean_column(col: "list[str] | tuple[str, ...]") -> tuple[list[str], bool]:
     return out, True
 
 
-def clean_text_column(col: "list[str] | tuple[str, ...]") -> list[str]:
+def clean_text_column(col: list[str] | tuple[str, ...]) -> list[str]:
     """``clean_text`` over a column of ``str`` (C-level checks / map chain, no Python loop)."""
     return clean_column(col)[0]
 

@@ -28,36 +28,37 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections import deque
 import datetime as dt
 import functools
 import gc
 import io
 import math
 import re
+from collections import deque
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Callable, Container, Iterable
+from typing import Any
 
 from .normalize import cell_text, clean_column, clean_text, fold
 
 __all__ = [
-    "Column",
-    "CellError",
-    "ParsedSheet",
-    "CellValueError",
-    "NOMINATION_COLUMNS",
     "COLUMNS_BY_KEY",
+    "MIN_BIRTH_DATE",
+    "NOMINATION_COLUMNS",
     "ROW_KEYS",
     "VIETNAMESE_WORDS",
-    "MIN_BIRTH_DATE",
+    "CellError",
+    "CellValueError",
+    "Column",
+    "ParsedSheet",
+    "derive_grade",
+    "identity_key",
     "parse_nominations",
     "write_nominations_xlsx",
     "write_template_xlsx",
-    "identity_key",
-    "derive_grade",
 ]
 
 
@@ -360,8 +361,7 @@ def derive_grade(text: str) -> tuple[int | None, str | None]:
         if rest.isascii() and rest.isdigit() and 1 <= int(rest) <= 7:
             return int(rest), "university"
         return None, None
-    if f.startswith("lop "):
-        f = f[4:]
+    f = f.removeprefix("lop ")
     k = 0
     while k < len(f) and "0" <= f[k] <= "9":
         k += 1
@@ -528,7 +528,7 @@ def _read_xlsx(data: bytes) -> tuple[list[list], int]:
             first = sheet.start[0] + 1 if rows and sheet.start else 1
         finally:
             book.close()
-    except Exception as exc:  # calamine raises a zoo of errors for broken files
+    except Exception as exc:  # noqa: BLE001 - calamine raises a zoo of errors for broken files
         raise _FileProblem(
             "Không đọc được tệp .xlsx: hãy mở bằng Excel và lưu lại "
             f"(cannot read the .xlsx file: {type(exc).__name__}; expected a valid Excel workbook)"
@@ -605,7 +605,7 @@ class _Memo(dict):
     back into Python only for the first occurrence of each distinct raw value.
     """
 
-    __slots__ = ("parser", "default", "placeholder", "missing", "messages", "kinds")
+    __slots__ = ("default", "kinds", "messages", "missing", "parser", "placeholder")
 
     def __init__(self, seed, parser, default, placeholder, missing):
         super().__init__(seed)
@@ -638,7 +638,7 @@ class _Memo(dict):
         return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _seed_table(key: str) -> dict[str, Any]:
     """The usual spellings of a coded column, parsed once per process."""
     c = COLUMNS_BY_KEY[key]
