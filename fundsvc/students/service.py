@@ -15,7 +15,7 @@ from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.students.models import FIELDS, Nomination, Student
-from fundsvc.students.spreadsheet import parse_nominations, write_nominations_xlsx
+from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, CellError, parse_nominations, write_nominations_xlsx
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
 
@@ -43,6 +43,22 @@ class ImportOutcome:
     dry_run: bool = False
 
 
+# Text limits come from the columns themselves, so a 10,000-character name is a row error, not a database error.
+_TEXT_LIMITS = {name: Nomination.__table__.c[name].type.length for name in FIELDS
+                if getattr(Nomination.__table__.c[name].type, "length", None)}
+
+
+def _too_long(rows: list[dict]) -> list[CellError]:
+    errors = []
+    for row in rows:
+        for name, limit in _TEXT_LIMITS.items():
+            value = row.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                errors.append(CellError(row["row"], COLUMNS_BY_KEY[name].header,
+                                        f"Dài quá {limit} ký tự (too long: at most {limit} characters)"))
+    return errors
+
+
 def _chunks(items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -55,9 +71,11 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
     units = {u.code: u for u in session.scalars(select(Unit))}
     in_scope = {code for code, u in units.items() if actor.sees(u)}
     parsed = parse_nominations(data, filename, known_units=in_scope)
-    if parsed.errors:
-        rows = [{"row": e.row, "column": e.column, "message": e.message} for e in parsed.errors]
-        raise Invalid(f"Tệp có {len({e.row for e in parsed.errors})} dòng lỗi, chưa lưu gì "
+    errors = parsed.errors + _too_long(parsed.rows)
+    if errors:
+        rows = [{"row": e.row, "column": e.column, "message": e.message}
+                for e in sorted(errors, key=lambda e: e.row)]
+        raise Invalid(f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì "
                       f"(file has errors; nothing was stored)", {"rows": rows, "warnings": parsed.warnings})
     if not parsed.rows:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})

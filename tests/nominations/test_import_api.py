@@ -91,3 +91,11 @@ def test_patch_withdraw_and_export(admin):
     assert sheet.max_row == 121
     template = admin.get("/api/v1/nominations/template.xlsx")
     assert template.status_code == 200 and load_workbook(BytesIO(template.data)).active.data_validations.dataValidation
+
+
+def test_overlong_text_is_a_row_error(admin):
+    lines = SAMPLE.decode("utf-8").splitlines()
+    data = "\n".join([lines[0], lines[1].replace("Phan Thanh Bình", "Phan " + "A" * 300)]).encode()
+    response = upload(admin, data)
+    assert response.status_code == 422
+    assert response.json["errors"]["rows"][0]["row"] == 2

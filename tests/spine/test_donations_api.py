@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+
+
+@pytest.fixture
+def app(any_app):
+    """Money moves in every test here: each runs on SQLite and on PostgreSQL."""
+    return any_app
+
+
 GIFT = {
     "donor": {"name": "Công ty TNHH Minh Phát", "kind": "organization", "phone": "0299123456",
               "address": "12 Lê Lợi, TP. Sóc Trăng", "tax_code": "2200123456"},
