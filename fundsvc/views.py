@@ -6,11 +6,13 @@ from flask_smorest import Blueprint
 def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
+    from fundsvc.documents.ceremony_views import blp as ceremony
     from fundsvc.documents.views import blp as documents
     from fundsvc.donations.views import blp as donations
     from fundsvc.health import blp as health
     from fundsvc.ledger.views import blp as funds
+    from fundsvc.reports.views import blp as reports
     from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
 
-    return [health, units, funds, donations, nominations, rounds, documents, audit]
+    return [health, units, funds, donations, nominations, rounds, documents, ceremony, reports, audit]

@@ -1,0 +1,127 @@
+"""Reports: query arguments and the JSON shapes of the summary, the fund book and published statements."""
+
+from marshmallow import fields, validate
+
+from fundsvc.schemas import DateRangeArgs, StrictSchema
+from fundsvc.units.schemas import CODE
+
+
+class SummaryArgs(DateRangeArgs):
+    unit = fields.String(validate=CODE, metadata={"description": "Unit code; default: your unit (or the whole tree)"})
+
+
+class FundBookArgs(DateRangeArgs):
+    fund = fields.String(validate=CODE, metadata={"description": "Fund code; default: the unit's fund"})
+    unit = fields.String(validate=CODE, metadata={"description": "Only this unit's subtree; default: the fund's unit"})
+
+
+class PublishArgs(StrictSchema):
+    unit = fields.String(required=True, validate=CODE)
+
+
+class VersionArgs(StrictSchema):
+    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Default: the latest"})
+
+
+class MoneyInOut(StrictSchema):
+    cash = fields.Integer()
+    bank_transfer = fields.Integer()
+    in_kind = fields.Integer()
+    total = fields.Integer()
+
+
+class CountAmount(StrictSchema):
+    count = fields.Integer()
+    amount = fields.Integer()
+
+
+class AwardsOut(CountAmount):
+    by_level = fields.Dict(keys=fields.String(), values=fields.Nested(CountAmount))
+    by_tier = fields.Dict(keys=fields.String(), values=fields.Nested(CountAmount))
+
+
+class FiguresOut(StrictSchema):
+    opening_balance = fields.Integer(metadata={"description": "Sum of the entries before `from`"})
+    in_ = fields.Nested(MoneyInOut, data_key="in", attribute="in", metadata={"description": "Gifts received, by method"})
+    reversals = fields.Integer(metadata={"description": "Gifts given back by voided receipts (positive)"})
+    out = fields.Integer(metadata={"description": "Awards paid (positive)"})
+    adjustments = fields.Integer()
+    net = fields.Integer(metadata={"description": "in.total - reversals - out + adjustments"})
+    closing_balance = fields.Integer()
+    balance = fields.Integer(metadata={"description": "Same as closing_balance"})
+    donations = fields.Integer(metadata={"description": "Gifts received in the period and not void"})
+    donations_void = fields.Integer()
+    donors = fields.Integer(metadata={"description": "Distinct donors of those gifts"})
+    awards = fields.Nested(AwardsOut, metadata={"description": "Awards paid in the period"})
+
+
+class FundFiguresOut(FiguresOut):
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+
+
+class UnitFiguresOut(FiguresOut):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent = fields.String(allow_none=True)
+    depth = fields.Integer()
+    own = fields.Nested(FiguresOut, metadata={"description": "The unit's own figures, without its subtree"})
+
+
+class SummaryOut(StrictSchema):
+    unit = fields.String(allow_none=True)
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    totals = fields.Nested(FiguresOut)
+    funds = fields.List(fields.Nested(FundFiguresOut))
+    units = fields.List(fields.Nested(UnitFiguresOut, metadata={"description": "Rolled up: a unit includes its subtree"}))
+
+
+class FundBookLineOut(StrictSchema):
+    date = fields.Date()
+    document_code = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    in_ = fields.Integer(data_key="in", attribute="in")
+    out = fields.Integer()
+    balance = fields.Integer()
+
+
+class FundBookOut(StrictSchema):
+    fund = fields.Dict()
+    unit = fields.Dict()
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    opening_balance = fields.Integer()
+    total_in = fields.Integer()
+    total_out = fields.Integer()
+    closing_balance = fields.Integer()
+    lines = fields.List(fields.Nested(FundBookLineOut))
+
+
+class StatementVersionOut(StrictSchema):
+    version = fields.Integer()
+    published_at = fields.DateTime()
+    pdf_sha256 = fields.String()
+    changes = fields.List(fields.Dict())
+
+
+class PublishedOut(StrictSchema):
+    unit = fields.Function(lambda s: s.unit.code)
+    year = fields.Integer()
+    version = fields.Integer()
+    published_at = fields.DateTime()
+    figures_sha256 = fields.String()
+    pdf_sha256 = fields.String()
+    changes = fields.List(fields.Dict())
+    html = fields.Function(lambda s: f"/api/v1/public/statements/{s.unit.code}/{s.year}.html")
+    pdf = fields.Function(lambda s: f"/api/v1/public/statements/{s.unit.code}/{s.year}.pdf")
+
+
+class VersionsOut(StrictSchema):
+    unit = fields.String()
+    year = fields.Integer()
+    latest = fields.Integer()
+    versions = fields.List(fields.Nested(StatementVersionOut))

@@ -1,0 +1,710 @@
+"""Reports from the ledger: the summary rolled up the unit tree, the fund book (sổ quỹ), the yearly public statement.
+
+Every money figure is a sum of ledger entries (a donation's gift, its reversal, an award's payment), so the
+reports agree with the ledger to the đồng by construction; counts of donations come from the donations and
+counts of awards from the disbursement entries joined to their awards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fundsvc.allocation.models import Award
+from fundsvc.audit.service import record
+from fundsvc.auth.models import User
+from fundsvc.auth.service import Actor, require_role, require_unit
+from fundsvc.db import utcnow, write_transaction
+from fundsvc.documents.render import render_html, render_pdf
+from fundsvc.documents.service import METHOD_LABELS, DocumentSettings
+from fundsvc.documents.words import VN_TZ, format_date, format_vnd
+from fundsvc.donations.models import METHODS, Donation, Donor
+from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.ledger.models import Fund, LedgerEntry
+from fundsvc.ledger.service import default_fund_for, get_fund
+from fundsvc.reports import charts
+from fundsvc.reports.models import PublicStatement
+from fundsvc.students.models import Nomination
+from fundsvc.units.models import Unit
+from fundsvc.units.service import get_unit, visible_unit
+
+READERS = ("treasurer", "committee", "viewer")
+LEVEL_LABELS = {
+    "primary": "Tiểu học",
+    "lower_secondary": "Trung học cơ sở",
+    "upper_secondary": "Trung học phổ thông",
+    "university": "Đại học, cao đẳng",
+    None: "Chưa phân cấp",
+}
+NO_TIER = "Không phân mức"
+ANONYMOUS = "Nhà hảo tâm ẩn danh"
+# Public lists longer than this are summarised (a province hands out ~100,000 awards a year; the full
+# list of pupils is posted by each commune, whose own statement stays under the limit).
+PUBLIC_LIST_LIMIT = 2000
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Figures
+
+
+@dataclass
+class Figures:
+    """The money and counts of one node (a unit, a fund, the whole scope) for a period."""
+
+    opening: int = 0
+    money_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METHODS, 0))
+    reversals: int = 0  # positive: the money given back by voided gifts
+    out: int = 0  # positive: awards paid
+    adjustments: int = 0  # signed
+    donations: int = 0
+    donations_void: int = 0
+    donors: set[int] = field(default_factory=set)
+    awards_by_level: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    awards_by_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    @property
+    def in_total(self) -> int:
+        return sum(self.money_in.values())
+
+    @property
+    def net(self) -> int:
+        """The period's sum of ledger entries."""
+        return self.in_total - self.reversals - self.out + self.adjustments
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.net
+
+    def add(self, other: Figures) -> None:
+        """Fold another node's figures into this one (the roll-up)."""
+        self.opening += other.opening
+        for method, amount in other.money_in.items():
+            self.money_in[method] = self.money_in.get(method, 0) + amount
+        self.reversals += other.reversals
+        self.out += other.out
+        self.adjustments += other.adjustments
+        self.donations += other.donations
+        self.donations_void += other.donations_void
+        self.donors |= other.donors
+        for key, (count, amount) in other.awards_by_level.items():
+            self.awards_by_level[key][0] += count
+            self.awards_by_level[key][1] += amount
+        for key, (count, amount) in other.awards_by_tier.items():
+            self.awards_by_tier[key][0] += count
+            self.awards_by_tier[key][1] += amount
+
+    def add_entry(self, kind: str, method: str | None, amount: int) -> None:
+        if kind == "donation":
+            key = method or "cash"
+            self.money_in[key] = self.money_in.get(key, 0) + amount
+        elif kind == "reversal":
+            self.reversals -= amount
+        elif kind == "disbursement":
+            self.out -= amount
+        else:
+            self.adjustments += amount
+
+    def as_dict(self) -> dict:
+        """The JSON shape of CONTRACT.md's summary figures."""
+        levels = sorted(self.awards_by_level.items(), key=lambda kv: _level_order(kv[0]))
+        return {
+            "opening_balance": self.opening,
+            "in": {**{m: self.money_in.get(m, 0) for m in METHODS}, "total": self.in_total},
+            "reversals": self.reversals,
+            "out": self.out,
+            "adjustments": self.adjustments,
+            "net": self.net,
+            "closing_balance": self.closing,
+            "balance": self.closing,
+            "donations": self.donations,
+            "donations_void": self.donations_void,
+            "donors": len(self.donors),
+            "awards": {
+                "count": sum(c for c, _a in self.awards_by_level.values()),
+                "amount": sum(a for _c, a in self.awards_by_level.values()),
+                "by_level": {(k or "unknown"): {"count": c, "amount": a} for k, (c, a) in levels if c},
+                "by_tier": {k: {"count": c, "amount": a} for k, (c, a) in sorted(self.awards_by_tier.items()) if c},
+            },
+        }
+
+
+def _level_order(level: str | None) -> int:
+    keys = list(LEVEL_LABELS)
+    return keys.index(level) if level in keys else len(keys)
+
+
+def _check_period(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise Invalid("Ngày bắt đầu sau ngày kết thúc (from is after to)", {"from": ["must not be after 'to'"]})
+
+
+@dataclass
+class Collected:
+    """Per-(unit, fund) figures of a scope and period, before any roll-up."""
+
+    scope: Unit | None
+    units: list[Unit]
+    cells: dict[tuple[int, int], Figures]
+    funds: dict[int, Fund]
+
+
+def _scope_path(scope: Unit | None) -> str:
+    return scope.path if scope is not None else "/"
+
+
+def collect(session: Session, scope: Unit | None, date_from: date | None, date_to: date | None) -> Collected:
+    """Gather the figures of every (unit, fund) pair in the scope's subtree: five grouped queries."""
+    path = _scope_path(scope)
+    units = list(session.scalars(select(Unit).where(Unit.path.startswith(path)).order_by(Unit.path)))
+    cells: dict[tuple[int, int], Figures] = defaultdict(Figures)
+
+    def period(query, column):
+        if date_from is not None:
+            query = query.where(column >= date_from)
+        if date_to is not None:
+            query = query.where(column <= date_to)
+        return query
+
+    in_scope = LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    if date_from is not None:
+        for unit_id, fund_id, total in session.execute(
+                select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
+                .where(in_scope, LedgerEntry.entry_date < date_from)
+                .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)):
+            cells[unit_id, fund_id].opening += int(total)
+    for unit_id, fund_id, kind, method, total in session.execute(period(
+            select(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method,
+                   func.sum(LedgerEntry.amount))
+            .where(in_scope), LedgerEntry.entry_date)
+            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method)):
+        cells[unit_id, fund_id].add_entry(kind, method, int(total))
+
+    donation_scope = Donation.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    for unit_id, fund_id, status, count in session.execute(period(
+            select(Donation.unit_id, Donation.fund_id, Donation.status, func.count())
+            .where(donation_scope), Donation.received_on)
+            .group_by(Donation.unit_id, Donation.fund_id, Donation.status)):
+        if status == "void":
+            cells[unit_id, fund_id].donations_void += count
+        else:
+            cells[unit_id, fund_id].donations += count
+    for unit_id, fund_id, donor_id in session.execute(period(
+            select(Donation.unit_id, Donation.fund_id, Donation.donor_id).distinct()
+            .where(donation_scope, Donation.status != "void"), Donation.received_on)):
+        cells[unit_id, fund_id].donors.add(donor_id)
+
+    # Awards are counted from their payment entries, so count and amount match "out" exactly.
+    for unit_id, fund_id, level, tier, count, total in session.execute(period(
+            select(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier, func.count(),
+                   func.sum(LedgerEntry.amount))
+            .join(Award, Award.id == LedgerEntry.award_id)
+            .join(Nomination, Nomination.id == Award.nomination_id)
+            .where(in_scope, LedgerEntry.kind == "disbursement"), LedgerEntry.entry_date)
+            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier)):
+        cell = cells[unit_id, fund_id]
+        cell.awards_by_level[level][0] += count
+        cell.awards_by_level[level][1] -= int(total)
+        cell.awards_by_tier[tier or NO_TIER][0] += count
+        cell.awards_by_tier[tier or NO_TIER][1] -= int(total)
+
+    unit_ids = {u.id for u in units}
+    fund_ids = {f for _u, f in cells} | set(session.scalars(select(Fund.id).where(Fund.unit_id.in_(unit_ids))))
+    funds = {f.id: f for f in session.scalars(select(Fund).where(Fund.id.in_(fund_ids)))} if fund_ids else {}
+    return Collected(scope, units, dict(cells), funds)
+
+
+def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures], dict[int, Figures], Figures]:
+    """(own figures per unit, rolled-up figures per unit, figures per fund, the scope's total)."""
+    by_id = {u.id: u for u in collected.units}
+    own: dict[int, Figures] = {u.id: Figures() for u in collected.units}
+    per_fund: dict[int, Figures] = {f: Figures() for f in collected.funds}
+    total = Figures()
+    for (unit_id, fund_id), cell in collected.cells.items():
+        own[unit_id].add(cell)
+        per_fund.setdefault(fund_id, Figures()).add(cell)
+        total.add(cell)
+    rolled: dict[int, Figures] = {u.id: Figures() for u in collected.units}
+    for unit in collected.units:
+        # A unit's figures go into itself and every ancestor inside the scope.
+        for part in unit.path.strip("/").split("/"):
+            ancestor = int(part)
+            if ancestor in rolled:
+                rolled[ancestor].add(own[unit.id])
+    del by_id
+    return own, rolled, per_fund, total
+
+
+def _resolve_scope(session: Session, actor: Actor, unit_code: str | None) -> Unit | None:
+    if unit_code:
+        return visible_unit(session, actor, unit_code)
+    if actor.unit_id is not None:
+        return session.get(Unit, actor.unit_id)
+    return None
+
+
+def summary(session: Session, actor: Actor, *, unit: str | None = None, date_from: date | None = None,
+            date_to: date | None = None) -> dict:
+    """Money in by method, out, reversals, balances and counts per fund and per unit, rolled up the tree."""
+    require_role(actor, *READERS)
+    _check_period(date_from, date_to)
+    scope = _resolve_scope(session, actor, unit)
+    collected = collect(session, scope, date_from, date_to)
+    own, rolled, per_fund, total = rollup(collected)
+    by_id = {u.id: u for u in collected.units}
+    depth0 = scope.path.count("/") if scope is not None else 2
+    return {
+        "unit": scope.code if scope is not None else None,
+        "from": date_from,
+        "to": date_to,
+        "totals": total.as_dict(),
+        "funds": [
+            {"code": f.code, "name": f.name, "unit": by_id[f.unit_id].code if f.unit_id in by_id else _code(session, f),
+             **per_fund[f.id].as_dict()}
+            for f in sorted(collected.funds.values(), key=lambda f: f.code)
+        ],
+        "units": [
+            {"code": u.code, "name": u.name, "level": u.level,
+             "parent": by_id[u.parent_id].code if u.parent_id in by_id else None,
+             "depth": u.path.count("/") - depth0,
+             **rolled[u.id].as_dict(), "own": own[u.id].as_dict()}
+            for u in collected.units
+        ],
+    }
+
+
+def _code(session: Session, fund: Fund) -> str:
+    return fund.unit.code
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fund book (sổ quỹ)
+
+
+def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: str | None = None,
+              date_from: date | None = None, date_to: date | None = None) -> dict:
+    """Opening balance, every movement of the period in date order with its running balance, closing balance.
+
+    The book is kept for one fund; with `unit` it holds the movements of that unit's subtree only
+    (a commune's book of the provincial fund it collects for).
+    """
+    require_role(actor, *READERS)
+    _check_period(date_from, date_to)
+    scope = visible_unit(session, actor, unit) if unit else None
+    if fund:
+        the_fund = get_fund(session, actor, fund)
+    else:
+        base = scope or (session.get(Unit, actor.unit_id) if actor.unit_id is not None else None)
+        if base is None:
+            raise Invalid("Cần chọn quỹ hoặc đơn vị (fund or unit required)", {"fund": ["required"]})
+        the_fund = default_fund_for(session, base)
+        if the_fund is None:
+            raise Invalid(f"Đơn vị {base.code} chưa có quỹ (no fund)", {"fund": ["required"]})
+    if scope is None:
+        scope = the_fund.unit if actor.sees(the_fund.unit) else session.get(Unit, actor.unit_id)
+    if not (scope.path.startswith(the_fund.unit.path) or the_fund.unit.path.startswith(scope.path)):
+        raise Invalid(f"Quỹ {the_fund.code} không dùng tại đơn vị {scope.code} (fund not used by unit)",
+                      {"unit": [f"fund {the_fund.code} is not used by {scope.code}"]})
+    require_unit(actor, scope)
+
+    conditions = [LedgerEntry.fund_id == the_fund.id]
+    if not the_fund.unit.path.startswith(scope.path):
+        conditions.append(LedgerEntry.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(scope.path)).scalar_subquery()))
+    opening = 0
+    if date_from is not None:
+        opening = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                     .where(*conditions, LedgerEntry.entry_date < date_from)))
+    query = select(LedgerEntry).where(*conditions)
+    if date_from is not None:
+        query = query.where(LedgerEntry.entry_date >= date_from)
+    if date_to is not None:
+        query = query.where(LedgerEntry.entry_date <= date_to)
+    lines, running, total_in, total_out = [], opening, 0, 0
+    for entry in session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)):
+        running += entry.amount
+        money_in = entry.amount if entry.amount > 0 else 0
+        money_out = -entry.amount if entry.amount < 0 else 0
+        total_in += money_in
+        total_out += money_out
+        lines.append({"date": entry.entry_date, "document_code": entry.document_code or "",
+                      "kind": entry.kind, "description": entry.description, "in": money_in, "out": money_out,
+                      "balance": running})
+    return {
+        "fund": {"code": the_fund.code, "name": the_fund.name},
+        "unit": {"code": scope.code, "name": scope.name, "address": scope.address},
+        "from": date_from, "to": date_to,
+        "opening_balance": opening, "total_in": total_in, "total_out": total_out, "closing_balance": running,
+        "lines": lines,
+    }
+
+
+def _period_text(date_from: date | None, date_to: date | None) -> str:
+    if date_from and date_to:
+        return f"Từ ngày {format_date(date_from)} đến ngày {format_date(date_to)}"
+    if date_from:
+        return f"Từ ngày {format_date(date_from)}"
+    if date_to:
+        return f"Đến ngày {format_date(date_to)}"
+    return "Toàn bộ thời gian"
+
+
+def fund_book_pdf(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:
+    """The sổ quỹ as a PDF, signed by Người ghi sổ, Kế toán trưởng and Thủ trưởng đơn vị."""
+    book = fund_book(session, actor, **args)
+    preparer = session.scalar(select(User.full_name).where(User.id == actor.user_id)) if actor.user_id else None
+    context = {
+        **book,
+        "org_name": settings.org_name,
+        "date_from": book["from"],
+        "date_to": book["to"],
+        "period": _period_text(book["from"], book["to"]),
+        "today": datetime.now(VN_TZ).date(),
+        "signers": {"preparer": preparer or "", "accountant": settings.accountant, "head": settings.head},
+        "title": f"Sổ quỹ {book['fund']['name']}",
+    }
+    return render_pdf("documents/fund_book.html", context)
+
+
+def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:
+    """The sổ quỹ as a spreadsheet: bold frozen header row, amounts as numbers formatted #,##0."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    book = fund_book(session, actor, **args)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "So quy"
+    bold = Font(bold=True)
+    thin = Side(style="thin", color="000000")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    money = "#,##0"
+    ws["A1"] = settings.org_name
+    ws["A2"] = book["unit"]["name"]
+    ws["A2"].font = bold
+    ws["A3"] = f"SỔ QUỸ — {book['fund']['name']} ({book['fund']['code']})"
+    ws["A3"].font = Font(bold=True, size=14)
+    ws["A4"] = _period_text(book["from"], book["to"])
+    headers = ["STT", "Ngày ghi sổ", "Số hiệu chứng từ", "Diễn giải", "Thu", "Chi", "Tồn"]
+    header_row = 6
+    for col, text in enumerate(headers, 1):
+        cell = ws.cell(header_row, col, text)
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = box
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+
+    def put(row: int, values: list, *, strong: bool = False) -> None:
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row, col, value)
+            cell.border = box
+            if col >= 5 and isinstance(value, int):
+                cell.number_format = money
+            if col == 2 and isinstance(value, date):
+                cell.number_format = "dd/mm/yyyy"
+            if strong:
+                cell.font = bold
+
+    row = header_row + 1
+    put(row, [None, book["from"], None, "Số dư đầu kỳ", None, None, book["opening_balance"]], strong=True)
+    for i, line in enumerate(book["lines"], 1):
+        row += 1
+        put(row, [i, line["date"], line["document_code"], line["description"], line["in"] or None,
+                  line["out"] or None, line["balance"]])
+    row += 1
+    put(row, [None, None, None, "Cộng phát sinh trong kỳ", book["total_in"], book["total_out"], None], strong=True)
+    row += 1
+    put(row, [None, book["to"], None, "Số dư cuối kỳ", None, None, book["closing_balance"]], strong=True)
+    row += 2
+    for col, (role, name) in zip((2, 4, 6), (("Người ghi sổ", ""), ("Kế toán trưởng", settings.accountant),
+                                              ("Thủ trưởng đơn vị", settings.head)), strict=True):
+        ws.cell(row, col, role).font = bold
+        ws.cell(row + 1, col, "(Ký, họ tên)" if col < 6 else "(Ký, họ tên, đóng dấu)").font = Font(italic=True)
+        ws.cell(row + 5, col, name).font = bold
+    for col, width in enumerate((6, 13, 20, 48, 16, 16, 18), 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The yearly public statement (công khai)
+
+
+def statement_figures(session: Session, unit: Unit, year: int, org_name: str, signer: str = "") -> dict:
+    """Everything the public statement prints, as plain JSON: money, honour roll, awards; no pupil data
+    beyond name, school and amount."""
+    date_from, date_to = date(year, 1, 1), date(year, 12, 31)
+    collected = collect(session, unit, date_from, date_to)
+    own, rolled, _per_fund, total = rollup(collected)
+    figures = total.as_dict()
+    by_id = {u.id: u for u in collected.units}
+    path = unit.path
+    subtree = select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery()
+
+    monthly: dict[int, dict[str, int]] = {m: {"month": m, "in": 0, "out": 0} for m in range(1, 13)}
+    for entry_date, kind, amount in session.execute(
+            select(LedgerEntry.entry_date, LedgerEntry.kind, LedgerEntry.amount)
+            .where(LedgerEntry.unit_id.in_(subtree), LedgerEntry.entry_date >= date_from,
+                   LedgerEntry.entry_date <= date_to, LedgerEntry.kind.in_(("donation", "disbursement")))):
+        monthly[entry_date.month]["in" if kind == "donation" else "out"] += abs(int(amount))
+
+    # The honour roll: gifts of the year that stand (not void); an anonymous gift never names its donor.
+    named: dict[int, dict] = {}
+    anonymous = {"key": "anonymous", "name": ANONYMOUS, "gifts": 0, "amount": 0}
+    for donor_id, name, is_anonymous, amount in session.execute(
+            select(Donation.donor_id, Donor.name, Donation.anonymous, Donation.amount)
+            .join(Donor, Donor.id == Donation.donor_id)
+            .where(Donation.unit_id.in_(subtree), Donation.status != "void",
+                   Donation.received_on >= date_from, Donation.received_on <= date_to)):
+        row = anonymous if is_anonymous else named.setdefault(
+            donor_id, {"key": f"d{donor_id}", "name": name, "gifts": 0, "amount": 0})
+        row["gifts"] += 1
+        row["amount"] += int(amount)
+    roll = sorted(named.values(), key=lambda r: (-r["amount"], r["name"], r["key"]))
+    if len(roll) > PUBLIC_LIST_LIMIT:
+        rest = roll[PUBLIC_LIST_LIMIT:]
+        roll = roll[:PUBLIC_LIST_LIMIT] + [{"key": "others", "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
+                                            "gifts": sum(r["gifts"] for r in rest),
+                                            "amount": sum(r["amount"] for r in rest)}]
+    if anonymous["gifts"]:
+        roll.append(anonymous)
+
+    # Awards paid in the year, from their payment entries; of the pupil only name, school and amount.
+    recipients = []
+    for award_id, unit_id, full_name, school, amount in session.execute(
+            select(Award.id, LedgerEntry.unit_id, Nomination.full_name, Nomination.school, LedgerEntry.amount)
+            .join(Award, Award.id == LedgerEntry.award_id)
+            .join(Nomination, Nomination.id == Award.nomination_id)
+            .where(LedgerEntry.unit_id.in_(subtree), LedgerEntry.kind == "disbursement",
+                   LedgerEntry.entry_date >= date_from, LedgerEntry.entry_date <= date_to)):
+        recipients.append({"key": f"a{award_id}", "unit": by_id[unit_id].name, "path": by_id[unit_id].path,
+                           "name": full_name, "school": school, "amount": -int(amount)})
+    recipients.sort(key=lambda r: (r["path"], r["school"], r["name"], r["key"]))
+    listed = len(recipients) <= PUBLIC_LIST_LIMIT
+    for r in recipients:
+        del r["path"]
+
+    # Awards by unit: the unit itself (its own payments) and each child's subtree.
+    by_unit = []
+    if own[unit.id].awards_by_level:
+        mine = own[unit.id].as_dict()["awards"]
+        by_unit.append({"code": unit.code, "name": unit.name, "count": mine["count"], "amount": mine["amount"]})
+    for child in collected.units:
+        if child.parent_id == unit.id:
+            theirs = rolled[child.id].as_dict()["awards"]
+            by_unit.append({"code": child.code, "name": child.name, "count": theirs["count"],
+                            "amount": theirs["amount"]})
+
+    awards = figures["awards"]
+    return {
+        "org_name": org_name,
+        "signer": signer,
+        "unit": {"code": unit.code, "name": unit.name},
+        "year": year,
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "money": {k: figures[k] for k in ("opening_balance", "in", "reversals", "out", "adjustments", "net",
+                                          "closing_balance")},
+        "donations": figures["donations"],
+        "donors": figures["donors"],
+        "honour_roll": roll,
+        "honour_roll_total": sum(r["amount"] for r in roll),
+        "awards": {
+            "count": awards["count"],
+            "amount": awards["amount"],
+            "by_level": [{"level": k, "label": LEVEL_LABELS.get(None if k == "unknown" else k, k), **v}
+                         for k, v in awards["by_level"].items()],
+            "by_tier": [{"tier": k, **v} for k, v in awards["by_tier"].items()],
+            "by_unit": by_unit,
+        },
+        "recipients": recipients if listed else [],
+        "recipients_listed": listed,
+        "monthly": [monthly[m] for m in range(1, 13)],
+    }
+
+
+# Printed on the statement but not figures of the year: a new name alone is no correction.
+_NOT_FIGURES = ("org_name", "signer")
+
+
+def _canonical(figures: dict) -> str:
+    figures = {k: v for k, v in figures.items() if k not in _NOT_FIGURES}
+    return json.dumps(figures, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _flatten(figures: dict) -> dict[str, tuple[str, int]]:
+    """Every published figure under a stable key, with its printed label and kind ("money" or "count")."""
+    out: dict[str, tuple[str, int, str]] = {}
+    money = figures["money"]
+    out["opening"] = ("Số dư đầu năm", money["opening_balance"], "money")
+    for method in METHODS:
+        out[f"in.{method}"] = (f"Thu bằng {METHOD_LABELS[method].lower()}", money["in"].get(method, 0), "money")
+    out["in.total"] = ("Tổng thu", money["in"]["total"], "money")
+    out["reversals"] = ("Giảm thu do hủy phiếu thu", money["reversals"], "money")
+    out["out"] = ("Chi học bổng", money["out"], "money")
+    out["adjustments"] = ("Điều chỉnh", money["adjustments"], "money")
+    out["closing"] = ("Số dư cuối năm", money["closing_balance"], "money")
+    out["donations"] = ("Số lượt đóng góp", figures["donations"], "count")
+    out["donors"] = ("Số nhà hảo tâm", figures["donors"], "count")
+    out["awards.count"] = ("Số suất học bổng", figures["awards"]["count"], "count")
+    out["awards.amount"] = ("Tổng tiền học bổng", figures["awards"]["amount"], "money")
+    for row in figures["awards"]["by_level"]:
+        out[f"level.{row['level']}.count"] = (f"Số suất cấp {row['label']}", row["count"], "count")
+        out[f"level.{row['level']}.amount"] = (f"Tiền học bổng cấp {row['label']}", row["amount"], "money")
+    for row in figures["awards"]["by_tier"]:
+        out[f"tier.{row['tier']}.count"] = (f"Số suất mức “{row['tier']}”", row["count"], "count")
+        out[f"tier.{row['tier']}.amount"] = (f"Tiền học bổng mức “{row['tier']}”", row["amount"], "money")
+    for row in figures["awards"]["by_unit"]:
+        out[f"unit.{row['code']}.amount"] = (f"Học bổng tại {row['name']}", row["amount"], "money")
+    for row in figures["honour_roll"]:
+        out[f"donor.{row['key']}"] = (f"Đóng góp của {row['name']}", row["amount"], "money")
+    for row in figures["recipients"]:
+        out[f"award.{row['key']}"] = (f"Học bổng của {row['name']} ({row['school']})", row["amount"], "money")
+    return out
+
+
+def changes_between(before: dict, after: dict) -> list[dict]:
+    """What differs between two published figure sets, in print order: [{"item", "kind", "before", "after"}]."""
+    old, new = _flatten(before), _flatten(after)
+    changes = []
+    for key in list(new) + [k for k in old if k not in new]:
+        o, n = old.get(key), new.get(key)
+        before_value = o[1] if o else None
+        after_value = n[1] if n else None
+        if (before_value or 0) != (after_value or 0):
+            label, _v, kind = n or o
+            changes.append({"item": label, "kind": kind, "before": before_value, "after": after_value})
+    return changes
+
+
+def _latest(session: Session, unit: Unit, year: int) -> PublicStatement | None:
+    return session.scalar(select(PublicStatement).where(PublicStatement.unit_id == unit.id,
+                                                        PublicStatement.year == year)
+                          .order_by(PublicStatement.version.desc()).limit(1))
+
+
+def _history(session: Session, unit: Unit, year: int, up_to: int) -> list[dict]:
+    rows = session.execute(select(PublicStatement.version, PublicStatement.published_at,
+                                  PublicStatement.changes, PublicStatement.pdf_sha256)
+                           .where(PublicStatement.unit_id == unit.id, PublicStatement.year == year,
+                                  PublicStatement.version <= up_to)
+                           .order_by(PublicStatement.version))
+    return [{"version": v, "published_at": at, "changes": changes or [], "pdf_sha256": sha}
+            for v, at, changes, sha in rows]
+
+
+def statement_context(figures: dict, history: list[dict]) -> dict:
+    """The plain-dict context of the public statement (PDF and HTML): figures, charts, corrections."""
+    monthly = figures["monthly"]
+    awards = figures["awards"]
+    return {
+        **figures,
+        "title": f"Công khai Quỹ Khuyến học năm {figures['year']} — {figures['unit']['name']}",
+        "method_labels": METHOD_LABELS,
+        "version": history[-1]["version"] if history else 1,
+        "published_at": history[-1]["published_at"] if history else None,
+        "first_published_at": history[0]["published_at"] if history else None,
+        "corrections": [h for h in reversed(history) if h["version"] > 1],
+        "document_date": history[-1]["published_at"] if history else None,
+        "chart_months": charts.monthly_chart(monthly, title="Thu, chi theo tháng (đồng)",
+                                             keys=[("in", "Tiền thu"), ("out", "Chi học bổng")]),
+        "chart_levels": charts.hbar_chart([(r["label"], r["amount"]) for r in awards["by_level"]],
+                                          title="Học bổng theo cấp học",
+                                          counts=[r["count"] for r in awards["by_level"]]),
+        "chart_units": charts.hbar_chart([(r["name"], r["amount"]) for r in awards["by_unit"]],
+                                         title="Học bổng theo đơn vị",
+                                         counts=[r["count"] for r in awards["by_unit"]]),
+    }
+
+
+def publish(session: Session, actor: Actor, unit_code: str, year: int, settings: DocumentSettings
+            ) -> PublicStatement:
+    """Publish (or correct) a unit's statement for a year: a new frozen version with figures, PDF and sha256.
+
+    The first version is the statement; each later one carries a dated correction listing what changed
+    against the previous version. Publishing unchanged figures again is refused (409).
+    """
+    require_role(actor)
+    if year > datetime.now(VN_TZ).year or year < 2000:
+        raise Invalid(f"Năm {year} không hợp lệ (year out of range)", {"year": ["must be a past or current year"]})
+    with write_transaction(session):
+        unit = visible_unit(session, actor, unit_code)
+        previous = _latest(session, unit, year)
+        figures = statement_figures(session, unit, year, settings.org_name, settings.head)
+        digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
+        if previous is not None and previous.figures_sha256 == digest:
+            raise Conflict(f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
+                           f"{previous.version} (nothing changed since version {previous.version})")
+        version = previous.version + 1 if previous else 1
+        changes = changes_between(previous.figures, figures) if previous else []
+        published_at = utcnow()
+        history = _history(session, unit, year, version - 1) + [
+            {"version": version, "published_at": published_at, "changes": changes}]
+        pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
+        statement = PublicStatement(unit_id=unit.id, year=year, version=version, figures=figures,
+                                    figures_sha256=digest, changes=changes, pdf=pdf,
+                                    pdf_sha256=hashlib.sha256(pdf).hexdigest(), published_at=published_at,
+                                    published_by=actor.user_id)
+        session.add(statement)
+        session.flush()
+        record(session, actor, "statement.publish", "public_statement", statement.id, None,
+               {"unit": unit.code, "year": year, "version": version, "figures_sha256": digest,
+                "pdf_sha256": statement.pdf_sha256, "changes": len(changes)}, unit.id)
+    return statement
+
+
+def published(session: Session, unit_code: str, year: int, version: int | None = None) -> PublicStatement:
+    """A published version (the latest by default), readable by anyone; 404 when there is none."""
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    statement = None
+    if unit is not None:
+        query = select(PublicStatement).where(PublicStatement.unit_id == unit.id, PublicStatement.year == year)
+        if version is not None:
+            query = query.where(PublicStatement.version == version)
+        statement = session.scalar(query.order_by(PublicStatement.version.desc()).limit(1))
+    if statement is None:
+        raise NotFound(f"Chưa có công khai năm {year} của đơn vị {unit_code} (no published statement)")
+    return statement
+
+
+def public_versions(session: Session, unit_code: str, year: int) -> dict:
+    """The versions of a published statement: when, what changed, the PDF's sha256."""
+    latest = published(session, unit_code, year)
+    unit = latest.unit
+    return {"unit": unit.code, "year": year, "latest": latest.version,
+            "versions": _history(session, unit, year, latest.version)}
+
+
+def public_html(session: Session, unit_code: str, year: int, version: int | None = None) -> str:
+    """The public HTML page of a published version, rendered from its frozen figures with its correction history."""
+    statement = published(session, unit_code, year, version)
+    history = _history(session, statement.unit, year, statement.version)
+    context = statement_context(statement.figures, history)
+    context["pdf_url"] = f"/api/v1/public/statements/{statement.unit.code}/{year}.pdf" + (
+        f"?version={statement.version}" if version is not None else "")
+    context["latest"] = _latest(session, statement.unit, year).version
+    return render_html("public/statement.html", context)
+
+
+def public_pdf(session: Session, unit_code: str, year: int, version: int | None = None) -> tuple[bytes, str]:
+    """The stored PDF bytes of a published version and their sha256."""
+    statement = published(session, unit_code, year, version)
+    return statement.pdf, statement.pdf_sha256
+
+
+def money_text(value: int | None) -> str:
+    """For templates: an amount as 1.250.000, or a dash."""
+    return "—" if value is None else format_vnd(int(value))

@@ -1,0 +1,118 @@
+"""/api/v1/reports (summary, fund book, publishing) and /api/v1/public/statements (no login)."""
+
+from flask import current_app, make_response
+from flask_smorest import Blueprint
+
+from fundsvc.api import current_actor
+from fundsvc.documents.service import DocumentSettings
+from fundsvc.extensions import db
+from fundsvc.reports import service
+from fundsvc.reports.schemas import (
+    FundBookArgs,
+    FundBookOut,
+    PublishArgs,
+    PublishedOut,
+    SummaryArgs,
+    SummaryOut,
+    VersionArgs,
+    VersionsOut,
+)
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports and the public statements")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PUBLIC = {"security": []}
+
+
+def _settings() -> DocumentSettings:
+    return DocumentSettings.from_config(current_app.config)
+
+
+def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True):
+    response = make_response(data)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    return response
+
+
+def _book_name(args: dict, ext: str) -> str:
+    parts = ["so-quy", args.get("fund") or args.get("unit") or "", str(args.get("date_from") or ""),
+             str(args.get("date_to") or "")]
+    return "-".join(p for p in parts if p) + "." + ext
+
+
+@blp.get("/reports/summary")
+@blp.arguments(SummaryArgs, location="query")
+@blp.response(200, SummaryOut)
+def summary(args):
+    """Money in by method, reversals, awards paid, balances and counts, per fund and per unit rolled up the tree."""
+    return service.summary(db.session, current_actor(), unit=args.get("unit"), date_from=args.get("date_from"),
+                           date_to=args.get("date_to"))
+
+
+@blp.get("/reports/fund-book")
+@blp.arguments(FundBookArgs, location="query")
+@blp.response(200, FundBookOut)
+def fund_book(args):
+    """The fund book (sổ quỹ) as JSON: opening balance, movements with running balance, closing balance."""
+    return service.fund_book(db.session, current_actor(), **args)
+
+
+@blp.get("/reports/fund-book.pdf")
+@blp.arguments(FundBookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def fund_book_pdf(args):
+    """The fund book (sổ quỹ) as a PDF, ready to sign."""
+    data = service.fund_book_pdf(db.session, current_actor(), _settings(), **args)
+    return _file(data, "application/pdf", _book_name(args, "pdf"))
+
+
+@blp.get("/reports/fund-book.xlsx")
+@blp.arguments(FundBookArgs, location="query")
+@blp.response(200, content_type=XLSX)
+def fund_book_xlsx(args):
+    """The fund book (sổ quỹ) as a spreadsheet."""
+    data = service.fund_book_xlsx(db.session, current_actor(), _settings(), **args)
+    return _file(data, XLSX, _book_name(args, "xlsx"), inline=False)
+
+
+@blp.post("/reports/public/<int:year>/publish")
+@blp.arguments(PublishArgs, location="query")
+@blp.response(201, PublishedOut)
+def publish(args, year):
+    """Publish a unit's yearly public statement (admin); after changes, publish again to add a dated correction."""
+    return service.publish(db.session, current_actor(), args["unit"], year, _settings())
+
+
+@blp.get("/public/statements/<unit>/<int:year>")
+@blp.doc(**PUBLIC)
+@blp.response(200, VersionsOut)
+def public_versions(unit, year):
+    """The published versions of a statement, with what each correction changed (no login)."""
+    return service.public_versions(db.session, unit, year)
+
+
+@blp.get("/public/statements/<unit>/<int:year>.html")
+@blp.doc(**PUBLIC)
+@blp.arguments(VersionArgs, location="query")
+@blp.response(200, content_type="text/html")
+def public_html(args, unit, year):
+    """The published statement as a web page, with its correction history (no login)."""
+    html = service.public_html(db.session, unit, year, args.get("version"))
+    response = make_response(html)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blp.get("/public/statements/<unit>/<int:year>.pdf")
+@blp.doc(**PUBLIC)
+@blp.arguments(VersionArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def public_pdf(args, unit, year):
+    """The published statement as stored at publication (same bytes every time; no login)."""
+    data, sha256 = service.public_pdf(db.session, unit, year, args.get("version"))
+    response = _file(data, "application/pdf", f"cong-khai-{unit}-{year}.pdf")
+    response.headers["ETag"] = f'"{sha256}"'
+    return response
