@@ -19,7 +19,18 @@ from fundsvc import create_app
 from fundsvc.auth.service import create_user
 from fundsvc.extensions import db as _db
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+def _shared_data() -> Path:
+    """`../shared/data` beside the repo (where CI puts it); FUNDSVC_SHARED_DATA or /work/shared/data otherwise."""
+    candidates = [os.environ.get("FUNDSVC_SHARED_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data",
+                  "/work/shared/data"]
+    for candidate in filter(None, candidates):
+        if Path(candidate, "nominations_sample.csv").is_file():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
 _counter = itertools.count()
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from fundsvc.students.spreadsheet import parse_nominations
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.conftest import SHARED_DATA
 
 
 def read_rows(data: bytes, filename: str, known_units=None) -> list[dict]:

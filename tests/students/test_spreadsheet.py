@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -22,8 +21,8 @@ from fundsvc.students.spreadsheet import (
     write_nominations_xlsx,
     write_template_xlsx,
 )
+from tests.conftest import SHARED_DATA as SHARED
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SAMPLE = (SHARED / "nominations_sample.csv").read_bytes()
 UNITS = {u["code"] for u in json.loads((SHARED / "units_example.json").read_text(encoding="utf-8"))}
 
