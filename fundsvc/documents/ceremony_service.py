@@ -1,0 +1,259 @@
+"""Ceremony documents from the database: award rows (one joined query), scope filters, rendering, the disk cache.
+
+Which awards appear: those of an **approved** round whose status is `approved` or `paid` (never `cancelled`).
+Before approval there are no awards, so every ceremony document answers 409.
+
+Rendered documents are cached as files under a directory the caller passes in (the views use
+``<instance>/documents``), keyed by round id, the round's result hash, a hash of every award's state and printed
+fields, the filter, the document kind and variant, the print settings and the templates: any change to an award
+(paid, cancelled, promoted, a corrected name) gives a new key, and the stale file is replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.service import HELD, get_round
+from fundsvc.auth.service import Actor, require_role
+from fundsvc.errors import Conflict, NotFound
+from fundsvc.students.models import Nomination
+from fundsvc.units.models import Unit
+from fundsvc.units.service import visible_unit
+
+from . import ceremony
+from .render import TEMPLATES_DIR
+
+READERS = ("committee", "treasurer", "viewer")  # admin always passes
+CACHE_VERSION = "1"
+CHUNK_PUPILS = 250  # pupils per rendering chunk: bounded memory per worker, enough chunks to keep cores busy
+
+KINDS = {
+    # kind: (file extension, media type, download name stem)
+    "award-list": ("pdf", "application/pdf", "danh-sach-hoc-bong"),
+    "signature-sheet": ("pdf", "application/pdf", "danh-sach-ky-nhan"),
+    "certificates": ("pdf", "application/pdf", "giay-chung-nhan"),
+    "award-list-xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        "danh-sach-hoc-bong"),
+    "award-list-csv": ("csv", "text/csv; charset=utf-8", "danh-sach-hoc-bong"),
+}
+_TEMPLATES = {
+    "award-list": "documents/award_list.html",
+    "signature-sheet": "documents/signature_sheet.html",
+    "certificates": "documents/certificate.html",
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered ceremony document."""
+
+    data: bytes
+    media_type: str
+    filename: str
+    cached: bool
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The round (as plain data), its visible rows and the cache key parts."""
+
+    round_id: int
+    result_hash: str | None
+    info: dict
+    rows: list[dict]
+    states_hash: str
+    scope: dict
+
+
+def load_rows(session: Session, actor: Actor, round_id: int, *, unit: str | None = None,
+              school: str | None = None) -> Loaded:
+    """The rows of the round's held awards inside the actor's scope and the filters (one joined query)."""
+    require_role(actor, *READERS)
+    round_ = get_round(session, actor, round_id)
+    if round_.status != "approved":
+        raise Conflict("Đợt xét chưa được duyệt, chưa in được danh sách (round not approved yet)")
+    scope_path = actor.unit_path
+    scope: dict[str, Any] = {}
+    if unit:
+        chosen = visible_unit(session, actor, unit)
+        scope_path = chosen.path
+        scope.update(unit=chosen.code, unit_name=chosen.name)
+    if school:
+        scope["school"] = school.strip()
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    query = (
+        select(Award.id, Award.status, Award.amount, Award.rank, Award.tier, Award.nomination_id,
+               Nomination.full_name, Nomination.birth_date, Nomination.grade, Nomination.grade_number,
+               Nomination.school, Nomination.level, Nomination.unit_id)
+        .join(Nomination, Nomination.id == Award.nomination_id)
+        .where(Award.round_id == round_.id)
+        .order_by(Award.id)
+    )
+    digest = hashlib.sha256()
+    rows: list[dict] = []
+    for (award_id, status, amount, rank, tier, nomination_id, full_name, birth_date, grade, grade_number,
+         school_name, level, unit_id) in session.execute(query):
+        # Every award's state and printed fields, whatever the filter: any change anywhere in the round
+        # gives new documents.
+        digest.update(repr((award_id, status, amount, rank, tier, nomination_id, full_name, birth_date, grade,
+                            school_name, level, unit_id)).encode())
+        if status not in HELD:
+            continue
+        nom_unit = units[unit_id]
+        if scope_path is not None and not nom_unit.path.startswith(scope_path):
+            continue
+        if school and school_name.strip().casefold() != scope["school"].casefold():
+            continue
+        rows.append({
+            "award_id": award_id, "full_name": full_name, "birth_date": birth_date, "grade": grade,
+            "grade_number": grade_number, "school": school_name, "level": level, "tier": tier, "amount": amount,
+            "status": status, "unit_code": nom_unit.code, "unit_name": nom_unit.name,
+            # Tree order, siblings in the order they were set up (the official order of the province's lists).
+            "unit_sort": [int(p) for p in nom_unit.path.strip("/").split("/") if p],
+        })
+    return Loaded(round_.id, round_.result_hash, round_info(round_), rows, digest.hexdigest(), scope)
+
+
+def round_info(round_: Round) -> dict:
+    """The round as the context builders want it (plain dict)."""
+    return {"name": round_.name, "academic_year": round_.academic_year, "unit_name": round_.unit.name,
+            "unit_level": round_.unit.level,
+            "date": round_.approved_at}
+
+
+def settings_dict(settings) -> dict:
+    """DocumentSettings (or a mapping) as a plain dict."""
+    return dict(settings) if isinstance(settings, dict) else asdict(settings)
+
+
+@lru_cache(maxsize=1)
+def _templates_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("documents/base.html", *_TEMPLATES.values()):
+        digest.update((TEMPLATES_DIR / name).read_bytes())
+    digest.update((Path(__file__).parent / "assets" / "css" / "base.css").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(loaded: Loaded, kind: str, personal: bool, settings: dict) -> str:
+    """The key of one rendered document: what it was rendered from, nothing else."""
+    material = {
+        "v": CACHE_VERSION, "round": loaded.round_id, "result_hash": loaded.result_hash,
+        "states": loaded.states_hash, "filter": loaded.scope, "kind": kind, "personal": personal,
+        "settings": settings, "templates": _templates_hash(), "info": loaded.info,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class DocumentCache:
+    """Rendered documents as files: ``<root>/round-<id>/<kind>-<filter>-<variant>-<key>.<ext>``."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def _slot(self, round_id: int, kind: str, scope: dict, personal: bool) -> tuple[Path, str]:
+        filt = hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:12]
+        return self.root / f"round-{round_id}", f"{kind}-{filt}-{'full' if personal else 'public'}-"
+
+    def path(self, round_id: int, kind: str, scope: dict, personal: bool, key: str) -> Path:
+        folder, prefix = self._slot(round_id, kind, scope, personal)
+        return folder / f"{prefix}{key[:32]}.{KINDS[kind][0]}"
+
+    def get(self, round_id: int, kind: str, scope: dict, personal: bool, key: str) -> bytes | None:
+        try:
+            return self.path(round_id, kind, scope, personal, key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put(self, round_id: int, kind: str, scope: dict, personal: bool, key: str, data: bytes) -> Path:
+        """Store atomically (write then rename) and drop the stale versions of the same document."""
+        target = self.path(round_id, kind, scope, personal, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _, prefix = self._slot(round_id, kind, scope, personal)
+        for old in target.parent.glob(prefix + "*"):
+            if old != target:
+                old.unlink(missing_ok=True)
+        return target
+
+
+def render(kind: str, loaded: Loaded, settings: dict, *, personal: bool,
+           progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
+           workers: int | None = None, chunk_pupils: int = CHUNK_PUPILS) -> bytes:
+    """Render one ceremony document from loaded rows (long PDFs in parallel chunks, merged, numbered)."""
+    from .parallel import render_chunked_pdf
+
+    groups = ceremony.group_rows(loaded.rows)
+    info = loaded.info
+    if kind == "award-list-xlsx":
+        return ceremony.award_list_xlsx(groups, personal=personal, title=f"Danh sách học bổng — {info['name']}",
+                                        words_style=settings.get("words_style") or "north")
+    if kind == "award-list-csv":
+        return ceremony.award_list_csv(groups, personal=personal)
+    if kind == "award-list":
+        header = ceremony.award_list_context(info, settings, groups, personal=personal, scope=loaded.scope)
+        parts = ceremony.chunk_items(ceremony.award_list_items(groups, personal=personal), chunk_pupils)
+        label = {}
+    elif kind == "signature-sheet":
+        header = ceremony.signature_sheet_context(info, settings, groups, personal=personal, scope=loaded.scope)
+        parts = ceremony.chunk_blocks(ceremony.signature_sheet_items(groups, personal=personal), chunk_pupils)
+        label = {}
+    elif kind == "certificates":
+        header, items = ceremony.certificate_contexts(info, settings, groups, personal=personal)
+        # Certificates carry no page numbers; smaller chunks since each pupil is a whole page.
+        size = max(1, chunk_pupils // 5)
+        parts = [{"items": items[i:i + size]} for i in range(0, len(items), size)] or [{"items": []}]
+        label = {"page_label": ""}
+    else:  # pragma: no cover - the views and the CLI only pass known kinds
+        raise ValueError(f"unknown document kind {kind!r}")
+    return render_chunked_pdf(_TEMPLATES[kind], header, parts, chunk_size=1, workers=workers, progress=progress,
+                              executor=executor, **label)
+
+
+def ceremony_document(session: Session, actor: Actor, round_id: int, kind: str, settings, cache_dir,
+                      *, unit: str | None = None, school: str | None = None,
+                      progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
+                      workers: int | None = None) -> Document:
+    """A ceremony document of a round, from the cache when nothing it was made from has changed."""
+    if kind not in KINDS:
+        raise NotFound(f"Không có loại tài liệu {kind!r} (unknown document)")
+    loaded = load_rows(session, actor, round_id, unit=unit, school=school)
+    if not loaded.rows:
+        raise NotFound("Không có suất học bổng nào trong phạm vi đã chọn (no awards in this scope)")
+    personal = actor.role != "viewer"
+    plain = settings_dict(settings)
+    ext, media_type, stem = KINDS[kind]
+    suffix = "".join(f"-{v}" for k, v in sorted(loaded.scope.items()) if k in ("unit",))
+    filename = f"{stem}-dot-{round_id}{suffix}.{ext}"
+    key = cache_key(loaded, kind, personal, plain)
+    cache = DocumentCache(cache_dir) if cache_dir is not None else None
+    if cache is not None:
+        data = cache.get(round_id, kind, loaded.scope, personal, key)
+        if data is not None:
+            return Document(data, media_type, filename, True)
+    # Leave the session before the long render: nothing below touches the database.
+    session.rollback()
+    data = render(kind, loaded, plain, personal=personal, progress=progress, executor=executor, workers=workers)
+    if cache is not None:
+        cache.put(round_id, kind, loaded.scope, personal, key, data)
+    return Document(data, media_type, filename, False)
