@@ -33,6 +33,11 @@ def authenticate_api_request() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     actor = authenticate_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+    if actor is None and not header and request.method in ("GET", "HEAD"):
+        # Documents linked from the web UI (PDF, xlsx, csv) open with its login; safe methods only, so no CSRF risk.
+        from fundsvc.web.auth import session_actor
+
+        actor = session_actor()
     if actor is None:
         raise Unauthorized("Thiếu hoặc sai mã truy cập (missing or invalid bearer token)")
     g.actor = actor

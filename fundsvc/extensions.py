@@ -3,6 +3,7 @@
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from fundsvc.db import Base
 
@@ -11,3 +12,5 @@ from fundsvc.db import Base
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = Api()
+# The web UI's forms; the bearer-token API under /api/ is exempt (fundsvc.web.register_web).
+csrf = CSRFProtect()

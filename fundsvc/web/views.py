@@ -1,11 +1,108 @@
-"""Web UI pages."""
+"""Web UI pages: login, the dashboard, and the blueprint every page module adds its routes to."""
 
-from flask import Blueprint, redirect, url_for
+from __future__ import annotations
 
-bp = Blueprint("web", __name__)
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from fundsvc.auth.service import authenticate_password
+from fundsvc.extensions import db
+from fundsvc.web.auth import log_in, log_out, session_actor
+
+bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static/web")
+
+# Pages reachable without logging in.
+PUBLIC_ENDPOINTS = {"web.login", "web.static", "web.language"}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.before_request
+def load_user():
+    """Every page runs as the logged-in user: services get the same Actor as through the API."""
+    g.actor = session_actor()
+    if g.actor is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.path.startswith("/ui/"):
+            return jsonify({"code": 401, "status": "Unauthorized", "message": _("Cần đăng nhập"), "errors": {}}), 401
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Username and password; Vietnamese by default."""
+    next_url = safe_next(request.values.get("next"))
+    if g.actor is not None and request.method == "GET":
+        return redirect(next_url or url_for("web.index"))
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        actor = authenticate_password(db.session, username, password) if username and password else None
+        if actor is None:
+            error = _("Sai tên đăng nhập hoặc mật khẩu.")
+        else:
+            log_in(actor)
+            flash(_("Xin chào %(name)s.", name=actor.username), "success")
+            return redirect(next_url or url_for("web.index"))
+    status = 401 if error else 200
+    return render_template("web/login.html", error=error, username=username, next=next_url), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    log_out()
+    flash(_("Đã đăng xuất."), "success")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/language/<code>")
+def language(code):
+    """Switch the language and go back where the reader was."""
+    from fundsvc.web.i18n import COOKIE, LANGUAGES
+
+    target = safe_next(request.args.get("next")) or url_for("web.index")
+    response = redirect(target)
+    if code in LANGUAGES:
+        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.get("/")
 def index():
-    """The home page: the API docs until the web UI lands."""
-    return redirect(url_for("api-docs.openapi_swagger_ui"))
+    """The dashboard: fund balances, today's gifts, and what each role does next."""
+    from fundsvc.allocation.service import rounds_query
+    from fundsvc.donations.models import Donation
+    from fundsvc.donations.service import donations_query
+    from fundsvc.ledger.service import list_positions
+    from fundsvc.students.service import nominations_query
+    from fundsvc.web.util import current_academic_year, today
+
+    actor = g.actor
+    day = today()
+    positions = list_positions(db.session, actor)
+    todays = donations_query(db.session, actor, date_from=day, date_to=day)
+    gifts = list(db.session.scalars(todays.limit(15)).unique())
+    recorded = todays.where(Donation.status == "recorded").order_by(None).subquery()
+    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(recorded.c.amount), 0))
+                                      .select_from(recorded)).one()
+    rounds = list(db.session.scalars(rounds_query(actor).limit(5)).unique())
+    year = current_academic_year()
+    nominations = None
+    if actor.has_role("committee"):
+        query = nominations_query(db.session, actor, academic_year=year).order_by(None).subquery()
+        nominations = db.session.scalar(select(func.count()).select_from(query))
+    return render_template("web/dashboard.html", positions=positions, gifts=gifts, today_count=count,
+                           today_total=int(total), rounds=rounds, day=day, year=year, nominations=nominations)
+
+
+# The page modules add their routes to `bp`.
+from fundsvc.web import committee, donations, reports  # noqa: E402,F401

@@ -1,0 +1,58 @@
+"""Session login for the web UI: who is logged in, and the Actor the services receive."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, redirect, request, session, url_for
+
+from fundsvc.auth.service import Actor, load_actor
+from fundsvc.extensions import db
+
+SESSION_KEY = "user_id"
+
+
+def session_actor() -> Actor | None:
+    """The Actor of the browser's login session, or None (also used for document downloads under /api/v1)."""
+    user_id = session.get(SESSION_KEY)
+    if not isinstance(user_id, int):
+        return None
+    actor = load_actor(db.session, user_id)
+    if actor is None:  # deactivated or deleted since the login
+        session.pop(SESSION_KEY, None)
+    return actor
+
+
+def log_in(actor: Actor) -> None:
+    """Start a fresh session for `actor` (a new session on login: no fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    session[SESSION_KEY] = actor.user_id
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+
+
+def log_out() -> None:
+    """Forget the login (keep nothing else from the session)."""
+    session.clear()
+
+
+def roles_required(*roles: str):
+    """Decorator: the page needs one of `roles` (admins always pass); others get a 403 page."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            from fundsvc.errors import Forbidden
+
+            actor = g.get("actor")
+            if actor is None:
+                return redirect(url_for("web.login", next=request.full_path))
+            if not actor.has_role(*roles):
+                raise Forbidden("Trang này không dành cho vai trò của bạn (role not allowed)")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

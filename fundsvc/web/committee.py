@@ -1,0 +1,355 @@
+"""Committee pages: nominations import and list, rounds (rules, allocation, explanation, approval), awards."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from fundsvc.allocation import service as rounds
+from fundsvc.allocation.models import AWARD_STATUSES, Award
+from fundsvc.allocation.rules import PRESETS
+from fundsvc.allocation.schemas import CancelIn, DisburseIn, RoundIn
+from fundsvc.documents.words import amount_in_words
+from fundsvc.errors import DomainError, Invalid
+from fundsvc.extensions import db
+from fundsvc.ledger.service import list_positions
+from fundsvc.students import service as nominations
+from fundsvc.students.models import NOMINATION_STATUSES, Nomination
+from fundsvc.units.service import list_units
+from fundsvc.web.auth import roles_required
+from fundsvc.web.util import (Page, current_academic_year, flatten_errors, paginate, parse_amount, parse_date,
+                              parse_int, route_exists, today)
+from fundsvc.web.views import bp
+
+LEVELS = ("primary", "lower_secondary", "upper_secondary", "university")
+PRESET_NAMES = {"khuyen_hoc": _l("Học bổng Khuyến học"), "khuyen_tai": _l("Học bổng Khuyến tài")}
+CEREMONY_DOCUMENTS = [  # (path suffix, label): served by the ceremony documents package when present
+    ("award-list.pdf", _l("Danh sách khen thưởng (PDF)")),
+    ("award-list.xlsx", _l("Danh sách khen thưởng (Excel)")),
+    ("award-list.csv", _l("Danh sách khen thưởng (CSV)")),
+    ("signature-sheet.pdf", _l("Danh sách ký nhận (PDF)")),
+    ("certificates.pdf", _l("Giấy chứng nhận (PDF)")),
+]
+
+
+# Nominations
+
+@bp.route("/nominations/import", methods=["GET", "POST"])
+@roles_required("committee")
+def nominations_import():
+    """Upload a schools' spreadsheet; every bad row is listed and nothing is stored until the file is clean."""
+    year = (request.form.get("academic_year") or current_academic_year()).strip()
+    context = {"year": year, "rows": None, "warnings": [], "outcome": None, "filename": None,
+               "template_url": url_for("nominations.nominations_template")}
+    if request.method == "GET":
+        return render_template("web/nominations_import.html", **context)
+    upload = request.files.get("file")
+    dry_run = bool(request.form.get("dry_run"))
+    from fundsvc.students.schemas import ACADEMIC_YEAR
+
+    try:
+        ACADEMIC_YEAR(year)
+    except ValidationError:
+        flash(_("Năm học viết dạng 2024-2025."), "error")
+        return render_template("web/nominations_import.html", **context), 422
+    if upload is None or not upload.filename:
+        flash(_("Chọn tệp .xlsx hoặc .csv để nhập."), "error")
+        return render_template("web/nominations_import.html", **context), 422
+    context["filename"] = upload.filename
+    try:
+        outcome = nominations.import_nominations(db.session, g.actor, upload.read(), upload.filename, year,
+                                                 dry_run=dry_run)
+    except Invalid as error:
+        context["rows"] = error.errors.get("rows")
+        context["warnings"] = error.errors.get("warnings") or []
+        context["other_errors"] = [] if context["rows"] else flatten_errors(
+            {k: v for k, v in error.errors.items() if k != "warnings"})
+        flash(error.message, "error")
+        return render_template("web/nominations_import.html", **context), 422
+    context["outcome"] = outcome
+    context["warnings"] = outcome.warnings
+    if dry_run:
+        flash(_("Kiểm tra xong, tệp hợp lệ: %(created)s hồ sơ mới, %(updated)s hồ sơ cập nhật. Chưa lưu gì.",
+                created=outcome.created, updated=outcome.updated), "success")
+    else:
+        flash(_("Đã nhập %(created)s hồ sơ mới và cập nhật %(updated)s hồ sơ.", created=outcome.created,
+                updated=outcome.updated), "success")
+    return render_template("web/nominations_import.html", **context)
+
+
+@bp.get("/nominations")
+def nominations_list():
+    """Nominations of your units, by academic year, unit, school and status."""
+    args = request.args
+    year = args.get("academic_year", current_academic_year()).strip()
+    status = args.get("status") if args.get("status") in NOMINATION_STATUSES else None
+    unit = (args.get("unit") or "").strip() or None
+    school = (args.get("school") or "").strip() or None
+    query = nominations.nominations_query(db.session, g.actor, academic_year=year or None, unit=unit, school=school,
+                                          status=status)
+    q = (args.get("q") or "").strip()
+    if q:
+        query = query.where(Nomination.full_name.ilike(f"%{q}%") | Nomination.student_code.ilike(f"%{q}%"))
+    page = paginate(query)
+    schools = db.session.scalars(
+        nominations.nominations_query(db.session, g.actor, academic_year=year or None)
+        .with_only_columns(Nomination.school).distinct().order_by(None).order_by(Nomination.school)).all()
+    return render_template("web/nominations.html", page=page, args=args, year=year, units=list_units(db.session, g.actor),
+                           schools=schools, statuses=NOMINATION_STATUSES)
+
+
+# Rounds
+
+@bp.get("/rounds")
+def rounds_list():
+    """Scholarship rounds of your units, newest first."""
+    year = (request.args.get("academic_year") or "").strip() or None
+    page = paginate(rounds.rounds_query(g.actor, academic_year=year))
+    return render_template("web/rounds.html", page=page, presets=PRESET_NAMES, year=year)
+
+
+def _round_form_defaults(preset: str) -> dict:
+    rules = copy.deepcopy(PRESETS.get(preset) or PRESETS["khuyen_hoc"])
+    year = current_academic_year()
+    name = PRESET_NAMES.get(preset, PRESET_NAMES["khuyen_hoc"])
+    unit = None
+    if g.actor.unit_id is not None:
+        unit = next((u.code for u in list_units(db.session, g.actor) if u.id == g.actor.unit_id), None)
+    values = {"name": f"{name} {year}", "academic_year": year, "budget": "", "unit": unit or "",
+              "fund": "", "rules": json.dumps(rules, ensure_ascii=False, indent=2), "preset": preset}
+    values.update({f"amount_{lv}": str(rules.get("amounts", {}).get(lv, "")) for lv in LEVELS})
+    return values
+
+
+def _render_round_form(values: dict, errors: list | None = None, status: int = 200):
+    units = list_units(db.session, g.actor)
+    funds = list_positions(db.session, g.actor)
+    return render_template("web/round_form.html", values=values, errors=errors or [], units=units, funds=funds,
+                           levels=LEVELS, presets=PRESET_NAMES), status
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@roles_required("committee")
+def round_new():
+    """Start a round from a preset; edit budget, amounts by level, or the whole rules document."""
+    if request.method == "GET":
+        return _render_round_form(_round_form_defaults(request.args.get("preset", "khuyen_hoc")))[0]
+    form = request.form.to_dict()
+    errors: list[tuple[str, str]] = []
+    try:
+        rules = json.loads(form.get("rules") or "")
+    except json.JSONDecodeError as error:
+        errors.append(("rules", _("JSON không hợp lệ ở dòng %(line)s, cột %(col)s: %(msg)s", line=error.lineno,
+                                  col=error.colno, msg=error.msg)))
+        rules = None
+    if rules is not None and not isinstance(rules, dict):
+        errors.append(("rules", _("Quy tắc phải là một đối tượng JSON { … }.")))
+        rules = None
+    if isinstance(rules, dict):
+        # The amounts-by-level boxes win over the JSON (the page's script keeps the two in step).
+        amounts = {}
+        for level in LEVELS:
+            raw = (form.get(f"amount_{level}") or "").strip()
+            if not raw:
+                continue
+            value = parse_amount(raw)
+            if value is None:
+                errors.append((f"rules.amounts.{level}", _("Số tiền phải là số nguyên đồng.")))
+            else:
+                amounts[level] = value
+        if any((form.get(f"amount_{lv}") or "").strip() for lv in LEVELS) or "amounts" not in rules:
+            rules["amounts"] = amounts
+        form["rules"] = json.dumps(rules, ensure_ascii=False, indent=2)
+    budget = parse_amount(form.get("budget"))
+    if budget is None:
+        errors.append(("budget", _("Nhập ngân sách bằng chữ số, ví dụ 40.000.000")))
+    if errors:
+        flash(_("Chưa tạo được đợt xét: xem các lỗi bên dưới."), "error")
+        return _render_round_form(form, errors, 422)
+    body = {"name": form.get("name", "").strip(), "academic_year": form.get("academic_year", "").strip(),
+            "fund": form.get("fund", "").strip(), "unit": form.get("unit", "").strip(), "budget": budget,
+            "rules": rules}
+    try:
+        data = RoundIn().load(body)
+        round_ = rounds.create_round(db.session, g.actor, data)
+    except ValidationError as error:
+        errors = flatten_errors(error.messages)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        errors = flatten_errors(error.errors) or [("", error.message)]
+    else:
+        flash(_("Đã tạo đợt xét “%(name)s”. Bấm Chạy phân bổ để xếp hạng.", name=round_.name), "success")
+        return redirect(url_for("web.round_detail", round_id=round_.id))
+    flash(_("Chưa tạo được đợt xét: xem các lỗi bên dưới."), "error")
+    return _render_round_form(form, errors, 422)
+
+
+def _names(round_, ids: list[int]) -> dict[int, Nomination]:
+    if not ids:
+        return {}
+    query = nominations.nominations_query(db.session, g.actor, academic_year=round_.academic_year)
+    return {n.id: n for n in db.session.scalars(query.where(Nomination.id.in_(ids))).unique()}
+
+
+RESULT_TABS = ("awarded", "waitlisted", "ineligible")
+RESULT_PAGE = 200
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_detail(round_id):
+    """A round: its rules, the ranked allocation with each pupil's explanation, approval, awards."""
+    round_ = rounds.get_round(db.session, g.actor, round_id)
+    result = round_.result
+    tab = request.args.get("tab") if request.args.get("tab") in RESULT_TABS else "awarded"
+    entries, page, names = [], None, {}
+    if result:
+        all_entries = result.get(tab) or []
+        number = max(1, parse_int(request.args.get("page")) or 1)
+        pages = max(1, -(-len(all_entries) // RESULT_PAGE))
+        number = min(number, pages)
+        entries = all_entries[(number - 1) * RESULT_PAGE: number * RESULT_PAGE]
+        page = Page(entries, number, pages, len(all_entries))
+        names = _names(round_, [e["nomination_id"] for e in entries])
+    totals = rounds.round_totals(db.session, round_.id) if round_.status == "approved" else {}
+    documents = _ceremony_documents(round_.id) if round_.status == "approved" else []
+    return render_template("web/round.html", round=round_, result=result, tab=tab, entries=entries, page=page,
+                           names=names, totals=totals, documents=documents,
+                           rules_json=json.dumps(round_.rules, ensure_ascii=False, indent=2))
+
+
+def _ceremony_documents(round_id: int) -> list[tuple[str, str]]:
+    out = []
+    for suffix, label in CEREMONY_DOCUMENTS:
+        path = f"/api/v1/rounds/{round_id}/{suffix}"
+        if route_exists(path):
+            out.append((path, label))
+    return out
+
+
+@bp.post("/rounds/<int:round_id>/allocate")
+@roles_required("committee")
+def round_allocate(round_id):
+    """Run the round's rules (again) over the year's nominations."""
+    try:
+        result = rounds.allocate(db.session, g.actor, round_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(_("Đã phân bổ: %(n)s em được nhận, tổng %(amount)s đồng; %(w)s em trong danh sách chờ.",
+                n=len(result["awarded"]), amount=f"{result['allocated']:,}".replace(",", "."),
+                w=len(result["waitlisted"])), "success")
+    return redirect(url_for("web.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/approve")
+@roles_required("committee")
+def round_approve(round_id):
+    """Approve the allocation: awards created, their total reserved on the fund."""
+    try:
+        rounds.approve(db.session, g.actor, round_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("web.round_detail", round_id=round_id))
+    flash(_("Đã duyệt đợt xét. Các suất học bổng đã được tạo và số tiền đã được giữ trên quỹ."), "success")
+    return redirect(url_for("web.round_awards", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")
+@roles_required("committee")
+def round_explain(round_id, nomination_id):
+    """Why this pupil was awarded, waitlisted or ineligible."""
+    round_ = rounds.get_round(db.session, g.actor, round_id)
+    explanation = rounds.explain(db.session, g.actor, round_id, nomination_id)
+    nomination = nominations.get_nomination(db.session, g.actor, nomination_id)
+    return render_template("web/explain.html", round=round_, x=explanation, nomination=nomination)
+
+
+@bp.get("/rounds/<int:round_id>/awards")
+def round_awards(round_id):
+    """The round's awards: pay (treasurer), cancel (committee), documents."""
+    round_ = rounds.get_round(db.session, g.actor, round_id)
+    query = rounds.awards_query(db.session, g.actor, round_id)
+    status = request.args.get("status") if request.args.get("status") in AWARD_STATUSES else None
+    if status:
+        query = query.where(Award.status == status)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        query = query.where(Award.nomination_id.in_(select(Nomination.id).where(
+            Nomination.full_name.ilike(f"%{q}%") | Nomination.school.ilike(f"%{q}%")
+            | Nomination.student_code.ilike(f"%{q}%"))))
+    page = paginate(query, size=100)
+    return render_template("web/awards.html", round=round_, page=page, args=request.args, statuses=AWARD_STATUSES,
+                           totals=rounds.round_totals(db.session, round_id),
+                           documents=_ceremony_documents(round_id))
+
+
+@bp.get("/awards/<int:award_id>")
+def award_detail(award_id):
+    """One award: pay it with a voucher, or cancel it (the next pupil on the waitlist is promoted)."""
+    award = rounds.get_award(db.session, g.actor, award_id)
+    voucher = url_for("documents.voucher_pdf", award_id=award.id) if award.voucher_code else None
+    words = amount_in_words(award.amount, style=current_app.config.get("WORDS_STYLE", "north"),
+                            chan=current_app.config.get("WORDS_CHAN", False))
+    return render_template("web/award.html", award=award, voucher=voucher, words=words, today=today(),
+                           values=request.args, errors={})
+
+
+@bp.post("/awards/<int:award_id>/disburse")
+@roles_required("treasurer")
+def award_disburse(award_id):
+    """Pay the award in cash: a numbered payment voucher (Phiếu chi) to print and sign."""
+    paid_on = parse_date(request.form.get("paid_on"))
+    body = {"paid_on": paid_on.isoformat() if paid_on else "",
+            "received_by": (request.form.get("received_by") or "").strip()}
+    try:
+        data = DisburseIn().load(body)
+        award = rounds.disburse(db.session, g.actor, award_id, data["paid_on"], data["received_by"])
+    except ValidationError as error:
+        messages = error.messages
+        flash(_("Chưa chi được: cần ngày chi và người nhận tiền.") + " "
+              + "; ".join(f"{k}: {m}" for k, m in flatten_errors(messages)), "error")
+        return redirect(url_for("web.award_detail", award_id=award_id))
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("web.award_detail", award_id=award_id))
+    flash(_("Đã chi học bổng, phiếu chi số %(code)s. In phiếu chi để người nhận ký.", code=award.voucher_code),
+          "success")
+    return redirect(url_for("web.award_detail", award_id=award_id))
+
+
+@bp.post("/awards/<int:award_id>/cancel")
+@roles_required("committee")
+def award_cancel(award_id):
+    """Cancel an unpaid award with a reason; the best-ranked waitlisted pupil that now fits is promoted."""
+    try:
+        data = CancelIn().load({"reason": (request.form.get("reason") or "").strip()})
+    except ValidationError:
+        flash(_("Cần ghi lý do hủy."), "error")
+        return redirect(url_for("web.award_detail", award_id=award_id))
+    try:
+        award, promoted = rounds.cancel(db.session, g.actor, award_id, data["reason"])
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("web.award_detail", award_id=award_id))
+    if promoted is not None:
+        flash(_("Đã hủy suất của %(name)s. Em %(next)s (hạng %(rank)s) trong danh sách chờ được nhận thay.",
+                name=award.nomination.full_name, next=promoted.nomination.full_name, rank=promoted.rank), "success")
+    else:
+        flash(_("Đã hủy suất của %(name)s. Không còn em nào trong danh sách chờ vừa với số tiền còn lại.",
+                name=award.nomination.full_name), "success")
+    return redirect(url_for("web.round_awards", round_id=award.round_id))

@@ -1,0 +1,265 @@
+"""Treasurer pages: the fast donation form, receipts, the list of gifts, voids, donors."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import func, or_, select
+
+from fundsvc.documents.words import amount_in_words, format_vnd
+from fundsvc.donations import service
+from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation, Donor, Receipt
+from fundsvc.donations.schemas import DonationIn, VoidIn
+from fundsvc.errors import DomainError, Invalid
+from fundsvc.extensions import db
+from fundsvc.ledger.service import list_positions
+from fundsvc.units.service import list_units
+from fundsvc.web.auth import roles_required
+from fundsvc.web.util import flatten_errors, paginate, parse_amount, parse_date, parse_int, today
+from fundsvc.web.views import bp
+
+DONOR_FIELDS = ("name", "kind", "phone", "address", "tax_code")
+
+
+def _words(amount: int) -> str:
+    from flask import current_app
+
+    return amount_in_words(amount, style=current_app.config.get("WORDS_STYLE", "north"),
+                           chan=current_app.config.get("WORDS_CHAN", False))
+
+
+def _form_choices():
+    actor = g.actor
+    units = list_units(db.session, actor)
+    funds = [p.fund for p in list_positions(db.session, actor)]
+    return units, funds
+
+
+def _donation_data(form) -> tuple[dict, dict]:
+    """The API's DonationIn body from the form, validated by the same schema; (data, errors by field)."""
+    errors: dict[str, str] = {}
+    body: dict = {"method": form.get("method") or "cash", "received_on": form.get("received_on") or ""}
+    amount = parse_amount(form.get("amount"))
+    if amount is None:
+        errors["amount"] = _("Nhập số tiền bằng chữ số, ví dụ 1.000.000")
+    else:
+        body["amount"] = amount
+    donor_id = parse_int(form.get("donor_id"))
+    if donor_id:
+        body["donor_id"] = donor_id
+    else:
+        donor = {k: (form.get(f"donor_{k}") or "").strip() for k in DONOR_FIELDS}
+        body["donor"] = {k: v for k, v in donor.items() if v}
+        body["donor"].setdefault("name", "")
+    for key in ("fund", "unit", "purpose"):
+        if (form.get(key) or "").strip():
+            body[key] = form[key].strip()
+    if body["method"] == "in_kind":
+        body["in_kind_description"] = (form.get("in_kind_description") or "").strip()
+    body["anonymous"] = bool(form.get("anonymous"))
+    try:
+        data = DonationIn().load(body)
+    except ValidationError as error:
+        for path, message in flatten_errors(error.messages):
+            errors.setdefault(path.replace("donor.", "donor_"), message)
+        return body, errors
+    if errors:
+        return body, errors
+    return data, {}
+
+
+def find_duplicates(*, donor_id: int | None, name: str | None, phone: str | None, amount: int,
+                    day: date) -> list[Donation]:
+    """Gifts of the same amount on the same day from the same donor (by id, phone or exact name)."""
+    query = service.donations_query(db.session, g.actor, date_from=day, date_to=day, status="recorded")
+    query = query.where(Donation.amount == amount)
+    if donor_id:
+        query = query.where(Donation.donor_id == donor_id)
+    else:
+        keys = []
+        if name:
+            # Exact name too: SQLite's lower() leaves Vietnamese capitals (Đ, Ư, …) as they are.
+            keys += [Donor.name == name.strip(), func.lower(Donor.name) == name.strip().lower()]
+        if phone:
+            keys.append(Donor.phone == phone.strip())
+        if not keys:
+            return []
+        query = query.where(Donation.donor_id.in_(select(Donor.id).where(or_(*keys))))
+    return list(db.session.scalars(query.limit(5)).unique())
+
+
+def _render_form(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
+    units, funds = _form_choices()
+    return render_template("web/donation_form.html", values=values, errors=errors or {}, duplicates=duplicates,
+                           units=units, funds=funds, methods=METHODS, form_key=values.get("form_key")
+                           or secrets.token_urlsafe(16)), status
+
+
+@bp.route("/donations/new", methods=["GET", "POST"])
+@roles_required("treasurer")
+def donation_new():
+    """The fast donation form: keyboard only, ends on the receipt ready to print."""
+    if request.method == "GET":
+        year = today().year
+        return _render_form({"received_on": today().isoformat(), "method": "cash",
+                             "purpose": _("Ủng hộ Quỹ Khuyến học năm %(year)s", year=year)})[0]
+    form = request.form.to_dict()
+    data, errors = _donation_data(request.form)
+    if errors:
+        flash(_("Chưa ghi được: xem các ô báo lỗi bên dưới."), "error")
+        return _render_form(form, errors, status=422)
+    if not form.get("confirm_duplicate"):
+        donor = data.get("donor") or {}
+        duplicates = find_duplicates(donor_id=data.get("donor_id"), name=donor.get("name"), phone=donor.get("phone"),
+                                     amount=data["amount"], day=data["received_on"])
+        if duplicates:
+            return _render_form(form, {}, duplicates, status=409)
+    key = form.get("form_key") or secrets.token_urlsafe(16)
+    try:
+        donation, replayed = service.record_donation(
+            db.session, g.actor, data, idempotency_key=f"web:{key}",
+            fingerprint=service.request_fingerprint(data))
+    except Invalid as error:
+        if "Idempotency-Key" in error.errors:
+            # The same form was already recorded and then edited (browser Back): a fresh form, nothing lost.
+            form["form_key"] = secrets.token_urlsafe(16)
+            flash(_("Biểu mẫu này đã được ghi trước đó. Kiểm tra danh sách khoản thu rồi bấm Ghi lại nếu đây "
+                    "là khoản mới."), "error")
+            return _render_form(form, {}, status=409)
+        flash(error.message, "error")
+        return _render_form(form, {k.replace("donor.", "donor_"): m for k, m in flatten_errors(error.errors)},
+                            status=422)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _render_form(form, {}, status=error.status)
+    if not replayed:
+        flash(_("Đã ghi khoản thu %(amount)s đồng, phiếu thu số %(code)s.", amount=format_vnd(donation.amount),
+                code=donation.receipt.code), "success")
+    return redirect(url_for("web.receipt_page", donation_id=donation.id))
+
+
+@bp.get("/donations/<int:donation_id>/receipt")
+def receipt_page(donation_id):
+    """The receipt ready to print: the PDF embedded, a Print button, and the next gift one key away."""
+    donation = service.get_donation(db.session, g.actor, donation_id)
+    pdf = url_for("documents.receipt_pdf", receipt_id=donation.receipt.id)
+    return render_template("web/receipt.html", donation=donation, pdf=pdf, words=_words(donation.amount))
+
+
+def _donation_filters():
+    args = request.args
+    unit = (args.get("unit") or "").strip() or None
+    fund = (args.get("fund") or "").strip() or None
+    status = args.get("status") if args.get("status") in DONATION_STATUSES else None
+    return {"date_from": parse_date(args.get("from")), "date_to": parse_date(args.get("to")), "unit": unit,
+            "fund": fund, "status": status, "donor": parse_int(args.get("donor"))}
+
+
+@bp.get("/donations")
+def donations_list():
+    """Every gift of your units, newest first, with search and filters."""
+    filters = _donation_filters()
+    query = service.donations_query(db.session, g.actor, **filters)
+    q = (request.args.get("q") or "").strip()
+    method = request.args.get("method")
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(
+            Donation.donor_id.in_(select(Donor.id).where(or_(Donor.name.ilike(like), Donor.phone.ilike(like),
+                                                             Donor.tax_code.ilike(like)))),
+            Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like)))))
+    if method in METHODS:
+        query = query.where(Donation.method == method)
+    total = db.session.scalar(select(func.coalesce(func.sum(Donation.amount), 0)).where(
+        Donation.id.in_(query.with_only_columns(Donation.id).order_by(None)), Donation.status == "recorded"))
+    page = paginate(query)
+    units, funds = _form_choices()
+    return render_template("web/donations.html", page=page, total=int(total or 0), units=units, funds=funds,
+                           statuses=DONATION_STATUSES, methods=METHODS, args=request.args)
+
+
+@bp.get("/donations/<int:donation_id>")
+def donation_detail(donation_id):
+    """One gift, its receipt, and the void form."""
+    donation = service.get_donation(db.session, g.actor, donation_id)
+    pdf = url_for("documents.receipt_pdf", receipt_id=donation.receipt.id)
+    return render_template("web/donation.html", donation=donation, pdf=pdf, words=_words(donation.amount))
+
+
+@bp.post("/donations/<int:donation_id>/void")
+@roles_required("treasurer")
+def donation_void(donation_id):
+    """Void a gift with a reason: the receipt keeps its number, stamped void."""
+    try:
+        data = VoidIn().load({"reason": (request.form.get("reason") or "").strip()})
+    except ValidationError:
+        flash(_("Cần ghi lý do hủy."), "error")
+        return redirect(url_for("web.donation_detail", donation_id=donation_id))
+    try:
+        donation = service.void_donation(db.session, g.actor, donation_id, data["reason"])
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("web.donation_detail", donation_id=donation_id))
+    flash(_("Đã hủy khoản thu %(code)s. Phiếu thu giữ nguyên số và được đóng dấu ĐÃ HỦY.",
+            code=donation.receipt.code), "success")
+    return redirect(url_for("web.donation_detail", donation_id=donation_id))
+
+
+@bp.get("/donors")
+def donors_list():
+    """Donors of your units, by name, with search."""
+    q = (request.args.get("q") or "").strip()[:100]
+    page = paginate(service.donors_query(g.actor, search=q or None))
+    return render_template("web/donors.html", page=page, q=q)
+
+
+@bp.get("/donors/<int:donor_id>")
+def donor_detail(donor_id):
+    """A donor, their gifts, and their yearly statement (thank-you letter)."""
+    donor = service.get_donor(db.session, g.actor, donor_id)
+    gifts = list(db.session.scalars(service.donations_query(db.session, g.actor, donor=donor_id).limit(500)).unique())
+    years = sorted({d.received_on.year for d in gifts}, reverse=True)
+    totals = {y: sum(d.amount for d in gifts if d.received_on.year == y and d.status == "recorded") for y in years}
+    return render_template("web/donor.html", donor=donor, gifts=gifts, years=years, totals=totals)
+
+
+# Small JSON endpoints for the donation form's scripts (session login, read-only).
+
+@bp.get("/ui/donors")
+def donors_json():
+    """Donor search as you type: name, phone or tax code."""
+    q = (request.args.get("q") or "").strip()[:100]
+    if len(q) < 2:
+        return jsonify([])
+    donors = db.session.scalars(service.donors_query(g.actor, search=q).limit(8)).all()
+    return jsonify([{"id": d.id, "name": d.name, "kind": d.kind, "phone": d.phone, "address": d.address,
+                     "tax_code": d.tax_code} for d in donors])
+
+
+@bp.get("/ui/amount")
+def amount_json():
+    """An amount with thousand separators and in words, as printed on the receipt."""
+    amount = parse_amount(request.args.get("amount"))
+    if amount is None or amount <= 0 or amount > 10**15:
+        return jsonify({"amount": None, "formatted": "", "words": ""})
+    return jsonify({"amount": amount, "formatted": format_vnd(amount), "words": _words(amount)})
+
+
+@bp.get("/ui/duplicates")
+def duplicates_json():
+    """Gifts recorded today-or-that-day for the same donor and amount: the form asks before recording another."""
+    amount = parse_amount(request.args.get("amount"))
+    day = parse_date(request.args.get("received_on"))
+    if amount is None or day is None:
+        abort(400)
+    found = find_duplicates(donor_id=parse_int(request.args.get("donor_id")), name=request.args.get("name"),
+                            phone=request.args.get("phone"), amount=amount, day=day)
+    return jsonify([{"id": d.id, "code": d.receipt.code, "amount": d.amount, "donor": d.donor.name,
+                     "received_on": d.received_on.isoformat(),
+                     "url": url_for("web.donation_detail", donation_id=d.id)} for d in found])

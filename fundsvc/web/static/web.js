@@ -1,0 +1,184 @@
+/* fundsvc web UI: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+  var $ = function (sel, root) { return (root || document).querySelector(sel); };
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+
+  function digits(text) { return (text || "").replace(/[^0-9]/g, ""); }
+  function groupThousands(d) { return d.replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+  function debounce(fn, ms) { var t; return function () { var a = arguments, self = this; clearTimeout(t); t = setTimeout(function () { fn.apply(self, a); }, ms); }; }
+  function getJSON(url, signal) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal: signal })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
+  }
+
+  /* Amounts: thousand separators as you type, and the amount in words (the receipt's own wording, from the server). */
+  var amountUrl = document.body.getAttribute("data-amount-url");
+  $$("input.money").forEach(function (input) {
+    var out = document.getElementById(input.id + "-words") || document.getElementById(input.getAttribute("data-words"));
+    var pending = null;
+    var showWords = debounce(function () {
+      if (!out || !amountUrl) { return; }
+      var d = digits(input.value);
+      if (!d || d === "0") { out.textContent = ""; return; }
+      if (pending) { pending.abort(); }
+      pending = new AbortController();
+      getJSON(amountUrl + "?amount=" + d, pending.signal)
+        .then(function (data) { if (digits(input.value) === d) { out.textContent = data.words || ""; } })
+        .catch(function () { /* offline or aborted: the figure alone still shows */ });
+    }, 120);
+    function format() {
+      var d = digits(input.value);
+      var formatted = d ? groupThousands(d) : "";
+      if (formatted !== input.value) {
+        // Keep the caret after the same number of digits.
+        var pos = input.selectionStart, before = digits(input.value.slice(0, pos)).length;
+        input.value = formatted;
+        var i = 0, seen = 0;
+        while (i < formatted.length && seen < before) { if (/\d/.test(formatted[i])) { seen++; } i++; }
+        try { input.setSelectionRange(i, i); } catch (e) { /* not focusable */ }
+      }
+      showWords();
+    }
+    input.addEventListener("input", format);
+    if (input.value) { format(); }
+  });
+
+  /* Forms that ask before doing something that cannot be undone. */
+  $$("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { ev.preventDefault(); }
+    });
+  });
+
+  /* Print the embedded PDF (falls back to opening it). */
+  $$("[data-print-frame]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var frame = document.getElementById(button.getAttribute("data-print-frame"));
+      try { frame.contentWindow.focus(); frame.contentWindow.print(); }
+      catch (e) { window.open(button.getAttribute("data-pdf"), "_blank"); }
+    });
+  });
+
+  /* The donation form. */
+  var form = $("#donation-form");
+  if (form) { donationForm(form); }
+
+  function donationForm(form) {
+    var name = $("#donor_name"), list = $("#donor-results"), donorId = $("#donor_id"), picked = $("#donor-picked");
+    var phone = $("#donor_phone"), method = $("#method"), inKind = $("#in-kind-field");
+    var results = [], active = -1, searching = null;
+
+    function close() { list.hidden = true; name.setAttribute("aria-expanded", "false"); name.removeAttribute("aria-activedescendant"); active = -1; }
+    function render() {
+      list.innerHTML = "";
+      results.forEach(function (d, i) {
+        var li = document.createElement("li");
+        li.id = "donor-opt-" + i; li.setAttribute("role", "option"); li.setAttribute("aria-selected", i === active ? "true" : "false");
+        li.textContent = d.name;
+        var extra = [d.phone, d.tax_code, d.address].filter(Boolean).join(" · ");
+        if (extra) { var s = document.createElement("small"); s.textContent = extra; li.appendChild(s); }
+        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); choose(i); });
+        list.appendChild(li);
+      });
+      var open = results.length > 0;
+      list.hidden = !open; name.setAttribute("aria-expanded", open ? "true" : "false");
+      if (active >= 0) { name.setAttribute("aria-activedescendant", "donor-opt-" + active); } else { name.removeAttribute("aria-activedescendant"); }
+    }
+    function choose(i) {
+      var d = results[i];
+      name.value = d.name; donorId.value = d.id;
+      phone.value = d.phone || "";
+      var kind = $("#donor_kind"); if (kind) { kind.value = d.kind; }
+      ["tax_code", "address"].forEach(function (k) { var el = $("#donor_" + k); if (el) { el.value = d[k] || ""; } });
+      picked.textContent = form.getAttribute("data-msg-picked") || "✔";
+      close();
+      $("#amount").focus();
+    }
+    var search = debounce(function () {
+      var q = name.value.trim();
+      if (q.length < 2) { results = []; render(); return; }
+      if (searching) { searching.abort(); }
+      searching = new AbortController();
+      getJSON(form.getAttribute("data-donors-url") + "?q=" + encodeURIComponent(q), searching.signal)
+        .then(function (data) { if (name.value.trim() === q) { results = data; active = -1; render(); } })
+        .catch(function () {});
+    }, 150);
+    name.addEventListener("input", function () {
+      if (donorId.value) { donorId.value = ""; picked.textContent = ""; }
+      search();
+    });
+    name.addEventListener("keydown", function (ev) {
+      if (list.hidden || !results.length) { return; }
+      if (ev.key === "ArrowDown") { ev.preventDefault(); active = (active + 1) % results.length; render(); }
+      else if (ev.key === "ArrowUp") { ev.preventDefault(); active = active <= 0 ? results.length - 1 : active - 1; render(); }
+      else if (ev.key === "Enter" && active >= 0) { ev.preventDefault(); choose(active); }
+      else if (ev.key === "Escape") { ev.preventDefault(); close(); }
+    });
+    name.addEventListener("blur", function () { setTimeout(close, 150); });
+
+    function toggleKind() { inKind.hidden = method.value !== "in_kind"; }
+    method.addEventListener("change", toggleKind); toggleKind();
+
+    /* Same donor, same amount, same day: ask before recording it again. */
+    var box = $("#duplicate-check"), boxList = $("#duplicate-list"), confirmField = $("#confirm_duplicate"), sending = false;
+    $("#duplicate-confirm").addEventListener("click", function () { confirmField.value = "1"; box.hidden = true; send(); });
+    $("#duplicate-cancel").addEventListener("click", function () { box.hidden = true; $("#amount").focus(); });
+    function send() {
+      if (sending) { return; }
+      sending = true;
+      $("#submit-donation").disabled = true;
+      form.submit();
+    }
+    form.addEventListener("submit", function (ev) {
+      if (ev.submitter && ev.submitter.name === "confirm_duplicate") { return; }
+      ev.preventDefault();
+      if (sending) { return; }
+      if (confirmField.value === "1") { send(); return; }
+      var params = new URLSearchParams({ amount: digits($("#amount").value), received_on: $("#received_on").value,
+                                         donor_id: donorId.value, name: name.value.trim(), phone: phone.value.trim() });
+      getJSON(form.getAttribute("data-duplicates-url") + "?" + params.toString())
+        .then(function (found) {
+          if (!found.length) { send(); return; }
+          boxList.innerHTML = "";
+          found.forEach(function (d) {
+            var li = document.createElement("li"), a = document.createElement("a");
+            a.href = d.url; a.target = "_blank"; a.textContent = d.code;
+            li.appendChild(a);
+            li.appendChild(document.createTextNode(" · " + d.donor + " · " + groupThousands(String(d.amount)) + " đ"));
+            boxList.appendChild(li);
+          });
+          box.hidden = false;
+          $("#duplicate-confirm").focus();
+        })
+        .catch(function () { send(); /* the server checks again */ });
+    });
+  }
+
+  /* The round form: the amounts-by-level boxes and the rules JSON stay in step. */
+  var rules = $("#rules");
+  if (rules) {
+    var status = $("#rules-status");
+    var parse = function () { try { var v = JSON.parse(rules.value); status.textContent = rules.getAttribute("data-msg-ok") || ""; rules.removeAttribute("aria-invalid"); return v; }
+      catch (e) { status.textContent = (rules.getAttribute("data-msg-bad") || "JSON: ") + e.message; rules.setAttribute("aria-invalid", "true"); return null; } };
+    rules.addEventListener("input", debounce(function () {
+      var doc = parse();
+      if (!doc || typeof doc !== "object") { return; }
+      var amounts = doc.amounts || {};
+      $$("input.level-amount").forEach(function (input) {
+        var v = amounts[input.getAttribute("data-level")];
+        input.value = (v === undefined || v === null) ? "" : groupThousands(String(v));
+      });
+    }, 200));
+    $$("input.level-amount").forEach(function (input) {
+      input.addEventListener("change", function () {
+        var doc = parse();
+        if (!doc || typeof doc !== "object") { return; }
+        doc.amounts = doc.amounts || {};
+        var d = digits(input.value), level = input.getAttribute("data-level");
+        if (d) { doc.amounts[level] = parseInt(d, 10); } else { delete doc.amounts[level]; }
+        rules.value = JSON.stringify(doc, null, 2);
+      });
+    });
+  }
+})();

@@ -1,0 +1,113 @@
+"""Small helpers the pages share: parsing form input, pagination, dates, links to documents."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from fundsvc.documents.words import VN_TZ
+from fundsvc.extensions import db
+
+PAGE_SIZE = 50
+
+
+def today() -> date:
+    """Today in Vietnam (the server may run in UTC)."""
+    return datetime.now(VN_TZ).date()
+
+
+def current_academic_year(on: date | None = None) -> str:
+    """The school year running on `on`: it starts in September (August counts as the new one)."""
+    on = on or today()
+    first = on.year if on.month >= 8 else on.year - 1
+    return f"{first}-{first + 1}"
+
+
+def parse_date(value: str | None) -> date | None:
+    """An ISO date (as <input type=date> sends) or dd/mm/yyyy; None when empty or malformed."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_amount(value: str | None) -> int | None:
+    """Đồng typed as 1.250.000, 1,250,000, 1 250 000 or 1250000; None when it is not a whole number."""
+    text = (value or "").strip().lower().removesuffix("đ").removesuffix("vnd").strip()
+    for sep in (".", ",", " ", "\u00a0", "_"):
+        text = text.replace(sep, "")
+    if not text.isdigit() or len(text) > 16:
+        return None
+    return int(text)
+
+
+def parse_int(value: str | None) -> int | None:
+    """A positive id from a query string, else None (never a 500 for bad input)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 18 else None
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    def url(self, page: int) -> str:
+        """The current URL with another page number."""
+        args = request.args.to_dict()
+        args["page"] = str(page)
+        from urllib.parse import urlencode
+
+        return f"{request.path}?{urlencode(args)}"
+
+
+def paginate(query, size: int = PAGE_SIZE) -> Page:
+    """One page of a select (page number from ?page=), with the total count."""
+    page = max(1, parse_int(request.args.get("page")) or 1)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    page = min(page, pages)
+    items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+    return Page(items, page, pages, total)
+
+
+def route_exists(path: str) -> bool:
+    """True when the app serves GET `path` (links to documents other packages may not serve yet)."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except (NotFound, MethodNotAllowed):
+        return False
+    except Exception:  # a redirect: the route exists
+        return True
+    return True
+
+
+def flatten_errors(errors, prefix: str = "") -> list[tuple[str, str]]:
+    """Marshmallow/service error dicts as (path, message) pairs, in a stable order."""
+    out: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out += flatten_errors(value, path)
+    elif isinstance(errors, list | tuple):
+        if all(isinstance(e, str) for e in errors):
+            out += [(prefix, e) for e in errors]
+        else:
+            for i, e in enumerate(errors):
+                out += flatten_errors(e, f"{prefix}[{i}]")
+    else:
+        out.append((prefix, str(errors)))
+    return out
