@@ -73,6 +73,7 @@ def browser(app):
         if username:
             response = b.login(username)
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            b.get("/")  # the landing page: the new session's CSRF token, as a browser would have it
         return b
 
     return make
