@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 LEVEL_LABELS = {
-    "primary": "Tiểu học",
+    "primary": "TH",
     "lower_secondary": "THCS",
     "upper_secondary": "THPT",
     "university": "ĐH/CĐ",
@@ -140,10 +140,10 @@ def award_list_items(groups: Mapping[str, Any], *, personal: bool = True) -> lis
 def chunk_items(items: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
     """Cut the printed lines into chunks of about `size` pupils for parallel rendering.
 
-    Each chunk starts a new page, so cuts fall where a page break reads naturally: before a unit or a
-    school heading once a chunk holds `size` pupils; a school longer than twice that is cut inside, and
-    the next chunk repeats its headings, marked "(tiếp theo)".
-    Returns [{"items": [...], "pupils": n}].
+    Every unit starts a new page, and so does every chunk: chunks are cut before a unit once they hold `size`
+    pupils, so the cut costs no paper. A unit longer than twice `size` is cut before a school, and a school
+    longer than three times `size` inside; the next chunk repeats the headings, marked "(tiếp theo)".
+    Returns [{"units": [{"name", "code", "continued", "lines": [...]}], "pupils": n}].
     """
     if size < 1:
         raise ValueError("size must be at least 1")
@@ -156,8 +156,12 @@ def chunk_items(items: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
     def close() -> None:
         nonlocal current, pupils
         if current:
-            chunks.append({"items": current, "pupils": pupils})
+            chunks.append({"units": current, "pupils": pupils})
         current, pupils = [], 0
+
+    def open_unit(continued: bool) -> None:
+        current.append({"name": unit["name"] if unit else "", "code": unit["code"] if unit else "",
+                        "continued": continued, "lines": []})
 
     for item in items:
         kind = item["kind"]
@@ -165,21 +169,25 @@ def chunk_items(items: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
             unit = item
             if pupils >= size:
                 close()
-        elif kind == "school":
+            open_unit(False)
+            continue
+        if kind == "school":
             school = item
-            if pupils >= size and not (current and current[-1]["kind"] == "unit"):
+            if pupils >= 2 * size:
                 close()
-        elif kind == "row" and pupils >= 2 * size:
+                open_unit(True)
+        elif kind == "row" and pupils >= 3 * size:
             close()
-            if unit is not None:
-                current.append({**unit, "continued": True})
+            open_unit(True)
             if school is not None:
-                current.append({**school, "continued": True})
-        current.append(dict(item))
+                current[-1]["lines"].append({**school, "continued": True})
+        if not current:
+            open_unit(False)
+        current[-1]["lines"].append(dict(item))
         if kind == "row":
             pupils += 1
     close()
-    return chunks or [{"items": [], "pupils": 0}]
+    return chunks or [{"units": [], "pupils": 0}]
 
 
 def _place(address: str | None) -> str:
@@ -238,8 +246,8 @@ def award_list_context(round_info: Mapping[str, Any], settings: Mapping[str, Any
         *([{"key": "birth_date", "label": "Ngày sinh", "width": "19mm", "align": "center"}] if personal else []),
         {"key": "grade", "label": "Lớp", "width": "11mm", "align": "center"},
         {"key": "school", "label": "Trường", "width": None},
-        {"key": "level", "label": "Cấp học", "width": "15mm", "align": "center"},
-        *([{"key": "tier", "label": "Mức / diện", "width": "20mm", "align": "center"}] if personal else []),
+        {"key": "level", "label": "Cấp", "width": "12mm", "align": "center"},
+        *([{"key": "tier", "label": "Mức / diện", "width": "23mm", "align": "center"}] if personal else []),
         {"key": "amount", "label": "Số tiền (đồng)", "width": "22mm", "money": True},
     ]
     return {
