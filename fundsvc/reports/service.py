@@ -33,7 +33,7 @@ from fundsvc.reports import charts
 from fundsvc.reports.models import PublicStatement
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
-from fundsvc.units.service import get_unit, visible_unit
+from fundsvc.units.service import visible_unit
 
 READERS = ("treasurer", "committee", "viewer")
 LEVEL_LABELS = {
@@ -222,7 +222,6 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
 
 def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures], dict[int, Figures], Figures]:
     """(own figures per unit, rolled-up figures per unit, figures per fund, the scope's total)."""
-    by_id = {u.id: u for u in collected.units}
     own: dict[int, Figures] = {u.id: Figures() for u in collected.units}
     per_fund: dict[int, Figures] = {f: Figures() for f in collected.funds}
     total = Figures()
@@ -237,7 +236,6 @@ def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures]
             ancestor = int(part)
             if ancestor in rolled:
                 rolled[ancestor].add(own[unit.id])
-    del by_id
     return own, rolled, per_fund, total
 
 
@@ -265,7 +263,7 @@ def summary(session: Session, actor: Actor, *, unit: str | None = None, date_fro
         "to": date_to,
         "totals": total.as_dict(),
         "funds": [
-            {"code": f.code, "name": f.name, "unit": by_id[f.unit_id].code if f.unit_id in by_id else _code(session, f),
+            {"code": f.code, "name": f.name, "unit": by_id[f.unit_id].code if f.unit_id in by_id else f.unit.code,
              **per_fund[f.id].as_dict()}
             for f in sorted(collected.funds.values(), key=lambda f: f.code)
         ],
@@ -277,10 +275,6 @@ def summary(session: Session, actor: Actor, *, unit: str | None = None, date_fro
             for u in collected.units
         ],
     }
-
-
-def _code(session: Session, fund: Fund) -> str:
-    return fund.unit.code
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -329,12 +323,12 @@ def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: 
     lines, running, total_in, total_out = [], opening, 0, 0
     for entry in session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)):
         running += entry.amount
-        money_in = entry.amount if entry.amount > 0 else 0
-        money_out = -entry.amount if entry.amount < 0 else 0
+        money_in = max(0, entry.amount)
+        money_out = max(0, -entry.amount)
         total_in += money_in
         total_out += money_out
         lines.append({"date": entry.entry_date, "document_code": entry.document_code or "",
-                      "kind": entry.kind, "description": entry.description, "in": money_in, "out": money_out,
+                      "kind": entry.kind, "description": _describe(entry), "in": money_in, "out": money_out,
                       "balance": running})
     return {
         "fund": {"code": the_fund.code, "name": the_fund.name},
@@ -343,6 +337,14 @@ def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: 
         "opening_balance": opening, "total_in": total_in, "total_out": total_out, "closing_balance": running,
         "lines": lines,
     }
+
+
+def _describe(entry: LedgerEntry) -> str:
+    """The entry's description without the document number, which the book prints in its own column."""
+    code = entry.document_code
+    if code and f" {code}:" in entry.description:
+        return entry.description.replace(f" {code}:", ":", 1)
+    return entry.description
 
 
 def _period_text(date_from: date | None, date_to: date | None) -> str:
@@ -476,9 +478,9 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     roll = sorted(named.values(), key=lambda r: (-r["amount"], r["name"], r["key"]))
     if len(roll) > PUBLIC_LIST_LIMIT:
         rest = roll[PUBLIC_LIST_LIMIT:]
-        roll = roll[:PUBLIC_LIST_LIMIT] + [{"key": "others", "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
-                                            "gifts": sum(r["gifts"] for r in rest),
-                                            "amount": sum(r["amount"] for r in rest)}]
+        others = {"key": "others", "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
+                  "gifts": sum(r["gifts"] for r in rest), "amount": sum(r["amount"] for r in rest)}
+        roll = [*roll[:PUBLIC_LIST_LIMIT], others]
     if anonymous["gifts"]:
         roll.append(anonymous)
 
@@ -651,8 +653,8 @@ def publish(session: Session, actor: Actor, unit_code: str, year: int, settings:
         version = previous.version + 1 if previous else 1
         changes = changes_between(previous.figures, figures) if previous else []
         published_at = utcnow()
-        history = _history(session, unit, year, version - 1) + [
-            {"version": version, "published_at": published_at, "changes": changes}]
+        history = [*_history(session, unit, year, version - 1),
+                   {"version": version, "published_at": published_at, "changes": changes}]
         pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
         statement = PublicStatement(unit_id=unit.id, year=year, version=version, figures=figures,
                                     figures_sha256=digest, changes=changes, pdf=pdf,
