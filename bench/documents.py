@@ -33,46 +33,122 @@ if ROOT not in sys.path:
 FLOOR_SPEEDUP = 1.6
 FLOOR_MIB = 500
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
-          "Ngô", "Dương", "Lý", "Thạch", "Sơn", "Lâm", "Kim"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Hoàng",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Thạch",
+    "Sơn",
+    "Lâm",
+    "Kim",
+]
 MIDDLE = ["Văn", "Thị", "Thanh", "Minh", "Ngọc", "Bảo", "Gia", "Hoàng", "Thu", "Quốc", "Khánh", "Hữu", "Đức"]
-GIVEN = ["An", "Ánh", "Bình", "Chi", "Dung", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hùng", "Khoa", "Lan", "Linh",
-         "Long", "Mai", "Nam", "Nga", "Ngân", "Nhung", "Phúc", "Phương", "Quân", "Sang", "Tâm", "Thảo",
-         "Thư", "Trang", "Trí", "Tuấn", "Uyên", "Vy", "Yến", "Đạt", "Sa Ry"]
-LEVELS = [("primary", "TH", 500_000, (1, 5)), ("lower_secondary", "THCS", 1_000_000, (6, 9)),
-          ("upper_secondary", "THPT", 1_500_000, (10, 12))]
-SETTINGS = {"org_name": "Hội Khuyến học tỉnh Sóc Trăng", "org_address": "Số 1 Trần Hưng Đạo, Phường 2, TP. Sóc Trăng",
-            "head": "Lê Văn Thành", "words_style": "north"}
+GIVEN = [
+    "An",
+    "Ánh",
+    "Bình",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hùng",
+    "Khoa",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Ngân",
+    "Nhung",
+    "Phúc",
+    "Phương",
+    "Quân",
+    "Sang",
+    "Tâm",
+    "Thảo",
+    "Thư",
+    "Trang",
+    "Trí",
+    "Tuấn",
+    "Uyên",
+    "Vy",
+    "Yến",
+    "Đạt",
+    "Sa Ry",
+]
+LEVELS = [
+    ("primary", "TH", 500_000, (1, 5)),
+    ("lower_secondary", "THCS", 1_000_000, (6, 9)),
+    ("upper_secondary", "THPT", 1_500_000, (10, 12)),
+]
+SETTINGS = {
+    "org_name": "Hội Khuyến học tỉnh Sóc Trăng",
+    "org_address": "Số 1 Trần Hưng Đạo, Phường 2, TP. Sóc Trăng",
+    "head": "Lê Văn Thành",
+    "words_style": "north",
+}
 
 
 def pupils(n: int, seed: int = 11) -> list[dict]:
     """`n` award rows over 60 communes, ~12 schools each (about 14 pupils per school at 10,000)."""
     rnd = random.Random(seed)
-    units = [(f"ST-{d}-{c:02d}", f"Xã {d} {c:02d}", [1, 2 + i, 100 + i * 10 + c])
-             for i, d in enumerate(("TP", "MX", "TD", "VC", "KS", "LP")) for c in range(1, 11)]
+    units = [
+        (f"ST-{d}-{c:02d}", f"Xã {d} {c:02d}", [1, 2 + i, 100 + i * 10 + c])
+        for i, d in enumerate(("TP", "MX", "TD", "VC", "KS", "LP"))
+        for c in range(1, 11)
+    ]
     rows = []
     for i in range(n):
         code, name, path = units[rnd.randrange(len(units))]
         level, prefix, amount, (lo, hi) = rnd.choice(LEVELS)
         grade = rnd.randint(lo, hi)
-        rows.append({
-            "award_id": i + 1,
-            "full_name": f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}",
-            "birth_date": dt.date(2018 - grade, rnd.randint(1, 12), rnd.randint(1, 28)),
-            "grade": f"{grade}{rnd.choice('ABCD')}", "grade_number": grade,
-            "school": f"Trường {prefix} {name[4:]} {rnd.randint(1, 4)}", "level": level,
-            "tier": "Khuyến tài" if rnd.random() < 0.08 else None,
-            "amount": 3_000_000 if rnd.random() < 0.08 else amount, "status": "approved",
-            "unit_code": code, "unit_name": name, "unit_sort": path,
-        })
+        rows.append(
+            {
+                "award_id": i + 1,
+                "full_name": f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}",
+                "birth_date": dt.date(2018 - grade, rnd.randint(1, 12), rnd.randint(1, 28)),
+                "grade": f"{grade}{rnd.choice('ABCD')}",
+                "grade_number": grade,
+                "school": f"Trường {prefix} {name[4:]} {rnd.randint(1, 4)}",
+                "level": level,
+                "tier": "Khuyến tài" if rnd.random() < 0.08 else None,
+                "amount": 3_000_000 if rnd.random() < 0.08 else amount,
+                "status": "approved",
+                "unit_code": code,
+                "unit_name": name,
+                "unit_sort": path,
+            }
+        )
     return rows
 
 
 def _loaded(n: int):
     from fundsvc.documents.ceremony_service import Loaded
 
-    info = {"name": "Học bổng Khuyến học 2024–2025", "academic_year": "2024-2025", "unit_name": "Tỉnh Sóc Trăng",
-            "unit_level": "province", "date": dt.datetime(2024, 11, 2, 3)}
+    info = {
+        "name": "Học bổng Khuyến học 2024–2025",
+        "academic_year": "2024-2025",
+        "unit_name": "Tỉnh Sóc Trăng",
+        "unit_level": "province",
+        "date": dt.datetime(2024, 11, 2, 3),
+    }
     return Loaded(1, "bench", info, pupils(n), "bench", {})
 
 
@@ -110,8 +186,8 @@ def case_single(n: int) -> dict:
     groups = ceremony.group_rows(loaded.rows)
     header = ceremony.award_list_context(loaded.info, SETTINGS, groups, personal=True)
     items = ceremony.award_list_items(groups, personal=True)
-    pdf, pages = render_pdf_with_pages("documents/award_list.html",
-                                       {**header, "rows": [{"items": items}], "chunked": False})
+    whole = ceremony.chunk_items(items, len(loaded.rows) + 1)  # one part: every unit, one document
+    pdf, pages = render_pdf_with_pages("documents/award_list.html", {**header, "rows": whole, "chunked": False})
     seconds = time.perf_counter() - start
     own, children = _peak_mib()
     return {"seconds": seconds, "pages": pages, "bytes": len(pdf), "self_mib": own, "children_mib": children}
@@ -144,8 +220,14 @@ def case_cli(n: int) -> dict:
         cached_seconds = time.perf_counter() - start
         assert again.exit_code == 0 and "(cached)" in again.output, again.output
     own, children = _peak_mib()
-    return {"seconds": seconds, "pages": _pages(pdf), "bytes": len(pdf), "self_mib": own, "children_mib": children,
-            "cached_seconds": cached_seconds}
+    return {
+        "seconds": seconds,
+        "pages": _pages(pdf),
+        "bytes": len(pdf),
+        "self_mib": own,
+        "children_mib": children,
+        "cached_seconds": cached_seconds,
+    }
 
 
 def _runner_takes_mix() -> bool:
@@ -170,29 +252,76 @@ def _fill_database(n: int) -> None:
     units = list(db.session.scalars(select(Unit).where(Unit.level == "commune")))
     fund = db.session.scalar(select(Fund).where(Fund.code == "KH"))
     root = db.session.scalar(select(Unit).where(Unit.code == "ST"))
-    round_ = Round(name="Học bổng Khuyến học 2024–2025", academic_year="2024-2025", fund=fund, unit=root,
-                   budget=10**12, rules={}, rules_hash="bench", status="approved", ranked=[], result_hash="bench",
-                   approved_at=dt.datetime(2024, 11, 2, 3))
+    round_ = Round(
+        name="Học bổng Khuyến học 2024–2025",
+        academic_year="2024-2025",
+        fund=fund,
+        unit=root,
+        budget=10**12,
+        rules={},
+        rules_hash="bench",
+        status="approved",
+        ranked=[],
+        result_hash="bench",
+        approved_at=dt.datetime(2024, 11, 2, 3),
+    )
     db.session.add(round_)
     db.session.flush()
     rows = pupils(n)
-    db.session.execute(insert(Student), [
-        {"id": i + 1, "identity_key": f"b:{i}", "full_name": r["full_name"], "birth_date": r["birth_date"],
-         "school": r["school"]} for i, r in enumerate(rows)])
-    db.session.execute(insert(Nomination), [
-        {"id": i + 1, "student_id": i + 1, "academic_year": "2024-2025", "unit_id": units[i % len(units)].id,
-         "full_name": r["full_name"], "birth_date": r["birth_date"], "school": f"{r['school']} ({i % len(units)})",
-         "grade": r["grade"], "grade_number": r["grade_number"], "level": r["level"], "status": "active"}
-        for i, r in enumerate(rows)])
-    db.session.execute(insert(Award), [
-        {"round_id": round_.id, "nomination_id": i + 1, "amount": r["amount"], "rank": i + 1, "score": "1",
-         "tier": r["tier"], "status": "approved"} for i, r in enumerate(rows)])
+    db.session.execute(
+        insert(Student),
+        [
+            {
+                "id": i + 1,
+                "identity_key": f"b:{i}",
+                "full_name": r["full_name"],
+                "birth_date": r["birth_date"],
+                "school": r["school"],
+            }
+            for i, r in enumerate(rows)
+        ],
+    )
+    db.session.execute(
+        insert(Nomination),
+        [
+            {
+                "id": i + 1,
+                "student_id": i + 1,
+                "academic_year": "2024-2025",
+                "unit_id": units[i % len(units)].id,
+                "full_name": r["full_name"],
+                "birth_date": r["birth_date"],
+                "school": f"{r['school']} ({i % len(units)})",
+                "grade": r["grade"],
+                "grade_number": r["grade_number"],
+                "level": r["level"],
+                "status": "active",
+            }
+            for i, r in enumerate(rows)
+        ],
+    )
+    db.session.execute(
+        insert(Award),
+        [
+            {
+                "round_id": round_.id,
+                "nomination_id": i + 1,
+                "amount": r["amount"],
+                "rank": i + 1,
+                "score": "1",
+                "tier": r["tier"],
+                "status": "approved",
+            }
+            for i, r in enumerate(rows)
+        ],
+    )
     db.session.commit()
 
 
 def _run_case(name: str, *args) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--case", name, *map(str, args)], capture_output=True,
-                         text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", name, *map(str, args)], capture_output=True, text=True, cwd=ROOT
+    )
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         raise SystemExit(f"case {name} failed")
@@ -201,8 +330,10 @@ def _run_case(name: str, *args) -> dict:
 
 def _line(label: str, r: dict) -> str:
     peak = max(r["self_mib"], r["children_mib"])
-    return (f"{label:<34} {r['seconds']:>8.1f} s {r['pages']:>7} pages {r['pages'] / r['seconds']:>7.1f} pages/s"
-            f"   peak {peak:>6.0f} MiB (main {r['self_mib']:.0f}, largest worker {r['children_mib']:.0f})")
+    return (
+        f"{label:<34} {r['seconds']:>8.1f} s {r['pages']:>7} pages {r['pages'] / r['seconds']:>7.1f} pages/s"
+        f"   peak {peak:>6.0f} MiB (main {r['self_mib']:.0f}, largest worker {r['children_mib']:.0f})"
+    )
 
 
 def main() -> int:
@@ -215,9 +346,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.case:
         name, *rest = args.case
-        result = {"chunked": lambda: case_chunked(int(rest[0]), int(rest[1])),
-                  "single": lambda: case_single(int(rest[0])),
-                  "cli": lambda: case_cli(int(rest[0]))}[name]()
+        result = {
+            "chunked": lambda: case_chunked(int(rest[0]), int(rest[1])),
+            "single": lambda: case_single(int(rest[0])),
+            "cli": lambda: case_cli(int(rest[0])),
+        }[name]()
         print(json.dumps(result))
         return 0
 
@@ -230,8 +363,10 @@ def main() -> int:
     print(_line("WeasyPrint, one document", single))
     speedup = single["seconds"] / chunked["seconds"]
     peak = max(chunked["self_mib"], chunked["children_mib"])
-    print(f"speed-up {speedup:.2f}× (floor {FLOOR_SPEEDUP}×), chunked largest process {peak:.0f} MiB "
-          f"(floor {FLOOR_MIB} MiB); one-document peak {max(single['self_mib'], single['children_mib']):.0f} MiB")
+    print(
+        f"speed-up {speedup:.2f}× (floor {FLOOR_SPEEDUP}×), chunked largest process {peak:.0f} MiB "
+        f"(floor {FLOOR_MIB} MiB); one-document peak {max(single['self_mib'], single['children_mib']):.0f} MiB"
+    )
     ok = speedup >= FLOOR_SPEEDUP and peak <= FLOOR_MIB
     if args.full:
         cli = _run_case("cli", args.full_pupils)

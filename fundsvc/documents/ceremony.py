@@ -131,8 +131,9 @@ def award_list_items(groups: Mapping[str, Any], *, personal: bool = True) -> lis
         for school in unit["schools"]:
             items.append({"kind": "school", "name": school["name"], "unit": unit["name"]})
             items.extend({"kind": "row", **_printed_row(r, personal)} for r in school["rows"])
-            items.append({"kind": "school_total", "name": school["name"], "count": school["count"],
-                          "amount": school["amount"]})
+            items.append(
+                {"kind": "school_total", "name": school["name"], "count": school["count"], "amount": school["amount"]}
+            )
         items.append({"kind": "unit_total", "name": unit["name"], "count": unit["count"], "amount": unit["amount"]})
     return items
 
@@ -160,8 +161,14 @@ def chunk_items(items: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
         current, pupils = [], 0
 
     def open_unit(continued: bool) -> None:
-        current.append({"name": unit["name"] if unit else "", "code": unit["code"] if unit else "",
-                        "continued": continued, "lines": []})
+        current.append(
+            {
+                "name": unit["name"] if unit else "",
+                "code": unit["code"] if unit else "",
+                "continued": continued,
+                "lines": [],
+            }
+        )
 
     for item in items:
         kind = item["kind"]
@@ -211,15 +218,19 @@ def issuer_lines(org_name: str, unit_name: str, unit_level: str | None = None) -
     if not unit_name or unit_name.casefold() in org_name.casefold():
         return "", org_name
     chapter = "Chi hội Khuyến học" if unit_level == "branch" else "Hội Khuyến học"
-    first = unit_name[:1].lower() + unit_name[1:] if unit_name.split()[0] in ("Tỉnh", "Huyện", "Xã", "Phường",
-                                                                               "Thị", "Thành") else unit_name
+    first = (
+        unit_name[:1].lower() + unit_name[1:]
+        if unit_name.split()[0] in ("Tỉnh", "Huyện", "Xã", "Phường", "Thị", "Thành")
+        else unit_name
+    )
     return org_name, f"{chapter} {first}"
 
 
 def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: Mapping[str, Any]) -> dict:
     doc_date = round_info.get("date")
-    upper, bold = issuer_lines(settings.get("org_name") or "", round_info.get("unit_name") or "",
-                               round_info.get("unit_level"))
+    upper, bold = issuer_lines(
+        settings.get("org_name") or "", round_info.get("unit_name") or "", round_info.get("unit_level")
+    )
     return {
         "org_name": settings.get("org_name") or "",
         "issuer": {"upper": upper, "bold": bold},
@@ -238,8 +249,14 @@ def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: M
     }
 
 
-def award_list_context(round_info: Mapping[str, Any], settings: Mapping[str, Any], groups: Mapping[str, Any],
-                       *, personal: bool = True, scope: Mapping[str, Any] | None = None) -> dict:
+def award_list_context(
+    round_info: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    groups: Mapping[str, Any],
+    *,
+    personal: bool = True,
+    scope: Mapping[str, Any] | None = None,
+) -> dict:
     """The header context of templates/documents/award_list.html (the lines come separately, chunk by chunk)."""
     columns = [
         {"key": "full_name", "label": "Họ và tên", "width": "40mm"},
@@ -272,15 +289,24 @@ def signature_sheet_items(groups: Mapping[str, Any], *, personal: bool = True) -
         for school in unit["schools"]:
             rows = []
             for i, r in enumerate(school["rows"], 1):
-                rows.append({
-                    "n": i,
-                    "full_name": r["full_name"],
-                    "birth_date": format_date(r.get("birth_date")) if personal else "",
-                    "grade": r.get("grade") or "",
-                    "amount": r["amount"],
-                })
-            blocks.append({"school": school["name"], "unit": unit["name"], "rows": rows,
-                           "count": school["count"], "amount": school["amount"]})
+                rows.append(
+                    {
+                        "n": i,
+                        "full_name": r["full_name"],
+                        "birth_date": format_date(r.get("birth_date")) if personal else "",
+                        "grade": r.get("grade") or "",
+                        "amount": r["amount"],
+                    }
+                )
+            blocks.append(
+                {
+                    "school": school["name"],
+                    "unit": unit["name"],
+                    "rows": rows,
+                    "count": school["count"],
+                    "amount": school["amount"],
+                }
+            )
     return blocks
 
 
@@ -294,7 +320,7 @@ def chunk_blocks(blocks: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
     pupils = 0
     for block in blocks:
         rows = list(block["rows"])
-        parts = [rows[i:i + 2 * size] for i in range(0, len(rows), 2 * size)] or [[]]
+        parts = [rows[i : i + 2 * size] for i in range(0, len(rows), 2 * size)] or [[]]
         for p, part in enumerate(parts):
             if pupils >= size or (p > 0 and current):
                 chunks.append({"blocks": current, "pupils": pupils})
@@ -306,8 +332,14 @@ def chunk_blocks(blocks: Sequence[Mapping[str, Any]], size: int) -> list[dict]:
     return chunks
 
 
-def signature_sheet_context(round_info: Mapping[str, Any], settings: Mapping[str, Any], groups: Mapping[str, Any],
-                            *, personal: bool = True, scope: Mapping[str, Any] | None = None) -> dict:
+def signature_sheet_context(
+    round_info: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    groups: Mapping[str, Any],
+    *,
+    personal: bool = True,
+    scope: Mapping[str, Any] | None = None,
+) -> dict:
     """The header context of templates/documents/signature_sheet.html."""
     return {
         **_common(round_info, settings, scope or {}),
@@ -319,8 +351,9 @@ def signature_sheet_context(round_info: Mapping[str, Any], settings: Mapping[str
     }
 
 
-def certificate_contexts(round_info: Mapping[str, Any], settings: Mapping[str, Any], groups: Mapping[str, Any],
-                         *, personal: bool = True) -> tuple[dict, list[dict]]:
+def certificate_contexts(
+    round_info: Mapping[str, Any], settings: Mapping[str, Any], groups: Mapping[str, Any], *, personal: bool = True
+) -> tuple[dict, list[dict]]:
     """(header context, one item per certificate in list order) for templates/documents/certificate.html."""
     header = {
         **_common(round_info, settings, {}),
@@ -331,21 +364,24 @@ def certificate_contexts(round_info: Mapping[str, Any], settings: Mapping[str, A
     for unit in groups["units"]:
         for school in unit["schools"]:
             for r in school["rows"]:
-                items.append({
-                    "stt": r["stt"],
-                    "full_name": r["full_name"],
-                    "birth_date": format_date(r.get("birth_date")) if personal else "",
-                    "grade": r.get("grade") or "",
-                    "school": school["name"],
-                    "unit": unit["name"],
-                    "tier": (r.get("tier") or "") if personal else "",
-                    "amount": r["amount"],
-                })
+                items.append(
+                    {
+                        "stt": r["stt"],
+                        "full_name": r["full_name"],
+                        "birth_date": format_date(r.get("birth_date")) if personal else "",
+                        "grade": r.get("grade") or "",
+                        "school": school["name"],
+                        "unit": unit["name"],
+                        "tier": (r.get("tier") or "") if personal else "",
+                        "amount": r["amount"],
+                    }
+                )
     return header, items
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Spreadsheet and csv forms
+
 
 def _sheet_columns(personal: bool) -> list[tuple[str, str, float]]:
     return [
@@ -373,8 +409,9 @@ def _sheet_value(row: Mapping[str, Any], unit_name: str, key: str, personal: boo
     return row.get(key)
 
 
-def award_list_xlsx(groups: Mapping[str, Any], *, personal: bool = True, title: str = "",
-                    words_style: str = "north") -> bytes:
+def award_list_xlsx(
+    groups: Mapping[str, Any], *, personal: bool = True, title: str = "", words_style: str = "north"
+) -> bytes:
     """The award list as a workbook: bold, frozen header row; pupils, school and unit subtotal rows, a totals row;
     money formatted #,##0 (amounts are numbers, so the sheet can sum them)."""
     from openpyxl import Workbook
@@ -426,8 +463,7 @@ def award_list_xlsx(groups: Mapping[str, Any], *, personal: bool = True, title: 
         ws.append(total_row(f"Cộng {unit['name']}", unit["count"], unit["amount"]))
     ws.append(total_row("TỔNG CỘNG", groups["count"], groups["amount"]))
     words = [None] * len(columns)
-    words[name_col] = cell("Bằng chữ: " + amount_in_words(groups["amount"], style=words_style),
-                           font=Font(italic=True))
+    words[name_col] = cell("Bằng chữ: " + amount_in_words(groups["amount"], style=words_style), font=Font(italic=True))
     ws.append(words)
     if title:
         wb.properties.title = title

@@ -45,8 +45,11 @@ KINDS = {
     "award-list": ("pdf", "application/pdf", "danh-sach-hoc-bong"),
     "signature-sheet": ("pdf", "application/pdf", "danh-sach-ky-nhan"),
     "certificates": ("pdf", "application/pdf", "giay-chung-nhan"),
-    "award-list-xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        "danh-sach-hoc-bong"),
+    "award-list-xlsx": (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "danh-sach-hoc-bong",
+    ),
     "award-list-csv": ("csv", "text/csv; charset=utf-8", "danh-sach-hoc-bong"),
 }
 _TEMPLATES = {
@@ -78,8 +81,9 @@ class Loaded:
     scope: dict
 
 
-def load_rows(session: Session, actor: Actor, round_id: int, *, unit: str | None = None,
-              school: str | None = None) -> Loaded:
+def load_rows(
+    session: Session, actor: Actor, round_id: int, *, unit: str | None = None, school: str | None = None
+) -> Loaded:
     """The rows of the round's held awards inside the actor's scope and the filters (one joined query)."""
     require_role(actor, *READERS)
     round_ = get_round(session, actor, round_id)
@@ -95,21 +99,62 @@ def load_rows(session: Session, actor: Actor, round_id: int, *, unit: str | None
         scope["school"] = school.strip()
     units = {u.id: u for u in session.scalars(select(Unit))}
     query = (
-        select(Award.id, Award.status, Award.amount, Award.rank, Award.tier, Award.nomination_id,
-               Nomination.full_name, Nomination.birth_date, Nomination.grade, Nomination.grade_number,
-               Nomination.school, Nomination.level, Nomination.unit_id)
+        select(
+            Award.id,
+            Award.status,
+            Award.amount,
+            Award.rank,
+            Award.tier,
+            Award.nomination_id,
+            Nomination.full_name,
+            Nomination.birth_date,
+            Nomination.grade,
+            Nomination.grade_number,
+            Nomination.school,
+            Nomination.level,
+            Nomination.unit_id,
+        )
         .join(Nomination, Nomination.id == Award.nomination_id)
         .where(Award.round_id == round_.id)
         .order_by(Award.id)
     )
     digest = hashlib.sha256()
     rows: list[dict] = []
-    for (award_id, status, amount, rank, tier, nomination_id, full_name, birth_date, grade, grade_number,
-         school_name, level, unit_id) in session.execute(query):
+    for (
+        award_id,
+        status,
+        amount,
+        rank,
+        tier,
+        nomination_id,
+        full_name,
+        birth_date,
+        grade,
+        grade_number,
+        school_name,
+        level,
+        unit_id,
+    ) in session.execute(query):
         # Every award's state and printed fields, whatever the filter: any change anywhere in the round
         # gives new documents.
-        digest.update(repr((award_id, status, amount, rank, tier, nomination_id, full_name, birth_date, grade,
-                            school_name, level, unit_id)).encode())
+        digest.update(
+            repr(
+                (
+                    award_id,
+                    status,
+                    amount,
+                    rank,
+                    tier,
+                    nomination_id,
+                    full_name,
+                    birth_date,
+                    grade,
+                    school_name,
+                    level,
+                    unit_id,
+                )
+            ).encode()
+        )
         if status not in HELD:
             continue
         nom_unit = units[unit_id]
@@ -117,21 +162,36 @@ def load_rows(session: Session, actor: Actor, round_id: int, *, unit: str | None
             continue
         if school and school_name.strip().casefold() != scope["school"].casefold():
             continue
-        rows.append({
-            "award_id": award_id, "full_name": full_name, "birth_date": birth_date, "grade": grade,
-            "grade_number": grade_number, "school": school_name, "level": level, "tier": tier, "amount": amount,
-            "status": status, "unit_code": nom_unit.code, "unit_name": nom_unit.name,
-            # Tree order, siblings in the order they were set up (the official order of the province's lists).
-            "unit_sort": [int(p) for p in nom_unit.path.strip("/").split("/") if p],
-        })
+        rows.append(
+            {
+                "award_id": award_id,
+                "full_name": full_name,
+                "birth_date": birth_date,
+                "grade": grade,
+                "grade_number": grade_number,
+                "school": school_name,
+                "level": level,
+                "tier": tier,
+                "amount": amount,
+                "status": status,
+                "unit_code": nom_unit.code,
+                "unit_name": nom_unit.name,
+                # Tree order, siblings in the order they were set up (the official order of the province's lists).
+                "unit_sort": [int(p) for p in nom_unit.path.strip("/").split("/") if p],
+            }
+        )
     return Loaded(round_.id, round_.result_hash, round_info(round_), rows, digest.hexdigest(), scope)
 
 
 def round_info(round_: Round) -> dict:
     """The round as the context builders want it (plain dict)."""
-    return {"name": round_.name, "academic_year": round_.academic_year, "unit_name": round_.unit.name,
-            "unit_level": round_.unit.level,
-            "date": round_.approved_at}
+    return {
+        "name": round_.name,
+        "academic_year": round_.academic_year,
+        "unit_name": round_.unit.name,
+        "unit_level": round_.unit.level,
+        "date": round_.approved_at,
+    }
 
 
 def settings_dict(settings) -> dict:
@@ -151,9 +211,16 @@ def _templates_hash() -> str:
 def cache_key(loaded: Loaded, kind: str, personal: bool, settings: dict) -> str:
     """The key of one rendered document: what it was rendered from, nothing else."""
     material = {
-        "v": CACHE_VERSION, "round": loaded.round_id, "result_hash": loaded.result_hash,
-        "states": loaded.states_hash, "filter": loaded.scope, "kind": kind, "personal": personal,
-        "settings": settings, "templates": _templates_hash(), "info": loaded.info,
+        "v": CACHE_VERSION,
+        "round": loaded.round_id,
+        "result_hash": loaded.result_hash,
+        "states": loaded.states_hash,
+        "filter": loaded.scope,
+        "kind": kind,
+        "personal": personal,
+        "settings": settings,
+        "templates": _templates_hash(),
+        "info": loaded.info,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -197,17 +264,29 @@ class DocumentCache:
         return target
 
 
-def render(kind: str, loaded: Loaded, settings: dict, *, personal: bool,
-           progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
-           workers: int | None = None, chunk_pupils: int = CHUNK_PUPILS) -> bytes:
+def render(
+    kind: str,
+    loaded: Loaded,
+    settings: dict,
+    *,
+    personal: bool,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    chunk_pupils: int = CHUNK_PUPILS,
+) -> bytes:
     """Render one ceremony document from loaded rows (long PDFs in parallel chunks, merged, numbered)."""
     from .parallel import render_chunked_pdf
 
     groups = ceremony.group_rows(loaded.rows)
     info = loaded.info
     if kind == "award-list-xlsx":
-        return ceremony.award_list_xlsx(groups, personal=personal, title=f"Danh sách học bổng — {info['name']}",
-                                        words_style=settings.get("words_style") or "north")
+        return ceremony.award_list_xlsx(
+            groups,
+            personal=personal,
+            title=f"Danh sách học bổng — {info['name']}",
+            words_style=settings.get("words_style") or "north",
+        )
     if kind == "award-list-csv":
         return ceremony.award_list_csv(groups, personal=personal)
     if kind == "award-list":
@@ -222,18 +301,29 @@ def render(kind: str, loaded: Loaded, settings: dict, *, personal: bool,
         header, items = ceremony.certificate_contexts(info, settings, groups, personal=personal)
         # Certificates carry no page numbers; smaller chunks since each pupil is a whole page.
         size = max(1, chunk_pupils // 5)
-        parts = [{"items": items[i:i + size]} for i in range(0, len(items), size)] or [{"items": []}]
+        parts = [{"items": items[i : i + size]} for i in range(0, len(items), size)] or [{"items": []}]
         label = {"page_label": ""}
     else:  # pragma: no cover - the views and the CLI only pass known kinds
         raise ValueError(f"unknown document kind {kind!r}")
-    return render_chunked_pdf(_TEMPLATES[kind], header, parts, chunk_size=1, workers=workers, progress=progress,
-                              executor=executor, **label)
+    return render_chunked_pdf(
+        _TEMPLATES[kind], header, parts, chunk_size=1, workers=workers, progress=progress, executor=executor, **label
+    )
 
 
-def ceremony_document(session: Session, actor: Actor, round_id: int, kind: str, settings, cache_dir,
-                      *, unit: str | None = None, school: str | None = None,
-                      progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
-                      workers: int | None = None) -> Document:
+def ceremony_document(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    kind: str,
+    settings,
+    cache_dir,
+    *,
+    unit: str | None = None,
+    school: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+) -> Document:
     """A ceremony document of a round, from the cache when nothing it was made from has changed."""
     if kind not in KINDS:
         raise NotFound(f"Không có loại tài liệu {kind!r} (unknown document)")

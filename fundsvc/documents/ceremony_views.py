@@ -14,14 +14,19 @@ from fundsvc.documents.views import settings
 from fundsvc.extensions import db
 from fundsvc.units.schemas import CODE
 
-blp = Blueprint("ceremony", __name__, url_prefix="/api/v1",
-                description="Ceremony documents of an approved round: award list, signature sheet, certificates")
+blp = Blueprint(
+    "ceremony",
+    __name__,
+    url_prefix="/api/v1",
+    description="Ceremony documents of an approved round: award list, signature sheet, certificates",
+)
 
 
 class ScopeArgs(Schema):
     unit = fields.String(validate=CODE, metadata={"description": "only this unit's subtree (unit code)"})
-    school = fields.String(validate=validate.Length(min=1, max=200),
-                           metadata={"description": "only this school (its name as nominated)"})
+    school = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "only this school (its name as nominated)"}
+    )
 
 
 def cache_dir() -> Path:
@@ -30,8 +35,16 @@ def cache_dir() -> Path:
 
 
 def _answer(round_id: int, kind: str, args: dict):
-    document = service.ceremony_document(db.session, current_actor(), round_id, kind, settings(), cache_dir(),
-                                         unit=args.get("unit"), school=args.get("school"))
+    document = service.ceremony_document(
+        db.session,
+        current_actor(),
+        round_id,
+        kind,
+        settings(),
+        cache_dir(),
+        unit=args.get("unit"),
+        school=args.get("school"),
+    )
     response = make_response(document.data)
     response.headers["Content-Type"] = document.media_type
     disposition = "inline" if document.media_type == "application/pdf" else "attachment"

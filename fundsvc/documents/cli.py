@@ -13,8 +13,17 @@ from fundsvc.extensions import db
 documents = AppGroup("documents", help="Render a round's ceremony documents to files.")
 
 
-def write_document(round_id: int, kind: str, out: Path, *, unit: str | None = None, school: str | None = None,
-                   workers: int | None = None, use_cache: bool = True, show_progress: bool = True) -> dict:
+def write_document(
+    round_id: int,
+    kind: str,
+    out: Path,
+    *,
+    unit: str | None = None,
+    school: str | None = None,
+    workers: int | None = None,
+    use_cache: bool = True,
+    show_progress: bool = True,
+) -> dict:
     """Render one ceremony document (as the system user) into `out`; returns {"bytes", "cached", "path"}."""
     from fundsvc.auth.service import SYSTEM
     from fundsvc.documents import ceremony_service as service
@@ -27,15 +36,28 @@ def write_document(round_id: int, kind: str, out: Path, *, unit: str | None = No
         if not show_progress:
             return
         if bar is None:
-            bar = click.progressbar(length=total, label=f"{kind} (đợt {round_id})", file=click.get_text_stream("stderr"))
+            bar = click.progressbar(
+                length=total, label=f"{kind} (đợt {round_id})", file=click.get_text_stream("stderr")
+            )
             bar.__enter__()
         bar.update(done - bar.pos)
 
-    cache_dir = Path(current_app.instance_path) / "documents" if use_cache else None
+    cache_dir = None
+    if use_cache:
+        cache_dir = Path(current_app.config.get("DOCUMENTS_CACHE_DIR") or Path(current_app.instance_path) / "documents")
     try:
-        document = service.ceremony_document(db.session, SYSTEM, round_id, kind,
-                                             DocumentSettings.from_config(current_app.config), cache_dir,
-                                             unit=unit, school=school, progress=progress, workers=workers)
+        document = service.ceremony_document(
+            db.session,
+            SYSTEM,
+            round_id,
+            kind,
+            DocumentSettings.from_config(current_app.config),
+            cache_dir,
+            unit=unit,
+            school=school,
+            progress=progress,
+            workers=workers,
+        )
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -46,8 +68,7 @@ def write_document(round_id: int, kind: str, out: Path, *, unit: str | None = No
 
 def _command(kind: str, help_text: str):
     @click.argument("round_id", type=int)
-    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="File to write.")
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
     @click.option("--unit", default=None, help="Only this unit's subtree (unit code).")
     @click.option("--school", default=None, help="Only this school.")
     @click.option("--workers", default=None, type=int, help="Rendering processes (default: one per core).")
@@ -56,8 +77,9 @@ def _command(kind: str, help_text: str):
         from fundsvc.errors import DomainError
 
         try:
-            result = write_document(round_id, kind, out, unit=unit, school=school, workers=workers,
-                                    use_cache=not no_cache)
+            result = write_document(
+                round_id, kind, out, unit=unit, school=school, workers=workers, use_cache=not no_cache
+            )
         except DomainError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"{result['path']}: {result['bytes']:,} bytes{' (cached)' if result['cached'] else ''}")

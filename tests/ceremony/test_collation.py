@@ -21,7 +21,15 @@ def test_tones_in_dictionary_order():
     words = ["ma", "mà", "mả", "mã", "má", "mạ", "mác", "mạc", "mai", "man"]
     assert sorted(reversed(words), key=vietnamese_sort_key) == words
     assert sorted(["ệ", "ê", "ế", "e", "ề", "ể", "ễ", "é"], key=vietnamese_sort_key) == [
-        "e", "é", "ê", "ề", "ể", "ễ", "ế", "ệ"]
+        "e",
+        "é",
+        "ê",
+        "ề",
+        "ể",
+        "ễ",
+        "ế",
+        "ệ",
+    ]
 
 
 def test_word_by_word():
@@ -42,11 +50,28 @@ def test_nfc_and_nfd_spellings_sort_together():
 
 
 def test_name_sort_key_given_name_first():
-    names = ["Đặng Văn An", "Dương Văn An", "Lê Thị Ánh", "Lê Thị Anh", "Trần Minh Ân", "Nguyễn Văn Bình",
-             "Phạm Thị Bé", "Lâm Quốc Đạt", "Sơn Thị Mỹ Dung"]
+    names = [
+        "Đặng Văn An",
+        "Dương Văn An",
+        "Lê Thị Ánh",
+        "Lê Thị Anh",
+        "Trần Minh Ân",
+        "Nguyễn Văn Bình",
+        "Phạm Thị Bé",
+        "Lâm Quốc Đạt",
+        "Sơn Thị Mỹ Dung",
+    ]
     assert sorted(names, key=name_sort_key) == [
-        "Dương Văn An", "Đặng Văn An", "Lê Thị Anh", "Lê Thị Ánh", "Trần Minh Ân", "Phạm Thị Bé",
-        "Nguyễn Văn Bình", "Sơn Thị Mỹ Dung", "Lâm Quốc Đạt"]
+        "Dương Văn An",
+        "Đặng Văn An",
+        "Lê Thị Anh",
+        "Lê Thị Ánh",
+        "Trần Minh Ân",
+        "Phạm Thị Bé",
+        "Nguyễn Văn Bình",
+        "Sơn Thị Mỹ Dung",
+        "Lâm Quốc Đạt",
+    ]
     assert split_name("  Thạch  Thị Sa Ry ") == ("Ry", "Thạch Thị Sa")
 
 

@@ -47,12 +47,24 @@ def test_award_list_pdf(admin, round_id, pdf_text):
     for i, page in enumerate(pages, 1):
         assert re.findall(r"Trang \d+/\d+", page) == [f"Trang {i}/{len(pages)}"]
     # Vietnamese collation inside a class: Dương < Đặng (d < đ), Anh < Ánh (ngang < sắc); classes 7A < 7A2 < 7A10.
-    order = [text.index(n) for n in ("Dương Văn An", "Đặng Văn An", "Lê Thị Anh", "Lê Thị Ánh", "Phạm Thị Bé",
-                                      "Nguyễn Văn Bình", "Trần Minh Ân")]
+    order = [
+        text.index(n)
+        for n in (
+            "Dương Văn An",
+            "Đặng Văn An",
+            "Lê Thị Anh",
+            "Lê Thị Ánh",
+            "Phạm Thị Bé",
+            "Nguyễn Văn Bình",
+            "Trần Minh Ân",
+        )
+    ]
     assert order == sorted(order)
     # units in tree order (ST-TP-P2, ST-TP-P5, then ST-MX-DT), schools alphabetical inside a unit
-    order = [text.index(n) for n in ("Trường TH Phường 2 (", "Trường THCS Lê Lợi (", "Trường THPT Hoàng Diệu (",
-                                      "Trường THCS Đại Tâm (")]
+    order = [
+        text.index(n)
+        for n in ("Trường TH Phường 2 (", "Trường THCS Lê Lợi (", "Trường THPT Hoàng Diệu (", "Trường THCS Đại Tâm (")
+    ]
     assert order == sorted(order)
     assert "04/03/2012" in text  # birth dates for the committee/admin
 
@@ -152,8 +164,13 @@ def test_filters(admin, round_id, pdf_text):
     assert "Lâm Quốc Đạt" in text and "Dương Văn An" not in text and "Sơn Thị Mỹ Dung" not in text
     text = _whole(pdf_text(admin.get(url(round_id, "award-list.pdf", unit="ST-TP")).data))
     assert "Lâm Quốc Đạt" in text and "Dương Văn An" in text and "Sơn Thị Mỹ Dung" not in text
-    rows = list(csv.reader(io.StringIO(
-        admin.get(url(round_id, "award-list.csv", school="Trường TH Phường 2")).data.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                admin.get(url(round_id, "award-list.csv", school="Trường TH Phường 2")).data.decode("utf-8-sig")
+            )
+        )
+    )
     assert [r[1] for r in rows[1:]] == ["Võ Ngọc Châu", "Huỳnh Thị Ơn"]
     sheet = _whole(pdf_text(admin.get(url(round_id, "signature-sheet.pdf", school="Trường TH Phường 2")).data))
     assert "Võ Ngọc Châu" in sheet and "Dương Văn An" not in sheet
