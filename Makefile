@@ -25,6 +25,8 @@ run: system venv
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
+# The browser tests drive Debian's chromium (tests/web/test_browser.py).
+test: EXTRA_PACKAGES += chromium
 test: system venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

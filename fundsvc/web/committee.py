@@ -23,8 +23,17 @@ from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
-from fundsvc.web.util import (Page, current_academic_year, flatten_errors, paginate, parse_amount, parse_date,
-                              parse_int, route_exists, today)
+from fundsvc.web.util import (
+    Page,
+    current_academic_year,
+    flatten_errors,
+    paginate,
+    parse_amount,
+    parse_date,
+    parse_int,
+    route_exists,
+    today,
+)
 from fundsvc.web.views import bp
 
 LEVELS = ("primary", "lower_secondary", "upper_secondary", "university")
@@ -100,8 +109,8 @@ def nominations_list():
     schools = db.session.scalars(
         nominations.nominations_query(db.session, g.actor, academic_year=year or None)
         .with_only_columns(Nomination.school).distinct().order_by(None).order_by(Nomination.school)).all()
-    return render_template("web/nominations.html", page=page, args=args, year=year, units=list_units(db.session, g.actor),
-                           schools=schools, statuses=NOMINATION_STATUSES)
+    return render_template("web/nominations.html", page=page, args=args, year=year, schools=schools,
+                           units=list_units(db.session, g.actor), statuses=NOMINATION_STATUSES)
 
 
 # Rounds

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import flash, g, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from fundsvc.errors import DomainError
 from fundsvc.extensions import db
 from fundsvc.units.service import list_units
 from fundsvc.web.util import parse_date, parse_int, route_exists, today
@@ -32,17 +33,19 @@ def reports_page():
                                "to": date_to.isoformat() if date_to else "", "unit": unit}.items() if v}
     links = [(f"{path}?{urlencode(query)}" if query else path, label, kind)
              for path, label, kind in REPORT_LINKS if route_exists(path)]
-    public = f"/api/v1/public/units/{unit}/statements/{year}"
-    public_links = [(p, label) for p, label in ((public + ".pdf", _l("Công khai tài chính (PDF)")),
-                                                (public, _l("Công khai tài chính (trang web)")))
+    public = f"/api/v1/public/statements/{unit}/{year}"
+    public_links = [(p, label) for p, label in ((public + ".html", _l("Công khai tài chính (trang web)")),
+                                                (public + ".pdf", _l("Công khai tài chính (PDF)")))
                     if unit and route_exists(p)]
     summary = None
     try:
         from fundsvc.reports import service as reports
-
-        if hasattr(reports, "summary") and route_exists("/api/v1/reports/summary"):
+    except ImportError:  # the reports package is optional for the web UI
+        reports = None
+    if reports is not None and hasattr(reports, "summary"):
+        try:
             summary = reports.summary(db.session, g.actor, unit=unit or None, date_from=date_from, date_to=date_to)
-    except ImportError:
-        summary = None
+        except DomainError as error:
+            flash(error.message, "error")
     return render_template("web/reports.html", links=links, public_links=public_links, units=units, unit=unit,
                            year=year, date_from=date_from, date_to=date_to, summary=summary)
