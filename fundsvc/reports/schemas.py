@@ -42,8 +42,9 @@ class AwardsOut(CountAmount):
 
 class FiguresOut(StrictSchema):
     opening_balance = fields.Integer(metadata={"description": "Sum of the entries before `from`"})
-    in_ = fields.Nested(MoneyInOut, data_key="in", attribute="in",
-                        metadata={"description": "Gifts received, by method"})
+    in_ = fields.Nested(
+        MoneyInOut, data_key="in", attribute="in", metadata={"description": "Gifts received, by method"}
+    )
     reversals = fields.Integer(metadata={"description": "Gifts given back by voided receipts (positive)"})
     out = fields.Integer(metadata={"description": "Awards paid (positive)"})
     adjustments = fields.Integer()
@@ -77,8 +78,9 @@ class SummaryOut(StrictSchema):
     to = fields.Date(allow_none=True)
     totals = fields.Nested(FiguresOut)
     funds = fields.List(fields.Nested(FundFiguresOut))
-    units = fields.List(fields.Nested(UnitFiguresOut),
-                        metadata={"description": "Rolled up: a unit's figures include its subtree's"})
+    units = fields.List(
+        fields.Nested(UnitFiguresOut), metadata={"description": "Rolled up: a unit's figures include its subtree's"}
+    )
 
 
 class FundBookLineOut(StrictSchema):

@@ -175,39 +175,63 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
     in_scope = LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
     if date_from is not None:
         for unit_id, fund_id, total in session.execute(
-                select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
-                .where(in_scope, LedgerEntry.entry_date < date_from)
-                .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)):
+            select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
+            .where(in_scope, LedgerEntry.entry_date < date_from)
+            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
+        ):
             cells[unit_id, fund_id].opening += int(total)
-    for unit_id, fund_id, kind, method, total in session.execute(period(
-            select(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method,
-                   func.sum(LedgerEntry.amount))
-            .where(in_scope), LedgerEntry.entry_date)
-            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method)):
+    for unit_id, fund_id, kind, method, total in session.execute(
+        period(
+            select(
+                LedgerEntry.unit_id,
+                LedgerEntry.fund_id,
+                LedgerEntry.kind,
+                LedgerEntry.method,
+                func.sum(LedgerEntry.amount),
+            ).where(in_scope),
+            LedgerEntry.entry_date,
+        ).group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method)
+    ):
         cells[unit_id, fund_id].add_entry(kind, method, int(total))
 
     donation_scope = Donation.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
-    for unit_id, fund_id, status, count in session.execute(period(
-            select(Donation.unit_id, Donation.fund_id, Donation.status, func.count())
-            .where(donation_scope), Donation.received_on)
-            .group_by(Donation.unit_id, Donation.fund_id, Donation.status)):
+    for unit_id, fund_id, status, count in session.execute(
+        period(
+            select(Donation.unit_id, Donation.fund_id, Donation.status, func.count()).where(donation_scope),
+            Donation.received_on,
+        ).group_by(Donation.unit_id, Donation.fund_id, Donation.status)
+    ):
         if status == "void":
             cells[unit_id, fund_id].donations_void += count
         else:
             cells[unit_id, fund_id].donations += count
-    for unit_id, fund_id, donor_id in session.execute(period(
-            select(Donation.unit_id, Donation.fund_id, Donation.donor_id).distinct()
-            .where(donation_scope, Donation.status != "void"), Donation.received_on)):
+    for unit_id, fund_id, donor_id in session.execute(
+        period(
+            select(Donation.unit_id, Donation.fund_id, Donation.donor_id)
+            .distinct()
+            .where(donation_scope, Donation.status != "void"),
+            Donation.received_on,
+        )
+    ):
         cells[unit_id, fund_id].donors.add(donor_id)
 
     # Awards are counted from their payment entries, so count and amount match "out" exactly.
-    for unit_id, fund_id, level, tier, count, total in session.execute(period(
-            select(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier, func.count(),
-                   func.sum(LedgerEntry.amount))
+    for unit_id, fund_id, level, tier, count, total in session.execute(
+        period(
+            select(
+                LedgerEntry.unit_id,
+                LedgerEntry.fund_id,
+                Nomination.level,
+                Award.tier,
+                func.count(),
+                func.sum(LedgerEntry.amount),
+            )
             .join(Award, Award.id == LedgerEntry.award_id)
             .join(Nomination, Nomination.id == Award.nomination_id)
-            .where(in_scope, LedgerEntry.kind == "disbursement"), LedgerEntry.entry_date)
-            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier)):
+            .where(in_scope, LedgerEntry.kind == "disbursement"),
+            LedgerEntry.entry_date,
+        ).group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier)
+    ):
         cell = cells[unit_id, fund_id]
         cell.awards_by_level[level][0] += count
         cell.awards_by_level[level][1] -= int(total)
@@ -247,8 +271,14 @@ def _resolve_scope(session: Session, actor: Actor, unit_code: str | None) -> Uni
     return None
 
 
-def summary(session: Session, actor: Actor, *, unit: str | None = None, date_from: date | None = None,
-            date_to: date | None = None) -> dict:
+def summary(
+    session: Session,
+    actor: Actor,
+    *,
+    unit: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict:
     """Money in by method, out, reversals, balances and counts per fund and per unit, rolled up the tree."""
     require_role(actor, *READERS)
     _check_period(date_from, date_to)
@@ -263,15 +293,24 @@ def summary(session: Session, actor: Actor, *, unit: str | None = None, date_fro
         "to": date_to,
         "totals": total.as_dict(),
         "funds": [
-            {"code": f.code, "name": f.name, "unit": by_id[f.unit_id].code if f.unit_id in by_id else f.unit.code,
-             **per_fund[f.id].as_dict()}
+            {
+                "code": f.code,
+                "name": f.name,
+                "unit": by_id[f.unit_id].code if f.unit_id in by_id else f.unit.code,
+                **per_fund[f.id].as_dict(),
+            }
             for f in sorted(collected.funds.values(), key=lambda f: f.code)
         ],
         "units": [
-            {"code": u.code, "name": u.name, "level": u.level,
-             "parent": by_id[u.parent_id].code if u.parent_id in by_id else None,
-             "depth": u.path.count("/") - depth0,
-             **rolled[u.id].as_dict(), "own": own[u.id].as_dict()}
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "parent": by_id[u.parent_id].code if u.parent_id in by_id else None,
+                "depth": u.path.count("/") - depth0,
+                **rolled[u.id].as_dict(),
+                "own": own[u.id].as_dict(),
+            }
             for u in collected.units
         ],
     }
@@ -281,8 +320,15 @@ def summary(session: Session, actor: Actor, *, unit: str | None = None, date_fro
 # Fund book (sổ quỹ)
 
 
-def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: str | None = None,
-              date_from: date | None = None, date_to: date | None = None) -> dict:
+def fund_book(
+    session: Session,
+    actor: Actor,
+    *,
+    fund: str | None = None,
+    unit: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict:
     """Opening balance, every movement of the period in date order with its running balance, closing balance.
 
     The book is kept for one fund; with `unit` it holds the movements of that unit's subtree only
@@ -303,18 +349,26 @@ def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: 
     if scope is None:
         scope = the_fund.unit if actor.sees(the_fund.unit) else session.get(Unit, actor.unit_id)
     if not (scope.path.startswith(the_fund.unit.path) or the_fund.unit.path.startswith(scope.path)):
-        raise Invalid(f"Quỹ {the_fund.code} không dùng tại đơn vị {scope.code} (fund not used by unit)",
-                      {"unit": [f"fund {the_fund.code} is not used by {scope.code}"]})
+        raise Invalid(
+            f"Quỹ {the_fund.code} không dùng tại đơn vị {scope.code} (fund not used by unit)",
+            {"unit": [f"fund {the_fund.code} is not used by {scope.code}"]},
+        )
     require_unit(actor, scope)
 
     conditions = [LedgerEntry.fund_id == the_fund.id]
     if not the_fund.unit.path.startswith(scope.path):
-        conditions.append(LedgerEntry.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(scope.path)).scalar_subquery()))
+        conditions.append(
+            LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(scope.path)).scalar_subquery())
+        )
     opening = 0
     if date_from is not None:
-        opening = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-                                     .where(*conditions, LedgerEntry.entry_date < date_from)))
+        opening = int(
+            session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                    *conditions, LedgerEntry.entry_date < date_from
+                )
+            )
+        )
     query = select(LedgerEntry).where(*conditions)
     if date_from is not None:
         query = query.where(LedgerEntry.entry_date >= date_from)
@@ -327,14 +381,26 @@ def fund_book(session: Session, actor: Actor, *, fund: str | None = None, unit: 
         money_out = max(0, -entry.amount)
         total_in += money_in
         total_out += money_out
-        lines.append({"date": entry.entry_date, "document_code": entry.document_code or "",
-                      "kind": entry.kind, "description": _describe(entry), "in": money_in, "out": money_out,
-                      "balance": running})
+        lines.append(
+            {
+                "date": entry.entry_date,
+                "document_code": entry.document_code or "",
+                "kind": entry.kind,
+                "description": _describe(entry),
+                "in": money_in,
+                "out": money_out,
+                "balance": running,
+            }
+        )
     return {
         "fund": {"code": the_fund.code, "name": the_fund.name},
         "unit": {"code": scope.code, "name": scope.name, "address": scope.address},
-        "from": date_from, "to": date_to,
-        "opening_balance": opening, "total_in": total_in, "total_out": total_out, "closing_balance": running,
+        "from": date_from,
+        "to": date_to,
+        "opening_balance": opening,
+        "total_in": total_in,
+        "total_out": total_out,
+        "closing_balance": running,
         "lines": lines,
     }
 
@@ -419,15 +485,28 @@ def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, *
     put(row, [None, book["from"], None, "Số dư đầu kỳ", None, None, book["opening_balance"]], strong=True)
     for i, line in enumerate(book["lines"], 1):
         row += 1
-        put(row, [i, line["date"], line["document_code"], line["description"], line["in"] or None,
-                  line["out"] or None, line["balance"]])
+        put(
+            row,
+            [
+                i,
+                line["date"],
+                line["document_code"],
+                line["description"],
+                line["in"] or None,
+                line["out"] or None,
+                line["balance"],
+            ],
+        )
     row += 1
     put(row, [None, None, None, "Cộng phát sinh trong kỳ", book["total_in"], book["total_out"], None], strong=True)
     row += 1
     put(row, [None, book["to"], None, "Số dư cuối kỳ", None, None, book["closing_balance"]], strong=True)
     row += 2
-    for col, (role, name) in zip((2, 4, 6), (("Người ghi sổ", ""), ("Kế toán trưởng", settings.accountant),
-                                              ("Thủ trưởng đơn vị", settings.head)), strict=True):
+    for col, (role, name) in zip(
+        (2, 4, 6),
+        (("Người ghi sổ", ""), ("Kế toán trưởng", settings.accountant), ("Thủ trưởng đơn vị", settings.head)),
+        strict=True,
+    ):
         ws.cell(row, col, role).font = bold
         ws.cell(row + 1, col, "(Ký, họ tên)" if col < 6 else "(Ký, họ tên, đóng dấu)").font = Font(italic=True)
         ws.cell(row + 5, col, name).font = bold
@@ -458,28 +537,44 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
 
     monthly: dict[int, dict[str, int]] = {m: {"month": m, "in": 0, "out": 0} for m in range(1, 13)}
     for entry_date, kind, amount in session.execute(
-            select(LedgerEntry.entry_date, LedgerEntry.kind, LedgerEntry.amount)
-            .where(LedgerEntry.unit_id.in_(subtree), LedgerEntry.entry_date >= date_from,
-                   LedgerEntry.entry_date <= date_to, LedgerEntry.kind.in_(("donation", "disbursement")))):
+        select(LedgerEntry.entry_date, LedgerEntry.kind, LedgerEntry.amount).where(
+            LedgerEntry.unit_id.in_(subtree),
+            LedgerEntry.entry_date >= date_from,
+            LedgerEntry.entry_date <= date_to,
+            LedgerEntry.kind.in_(("donation", "disbursement")),
+        )
+    ):
         monthly[entry_date.month]["in" if kind == "donation" else "out"] += abs(int(amount))
 
     # The honour roll: gifts of the year that stand (not void); an anonymous gift never names its donor.
     named: dict[int, dict] = {}
     anonymous = {"key": "anonymous", "name": ANONYMOUS, "gifts": 0, "amount": 0}
     for donor_id, name, is_anonymous, amount in session.execute(
-            select(Donation.donor_id, Donor.name, Donation.anonymous, Donation.amount)
-            .join(Donor, Donor.id == Donation.donor_id)
-            .where(Donation.unit_id.in_(subtree), Donation.status != "void",
-                   Donation.received_on >= date_from, Donation.received_on <= date_to)):
-        row = anonymous if is_anonymous else named.setdefault(
-            donor_id, {"key": f"d{donor_id}", "name": name, "gifts": 0, "amount": 0})
+        select(Donation.donor_id, Donor.name, Donation.anonymous, Donation.amount)
+        .join(Donor, Donor.id == Donation.donor_id)
+        .where(
+            Donation.unit_id.in_(subtree),
+            Donation.status != "void",
+            Donation.received_on >= date_from,
+            Donation.received_on <= date_to,
+        )
+    ):
+        row = (
+            anonymous
+            if is_anonymous
+            else named.setdefault(donor_id, {"key": f"d{donor_id}", "name": name, "gifts": 0, "amount": 0})
+        )
         row["gifts"] += 1
         row["amount"] += int(amount)
     roll = sorted(named.values(), key=lambda r: (-r["amount"], r["name"], r["key"]))
     if len(roll) > PUBLIC_LIST_LIMIT:
         rest = roll[PUBLIC_LIST_LIMIT:]
-        others = {"key": "others", "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
-                  "gifts": sum(r["gifts"] for r in rest), "amount": sum(r["amount"] for r in rest)}
+        others = {
+            "key": "others",
+            "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
+            "gifts": sum(r["gifts"] for r in rest),
+            "amount": sum(r["amount"] for r in rest),
+        }
         roll = [*roll[:PUBLIC_LIST_LIMIT], others]
     if anonymous["gifts"]:
         roll.append(anonymous)
@@ -487,13 +582,26 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     # Awards paid in the year, from their payment entries; of the pupil only name, school and amount.
     recipients = []
     for award_id, unit_id, full_name, school, amount in session.execute(
-            select(Award.id, LedgerEntry.unit_id, Nomination.full_name, Nomination.school, LedgerEntry.amount)
-            .join(Award, Award.id == LedgerEntry.award_id)
-            .join(Nomination, Nomination.id == Award.nomination_id)
-            .where(LedgerEntry.unit_id.in_(subtree), LedgerEntry.kind == "disbursement",
-                   LedgerEntry.entry_date >= date_from, LedgerEntry.entry_date <= date_to)):
-        recipients.append({"key": f"a{award_id}", "unit": by_id[unit_id].name, "path": by_id[unit_id].path,
-                           "name": full_name, "school": school, "amount": -int(amount)})
+        select(Award.id, LedgerEntry.unit_id, Nomination.full_name, Nomination.school, LedgerEntry.amount)
+        .join(Award, Award.id == LedgerEntry.award_id)
+        .join(Nomination, Nomination.id == Award.nomination_id)
+        .where(
+            LedgerEntry.unit_id.in_(subtree),
+            LedgerEntry.kind == "disbursement",
+            LedgerEntry.entry_date >= date_from,
+            LedgerEntry.entry_date <= date_to,
+        )
+    ):
+        recipients.append(
+            {
+                "key": f"a{award_id}",
+                "unit": by_id[unit_id].name,
+                "path": by_id[unit_id].path,
+                "name": full_name,
+                "school": school,
+                "amount": -int(amount),
+            }
+        )
     recipients.sort(key=lambda r: (r["path"], r["school"], r["name"], r["key"]))
     listed = len(recipients) <= PUBLIC_LIST_LIMIT
     for r in recipients:
@@ -507,8 +615,9 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     for child in collected.units:
         if child.parent_id == unit.id:
             theirs = rolled[child.id].as_dict()["awards"]
-            by_unit.append({"code": child.code, "name": child.name, "count": theirs["count"],
-                            "amount": theirs["amount"]})
+            by_unit.append(
+                {"code": child.code, "name": child.name, "count": theirs["count"], "amount": theirs["amount"]}
+            )
 
     awards = figures["awards"]
     return {
@@ -518,8 +627,10 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         "year": year,
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
-        "money": {k: figures[k] for k in ("opening_balance", "in", "reversals", "out", "adjustments", "net",
-                                          "closing_balance")},
+        "money": {
+            k: figures[k]
+            for k in ("opening_balance", "in", "reversals", "out", "adjustments", "net", "closing_balance")
+        },
         "donations": figures["donations"],
         "donors": figures["donors"],
         "honour_roll": roll,
@@ -527,8 +638,10 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         "awards": {
             "count": awards["count"],
             "amount": awards["amount"],
-            "by_level": [{"level": k, "label": LEVEL_LABELS.get(None if k == "unknown" else k, k), **v}
-                         for k, v in awards["by_level"].items()],
+            "by_level": [
+                {"level": k, "label": LEVEL_LABELS.get(None if k == "unknown" else k, k), **v}
+                for k, v in awards["by_level"].items()
+            ],
             "by_tier": [{"tier": k, **v} for k, v in awards["by_tier"].items()],
             "by_unit": by_unit,
         },
@@ -593,19 +706,25 @@ def changes_between(before: dict, after: dict) -> list[dict]:
 
 
 def _latest(session: Session, unit: Unit, year: int) -> PublicStatement | None:
-    return session.scalar(select(PublicStatement).where(PublicStatement.unit_id == unit.id,
-                                                        PublicStatement.year == year)
-                          .order_by(PublicStatement.version.desc()).limit(1))
+    return session.scalar(
+        select(PublicStatement)
+        .where(PublicStatement.unit_id == unit.id, PublicStatement.year == year)
+        .order_by(PublicStatement.version.desc())
+        .limit(1)
+    )
 
 
 def _history(session: Session, unit: Unit, year: int, up_to: int) -> list[dict]:
-    rows = session.execute(select(PublicStatement.version, PublicStatement.published_at,
-                                  PublicStatement.changes, PublicStatement.pdf_sha256)
-                           .where(PublicStatement.unit_id == unit.id, PublicStatement.year == year,
-                                  PublicStatement.version <= up_to)
-                           .order_by(PublicStatement.version))
-    return [{"version": v, "published_at": at, "changes": changes or [], "pdf_sha256": sha}
-            for v, at, changes, sha in rows]
+    rows = session.execute(
+        select(
+            PublicStatement.version, PublicStatement.published_at, PublicStatement.changes, PublicStatement.pdf_sha256
+        )
+        .where(PublicStatement.unit_id == unit.id, PublicStatement.year == year, PublicStatement.version <= up_to)
+        .order_by(PublicStatement.version)
+    )
+    return [
+        {"version": v, "published_at": at, "changes": changes or [], "pdf_sha256": sha} for v, at, changes, sha in rows
+    ]
 
 
 def statement_context(figures: dict, history: list[dict]) -> dict:
@@ -621,19 +740,23 @@ def statement_context(figures: dict, history: list[dict]) -> dict:
         "first_published_at": history[0]["published_at"] if history else None,
         "corrections": [h for h in reversed(history) if h["version"] > 1],
         "document_date": history[-1]["published_at"] if history else None,
-        "chart_months": charts.monthly_chart(monthly, title="Thu, chi theo tháng (đồng)",
-                                             keys=[("in", "Tiền thu"), ("out", "Chi học bổng")]),
-        "chart_levels": charts.hbar_chart([(r["label"], r["amount"]) for r in awards["by_level"]],
-                                          title="Học bổng theo cấp học",
-                                          counts=[r["count"] for r in awards["by_level"]]),
-        "chart_units": charts.hbar_chart([(r["name"], r["amount"]) for r in awards["by_unit"]],
-                                         title="Học bổng theo đơn vị",
-                                         counts=[r["count"] for r in awards["by_unit"]]),
+        "chart_months": charts.monthly_chart(
+            monthly, title="Thu, chi theo tháng (đồng)", keys=[("in", "Tiền thu"), ("out", "Chi học bổng")]
+        ),
+        "chart_levels": charts.hbar_chart(
+            [(r["label"], r["amount"]) for r in awards["by_level"]],
+            title="Học bổng theo cấp học",
+            counts=[r["count"] for r in awards["by_level"]],
+        ),
+        "chart_units": charts.hbar_chart(
+            [(r["name"], r["amount"]) for r in awards["by_unit"]],
+            title="Học bổng theo đơn vị",
+            counts=[r["count"] for r in awards["by_unit"]],
+        ),
     }
 
 
-def publish(session: Session, actor: Actor, unit_code: str, year: int, settings: DocumentSettings
-            ) -> PublicStatement:
+def publish(session: Session, actor: Actor, unit_code: str, year: int, settings: DocumentSettings) -> PublicStatement:
     """Publish (or correct) a unit's statement for a year: a new frozen version with figures, PDF and sha256.
 
     The first version is the statement; each later one carries a dated correction listing what changed
@@ -648,23 +771,49 @@ def publish(session: Session, actor: Actor, unit_code: str, year: int, settings:
         figures = statement_figures(session, unit, year, settings.org_name, settings.head)
         digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
         if previous is not None and previous.figures_sha256 == digest:
-            raise Conflict(f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
-                           f"{previous.version} (nothing changed since version {previous.version})")
+            raise Conflict(
+                f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
+                f"{previous.version} (nothing changed since version {previous.version})"
+            )
         version = previous.version + 1 if previous else 1
         changes = changes_between(previous.figures, figures) if previous else []
         published_at = utcnow()
-        history = [*_history(session, unit, year, version - 1),
-                   {"version": version, "published_at": published_at, "changes": changes}]
+        history = [
+            *_history(session, unit, year, version - 1),
+            {"version": version, "published_at": published_at, "changes": changes},
+        ]
         pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
-        statement = PublicStatement(unit_id=unit.id, year=year, version=version, figures=figures,
-                                    figures_sha256=digest, changes=changes, pdf=pdf,
-                                    pdf_sha256=hashlib.sha256(pdf).hexdigest(), published_at=published_at,
-                                    published_by=actor.user_id)
+        statement = PublicStatement(
+            unit_id=unit.id,
+            year=year,
+            version=version,
+            figures=figures,
+            figures_sha256=digest,
+            changes=changes,
+            pdf=pdf,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            published_at=published_at,
+            published_by=actor.user_id,
+        )
         session.add(statement)
         session.flush()
-        record(session, actor, "statement.publish", "public_statement", statement.id, None,
-               {"unit": unit.code, "year": year, "version": version, "figures_sha256": digest,
-                "pdf_sha256": statement.pdf_sha256, "changes": len(changes)}, unit.id)
+        record(
+            session,
+            actor,
+            "statement.publish",
+            "public_statement",
+            statement.id,
+            None,
+            {
+                "unit": unit.code,
+                "year": year,
+                "version": version,
+                "figures_sha256": digest,
+                "pdf_sha256": statement.pdf_sha256,
+                "changes": len(changes),
+            },
+            unit.id,
+        )
     return statement
 
 
@@ -686,8 +835,12 @@ def public_versions(session: Session, unit_code: str, year: int) -> dict:
     """The versions of a published statement: when, what changed, the PDF's sha256."""
     latest = published(session, unit_code, year)
     unit = latest.unit
-    return {"unit": unit.code, "year": year, "latest": latest.version,
-            "versions": _history(session, unit, year, latest.version)}
+    return {
+        "unit": unit.code,
+        "year": year,
+        "latest": latest.version,
+        "versions": _history(session, unit, year, latest.version),
+    }
 
 
 def public_html(session: Session, unit_code: str, year: int, version: int | None = None) -> str:
@@ -696,7 +849,8 @@ def public_html(session: Session, unit_code: str, year: int, version: int | None
     history = _history(session, statement.unit, year, statement.version)
     context = statement_context(statement.figures, history)
     context["pdf_url"] = f"/api/v1/public/statements/{statement.unit.code}/{year}.pdf" + (
-        f"?version={statement.version}" if version is not None else "")
+        f"?version={statement.version}" if version is not None else ""
+    )
     context["latest"] = _latest(session, statement.unit, year).version
     return render_html("public/statement.html", context)
 

@@ -36,8 +36,12 @@ def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True)
 
 
 def _book_name(args: dict, ext: str) -> str:
-    parts = ["so-quy", args.get("fund") or args.get("unit") or "", str(args.get("date_from") or ""),
-             str(args.get("date_to") or "")]
+    parts = [
+        "so-quy",
+        args.get("fund") or args.get("unit") or "",
+        str(args.get("date_from") or ""),
+        str(args.get("date_to") or ""),
+    ]
     return "-".join(p for p in parts if p) + "." + ext
 
 
@@ -46,8 +50,9 @@ def _book_name(args: dict, ext: str) -> str:
 @blp.response(200, SummaryOut)
 def summary(args):
     """Money in by method, reversals, awards paid, balances and counts, per fund and per unit rolled up the tree."""
-    return service.summary(db.session, current_actor(), unit=args.get("unit"), date_from=args.get("date_from"),
-                           date_to=args.get("date_to"))
+    return service.summary(
+        db.session, current_actor(), unit=args.get("unit"), date_from=args.get("date_from"), date_to=args.get("date_to")
+    )
 
 
 @blp.get("/reports/fund-book")

@@ -24,18 +24,51 @@ def _pdf_text(data: bytes) -> str:
 
 def _year(session):
     give(session, "ST-TP-P2", 5_000_000, on=date(2024, 1, 10), donor="Công ty TNHH Minh Phát", phone="0299000001")
-    give(session, "ST-MX-DT", 3_000_000, on=date(2024, 4, 1), donor="Ông Lâm Bí Mật", phone="0299000002",
-         anonymous=True)
+    give(
+        session, "ST-MX-DT", 3_000_000, on=date(2024, 4, 1), donor="Ông Lâm Bí Mật", phone="0299000002", anonymous=True
+    )
     wrong = give(session, "ST-TP-P5", 900_000, on=date(2024, 5, 1), donor="Bà Ghi Nhầm", phone="0299000003")
     void(session, wrong.id)
-    give(session, "ST-TP-P2", 20_000_000, fund="KH", on=date(2024, 6, 1), method="bank_transfer",
-         donor="Ngân hàng TMCP Công Thương", phone="0299000004")
-    pay_award(session, "KH", "ST-TP-P2", 1_500_000, on=date(2024, 9, 5), name="Lý Thị Hồng Nhung",
-              school="Trường Tiểu học Phường 2", birth_date=BIRTH, guardian=GUARDIAN, household="poor", note=NOTE,
-              tier="Vượt khó", level="primary")
-    pay_award(session, "KH", "ST-MX-DT", 2_000_000, on=date(2024, 9, 6), name="Thạch Văn Sa Rết",
-              school="Trường THCS Đại Tâm", birth_date=date(2011, 12, 2), guardian=GUARDIAN, household="near_poor",
-              note=NOTE, tier="Khuyến tài", level="lower_secondary")
+    give(
+        session,
+        "ST-TP-P2",
+        20_000_000,
+        fund="KH",
+        on=date(2024, 6, 1),
+        method="bank_transfer",
+        donor="Ngân hàng TMCP Công Thương",
+        phone="0299000004",
+    )
+    pay_award(
+        session,
+        "KH",
+        "ST-TP-P2",
+        1_500_000,
+        on=date(2024, 9, 5),
+        name="Lý Thị Hồng Nhung",
+        school="Trường Tiểu học Phường 2",
+        birth_date=BIRTH,
+        guardian=GUARDIAN,
+        household="poor",
+        note=NOTE,
+        tier="Vượt khó",
+        level="primary",
+    )
+    pay_award(
+        session,
+        "KH",
+        "ST-MX-DT",
+        2_000_000,
+        on=date(2024, 9, 6),
+        name="Thạch Văn Sa Rết",
+        school="Trường THCS Đại Tâm",
+        birth_date=date(2011, 12, 2),
+        guardian=GUARDIAN,
+        household="near_poor",
+        note=NOTE,
+        tier="Khuyến tài",
+        level="lower_secondary",
+    )
     give(session, "ST-VC-VH", 1_000_000, on=date(2023, 12, 30))  # another year: not in 2024's statement
 
 
@@ -77,8 +110,18 @@ def test_no_personal_data_of_pupils(session, admin, client):
     html = client.get("/api/v1/public/statements/ST/2024.html").get_data(as_text=True)
     text = _pdf_text(client.get("/api/v1/public/statements/ST/2024.pdf").data)
     for out in (html, text):
-        for secret in (format_date(BIRTH), BIRTH.isoformat(), "02/12/2011", GUARDIAN, NOTE, "near_poor",
-                       "Hộ nghèo", "Cận nghèo", "Giám Hộ", "HS0"):
+        for secret in (
+            format_date(BIRTH),
+            BIRTH.isoformat(),
+            "02/12/2011",
+            GUARDIAN,
+            NOTE,
+            "near_poor",
+            "Hộ nghèo",
+            "Cận nghèo",
+            "Giám Hộ",
+            "HS0",
+        ):
             assert secret not in out, secret
         assert not re.search(r"\b(poor|household|guardian|birth)\b", out, re.I)
 

@@ -36,11 +36,14 @@ def test_summary_rolls_up_and_matches_ledger(session, admin):
     assert units["ST-TP"]["in"]["in_kind"] == 1_500_000
     assert units["ST-TP-P2"]["own"]["donations"] == 3
     assert units["ST-TP"]["donations"] == 3 and units["ST-TP"]["donations_void"] == 1
-    assert units["ST"]["awards"]["by_level"] == {"primary": {"count": 1, "amount": 1_000_000},
-                                                 "lower_secondary": {"count": 1, "amount": 2_000_000}}
+    assert units["ST"]["awards"]["by_level"] == {
+        "primary": {"count": 1, "amount": 1_000_000},
+        "lower_secondary": {"count": 1, "amount": 2_000_000},
+    }
     assert units["ST"]["awards"]["by_tier"]["Khuyến tài"] == {"count": 1, "amount": 2_000_000}
-    assert body["totals"] == {k: v for k, v in units["ST"].items()
-                              if k not in ("code", "name", "level", "parent", "depth", "own")}
+    assert body["totals"] == {
+        k: v for k, v in units["ST"].items() if k not in ("code", "name", "level", "parent", "depth", "own")
+    }
     for row in body["funds"]:
         fund = session.scalar(select(Fund).where(Fund.code == row["code"]))
         assert row["balance"] == balance(session, fund.id), row["code"]
@@ -73,8 +76,17 @@ def test_fund_book_balances_match_ledger(session, admin):
     pdf = admin.get("/api/v1/reports/fund-book.pdf?fund=KH-ST-TP-P2&from=2024-02-01&to=2024-12-31")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
-    for words in ("SỔ QUỸ", "Số dư đầu kỳ", "Số dư cuối kỳ", "NGƯỜI GHI SỔ", "KẾ TOÁN TRƯỞNG", "THỦ TRƯỞNG ĐƠN VỊ",
-                  "5.000.000", "6.000.000", book["lines"][0]["document_code"]):
+    for words in (
+        "SỔ QUỸ",
+        "Số dư đầu kỳ",
+        "Số dư cuối kỳ",
+        "NGƯỜI GHI SỔ",
+        "KẾ TOÁN TRƯỞNG",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "5.000.000",
+        "6.000.000",
+        book["lines"][0]["document_code"],
+    ):
         assert words in text, words
 
     xlsx = admin.get("/api/v1/reports/fund-book.xlsx?fund=KH-ST-TP-P2&from=2024-02-01&to=2024-12-31")
