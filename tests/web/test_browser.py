@@ -78,7 +78,7 @@ def new_page(chromium, live_server):
 
     def make(username: str | None = None, viewport=DESKTOP):
         context = chromium.new_context(viewport=viewport, base_url=live_server, locale="vi-VN")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # generous: PDFs render on a busy CI machine too
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
@@ -93,11 +93,17 @@ def new_page(chromium, live_server):
 
 def login(page, username: str) -> None:
     page.goto("/login")
-    page.keyboard.type(username)  # the username field has the focus
+    focused(page, "username")  # autofocus: the keyboard starts in the username field
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/$"))
+
+
+def focused(page, element_id: str) -> None:
+    """Wait until the element with `element_id` has the keyboard focus."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
 
 
 def shoot(page, name: str) -> None:
@@ -112,7 +118,7 @@ def shoot(page, name: str) -> None:
 
 def record_by_keyboard(page, name: str, phone: str, amount: str) -> None:
     page.goto("/donations/new")
-    assert page.evaluate("document.activeElement.id") == "donor_name"
+    focused(page, "donor_name")
     page.keyboard.type(name)
     page.keyboard.press("Escape")  # close the donor suggestions, if any
     page.keyboard.press("Tab")
@@ -153,6 +159,7 @@ def test_treasurer_records_a_gift_by_keyboard_and_gets_the_receipt(new_page):
 
     # A known donor is found as you type and picked with the arrow keys.
     page.goto("/donations/new")
+    focused(page, "donor_name")
     page.keyboard.type("Trần V")
     page.wait_for_selector("#donor-results li")
     page.keyboard.press("ArrowDown")

@@ -101,10 +101,15 @@
       if (searching) { searching.abort(); }
       searching = new AbortController();
       getJSON(form.getAttribute("data-donors-url") + "?q=" + encodeURIComponent(q), searching.signal)
-        .then(function (data) { if (name.value.trim() === q) { results = data; active = -1; render(); } })
+        .then(function (data) {
+          // Late answers are dropped once the cashier has moved on (Escape, Tab) or typed further.
+          if (name.value.trim() === q && document.activeElement === name && !closed) { results = data; active = -1; render(); }
+        })
         .catch(function () {});
     }, 150);
+    var closed = false;
     name.addEventListener("input", function () {
+      closed = false;
       if (donorId.value) { donorId.value = ""; picked.textContent = ""; }
       search();
     });
@@ -115,6 +120,7 @@
       else if (ev.key === "Enter" && active >= 0) { ev.preventDefault(); choose(active); }
       else if (ev.key === "Escape") { ev.preventDefault(); close(); }
     });
+    name.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { closed = true; close(); } });
     name.addEventListener("blur", function () { setTimeout(close, 150); });
 
     function toggleKind() { inKind.hidden = method.value !== "in_kind"; }
