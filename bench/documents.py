@@ -355,8 +355,8 @@ def _line(label: str, r: dict) -> str:
     peak = max(r["self_mib"], r["children_mib"])
     return (
         f"{label:<34} {r['seconds']:>8.1f} s {r['pages']:>7} pages {r['pages'] / r['seconds']:>7.1f} pages/s"
-        f" {r.get('cpu', 0):>7.1f} CPU s   peak {peak:>6.0f} MiB (main {r['self_mib']:.0f},"
-        f" largest worker {r['children_mib']:.0f})"
+        f" {r.get('cpu', 0):>7.1f} CPU s {r['bytes'] / 2**20:>6.1f} MB   peak {peak:>6.0f} MiB"
+        f" (main {r['self_mib']:.0f}, largest worker {r['children_mib']:.0f})"
     )
 
 
