@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
@@ -26,11 +26,32 @@ Money = BigInteger
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
+class UTCDateTime(TypeDecorator):
+    """A UTC instant, timezone-aware when read back on every engine.
+
+    SQLite keeps no offset, so it would hand back naive datetimes: an idempotent replay (read from the
+    database) would then print `created_at` without the `+00:00` its first answer had.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     # Timestamps are UTC instants (timestamptz on PostgreSQL); printing converts to Asia/Ho_Chi_Minh.
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
-        type_annotation_map={datetime: DateTime(timezone=True)},
+        type_annotation_map={datetime: UTCDateTime()},
     )
 
 
