@@ -290,6 +290,9 @@ def downgrade():
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('receipt_books')
+    # Break the units ↔ funds cycle first, or PostgreSQL refuses to drop funds.
+    with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_units_default_fund_id_funds', type_='foreignkey')
     with op.batch_alter_table('funds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_funds_unit_id'))
 
