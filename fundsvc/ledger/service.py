@@ -111,14 +111,22 @@ class StatementLine:
     running_balance: int
 
 
-def statement(session: Session, fund: Fund, date_from: date | None, date_to: date | None
-              ) -> tuple[int, list[StatementLine]]:
-    """The opening balance before `date_from` and the entries of the period, oldest first, with running balance."""
+def statement(session: Session, fund: Fund, date_from: date | None, date_to: date | None,
+              *, within: str | None = None) -> tuple[int, list[StatementLine]]:
+    """The opening balance before `date_from` and the entries of the period, oldest first, with running balance.
+
+    `within` (a unit path, the actor's scope): for a fund owned above that unit, only the entries made
+    inside its subtree, so a commune does not read the other communes' gifts in the provincial fund.
+    """
+    conditions = [LedgerEntry.fund_id == fund.id]
+    if within is not None and not fund.unit.path.startswith(within):
+        conditions.append(LedgerEntry.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(within)).scalar_subquery()))
     opening = 0
     if date_from is not None:
         opening = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.fund_id == fund.id, LedgerEntry.entry_date < date_from)))
-    query = select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
+            *conditions, LedgerEntry.entry_date < date_from)))
+    query = select(LedgerEntry).where(*conditions)
     if date_from is not None:
         query = query.where(LedgerEntry.entry_date >= date_from)
     if date_to is not None:

@@ -30,8 +30,13 @@ def create_fund(data):
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, LedgerOut)
 def fund_ledger(args, code):
-    """The fund's entries in a period, oldest first, each with its running balance."""
-    fund = service.get_fund(db.session, current_actor(), code)
-    opening, lines = service.statement(db.session, fund, args.get("date_from"), args.get("date_to"))
+    """The fund's entries in a period, oldest first, each with its running balance.
+
+    For a fund owned above your unit, only the entries of your subtree.
+    """
+    actor = current_actor()
+    fund = service.get_fund(db.session, actor, code)
+    opening, lines = service.statement(db.session, fund, args.get("date_from"), args.get("date_to"),
+                                       within=actor.unit_path)
     closing = lines[-1].running_balance if lines else opening
     return {"fund": fund.code, "opening_balance": opening, "closing_balance": closing, "entries": lines}
