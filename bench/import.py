@@ -10,6 +10,9 @@ subprocess so memory peaks do not mix:
 * bare csv   : bytes.decode + list(csv.reader(...))
 * bare xlsx  : python_calamine.load_workbook → first sheet → to_python()
 * parse csv / parse xlsx : fundsvc.students.spreadsheet.parse_nominations
+* import csv / import xlsx : the FULL import service fundsvc.students.service.import_nominations
+  (parse + identity keys + students and nominations stored + audit) on a fresh migrated SQLite
+  database (demo unit tree plus the units the generated file names), a fresh copy for every run
 
 Time is the best of --repeat runs; "peak" is the growth of the process's peak RSS
 (ru_maxrss) over its size just before the measurement.
@@ -124,9 +127,76 @@ def _rss_kib() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def _import_case(path: str):
+    """(run, prepare) for the full import service; prepare() puts a fresh migrated database in place."""
+    import atexit
+    import logging
+    import shutil
+    import tempfile
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from fundsvc import create_app
+    from fundsvc.auth.service import SYSTEM
+    from fundsvc.demo.load import load_demo
+    from fundsvc.extensions import db
+    from fundsvc.students.service import import_nominations
+    from fundsvc.units.models import Unit
+    from fundsvc.units.service import create_unit
+
+    logging.disable(logging.INFO)  # alembic's progress lines
+    with open(path, "rb") as f:
+        data = f.read()
+    tmp = tempfile.mkdtemp(prefix="fundsvc-bench-import-")
+    atexit.register(shutil.rmtree, tmp, True)
+    template, live = os.path.join(tmp, "template.sqlite3"), os.path.join(tmp, "live.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}"})
+    with app.app_context():
+        upgrade()
+        load_demo(db.session, donations=0, users=False)
+        # The generated file nominates into ST-<district>-NN communes; add the ones the demo tree lacks.
+        have = set(db.session.scalars(select(Unit.code)))
+        codes = [f"ST-{d}-{c:02d}" for d in ("TP", "MX", "TD", "VC", "KS", "LP") for c in range(1, 11)]  # as _rows
+        for code in codes:
+            district = code.rsplit("-", 1)[0]
+            if district not in have:
+                create_unit(db.session, SYSTEM, {"code": district, "name": f"Huyện {district}", "level": "district",
+                                                 "parent": "ST"})
+                have.add(district)
+            if code not in have:
+                create_unit(db.session, SYSTEM, {"code": code, "name": f"Xã {code}", "level": "commune",
+                                                 "parent": district})
+                have.add(code)
+        db.session.remove()
+        db.engine.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{live}"})
+    ctx = app.app_context()
+    ctx.push()
+    name = os.path.basename(path)
+
+    def prepare():
+        db.session.remove()
+        db.engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(live + suffix):
+                os.remove(live + suffix)
+        shutil.copyfile(template, live)
+
+    def run():
+        outcome = import_nominations(db.session, SYSTEM, data, name, "2024-2025")
+        db.session.remove()
+        if outcome.updated:  # a fresh database: every row is a new nomination
+            raise SystemExit(f"unexpected import outcome: {outcome}")
+        return range(outcome.created)
+
+    return run, prepare
+
+
 def measure(case: str, path: str, repeat: int) -> dict:
     with open(path, "rb") as f:
         data = f.read()
+    prepare = None
     if case == "bare-csv":
         def run():
             text = data.decode("utf-8-sig")
@@ -139,6 +209,8 @@ def measure(case: str, path: str, repeat: int) -> dict:
             rows = book.get_sheet_by_index(0).to_python()
             book.close()
             return rows
+    elif case.startswith("import-"):
+        run, prepare = _import_case(path)
     else:
         from fundsvc.students.spreadsheet import parse_nominations
 
@@ -156,6 +228,8 @@ def measure(case: str, path: str, repeat: int) -> dict:
     best = float("inf")
     count = 0
     for _ in range(repeat):
+        if prepare is not None:
+            prepare()
         gc.collect()
         t0 = time.perf_counter()
         out = run()
@@ -189,7 +263,8 @@ def main() -> None:
         return json.loads(out.stdout)
 
     results = {}
-    for case, path in (("bare-csv", csv_path), ("parse-csv", csv_path), ("bare-xlsx", xlsx_path), ("parse-xlsx", xlsx_path)):
+    for case, path in (("bare-csv", csv_path), ("parse-csv", csv_path), ("import-csv", csv_path),
+                       ("bare-xlsx", xlsx_path), ("parse-xlsx", xlsx_path), ("import-xlsx", xlsx_path)):
         results[case] = sub(case, path)
 
     print(f"\n{args.rows:,} rows, best of {args.repeat}")
@@ -201,6 +276,11 @@ def main() -> None:
     worst = max(results["parse-csv"]["seconds"] / results["bare-csv"]["seconds"],
                 results["parse-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"])
     print(f"\nworst ratio parse/bare: {worst:.2f} (target <= 2.5)")
+    worst_import = max(results["import-csv"]["seconds"] / results["bare-csv"]["seconds"],
+                       results["import-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"])
+    worst_peak = max(results["import-csv"]["peak_mib"], results["import-xlsx"]["peak_mib"])
+    print(f"worst ratio full import/bare: {worst_import:.2f} (target <= 3); "
+          f"worst import peak: {worst_peak:.0f} MiB (target < 1024)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -49,6 +50,14 @@ _TEXT_LIMITS = {name: Nomination.__table__.c[name].type.length for name in FIELD
 
 
 def _too_long(rows: list[dict]) -> list[CellError]:
+    # Fast path: the longest text of each limited column, measured at C speed; the cell-by-cell scan
+    # below only runs when some column does overflow (or holds a non-text value).
+    try:
+        if all(max(map(len, filter(None, map(itemgetter(name), rows))), default=0) <= limit
+               for name, limit in _TEXT_LIMITS.items()):
+            return []
+    except (KeyError, TypeError):
+        pass
     errors = []
     for row in rows:
         for name, limit in _TEXT_LIMITS.items():
@@ -101,7 +110,8 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
             session.rollback()
             return outcome
         if new_students:
-            session.execute(insert(Student), [
+            # Core inserts of the tables (one executemany each), not the ORM's per-row bulk machinery.
+            session.execute(insert(Student.__table__), [
                 {"identity_key": key, "student_code": r["student_code"], "full_name": r["full_name"],
                  "birth_date": r["birth_date"], "school": r["school"]} for key, r in new_students])
             for chunk in _chunks([key for key, _ in new_students]):
@@ -115,7 +125,7 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
             for key, r in zip(keys, parsed.rows, strict=True) if students[key] not in existing
         ]
         if new_rows:
-            session.execute(insert(Nomination), new_rows)
+            session.execute(insert(Nomination.__table__), new_rows)
         if to_update:
             session.execute(update(Nomination), [
                 {**{f: r[f] for f in FIELDS}, **source, "source_row": r["row"], "id": nomination_id,
