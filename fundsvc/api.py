@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask, g, request
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from fundsvc.auth.service import Actor, authenticate_token
 from fundsvc.errors import Unauthorized
@@ -49,9 +52,34 @@ def paginate(query, pagination_parameters) -> list:
     pagination_parameters.item_count = session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery()))
     page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+    offset = (page - 1) * size
+    if offset >= pagination_parameters.item_count:
+        return []  # past the end; also never sends an OFFSET beyond the databases' 64-bit integers
+    return list(session.scalars(query.limit(size).offset(offset)).unique())
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` bounded to the databases' 64-bit integers: a larger id is an unknown URL (404), not an overflow."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def _decimals_as_numbers(self, field, ret, **kwargs) -> dict:
+    """apispec writes a Decimal field's bounds as Decimals, which JSON turns into strings; the spec wants numbers."""
+    return {key: int(value) if value == value.to_integral_value() else float(value)
+            for key, value in ret.items() if isinstance(value, Decimal)}
 
 
 def init_api_auth(app: Flask) -> None:
-    """Install the token check in front of every request."""
+    """Install the token check in front of every request.
+
+    Also what every blueprint's routes and documentation rely on, so before they are registered:
+    the bounded `int` URL converter and the OpenAPI attribute fix for Decimal fields.
+    """
+    from fundsvc.extensions import api
+
+    app.url_map.converters["int"] = IdConverter
+    if getattr(api, "ma_plugin", None) is not None:
+        api.ma_plugin.converter.add_attribute_function(_decimals_as_numbers)
     app.before_request(authenticate_api_request)
