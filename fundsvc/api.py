@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from fundsvc.auth.service import Actor, authenticate_token
 from fundsvc.errors import Unauthorized
 from fundsvc.extensions import db
+from fundsvc.schemas import MAX_ID
 
 API_PREFIX = "/api/v1"
 # Reachable without a token: the health check and the API's own documentation.
@@ -54,14 +55,14 @@ def paginate(query, pagination_parameters) -> list:
     page, size = pagination_parameters.page, pagination_parameters.page_size
     offset = (page - 1) * size
     if offset >= pagination_parameters.item_count:
-        return []  # past the end; also never sends an OFFSET beyond the databases' 64-bit integers
+        return []  # past the end; also never sends an OFFSET beyond the databases' integers
     return list(session.scalars(query.limit(size).offset(offset)).unique())
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` bounded to the databases' 64-bit integers: a larger id is an unknown URL (404), not an overflow."""
+    """`<int:…>` bounded to the id columns' range: a larger id is an unknown URL (404), not a database overflow."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
 
 

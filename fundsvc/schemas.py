@@ -7,6 +7,8 @@ from marshmallow import fields, validate
 
 # Ten thousand billion đồng: far above any single gift, far below BIGINT's limit.
 MAX_AMOUNT = 10_000_000_000_000
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger id can name nothing (and would overflow the query).
+MAX_ID = 2**31 - 1
 
 
 class StrictSchema(ma.Schema):

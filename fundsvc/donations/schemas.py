@@ -1,7 +1,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
-from fundsvc.schemas import Amount, DateRangeArgs, StrictSchema, Text
+from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
 PHONE = validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Số điện thoại không hợp lệ (invalid phone number)")
@@ -19,7 +19,7 @@ class DonorIn(StrictSchema):
 
 class DonationIn(StrictSchema):
     donor = fields.Nested(DonorIn)
-    donor_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**62))
+    donor_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
     fund = fields.String(validate=CODE)
     unit = fields.String(validate=CODE)
     amount = Amount(required=True)
@@ -44,7 +44,7 @@ class VoidIn(StrictSchema):
 
 
 class DonationArgs(DateRangeArgs):
-    donor = fields.Integer(validate=validate.Range(min=1, max=2**62))
+    donor = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     unit = fields.String(validate=CODE)
     fund = fields.String(validate=CODE)
     status = fields.String(validate=validate.OneOf(DONATION_STATUSES))
