@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 
@@ -45,8 +46,17 @@ def error_payload(code: int, message: str | None = None, errors: dict | None = N
     return {"code": code, "status": status, "message": message or status, "errors": errors or {}}
 
 
+def _string_keys(value):
+    """JSON keys must be strings (webargs may name an unnamed multipart field None, which jsonify cannot sort)."""
+    if isinstance(value, dict):
+        return {("_unnamed" if key is None else str(key)): _string_keys(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_string_keys(item) for item in value]
+    return value
+
+
 def _json_error(code: int, message: str | None, errors: dict | None = None, headers=None):
-    response = jsonify(error_payload(code, message, errors))
+    response = jsonify(error_payload(code, message, _string_keys(errors)))
     response.status_code = code
     if headers:
         response.headers.update(headers)
@@ -56,6 +66,16 @@ def _json_error(code: int, message: str | None, errors: dict | None = None, head
 def _wants_html() -> bool:
     # The web UI (outside /api) gets HTML error pages; everything else gets the JSON shape.
     return not request.path.startswith("/api") and request.accept_mimetypes.accept_html
+
+
+def _rollback() -> None:
+    """Leave the session usable after a failed statement (PostgreSQL refuses anything else in that transaction)."""
+    from fundsvc.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the answer must go out whatever state the connection is in
+        pass
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -88,7 +108,23 @@ def register_errorhandlers(app: Flask) -> None:
             return render_error_page(error.code or 500, message)
         return _json_error(error.code or 500, message, errors, getattr(error, "headers", None) and None)
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_bad_value(error: Exception):
+        # A value the database refuses (SQLite: an integer beyond 64 bits, OverflowError; PostgreSQL: a DBAPI
+        # DataError, e.g. integer out of range or a NUL byte in text) can only come from input no schema
+        # bounded: the input is wrong, not the server. Logged, so the missing bound gets added.
+        _rollback()
+        app.logger.warning("Unvalidated input reached the database: %s", error)
+        message = "Giá trị không hợp lệ với cơ sở dữ liệu (value out of range or not storable)"
+        if _wants_html():
+            from fundsvc.web.errors import render_error_page
+
+            return render_error_page(422, message)
+        return _json_error(422, message)
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        _rollback()
         app.logger.exception("Unhandled error")
         return _json_error(500, "Lỗi máy chủ (internal server error)")
