@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -72,5 +72,5 @@ def list_events(
     if date_from:
         query = query.where(AuditEvent.at >= datetime.combine(date_from, time.min))
     if date_to:
-        query = query.where(AuditEvent.at < datetime.combine(date_to + timedelta(days=1), time.min))
+        query = query.where(AuditEvent.at <= datetime.combine(date_to, time.max))  # (to=9999-12-31 has no next day)
     return query
