@@ -1,15 +1,23 @@
 """/api/v1/nominations"""
 
+from io import BytesIO
+
 from flask import send_file
 from flask_smorest import Blueprint
-from io import BytesIO
 
 from fundsvc.api import current_actor, paginate
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.students import service
-from fundsvc.students.schemas import (ImportFile, ImportForm, ImportOut, NominationArgs, NominationOut,
-                                      NominationPatch, WithdrawIn)
+from fundsvc.students.schemas import (
+    ImportFile,
+    ImportForm,
+    ImportOut,
+    NominationArgs,
+    NominationOut,
+    NominationPatch,
+    WithdrawIn,
+)
 from fundsvc.students.spreadsheet import write_template_xlsx
 
 blp = Blueprint("nominations", __name__, url_prefix="/api/v1", description="Pupils' nominations")
