@@ -31,7 +31,9 @@ test: system venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: system venv
-	@for b in bench/*.py; do case $$b in */_*) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in bench/*.py; do case $$b in */_*) continue;; esac; \
+	  echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	  if [ -n "$$failed" ]; then echo "bench failed:$$failed"; exit 1; fi
 
 lint: venv
 	$(BIN)/ruff check fundsvc tests bench

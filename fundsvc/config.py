@@ -36,6 +36,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SIGNATORY_ACCOUNTANT": get("SIGNATORY_ACCOUNTANT", ""),
         "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
         "PAGE_SIZE_MAX": int(get("PAGE_SIZE_MAX", "500")),
+        # Rendered ceremony documents; None means <instance>/documents.
+        "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
         # flask-smorest / OpenAPI
         "API_TITLE": "fundsvc",
         "API_VERSION": "v1",
