@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -88,12 +90,55 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+# Set while this context holds the SQLite writers' queue lock (see _sqlite_writer_queue), so a nested
+# write_transaction does not queue behind itself.
+_queued: contextvars.ContextVar[bool] = contextvars.ContextVar("queued", default=False)
+
+
+def _writer_queue_path(session: Session) -> str | None:
+    """The queue lock file of a file-backed SQLite database (`<database>-writers`), else None."""
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return None
+    return os.path.abspath(url.database) + "-writers"
+
+
+@contextmanager
+def _sqlite_writer_queue(session: Session) -> Iterator[None]:
+    """Hold an exclusive flock on the database's queue lock file while the block runs (SQLite only).
+
+    SQLite's busy handler makes a writer that finds the database locked sleep and retry in growing steps
+    (up to 100 ms each), so under concurrent writes most of the time goes to sleeping workers, and p99
+    explodes. Waiting writers instead block in flock(2) and the kernel wakes them the moment the holder
+    commits. It only orders the writers that go through write_transaction: the SQLite lock taken by
+    BEGIN IMMEDIATE still guards the data (other writers keep the busy_timeout), and the kernel drops the
+    flock when the process dies, so a SIGKILLed worker never leaves it held. A file descriptor of its own
+    per transaction makes the lock exclude threads of one process as well as processes.
+    """
+    path = _writer_queue_path(session)
+    if path is None or _queued.get():
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        token = _queued.set(True)
+        try:
+            yield
+        finally:
+            _queued.reset(token)
+    finally:
+        os.close(fd)  # releases the flock
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run the block as the request's one write transaction; commit on success, roll back on error.
 
     Any read transaction the request already opened (e.g. to authenticate) is closed first, so the
     write transaction starts fresh and, on SQLite, with the write lock held from its first statement.
+    Keep the block short: on SQLite every other writer waits for it. Do reads and validation before.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -101,7 +146,8 @@ def write_transaction(session: Session) -> Iterator[Session]:
         session.commit()
     token = _immediate.set(True)
     try:
-        with session.begin():
+        # The queue lock is released after session.begin() has committed or rolled back.
+        with _sqlite_writer_queue(session), session.begin():
             yield session
     finally:
         _immediate.reset(token)

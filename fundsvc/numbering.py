@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from fundsvc.db import insert_ignore
 from fundsvc.donations.models import ReceiptBook
 from fundsvc.units.models import Unit
 
+_BOOKS = ReceiptBook.__table__
 
-def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") -> tuple[ReceiptBook, int]:
-    """Take the next number of the unit's `kind` book for `year`, holding the book's row lock until commit.
 
-    The book row is created race-free (INSERT … ON CONFLICT DO NOTHING) and then locked
-    (SELECT … FOR UPDATE on PostgreSQL; SQLite already holds the write lock from BEGIN IMMEDIATE),
-    so two transactions never read the same counter value, and a rolled-back transaction gives its
-    number back: the sequence has no gap and no repeat.
+def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") -> tuple[int, int]:
+    """Take the next number of the unit's `kind` book for `year`; returns (book id, number).
+
+    One `UPDATE … SET last_number = last_number + 1 … RETURNING` increments and reads the counter in a
+    single statement and holds the book row's lock until commit (PostgreSQL: the row lock, which a
+    concurrent taker waits for and then re-reads the committed value; SQLite: the write lock already
+    held since BEGIN IMMEDIATE). So two transactions never get the same number, and a rolled-back
+    transaction gives its number back: the sequence has no gap and no repeat. A year's first number
+    finds no book row: it is created race-free (INSERT … ON CONFLICT DO NOTHING) and the UPDATE repeated.
     """
-    insert_ignore(session, ReceiptBook.__table__, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
-    book = session.scalar(
-        select(ReceiptBook).where(ReceiptBook.unit_id == unit.id, ReceiptBook.kind == kind, ReceiptBook.year == year)
-        .with_for_update().execution_options(populate_existing=True)
+    bump = (
+        update(_BOOKS)
+        .where(_BOOKS.c.unit_id == unit.id, _BOOKS.c.kind == kind, _BOOKS.c.year == year)
+        .values(last_number=_BOOKS.c.last_number + 1)
+        .returning(_BOOKS.c.id, _BOOKS.c.last_number)
     )
-    book.last_number += 1
-    return book, book.last_number
+    row = session.execute(bump).first()
+    if row is None:
+        insert_ignore(session, _BOOKS, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
+        row = session.execute(bump).one()
+    return row.id, row.last_number
 
 
 def document_code(unit: Unit, year: int, number: int, prefix: str = "") -> str:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from fundsvc.audit.service import record
+from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.service import default_fund_for, get_fund, post_entry
+from fundsvc.ledger.models import Fund
+from fundsvc.ledger.service import default_fund_for, get_fund, insert_entry, post_entry
 from fundsvc.numbering import document_code, take_number
 from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
@@ -32,80 +34,32 @@ def _root_path(unit: Unit) -> str:
     return "/" + unit.path.strip("/").split("/")[0] + "/"
 
 
-def match_or_create_donor(session: Session, unit: Unit, data: dict) -> Donor:
-    """The donor with the same phone or tax code in the unit's tree, else a new donor."""
+def _donor_match(unit: Unit, data: dict):
+    """A select of the first donor with the same phone or tax code in the unit's tree; None without either."""
     keys = []
     if data.get("phone"):
         keys.append(Donor.phone == data["phone"])
     if data.get("tax_code"):
         keys.append(Donor.tax_code == data["tax_code"])
-    if keys:
-        found = session.scalar(
-            select(Donor).join(Unit, Unit.id == Donor.unit_id)
-            .where(or_(*keys), Unit.path.startswith(_root_path(unit))).order_by(Donor.id).limit(1)
-        )
-        if found is not None:
-            return found
-    donor = Donor(unit_id=unit.id, **{k: data.get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")})
-    session.add(donor)
-    session.flush()
-    return donor
+    if not keys:
+        return None
+    return (select(Donor).join(Unit, Unit.id == Donor.unit_id)
+            .where(or_(*keys), Unit.path.startswith(_root_path(unit))).order_by(Donor.id).limit(1))
 
 
-def _claim_idempotency_key(session: Session, actor: Actor, key: str, fingerprint: str) -> IdempotencyRecord | Donation:
-    """Either the earlier donation made under this key, or a fresh claim on the key for this request."""
-    existing = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key))
-    if existing is None:
-        claim = IdempotencyRecord(user_id=actor.user_id, key=key, request_hash=fingerprint)
-        session.add(claim)
-        # On PostgreSQL a concurrent claim of the same key blocks here on the unique index
-        # until the first transaction ends, then fails: the caller replays the stored answer.
-        session.flush()
-        return claim
-    if existing.request_hash != fingerprint:
-        raise Invalid("Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
-                      {"Idempotency-Key": ["already used with a different request body"]})
-    if existing.donation_id is None:
-        raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý (request in progress)")
-    return session.get(Donation, existing.donation_id)
+@dataclass(frozen=True)
+class _Gift:
+    """A validated gift, resolved before the write transaction: what remains to do is writing it."""
+
+    unit: Unit
+    fund: Fund
+    donor: Donor | None  # None: a new donor (`new_donor`), unless one with its phone or tax code appears meanwhile
+    new_donor: dict
+    data: dict
 
 
-def record_donation(
-    session: Session,
-    actor: Actor,
-    data: dict,
-    *,
-    idempotency_key: str | None = None,
-    fingerprint: str | None = None,
-) -> tuple[Donation, bool]:
-    """Record a gift with its receipt number and ledger entry; returns (donation, replayed)."""
-    require_role(actor, *TREASURY_ROLES)
-    try:
-        with write_transaction(session):
-            claim = None
-            if idempotency_key:
-                claimed = _claim_idempotency_key(session, actor, idempotency_key, fingerprint or "")
-                if isinstance(claimed, Donation):
-                    return claimed, True
-                claim = claimed
-            donation = _record(session, actor, data)
-            if claim is not None:
-                claim.donation_id = donation.id
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # A concurrent request with the same key won the race and has committed: answer as a replay.
-        session.rollback()
-        with write_transaction(session):
-            claimed = _claim_idempotency_key(session, actor, idempotency_key, fingerprint or "")
-            if isinstance(claimed, Donation):
-                return claimed, True
-            raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý (request in progress)")
-    return donation, False
-
-
-def _record(session: Session, actor: Actor, data: dict) -> Donation:
+def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
+    """Resolve and check the unit, fund and donor of a gift: reads only, before any lock is taken."""
     if data.get("unit"):
         unit = visible_unit(session, actor, data["unit"])
     elif actor.unit_id is not None:
@@ -125,41 +79,137 @@ def _record(session: Session, actor: Actor, data: dict) -> Donation:
         raise Invalid("Quà hiện vật cần mô tả (in-kind gifts need a description)",
                       {"in_kind_description": ["required when method is in_kind"]})
 
+    new_donor: dict = {}
     if "donor_id" in data and data["donor_id"] is not None:
         donor = session.get(Donor, data["donor_id"])
-        if donor is None or not actor.sees(donor.unit) and not unit.path.startswith(_root_path(donor.unit)):
+        if donor is None or (not actor.sees(donor.unit) and not unit.path.startswith(_root_path(donor.unit))):
             raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
     else:
-        donor = match_or_create_donor(session, unit, data["donor"])
+        match = _donor_match(unit, data["donor"])
+        donor = session.scalar(match) if match is not None else None
+        if donor is None:
+            new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
+    return _Gift(unit, fund, donor, new_donor, data)
 
+
+def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
+    """The donation an earlier request made under this Idempotency-Key, or None when the key is unused."""
+    earlier = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key))
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise Invalid("Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
+                      {"Idempotency-Key": ["already used with a different request body"]})
+    return _load(session, earlier.donation_id)
+
+
+def record_donation(
+    session: Session,
+    actor: Actor,
+    data: dict,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> tuple[Donation, bool]:
+    """Record a gift with its receipt number and ledger entry; returns (donation, replayed).
+
+    On SQLite every other writer waits while a write transaction runs, so the replay check, the lookups, the
+    checks and the donor matching run before it, and the transaction itself is a handful of INSERTs and the
+    counter's UPDATE: donor (if new), donation, receipt, ledger entry, audit event, idempotency record.
+    """
+    require_role(actor, *TREASURY_ROLES)
+    fingerprint = fingerprint or ""
+    if idempotency_key:
+        earlier = _replay(session, actor, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier, True
+    gift = _prepare(session, actor, data)
+    try:
+        with write_transaction(session):
+            donation_id = _write(session, actor, gift, idempotency_key, fingerprint)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent request with the same key committed first (its record refused ours, and our
+        # transaction, number included, was rolled back): answer as its replay.
+        earlier = _replay(session, actor, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return earlier, True
+    return _load(session, donation_id), False
+
+
+def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | None, fingerprint: str) -> int:
+    """The write transaction's statements (Core, no unit-of-work flush); returns the new donation's id."""
+    unit, fund, data = gift.unit, gift.fund, gift.data
+    donor_id, donor_name = (gift.donor.id, gift.donor.name) if gift.donor is not None else _new_donor(session, gift)
     received_on: date = data["received_on"]
-    book, number = take_number(session, unit, received_on.year, "receipt")
-    donation = Donation(
-        donor=donor, fund=fund, unit=unit, amount=data["amount"], method=data["method"],
-        in_kind_description=data.get("in_kind_description"), received_on=received_on,
-        purpose=data.get("purpose"), anonymous=bool(data.get("anonymous")), created_by=actor.user_id,
-    )
-    session.add(donation)
-    session.flush()
-    receipt = Receipt(donation=donation, book=book, unit_id=unit.id, year=received_on.year, number=number,
-                      code=document_code(unit, received_on.year, number))
-    session.add(receipt)
-    post_entry(session, actor, fund_id=fund.id, unit_id=unit.id, entry_date=received_on, kind="donation",
-               amount=donation.amount, method=donation.method, donation_id=donation.id, document_code=receipt.code,
-               description=f"Thu {receipt.code}: {donor.name}"[:500])
-    session.flush()
-    record(session, actor, "donation.record", "donation", donation.id, None, snapshot(donation), unit.id)
-    return donation
+    year = received_on.year
+    book_id, number = take_number(session, unit, year, "receipt")
+    code = document_code(unit, year, number)
+    values = {
+        "donor_id": donor_id, "fund_id": fund.id, "unit_id": unit.id, "amount": data["amount"],
+        "method": data["method"], "in_kind_description": data.get("in_kind_description"),
+        "received_on": received_on, "purpose": data.get("purpose"), "anonymous": bool(data.get("anonymous")),
+        "status": "recorded", "created_by": actor.user_id,
+    }
+    donation_id = session.execute(insert(Donation.__table__).returning(Donation.__table__.c.id), values).scalar_one()
+    session.execute(insert(Receipt.__table__), {"donation_id": donation_id, "book_id": book_id, "unit_id": unit.id,
+                                                "year": year, "number": number, "code": code})
+    insert_entry(session, actor, fund_id=fund.id, unit_id=unit.id, entry_date=received_on, kind="donation",
+                 amount=values["amount"], method=values["method"], donation_id=donation_id, document_code=code,
+                 description=f"Thu {code}: {donor_name}"[:500])
+    insert_event(session, actor, "donation.record", "donation", donation_id, None,
+                 _audited(values, fund.code, unit.code, code, None), unit.id)
+    if idempotency_key:
+        # Last, with the donation it answers: a concurrent request under the same key either committed
+        # first (this INSERT fails on the unique (user, key) and the caller replays its answer) or, on
+        # PostgreSQL, waits here on the unique index until this transaction ends, and then fails.
+        session.execute(insert(IdempotencyRecord.__table__), {"user_id": actor.user_id, "key": idempotency_key,
+                                                              "request_hash": fingerprint, "donation_id": donation_id})
+    return donation_id
+
+
+def _new_donor(session: Session, gift: _Gift) -> tuple[int, str]:
+    """(id, name) of the gift's new donor, inserted now, unless a concurrent gift just created the same donor."""
+    match = _donor_match(gift.unit, gift.new_donor)
+    if match is not None:
+        # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
+        # first gifts of one new donor at the same moment then still make one donor.
+        found = session.execute(match.with_only_columns(Donor.id, Donor.name)).first()
+        if found is not None:
+            return found.id, found.name
+    donor_id = session.execute(
+        insert(Donor.__table__).returning(Donor.__table__.c.id), {"unit_id": gift.unit.id, **gift.new_donor}
+    ).scalar_one()
+    return donor_id, gift.new_donor["name"]
+
+
+def _load(session: Session, donation_id: int) -> Donation:
+    """A donation with its unit, fund, donor and receipt (one query), as the API answers it."""
+    return session.scalar(_with_relations(select(Donation).where(Donation.id == donation_id)))
+
+
+def _with_relations(query):
+    return query.options(joinedload(Donation.unit), joinedload(Donation.fund), joinedload(Donation.donor),
+                         joinedload(Donation.receipt))
+
+
+def _audited(values: dict, fund: str, unit: str, receipt: str | None, void_reason: str | None) -> dict:
+    """The audited state of a donation, from its column values and codes."""
+    return {
+        "amount": values["amount"], "method": values["method"], "fund": fund, "unit": unit,
+        "donor_id": values["donor_id"], "received_on": values["received_on"], "status": values["status"],
+        "receipt": receipt, "void_reason": void_reason,
+    }
 
 
 def snapshot(donation: Donation) -> dict:
     """The audited state of a donation."""
-    return {
-        "amount": donation.amount, "method": donation.method, "fund": donation.fund.code,
-        "unit": donation.unit.code, "donor_id": donation.donor_id, "received_on": donation.received_on,
-        "status": donation.status, "receipt": donation.receipt.code if donation.receipt else None,
-        "void_reason": donation.void_reason,
-    }
+    values = {name: getattr(donation, name) for name in ("amount", "method", "donor_id", "received_on", "status")}
+    return _audited(values, donation.fund.code, donation.unit.code,
+                    donation.receipt.code if donation.receipt else None, donation.void_reason)
 
 
 def void_donation(session: Session, actor: Actor, donation_id: int, reason: str) -> Donation:
@@ -184,8 +234,7 @@ def void_donation(session: Session, actor: Actor, donation_id: int, reason: str)
 
 def get_donation(session: Session, actor: Actor, donation_id: int, *, lock: bool = False) -> Donation:
     """A donation inside the actor's scope; 404 otherwise (its existence is not disclosed)."""
-    query = select(Donation).where(Donation.id == donation_id).options(
-        joinedload(Donation.unit), joinedload(Donation.fund), joinedload(Donation.donor), joinedload(Donation.receipt))
+    query = _with_relations(select(Donation).where(Donation.id == donation_id))
     if lock:
         query = query.with_for_update(of=Donation)
     donation = session.scalar(query)
@@ -197,10 +246,8 @@ def get_donation(session: Session, actor: Actor, donation_id: int, *, lock: bool
 def donations_query(session: Session, actor: Actor, *, date_from=None, date_to=None, donor=None,
                     unit=None, fund=None, status=None):
     """A select of the donations in the actor's scope, newest first, with the contract's filters."""
-    query = (select(Donation).join(Unit, Unit.id == Donation.unit_id)
-             .options(joinedload(Donation.unit), joinedload(Donation.fund), joinedload(Donation.donor),
-                      joinedload(Donation.receipt))
-             .order_by(Donation.received_on.desc(), Donation.id.desc()))
+    query = _with_relations(select(Donation).join(Unit, Unit.id == Donation.unit_id)).order_by(
+        Donation.received_on.desc(), Donation.id.desc())
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if unit:
