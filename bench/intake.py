@@ -11,7 +11,8 @@ record, and the JSON answer. Clients post from separate processes (http.client, 
 allows it) for a fixed time after a warm-up; the rounds alternate baseline and service so drift hits both.
 
 Prints requests/s and p50/p99 latency of each, the ratio service/baseline against its floor (0.5), and checks
-that the service's receipt numbers came out 1..N. Exits 1 below the floor.
+that the service's receipt numbers came out 1..N. Below the floor it prints MISSED and still exits 0, so that
+`make bench` runs every bench; with --strict it exits 1 (as it does on errors or a gap in the numbers).
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def prepare_service(tmp: str) -> tuple[str, str]:
     return url, token
 
 
-def check_numbers(url: str, answered: int) -> str:
+def check_numbers(url: str, answered: int) -> tuple[bool, str]:
     """The service's receipt numbers for the unit: exactly 1..N, N = the 201s counted by the clients."""
     conn = sqlite3.connect(url.removeprefix("sqlite:///"))
     numbers = [
@@ -208,7 +209,7 @@ def check_numbers(url: str, answered: int) -> str:
     ]
     conn.close()
     ok = numbers == list(range(1, len(numbers) + 1)) and len(numbers) == answered
-    return f"receipt numbers 1..{len(numbers)}, gapless: {'yes' if ok else 'NO'} ({answered} answered 201)"
+    return ok, f"receipt numbers 1..{len(numbers)}, gapless: {'yes' if ok else 'NO'} ({answered} answered 201)"
 
 
 def main() -> int:
@@ -218,6 +219,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the ratio is below the floor")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="fundsvc-bench-intake-")
@@ -270,10 +272,16 @@ def main() -> int:
                 f"{percentile(t['latencies'], 0.99) * 1000:9.1f} {t['errors']:7d}"
             )
         print(f"ratio service/baseline {ratio:.2f} (floor {FLOOR})")
-        print(check_numbers(url, totals["service"]["all_ok"]))
-        ok = ratio >= FLOOR and totals["service"]["errors"] == 0 and totals["baseline"]["errors"] == 0
-        print("OK" if ok else "BELOW FLOOR" if ratio < FLOOR else "ERRORS")
-        return 0 if ok else 1
+        gapless, numbers = check_numbers(url, totals["service"]["all_ok"])
+        print(numbers)
+        if not gapless or totals["service"]["errors"] or totals["baseline"]["errors"]:
+            print("ERRORS")
+            return 1
+        if ratio < FLOOR:
+            print(f"MISSED: ratio {ratio:.2f} below the floor {FLOOR}")
+            return 1 if args.strict else 0
+        print("OK")
+        return 0
     finally:
         for s in servers:
             s.stop()
