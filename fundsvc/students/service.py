@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import unicodedata
+from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
+from itertools import repeat
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
@@ -22,6 +26,7 @@ from fundsvc.units.service import district_of, visible_unit
 
 COMMITTEE = ("committee",)
 PERSONAL_FIELDS = ("birth_date", "household", "guardian", "disability", "orphan", "note")
+STUDENT_FIELDS = ("student_code", "full_name", "birth_date", "school")  # what a new pupil's row stores
 _CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (…) lists
 
 
@@ -49,28 +54,133 @@ _TEXT_LIMITS = {name: Nomination.__table__.c[name].type.length for name in FIELD
                 if getattr(Nomination.__table__.c[name].type, "length", None)}
 
 
-def _too_long(rows: list[dict]) -> list[CellError]:
-    # Fast path: the longest text of each limited column, measured at C speed; the cell-by-cell scan
-    # below only runs when some column does overflow (or holds a non-text value).
-    try:
-        if all(max(map(len, filter(None, map(itemgetter(name), rows))), default=0) <= limit
-               for name, limit in _TEXT_LIMITS.items()):
-            return []
-    except (KeyError, TypeError):
-        pass
+def _too_long(columns: dict[str, list]) -> list[CellError]:
     errors = []
-    for row in rows:
-        for name, limit in _TEXT_LIMITS.items():
-            value = row.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                errors.append(CellError(row["row"], COLUMNS_BY_KEY[name].header,
-                                        f"Dài quá {limit} ký tự (too long: at most {limit} characters)"))
+    for name, limit in _TEXT_LIMITS.items():
+        values = columns.get(name)
+        if not values:
+            continue
+        try:  # the longest text of the column, measured at C speed; a cell-by-cell scan only when it overflows
+            if max(map(len, filter(None, values)), default=0) <= limit:
+                continue
+        except TypeError:  # a non-text value: scanned below
+            pass
+        header, rownums = COLUMNS_BY_KEY[name].header, columns["row"]
+        errors.extend(CellError(rownums[i], header, f"Dài quá {limit} ký tự (too long: at most {limit} characters)")
+                      for i, value in enumerate(values) if isinstance(value, str) and len(value) > limit)
     return errors
+
+
+def identity_keys(codes: list, names: list, birth_dates: list, schools: list) -> list[str]:
+    """``identity_key`` of every row, given as columns; when every row has a code, at C speed."""
+    if all(codes):
+        return list(map("code:".__add__, map(str.strip, codes)))
+    return list(map(identity_key, codes, names, birth_dates, schools))
+
+
+@contextmanager
+def _gc_paused():
+    # The import holds a few hundred thousand tuples that all stay alive until it ends: the cyclic GC
+    # would rescan them again and again and could free none of them.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ----------------------------------------------------------------------------- bulk statements
+# The import reads and writes up to hundreds of thousands of rows. SQLAlchemy's per-row parameter handling
+# (construct_params, bind processors, expanding IN) cost several times the database's own work, so these
+# helpers hand plain tuples to the DBAPI's executemany through Connection.exec_driver_sql, having converted
+# each column once with the same bind processors SQLAlchemy would use: what is stored is unchanged.
+
+
+def _mark(conn: Connection) -> str:
+    """The DBAPI's positional parameter marker (sqlite3: qmark; psycopg: %s with a tuple)."""
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}[conn.dialect.paramstyle]
 
 
 def _chunks(items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _select_in(conn: Connection, sql: str, values: list, *before) -> list[tuple]:
+    """Rows of ``sql`` + `` IN (…)`` over ``values``, a chunk per statement; ``before`` are the earlier parameters."""
+    mark, rows = _mark(conn), []
+    for chunk in _chunks(values):
+        rows += conn.exec_driver_sql(f"{sql} IN ({', '.join([mark] * len(chunk))})", (*before, *chunk)).all()
+    return rows
+
+
+class _Bound(dict):
+    """value → the value handed to the DBAPI, computed by ``process`` once per distinct value."""
+
+    __slots__ = ("process",)
+
+    def __init__(self, process):
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value):
+        bound = self[value] = self.process(value)
+        return bound
+
+
+def _bound_columns(conn: Connection, table: Table, values: dict[str, Any], n: int,
+                   defaults: str) -> dict[str, Iterable]:
+    """Every column given (a list of n values, or one value for every row) plus the columns with a Python-side
+    ``defaults`` ("default" or "onupdate") not given, each as n DBAPI values (a scalar default or callable is
+    evaluated once for the statement)."""
+    values = dict(values)
+    for column in table.c:
+        default = getattr(column, defaults)
+        if column.name not in values and default is not None and not column.primary_key:
+            values[column.name] = default.arg(None) if default.is_callable else default.arg
+    out = {}
+    for name, given in values.items():
+        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if isinstance(given, list):
+            out[name] = given if process is None else list(map(_Bound(process).__getitem__, given))
+        else:
+            out[name] = repeat(given if process is None else process(given), n)
+    return out
+
+
+def _insert_many(conn: Connection, table: Table, values: dict[str, Any], n: int) -> None:
+    """INSERT n rows: one executemany of plain tuples (see ``_bound_columns`` for ``values``)."""
+    columns = _bound_columns(conn, table, values, n, "default")
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+                         f"VALUES ({', '.join([_mark(conn)] * len(columns))})",
+                         list(zip(*columns.values(), strict=True)))
+
+
+def _update_many(conn: Connection, table: Table, ids: list[int], values: dict[str, Any]) -> None:
+    """UPDATE the rows of ``ids`` by primary key: one executemany of plain tuples."""
+    columns = _bound_columns(conn, table, values, len(ids), "onupdate")
+    quote, mark = conn.dialect.identifier_preparer.quote, _mark(conn)
+    conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} "
+                         f"WHERE id = {mark}", list(zip(*columns.values(), ids, strict=True)))
+
+
+def _allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """n ascending primary keys for rows about to be inserted with explicit ids (so no RETURNING or re-select)."""
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.exec_driver_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                                           "FROM generate_series(1, %s)", (table.name, n)).scalars())
+    if conn.dialect.name == "sqlite":
+        # write_transaction began with BEGIN IMMEDIATE: no other writer can take these ids before we commit.
+        top = conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
+        return list(range(top + 1, top + 1 + n))
+    raise NotImplementedError(conn.dialect.name)
+
+
+def _pick(values: list, positions: list[int] | None) -> list:
+    return values if positions is None else [values[i] for i in positions]
 
 
 def import_nominations(session: Session, actor: Actor, data: bytes, filename: str, academic_year: str,
@@ -80,59 +190,71 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
     units = {u.code: u for u in session.scalars(select(Unit))}
     in_scope = {code for code, u in units.items() if actor.sees(u)}
     parsed = parse_nominations(data, filename, known_units=in_scope)
-    errors = parsed.errors + _too_long(parsed.rows)
+    columns = parsed.columns
+    errors = parsed.errors + _too_long(columns)
     if errors:
         rows = [{"row": e.row, "column": e.column, "message": e.message}
                 for e in sorted(errors, key=lambda e: e.row)]
         raise Invalid(f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì "
                       f"(file has errors; nothing was stored)", {"rows": rows, "warnings": parsed.warnings})
-    if not parsed.rows:
+    n = parsed.count
+    if not n:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
 
     digest = hashlib.sha256(data).hexdigest()
-    keys = [identity_key(r["student_code"], r["full_name"], r["birth_date"], r["school"]) for r in parsed.rows]
     outcome = ImportOutcome(warnings=list(parsed.warnings), dry_run=dry_run)
-    with write_transaction(session):
-        students: dict[str, int] = {}
-        for chunk in _chunks(keys):
-            students.update(session.execute(select(Student.identity_key, Student.id)
-                                            .where(Student.identity_key.in_(chunk))).all())
-        existing: dict[int, int] = {}
-        for chunk in _chunks(list(students.values())):
-            existing.update(session.execute(select(Nomination.student_id, Nomination.id).where(
-                Nomination.student_id.in_(chunk), Nomination.academic_year == academic_year)).all())
-        new_students = [(key, row) for key, row in zip(keys, parsed.rows, strict=True) if key not in students]
-        to_update = [(existing[students[k]], r) for k, r in zip(keys, parsed.rows, strict=True)
-                     if k in students and students[k] in existing]
-        outcome.updated = len(to_update)
-        outcome.created = len(parsed.rows) - outcome.updated
-        if dry_run:
-            session.rollback()
-            return outcome
-        if new_students:
-            # Core inserts of the tables (one executemany each), not the ORM's per-row bulk machinery.
-            session.execute(insert(Student.__table__), [
-                {"identity_key": key, "student_code": r["student_code"], "full_name": r["full_name"],
-                 "birth_date": r["birth_date"], "school": r["school"]} for key, r in new_students])
-            for chunk in _chunks([key for key, _ in new_students]):
-                students.update(session.execute(select(Student.identity_key, Student.id)
-                                                .where(Student.identity_key.in_(chunk))).all())
-        source = {"source_file": filename[:255], "source_sha256": digest}
-        # New nominations are inserted in file row order, so their ids ascend with the rows.
-        new_rows = [
-            {**{f: r[f] for f in FIELDS}, **source, "source_row": r["row"], "student_id": students[key],
-             "academic_year": academic_year, "unit_id": units[r["unit"]].id, "status": "active"}
-            for key, r in zip(keys, parsed.rows, strict=True) if students[key] not in existing
-        ]
-        if new_rows:
-            session.execute(insert(Nomination.__table__), new_rows)
-        if to_update:
-            session.execute(update(Nomination), [
-                {**{f: r[f] for f in FIELDS}, **source, "source_row": r["row"], "id": nomination_id,
-                 "unit_id": units[r["unit"]].id, "status": "active"} for nomination_id, r in to_update])
-        record(session, actor, "nominations.import", "import", digest[:16], None,
-               {"file": filename, "sha256": digest, "academic_year": academic_year, "created": outcome.created,
-                "updated": outcome.updated, "updated_ids": [i for i, _ in to_update][:1000]}, actor.unit_id)
+    with _gc_paused():
+        keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
+        unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
+        with write_transaction(session):
+            conn = session.connection()
+            students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
+            existing = dict(_select_in(conn, "SELECT student_id, id FROM nominations "
+                                       f"WHERE academic_year = {_mark(conn)} AND student_id",
+                                       list(students.values()), academic_year)) if students else {}
+            student_ids = list(map(students.get, keys))
+            # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists;
+            # None stands for "every row" and "no row" in the common case of a file of new pupils.
+            new_students = [i for i, sid in enumerate(student_ids) if sid is None] if students else None
+            to_update = [i for i, sid in enumerate(student_ids) if sid in existing] if existing else []
+            outcome.updated = len(to_update)
+            outcome.created = n - outcome.updated
+            if dry_run:
+                session.rollback()
+                return outcome
+            count = n if new_students is None else len(new_students)
+            if count:
+                ids = _allocate_ids(conn, Student.__table__, count)
+                _insert_many(conn, Student.__table__, {
+                    "id": ids, "identity_key": _pick(keys, new_students),
+                    **{f: _pick(columns[f], new_students) for f in STUDENT_FIELDS},
+                }, count)
+                if new_students is None:
+                    student_ids = ids
+                else:
+                    for i, sid in zip(new_students, ids, strict=True):
+                        student_ids[i] = sid
+            source = {"source_file": filename[:255], "source_sha256": digest, "status": "active"}
+            # New nominations are inserted in file row order, so their ids ascend with the rows.
+            to_create = None
+            if to_update:
+                updating = set(to_update)
+                to_create = [i for i in range(n) if i not in updating]
+            if outcome.created:
+                _insert_many(conn, Nomination.__table__, {
+                    **{f: _pick(columns[f], to_create) for f in FIELDS}, **source,
+                    "source_row": _pick(columns["row"], to_create), "student_id": _pick(student_ids, to_create),
+                    "unit_id": _pick(unit_ids, to_create), "academic_year": academic_year,
+                }, outcome.created)
+            updated_ids = [existing[student_ids[i]] for i in to_update]
+            if to_update:
+                _update_many(conn, Nomination.__table__, updated_ids, {
+                    **{f: _pick(columns[f], to_update) for f in FIELDS}, **source,
+                    "source_row": _pick(columns["row"], to_update), "unit_id": _pick(unit_ids, to_update),
+                })
+            record(session, actor, "nominations.import", "import", digest[:16], None,
+                   {"file": filename, "sha256": digest, "academic_year": academic_year, "created": outcome.created,
+                    "updated": outcome.updated, "updated_ids": updated_ids[:1000]}, actor.unit_id)
     return outcome
 
 

@@ -91,13 +91,32 @@ class CellError:
 
 @dataclass
 class ParsedSheet:
-    rows: list[dict] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The good rows column by column: every key of ROW_KEYS → one value per good row, in file order.
+    # The import reads these directly; ``rows`` (the same rows as dicts) is only built when asked for.
+    columns: dict[str, list] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def count(self) -> int:
+        """The number of good rows."""
+        return len(self.columns["row"]) if self.columns else 0
+
+    @functools.cached_property
+    def rows(self) -> list[dict]:
+        """The good rows as dicts with the keys ``ROW_KEYS``, in file order."""
+        if not self.columns:
+            return []
+        # Copying a template dict gives each row a table of the right size at once; update()
+        # then only replaces values (cheaper than dict(zip(...)) growing the table twice).
+        dicts = list(map(dict.copy, repeat(_ROW_TEMPLATE, self.count)))
+        columns = [self.columns[key] for key in ROW_KEYS]
+        deque(map(dict.update, dicts, map(zip, repeat(ROW_KEYS), zip(*columns, strict=True))), maxlen=0)
+        return dicts
 
 
 # --------------------------------------------------------------------------- vocabularies
@@ -528,7 +547,7 @@ def _read_xlsx(data: bytes) -> tuple[list[list], int]:
             first = sheet.start[0] + 1 if rows and sheet.start else 1
         finally:
             book.close()
-    except Exception as exc:  # noqa: BLE001 - calamine raises a zoo of errors for broken files
+    except Exception as exc:  # calamine raises a zoo of errors for broken files
         raise _FileProblem(
             "Không đọc được tệp .xlsx: hãy mở bằng Excel và lưu lại "
             f"(cannot read the .xlsx file: {type(exc).__name__}; expected a valid Excel workbook)"
@@ -788,7 +807,7 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
         width = max(width, max(lens))
         rows = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in rows]
     header = list(header) + [""] * (width - len(header))
-    cols: list[tuple] = list(zip(*rows)) if n else [()] * width
+    cols: list[tuple] = list(zip(*rows, strict=True)) if n else [()] * width
 
     # -- map headers
     mapping: dict[str, tuple[int, str]] = {}
@@ -872,10 +891,10 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
         if given is None:
             values["level"] = derived
         else:
-            values["level"] = [lv if lv is not None else d for lv, d in zip(given, derived)]
+            values["level"] = [lv if lv is not None else d for lv, d in zip(given, derived, strict=True)]
             mismatch = [
                 rownums[i]
-                for i, (lv, d) in enumerate(zip(given, derived))
+                for i, (lv, d) in enumerate(zip(given, derived, strict=True))
                 if lv is not None and d is not None and lv != d
             ]
             if mismatch:
@@ -911,22 +930,19 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     if missing_cols or n == 0:
         return result
 
-    # -- assemble row dicts
-    columns: list[Iterable] = [rownums]
-    for key in ROW_KEYS[1:]:
-        v = values.get(key)
+    # -- the good rows, column by column
+    drop = {e[0] for e in cell_errors} | blank_rows
+    keep = [i for i in range(n) if i not in drop] if drop else None
+    columns: dict[str, list] = {}
+    for key in ROW_KEYS:
+        v = rownums if key == "row" else values.get(key)
         if v is None:
             c = COLUMNS_BY_KEY.get(key)
-            v = repeat(c.default if c is not None else (False if key == "ethnic_minority" else None), n)
-        columns.append(v)
-    # Copying a template dict gives each row a table of the right size at once; update()
-    # then only replaces values (cheaper than dict(zip(...)) growing the table twice).
-    dicts = list(map(dict.copy, repeat(_ROW_TEMPLATE, n)))
-    deque(map(dict.update, dicts, map(zip, repeat(ROW_KEYS), zip(*columns))), maxlen=0)
-    drop = {e[0] for e in cell_errors} | blank_rows
-    if drop:
-        dicts = [d for i, d in enumerate(dicts) if i not in drop]
-    result.rows = dicts
+            default = c.default if c is not None else (False if key == "ethnic_minority" else None)
+            columns[key] = [default] * (n if keep is None else len(keep))
+        else:
+            columns[key] = list(v) if keep is None else [v[i] for i in keep]
+    result.columns = columns
     return result
 
 
@@ -955,7 +971,7 @@ def _duplicates(values, mapping, rownums, blank_rows, n):
     else:
         name_keys = [
             (nm.casefold(), d, s.casefold()) if nm is not None and d is not None and s is not None else None
-            for nm, d, s in zip(names, dates, schools)
+            for nm, d, s in zip(names, dates, schools, strict=True)
         ]
     code_col = mapping.get("student_code", (0, "Mã học sinh"))
     name_col = mapping.get("full_name", (0, "Họ và tên"))
@@ -963,7 +979,7 @@ def _duplicates(values, mapping, rownums, blank_rows, n):
     first_name: dict = {}
     first_name_codeless: dict = {}
     out = []
-    for i, (code, nk) in enumerate(zip(codes, name_keys)):
+    for i, (code, nk) in enumerate(zip(codes, name_keys, strict=False)):
         if i in blank_rows:
             continue
         if code is not None:
@@ -1198,7 +1214,7 @@ def write_template_xlsx() -> bytes:
         guide.append(
             [c.header, "Có" if c.required else "Không", c.hint, example, ", ".join((c.key, *c.aliases))]
         )
-    for letter, width in zip("ABCDE", (22, 10, 70, 24, 36)):
+    for letter, width in zip("ABCDE", (22, 10, 70, 24, 36), strict=True):
         guide.column_dimensions[letter].width = width
     for row in guide.iter_rows(min_row=2):
         for cell in row:
