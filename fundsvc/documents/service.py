@@ -13,7 +13,7 @@ from io import BytesIO
 
 from pypdf import PdfWriter
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.service import get_award
@@ -127,46 +127,37 @@ def _store(session: Session, model, row_id: int, column: str, data: bytes) -> by
     """Keep the first rendering: concurrent first fetches render the same bytes, only one is written."""
     with write_transaction(session):
         table = model.__table__
-        session.execute(
+        written = session.execute(
             update(table)
             .where(table.c.id == row_id, table.c[column].is_(None))
-            .values(
-                {column: data, f"{column}_sha256": hashlib.sha256(data).hexdigest()}
-            )
-        )
-        stored = session.execute(
-            select(table.c[column]).where(table.c.id == row_id)
-        ).scalar_one()
+            .values({column: data, f"{column}_sha256": hashlib.sha256(data).hexdigest()})
+        ).rowcount
+        # Another request stored its copy first: answer with that one, so every fetch gets the same bytes.
+        stored = data if written else session.execute(select(table.c[column]).where(table.c.id == row_id)).scalar_one()
     return stored
 
 
-def receipt_pdf(
-    session: Session, actor: Actor, receipt_id: int, settings: DocumentSettings
-) -> bytes:
+def receipt_pdf(session: Session, actor: Actor, receipt_id: int, settings: DocumentSettings) -> bytes:
     """The receipt's PDF, rendered once and stored; a void receipt's stamped copy likewise."""
     receipt = get_receipt(session, actor, receipt_id)
     column = "void_pdf" if receipt.donation.status == "void" else "pdf"
-    stored = session.scalar(
-        select(getattr(Receipt, column)).where(Receipt.id == receipt_id)
-    )
+    stored = session.scalar(select(getattr(Receipt, column)).where(Receipt.id == receipt_id))
     if stored is not None:
         return stored
-    full = session.scalar(
-        select(Receipt)
-        .where(Receipt.id == receipt_id)
-        .options(
-            joinedload(Receipt.donation).joinedload(Donation.donor),
-            joinedload(Receipt.donation).joinedload(Donation.fund),
-        )
-    )
     from fundsvc.auth.models import User
 
-    preparer = session.scalar(
-        select(User.full_name).where(User.id == full.donation.created_by)
-    )
-    data = render_pdf(
-        "documents/receipt.html", receipt_context(full, settings, preparer)
-    )
+    # Everything the receipt prints, and who recorded it (the preparer), in one query.
+    full, preparer = session.execute(
+        select(Receipt, User.full_name)
+        .join(Receipt.donation)
+        .outerjoin(User, User.id == Donation.created_by)
+        .where(Receipt.id == receipt_id)
+        .options(
+            contains_eager(Receipt.donation).joinedload(Donation.donor),
+            contains_eager(Receipt.donation).joinedload(Donation.fund),
+        )
+    ).one()
+    data = render_pdf("documents/receipt.html", receipt_context(full, settings, preparer))
     return _store(session, Receipt, receipt_id, column, data)
 
 
