@@ -53,6 +53,9 @@ ACADEMIC = ["Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình"]
 CONDUCT = ["Tốt", "Tốt", "Khá", "Đạt"]
 ACHIEVE = [""] * 8 + ["Trường", "Huyện", "Tỉnh", "Quốc gia"]
 
+IMPORT_RATIO_FLOOR = 3.0  # full import time / bare read time of the same file
+IMPORT_PEAK_FLOOR_MIB = 1024
+
 
 def _rows(n: int, seed: int = 7):
     rnd = random.Random(seed)
@@ -66,19 +69,24 @@ def _rows(n: int, seed: int = 7):
     for i in range(n):
         school, kind, unit = rnd.choice(schools)
         if kind == "TH":
-            g = rnd.randint(1, 5); grade = f"{g}{rnd.choice('ABCD')}"; level = "Tiểu học"
+            g = rnd.randint(1, 5)
+            grade, level = f"{g}{rnd.choice('ABCD')}", "Tiểu học"
         elif kind == "THCS":
-            g = rnd.randint(6, 9); grade = f"{g}{rnd.choice('ABCD')}{rnd.choice(['', '1', '2'])}"; level = "THCS"
+            g = rnd.randint(6, 9)
+            grade, level = f"{g}{rnd.choice('ABCD')}{rnd.choice(['', '1', '2'])}", "THCS"
         elif kind == "THPT":
-            g = rnd.randint(10, 12); grade = f"{g}A{rnd.randint(1, 9)}"; level = "THPT"
+            g = rnd.randint(10, 12)
+            grade, level = f"{g}A{rnd.randint(1, 9)}", "THPT"
         else:
-            g = rnd.randint(1, 4); grade = f"Năm {g}"; level = "Đại học"
+            g = rnd.randint(1, 4)
+            grade, level = f"Năm {g}", "Đại học"
         age = (g + 6) if kind != "DH" else (g + 18)
         birth = today - dt.timedelta(days=365 * age + rnd.randint(0, 364))
         gender = rnd.choice(["Nam", "Nữ"])
         name = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
         guardian = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
-        note = "" if rnd.random() < 0.9 else rnd.choice(["Cha mất năm 2022", "Gia đình đông con", "Nhà xa trường 12 km"])
+        notes = ["Cha mất năm 2022", "Gia đình đông con", "Nhà xa trường 12 km"]
+        note = "" if rnd.random() < 0.9 else rnd.choice(notes)
         yield [
             f"HS{i + 1:07d}", name, birth, gender, rnd.choice(ETHNIC), school, grade,
             level if rnd.random() < 0.8 else "", unit, rnd.choice(HOUSEHOLD),
@@ -276,11 +284,15 @@ def main() -> None:
     worst = max(results["parse-csv"]["seconds"] / results["bare-csv"]["seconds"],
                 results["parse-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"])
     print(f"\nworst ratio parse/bare: {worst:.2f} (target <= 2.5)")
-    worst_import = max(results["import-csv"]["seconds"] / results["bare-csv"]["seconds"],
-                       results["import-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"])
-    worst_peak = max(results["import-csv"]["peak_mib"], results["import-xlsx"]["peak_mib"])
-    print(f"worst ratio full import/bare: {worst_import:.2f} (target <= 3); "
-          f"worst import peak: {worst_peak:.0f} MiB (target < 1024)")
+    # The floors: the full import at most 3x the bare read of the same file, under 1 GiB of memory.
+    # A missed floor is reported, not an exit status: `make bench` runs every bench to the end.
+    for fmt in ("csv", "xlsx"):
+        r = results["import-" + fmt]
+        ratio = r["seconds"] / results["bare-" + fmt]["seconds"]
+        verdict = "ok" if ratio <= IMPORT_RATIO_FLOOR and r["peak_mib"] < IMPORT_PEAK_FLOOR_MIB else "MISSED"
+        print(f"import {fmt}: {r['seconds']:.3f} s, bare read {results['bare-' + fmt]['seconds']:.3f} s, "
+              f"ratio {ratio:.2f} (floor <= {IMPORT_RATIO_FLOOR:g}), peak {r['peak_mib']:.0f} MiB "
+              f"(floor < {IMPORT_PEAK_FLOOR_MIB}): {verdict}")
 
 
 if __name__ == "__main__":
