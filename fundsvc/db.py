@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import JSON, URL, BigInteger, DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
@@ -62,10 +62,44 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _WriterQueue:
+    """The SQLite writers' queue: an exclusive flock on `<database>-writers`, taken just before BEGIN IMMEDIATE.
+
+    SQLite's busy handler makes a writer that finds the database locked sleep and retry in growing steps
+    (up to 100 ms each), so under concurrent writes the workers spend their time asleep while the lock is
+    free, and p99 explodes. Writers queued on the flock instead block in the kernel, which wakes them the
+    moment the holder commits. The queue only orders the writers that go through write_transaction: the
+    lock taken by BEGIN IMMEDIATE still guards the data (any other writer keeps the busy_timeout), and the
+    kernel drops the flock when its process dies, so a SIGKILLed worker never leaves it held. Each write
+    transaction opens a file descriptor of its own, so the lock also excludes threads of one process.
+    """
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+
+    def join(self, url: URL) -> None:
+        """Wait for our turn (no-op for an in-memory database, or when already in the queue's lock)."""
+        if self.fd is not None or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            return
+        fd = os.open(os.path.abspath(url.database) + "-writers", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def leave(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the flock
+            self.fd = None
+
+
 # Set while a service runs a write transaction: SQLite then starts it with BEGIN IMMEDIATE,
 # taking the database write lock up front so a counter read and its increment can never
-# interleave with another writer (a deferred BEGIN would fail with SQLITE_BUSY on upgrade).
-_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+# interleave with another writer (a deferred BEGIN would fail with SQLITE_BUSY on upgrade),
+# after waiting for its turn in the writers' queue.
+_writing: contextvars.ContextVar[_WriterQueue | None] = contextvars.ContextVar("writing", default=None)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -87,49 +121,14 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
-
-
-# Set while this context holds the SQLite writers' queue lock (see _sqlite_writer_queue), so a nested
-# write_transaction does not queue behind itself.
-_queued: contextvars.ContextVar[bool] = contextvars.ContextVar("queued", default=False)
-
-
-def _writer_queue_path(session: Session) -> str | None:
-    """The queue lock file of a file-backed SQLite database (`<database>-writers`), else None."""
-    url = session.get_bind().url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
-        return None
-    return os.path.abspath(url.database) + "-writers"
-
-
-@contextmanager
-def _sqlite_writer_queue(session: Session) -> Iterator[None]:
-    """Hold an exclusive flock on the database's queue lock file while the block runs (SQLite only).
-
-    SQLite's busy handler makes a writer that finds the database locked sleep and retry in growing steps
-    (up to 100 ms each), so under concurrent writes most of the time goes to sleeping workers, and p99
-    explodes. Waiting writers instead block in flock(2) and the kernel wakes them the moment the holder
-    commits. It only orders the writers that go through write_transaction: the SQLite lock taken by
-    BEGIN IMMEDIATE still guards the data (other writers keep the busy_timeout), and the kernel drops the
-    flock when the process dies, so a SIGKILLed worker never leaves it held. A file descriptor of its own
-    per transaction makes the lock exclude threads of one process as well as processes.
-    """
-    path = _writer_queue_path(session)
-    if path is None or _queued.get():
-        yield
-        return
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        token = _queued.set(True)
-        try:
-            yield
-        finally:
-            _queued.reset(token)
-    finally:
-        os.close(fd)  # releases the flock
+        queue = _writing.get()
+        if queue is None:
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Here, not when write_transaction starts: the connection is checked out (and pinged) by now,
+        # so the turn is spent on the transaction's own statements only.
+        queue.join(conn.engine.url)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -138,19 +137,22 @@ def write_transaction(session: Session) -> Iterator[Session]:
 
     Any read transaction the request already opened (e.g. to authenticate) is closed first, so the
     write transaction starts fresh and, on SQLite, with the write lock held from its first statement.
-    Keep the block short: on SQLite every other writer waits for it. Do reads and validation before.
+    Keep the block short, with reads and checks done before it: on SQLite every other writer waits.
     """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
         session.commit()
-    token = _immediate.set(True)
+    outer = _writing.get()  # a write_transaction inside another keeps the outer one's place in the queue
+    queue = outer or _WriterQueue()
+    token = _writing.set(queue)
     try:
-        # The queue lock is released after session.begin() has committed or rolled back.
-        with _sqlite_writer_queue(session), session.begin():
+        with session.begin():
             yield session
     finally:
-        _immediate.reset(token)
+        _writing.reset(token)
+        if outer is None:
+            queue.leave()  # only now: session.begin() has committed or rolled back
 
 
 def insert_ignore(session: Session, table, values: dict) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from fundsvc.db import insert_ignore
@@ -10,6 +10,18 @@ from fundsvc.donations.models import ReceiptBook
 from fundsvc.units.models import Unit
 
 _BOOKS = ReceiptBook.__table__
+# Built once: it runs inside every numbered write transaction, where each statement's cost is paid by every
+# writer waiting for the lock.
+_BUMP = (
+    update(_BOOKS)
+    .where(
+        _BOOKS.c.unit_id == bindparam("book_unit"),
+        _BOOKS.c.kind == bindparam("book_kind"),
+        _BOOKS.c.year == bindparam("book_year"),
+    )
+    .values(last_number=_BOOKS.c.last_number + 1)
+    .returning(_BOOKS.c.id, _BOOKS.c.last_number)
+)
 
 
 def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") -> tuple[int, int]:
@@ -22,16 +34,11 @@ def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") 
     transaction gives its number back: the sequence has no gap and no repeat. A year's first number
     finds no book row: it is created race-free (INSERT … ON CONFLICT DO NOTHING) and the UPDATE repeated.
     """
-    bump = (
-        update(_BOOKS)
-        .where(_BOOKS.c.unit_id == unit.id, _BOOKS.c.kind == kind, _BOOKS.c.year == year)
-        .values(last_number=_BOOKS.c.last_number + 1)
-        .returning(_BOOKS.c.id, _BOOKS.c.last_number)
-    )
-    row = session.execute(bump).first()
+    book = {"book_unit": unit.id, "book_kind": kind, "book_year": year}
+    row = session.execute(_BUMP, book).first()
     if row is None:
         insert_ignore(session, _BOOKS, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
-        row = session.execute(bump).one()
+        row = session.execute(_BUMP, book).one()
     return row.id, row.last_number
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
@@ -127,7 +128,7 @@ def record_donation(
     gift = _prepare(session, actor, data)
     try:
         with write_transaction(session):
-            donation_id = _write(session, actor, gift, idempotency_key, fingerprint)
+            written = _write(session, actor, gift, idempotency_key, fingerprint)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -137,53 +138,101 @@ def record_donation(
         if earlier is None:
             raise
         return earlier, True
-    return _load(session, donation_id), False
+    return _committed(session, gift, written), False
 
 
-def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | None, fingerprint: str) -> int:
-    """The write transaction's statements (Core, no unit-of-work flush); returns the new donation's id."""
+# The write transaction's statements, built once (each one's cost inside it is paid by every waiting writer).
+_INSERT_DONOR = insert(Donor.__table__).returning(Donor.__table__.c.id)
+_INSERT_DONATION = insert(Donation.__table__).returning(Donation.__table__.c.id)
+_INSERT_RECEIPT = insert(Receipt.__table__).returning(Receipt.__table__.c.id)
+_INSERT_IDEMPOTENCY = insert(IdempotencyRecord.__table__)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """The column values of the rows a gift's write transaction inserted (the new donor's, if any)."""
+
+    donation: dict
+    receipt: dict
+    donor: dict | None
+
+
+def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | None, fingerprint: str) -> _Written:
+    """The write transaction's statements: Core, no unit-of-work flush, no read that could have been done before."""
     unit, fund, data = gift.unit, gift.fund, gift.data
-    donor_id, donor_name = (gift.donor.id, gift.donor.name) if gift.donor is not None else _new_donor(session, gift)
+    now = utcnow()
+    new_donor = None
+    if gift.donor is not None:
+        donor_id, donor_name = gift.donor.id, gift.donor.name
+    else:
+        donor_id, donor_name, new_donor = _new_donor(session, gift, now)
     received_on: date = data["received_on"]
     year = received_on.year
     book_id, number = take_number(session, unit, year, "receipt")
     code = document_code(unit, year, number)
-    values = {
+    donation = {
         "donor_id": donor_id, "fund_id": fund.id, "unit_id": unit.id, "amount": data["amount"],
         "method": data["method"], "in_kind_description": data.get("in_kind_description"),
         "received_on": received_on, "purpose": data.get("purpose"), "anonymous": bool(data.get("anonymous")),
-        "status": "recorded", "created_by": actor.user_id,
+        "status": "recorded", "void_reason": None, "voided_at": None, "voided_by": None, "created_at": now,
+        "created_by": actor.user_id,
     }
-    donation_id = session.execute(insert(Donation.__table__).returning(Donation.__table__.c.id), values).scalar_one()
-    session.execute(insert(Receipt.__table__), {"donation_id": donation_id, "book_id": book_id, "unit_id": unit.id,
-                                                "year": year, "number": number, "code": code})
+    donation["id"] = session.execute(_INSERT_DONATION, donation).scalar_one()
+    receipt = {"donation_id": donation["id"], "book_id": book_id, "unit_id": unit.id, "year": year, "number": number,
+               "code": code, "pdf_sha256": None, "void_pdf_sha256": None, "created_at": now}
+    receipt["id"] = session.execute(_INSERT_RECEIPT, receipt).scalar_one()
     insert_entry(session, actor, fund_id=fund.id, unit_id=unit.id, entry_date=received_on, kind="donation",
-                 amount=values["amount"], method=values["method"], donation_id=donation_id, document_code=code,
-                 description=f"Thu {code}: {donor_name}"[:500])
-    insert_event(session, actor, "donation.record", "donation", donation_id, None,
-                 _audited(values, fund.code, unit.code, code, None), unit.id)
+                 amount=donation["amount"], method=donation["method"], donation_id=donation["id"],
+                 document_code=code, description=f"Thu {code}: {donor_name}"[:500])
+    insert_event(session, actor, "donation.record", "donation", donation["id"], None,
+                 _audited(donation, fund.code, unit.code, code, None), unit.id)
     if idempotency_key:
         # Last, with the donation it answers: a concurrent request under the same key either committed
         # first (this INSERT fails on the unique (user, key) and the caller replays its answer) or, on
         # PostgreSQL, waits here on the unique index until this transaction ends, and then fails.
-        session.execute(insert(IdempotencyRecord.__table__), {"user_id": actor.user_id, "key": idempotency_key,
-                                                              "request_hash": fingerprint, "donation_id": donation_id})
-    return donation_id
+        session.execute(_INSERT_IDEMPOTENCY, {
+            "user_id": actor.user_id, "key": idempotency_key, "request_hash": fingerprint,
+            "donation_id": donation["id"], "created_at": now})
+    return _Written(donation, receipt, new_donor)
 
 
-def _new_donor(session: Session, gift: _Gift) -> tuple[int, str]:
-    """(id, name) of the gift's new donor, inserted now, unless a concurrent gift just created the same donor."""
+def _new_donor(session: Session, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
+    """(id, name, inserted column values) of the gift's new donor; values None when a concurrent gift created it."""
     match = _donor_match(gift.unit, gift.new_donor)
     if match is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
         found = session.execute(match.with_only_columns(Donor.id, Donor.name)).first()
         if found is not None:
-            return found.id, found.name
-    donor_id = session.execute(
-        insert(Donor.__table__).returning(Donor.__table__.c.id), {"unit_id": gift.unit.id, **gift.new_donor}
-    ).scalar_one()
-    return donor_id, gift.new_donor["name"]
+            return found.id, found.name, None
+    donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
+    donor["id"] = session.execute(_INSERT_DONOR, donor).scalar_one()
+    return donor["id"], donor["name"], donor
+
+
+def _committed(session: Session, gift: _Gift, written: _Written) -> Donation:
+    """The committed donation with its receipt, fund, unit and donor, answered without reading them back.
+
+    The rows were inserted with every column given, so their objects are built from those values and
+    attached to the session as if just loaded (make_transient_to_detached), their relationships set
+    without history (set_committed_value): serialising the answer then needs no query.
+    """
+    donation = _as_loaded(session, Donation(**written.donation), fund=gift.fund, unit=gift.unit)
+    receipt = _as_loaded(session, Receipt(**written.receipt), donation=donation)
+    set_committed_value(donation, "receipt", receipt)
+    if written.donor is not None:
+        set_committed_value(donation, "donor", _as_loaded(session, Donor(**written.donor), unit=gift.unit))
+    elif gift.donor is not None:
+        set_committed_value(donation, "donor", gift.donor)
+    return donation
+
+
+def _as_loaded(session: Session, obj, **related):
+    make_transient_to_detached(obj)
+    session.add(obj)
+    for name, value in related.items():
+        set_committed_value(obj, name, value)
+    return obj
 
 
 def _load(session: Session, donation_id: int) -> Donation:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
@@ -37,7 +37,8 @@ def fund_visible(actor: Actor, fund: Fund) -> bool:
 
 def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
     """A fund visible to the actor; unknown → 404 (or 422 naming `field` when it came from a body)."""
-    fund = session.scalar(select(Fund).where(Fund.code == code))
+    # With its unit in the same query: fund_visible reads the unit's path.
+    fund = session.scalar(select(Fund).where(Fund.code == code).options(joinedload(Fund.unit)))
     if fund is None or not fund_visible(actor, fund):
         if field:
             raise Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
