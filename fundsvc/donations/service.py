@@ -44,8 +44,13 @@ def _donor_match(unit: Unit, data: dict):
         keys.append(Donor.tax_code == data["tax_code"])
     if not keys:
         return None
-    return (select(Donor).join(Unit, Unit.id == Donor.unit_id)
-            .where(or_(*keys), Unit.path.startswith(_root_path(unit))).order_by(Donor.id).limit(1))
+    return (
+        select(Donor)
+        .join(Unit, Unit.id == Donor.unit_id)
+        .where(or_(*keys), Unit.path.startswith(_root_path(unit)))
+        .order_by(Donor.id)
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,19 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
     if data.get("fund"):
         fund = get_fund(session, actor, data["fund"], field="fund")
         if not unit.path.startswith(fund.unit.path):
-            raise Invalid(f"Quỹ {fund.code} không thuộc đơn vị {unit.code} hoặc cấp trên (fund not available to unit)",
-                          {"fund": [f"fund {fund.code} does not belong to {unit.code} or a unit above it"]})
+            raise Invalid(
+                f"Quỹ {fund.code} không thuộc đơn vị {unit.code} hoặc cấp trên (fund not available to unit)",
+                {"fund": [f"fund {fund.code} does not belong to {unit.code} or a unit above it"]},
+            )
     else:
         fund = default_fund_for(session, unit)
         if fund is None:
             raise Invalid(f"Đơn vị {unit.code} chưa có quỹ mặc định (no default fund)", {"fund": ["required"]})
     if data["method"] == "in_kind" and not (data.get("in_kind_description") or "").strip():
-        raise Invalid("Quà hiện vật cần mô tả (in-kind gifts need a description)",
-                      {"in_kind_description": ["required when method is in_kind"]})
+        raise Invalid(
+            "Quà hiện vật cần mô tả (in-kind gifts need a description)",
+            {"in_kind_description": ["required when method is in_kind"]},
+        )
 
     new_donor: dict = {}
     if "donor_id" in data and data["donor_id"] is not None:
@@ -95,13 +104,16 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
     """The donation an earlier request made under this Idempotency-Key, or None when the key is unused."""
-    earlier = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key))
+    earlier = session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key)
+    )
     if earlier is None:
         return None
     if earlier.request_hash != fingerprint:
-        raise Invalid("Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
-                      {"Idempotency-Key": ["already used with a different request body"]})
+        raise Invalid(
+            "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
+            {"Idempotency-Key": ["already used with a different request body"]},
+        )
     return _load(session, earlier.donation_id)
 
 
@@ -171,28 +183,72 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
     book_id, number = take_number(session, unit, year, "receipt")
     code = document_code(unit, year, number)
     donation = {
-        "donor_id": donor_id, "fund_id": fund.id, "unit_id": unit.id, "amount": data["amount"],
-        "method": data["method"], "in_kind_description": data.get("in_kind_description"),
-        "received_on": received_on, "purpose": data.get("purpose"), "anonymous": bool(data.get("anonymous")),
-        "status": "recorded", "void_reason": None, "voided_at": None, "voided_by": None, "created_at": now,
+        "donor_id": donor_id,
+        "fund_id": fund.id,
+        "unit_id": unit.id,
+        "amount": data["amount"],
+        "method": data["method"],
+        "in_kind_description": data.get("in_kind_description"),
+        "received_on": received_on,
+        "purpose": data.get("purpose"),
+        "anonymous": bool(data.get("anonymous")),
+        "status": "recorded",
+        "void_reason": None,
+        "voided_at": None,
+        "voided_by": None,
+        "created_at": now,
         "created_by": actor.user_id,
     }
     donation["id"] = session.execute(_INSERT_DONATION, donation).scalar_one()
-    receipt = {"donation_id": donation["id"], "book_id": book_id, "unit_id": unit.id, "year": year, "number": number,
-               "code": code, "pdf_sha256": None, "void_pdf_sha256": None, "created_at": now}
+    receipt = {
+        "donation_id": donation["id"],
+        "book_id": book_id,
+        "unit_id": unit.id,
+        "year": year,
+        "number": number,
+        "code": code,
+        "pdf_sha256": None,
+        "void_pdf_sha256": None,
+        "created_at": now,
+    }
     receipt["id"] = session.execute(_INSERT_RECEIPT, receipt).scalar_one()
-    insert_entry(session, actor, fund_id=fund.id, unit_id=unit.id, entry_date=received_on, kind="donation",
-                 amount=donation["amount"], method=donation["method"], donation_id=donation["id"],
-                 document_code=code, description=f"Thu {code}: {donor_name}"[:500])
-    insert_event(session, actor, "donation.record", "donation", donation["id"], None,
-                 _audited(donation, fund.code, unit.code, code, None), unit.id)
+    insert_entry(
+        session,
+        actor,
+        fund_id=fund.id,
+        unit_id=unit.id,
+        entry_date=received_on,
+        kind="donation",
+        amount=donation["amount"],
+        method=donation["method"],
+        donation_id=donation["id"],
+        document_code=code,
+        description=f"Thu {code}: {donor_name}"[:500],
+    )
+    insert_event(
+        session,
+        actor,
+        "donation.record",
+        "donation",
+        donation["id"],
+        None,
+        _audited(donation, fund.code, unit.code, code, None),
+        unit.id,
+    )
     if idempotency_key:
         # Last, with the donation it answers: a concurrent request under the same key either committed
         # first (this INSERT fails on the unique (user, key) and the caller replays its answer) or, on
         # PostgreSQL, waits here on the unique index until this transaction ends, and then fails.
-        session.execute(_INSERT_IDEMPOTENCY, {
-            "user_id": actor.user_id, "key": idempotency_key, "request_hash": fingerprint,
-            "donation_id": donation["id"], "created_at": now})
+        session.execute(
+            _INSERT_IDEMPOTENCY,
+            {
+                "user_id": actor.user_id,
+                "key": idempotency_key,
+                "request_hash": fingerprint,
+                "donation_id": donation["id"],
+                "created_at": now,
+            },
+        )
     return _Written(donation, receipt, new_donor)
 
 
@@ -241,24 +297,36 @@ def _load(session: Session, donation_id: int) -> Donation:
 
 
 def _with_relations(query):
-    return query.options(joinedload(Donation.unit), joinedload(Donation.fund), joinedload(Donation.donor),
-                         joinedload(Donation.receipt))
+    return query.options(
+        joinedload(Donation.unit), joinedload(Donation.fund), joinedload(Donation.donor), joinedload(Donation.receipt)
+    )
 
 
 def _audited(values: dict, fund: str, unit: str, receipt: str | None, void_reason: str | None) -> dict:
     """The audited state of a donation, from its column values and codes."""
     return {
-        "amount": values["amount"], "method": values["method"], "fund": fund, "unit": unit,
-        "donor_id": values["donor_id"], "received_on": values["received_on"], "status": values["status"],
-        "receipt": receipt, "void_reason": void_reason,
+        "amount": values["amount"],
+        "method": values["method"],
+        "fund": fund,
+        "unit": unit,
+        "donor_id": values["donor_id"],
+        "received_on": values["received_on"],
+        "status": values["status"],
+        "receipt": receipt,
+        "void_reason": void_reason,
     }
 
 
 def snapshot(donation: Donation) -> dict:
     """The audited state of a donation."""
     values = {name: getattr(donation, name) for name in ("amount", "method", "donor_id", "received_on", "status")}
-    return _audited(values, donation.fund.code, donation.unit.code,
-                    donation.receipt.code if donation.receipt else None, donation.void_reason)
+    return _audited(
+        values,
+        donation.fund.code,
+        donation.unit.code,
+        donation.receipt.code if donation.receipt else None,
+        donation.void_reason,
+    )
 
 
 def void_donation(session: Session, actor: Actor, donation_id: int, reason: str) -> Donation:
@@ -273,10 +341,19 @@ def void_donation(session: Session, actor: Actor, donation_id: int, reason: str)
         donation.void_reason = reason
         donation.voided_at = utcnow()
         donation.voided_by = actor.user_id
-        post_entry(session, actor, fund_id=donation.fund_id, unit_id=donation.unit_id,
-                   entry_date=max(date.today(), donation.received_on), kind="reversal", amount=-donation.amount,
-                   method=donation.method, donation_id=donation.id, document_code=donation.receipt.code,
-                   description=f"Hủy {donation.receipt.code}: {reason}"[:500])
+        post_entry(
+            session,
+            actor,
+            fund_id=donation.fund_id,
+            unit_id=donation.unit_id,
+            entry_date=max(date.today(), donation.received_on),
+            kind="reversal",
+            amount=-donation.amount,
+            method=donation.method,
+            donation_id=donation.id,
+            document_code=donation.receipt.code,
+            description=f"Hủy {donation.receipt.code}: {reason}"[:500],
+        )
         record(session, actor, "donation.void", "donation", donation.id, before, snapshot(donation), donation.unit_id)
     return donation
 
@@ -292,11 +369,13 @@ def get_donation(session: Session, actor: Actor, donation_id: int, *, lock: bool
     return donation
 
 
-def donations_query(session: Session, actor: Actor, *, date_from=None, date_to=None, donor=None,
-                    unit=None, fund=None, status=None):
+def donations_query(
+    session: Session, actor: Actor, *, date_from=None, date_to=None, donor=None, unit=None, fund=None, status=None
+):
     """A select of the donations in the actor's scope, newest first, with the contract's filters."""
     query = _with_relations(select(Donation).join(Unit, Unit.id == Donation.unit_id)).order_by(
-        Donation.received_on.desc(), Donation.id.desc())
+        Donation.received_on.desc(), Donation.id.desc()
+    )
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if unit:
@@ -332,8 +411,12 @@ def get_donor(session: Session, actor: Actor, donor_id: int) -> Donor:
     if donor is None:
         raise NotFound(f"Không có nhà tài trợ {donor_id} (unknown donor)")
     if not actor.sees(donor.unit):
-        gave_here = session.scalar(select(Donation.id).join(Unit, Unit.id == Donation.unit_id).where(
-            Donation.donor_id == donor_id, Unit.path.startswith(actor.unit_path or "/")).limit(1))
+        gave_here = session.scalar(
+            select(Donation.id)
+            .join(Unit, Unit.id == Donation.unit_id)
+            .where(Donation.donor_id == donor_id, Unit.path.startswith(actor.unit_path or "/"))
+            .limit(1)
+        )
         if gave_here is None:
             raise NotFound(f"Không có nhà tài trợ {donor_id} (unknown donor)")
     return donor
@@ -341,10 +424,9 @@ def get_donor(session: Session, actor: Actor, donor_id: int) -> Donor:
 
 def get_receipt(session: Session, actor: Actor, receipt_id: int) -> Receipt:
     """A receipt inside the actor's scope, else 404."""
-    receipt = session.scalar(select(Receipt).where(Receipt.id == receipt_id).options(
-        joinedload(Receipt.donation).joinedload(Donation.unit)))
+    receipt = session.scalar(
+        select(Receipt).where(Receipt.id == receipt_id).options(joinedload(Receipt.donation).joinedload(Donation.unit))
+    )
     if receipt is None or not actor.sees(receipt.donation.unit):
         raise NotFound(f"Không có phiếu thu {receipt_id} (unknown receipt)")
     return receipt
-
-

@@ -56,14 +56,20 @@ def default_fund_for(session: Session, unit: Unit) -> Fund | None:
 
 def balance(session: Session, fund_id: int) -> int:
     """The fund's balance: the sum of its ledger entries."""
-    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-                              .where(LedgerEntry.fund_id == fund_id)))
+    return int(
+        session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.fund_id == fund_id))
+    )
 
 
 def reserved(session: Session, fund_id: int) -> int:
     """Money held for approved, unpaid awards."""
-    return int(session.scalar(select(func.coalesce(func.sum(Reservation.amount), 0))
-                              .where(Reservation.fund_id == fund_id, Reservation.released_at.is_(None))))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+                Reservation.fund_id == fund_id, Reservation.released_at.is_(None)
+            )
+        )
+    )
 
 
 def position(session: Session, fund: Fund) -> FundPosition:
@@ -74,10 +80,16 @@ def position(session: Session, fund: Fund) -> FundPosition:
 def list_positions(session: Session, actor: Actor) -> list[FundPosition]:
     """Every fund visible to the actor with its balance and reservations (two grouped queries)."""
     funds = [f for f in session.scalars(select(Fund).order_by(Fund.code)) if fund_visible(actor, f)]
-    balances = dict(session.execute(select(LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
-                                    .group_by(LedgerEntry.fund_id)).all())
-    holds = dict(session.execute(select(Reservation.fund_id, func.sum(Reservation.amount))
-                                 .where(Reservation.released_at.is_(None)).group_by(Reservation.fund_id)).all())
+    balances = dict(
+        session.execute(select(LedgerEntry.fund_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.fund_id)).all()
+    )
+    holds = dict(
+        session.execute(
+            select(Reservation.fund_id, func.sum(Reservation.amount))
+            .where(Reservation.released_at.is_(None))
+            .group_by(Reservation.fund_id)
+        ).all()
+    )
     return [FundPosition(f, int(balances.get(f.id) or 0), int(holds.get(f.id) or 0)) for f in funds]
 
 
@@ -94,8 +106,16 @@ def create_fund(session: Session, actor: Actor, data: dict, *, validate_restrict
         session.flush()
         if unit.default_fund_id is None or data.get("default"):
             unit.default_fund_id = fund.id
-        record(session, actor, "fund.create", "fund", fund.id, None,
-               {"code": fund.code, "name": fund.name, "unit": unit.code, "restriction": fund.restriction}, unit.id)
+        record(
+            session,
+            actor,
+            "fund.create",
+            "fund",
+            fund.id,
+            None,
+            {"code": fund.code, "name": fund.name, "unit": unit.code, "restriction": fund.restriction},
+            unit.id,
+        )
     return fund
 
 
@@ -120,8 +140,9 @@ class StatementLine:
     running_balance: int
 
 
-def statement(session: Session, fund: Fund, date_from: date | None, date_to: date | None,
-              *, within: str | None = None) -> tuple[int, list[StatementLine]]:
+def statement(
+    session: Session, fund: Fund, date_from: date | None, date_to: date | None, *, within: str | None = None
+) -> tuple[int, list[StatementLine]]:
     """The opening balance before `date_from` and the entries of the period, oldest first, with running balance.
 
     `within` (a unit path, the actor's scope): for a fund owned above that unit, only the entries made
@@ -129,12 +150,18 @@ def statement(session: Session, fund: Fund, date_from: date | None, date_to: dat
     """
     conditions = [LedgerEntry.fund_id == fund.id]
     if within is not None and not fund.unit.path.startswith(within):
-        conditions.append(LedgerEntry.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(within)).scalar_subquery()))
+        conditions.append(
+            LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(within)).scalar_subquery())
+        )
     opening = 0
     if date_from is not None:
-        opening = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            *conditions, LedgerEntry.entry_date < date_from)))
+        opening = int(
+            session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                    *conditions, LedgerEntry.entry_date < date_from
+                )
+            )
+        )
     query = select(LedgerEntry).where(*conditions)
     if date_from is not None:
         query = query.where(LedgerEntry.entry_date >= date_from)
