@@ -11,7 +11,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -42,7 +41,9 @@ __all__ = [
     "amount_for",
     "evaluate",
     "explain",
+    "facts_read",
     "format_score",
+    "gc_paused",
     "inputs_hash",
     "promote_after_cancel",
     "rules_hash",
@@ -189,7 +190,7 @@ class Check:
         return f"not {text}" if self.negated else text
 
     def as_dict(self) -> dict:
-        with _gc_paused():
+        with gc_paused():
             return self._as_dict()
 
     def _as_dict(self) -> dict:
@@ -407,6 +408,18 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
     return _Node("leaf", fn, (), name, op, raw, get, _TESTS[op](exp))
 
 
+def _fact_name(field: str, ref: dt.date | None) -> str:
+    """The nomination key a rule field is read from (`age` is derived from `birth_date` when a year is given)."""
+    return "birth_date" if field == "age" and ref is not None else field
+
+
+def _fields_of(node: _Node) -> set[str]:
+    """The rule fields a compiled condition compares."""
+    if node.kind == "leaf":
+        return {node.field}
+    return set().union(*(_fields_of(k) for k in node.children))
+
+
 def _ref_date(academic_year: str | None) -> dt.date | None:
     y = _first_year(academic_year)
     return dt.date(y, 9, 1) if y is not None else None
@@ -516,6 +529,15 @@ class _Compiled:
             self.tie_break.append((name, desc, _getter(name, ref), FIELDS[name][0]))
         self.one_award = rules.get("one_award_per_year", True)
         self.score_fn = self._make_score_fn()
+        # Every fact that score, amount, eligibility and restriction read: nominations that agree on
+        # all of them are judged alike (see _run_paused).
+        names = {"level"}
+        for node in (self.eligibility, self.restriction, *(nd for _, nd, _ in self.when_terms),
+                     *(nd for nd, _, _ in self.tiers)):
+            if node is not None:
+                names.update(_fields_of(node))
+        names.update(name for _, name, _, _ in self.unit_terms)
+        self.judged_fields = tuple(sorted(_fact_name(x, ref) for x in names))
 
     def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
         whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
@@ -618,6 +640,23 @@ def amount_for(
     return _compiled(rules, academic_year).amount(facts)
 
 
+# Read for every nomination whatever the rules: identity, output, eligibility flags, and explain's facts.
+_ALWAYS_READ = frozenset(
+    ("id", "student_code", "status", "unit", "in_round_unit", "awarded_elsewhere", "level", "birth_date")
+)
+
+
+def facts_read(
+    rules: Mapping, restriction: Mapping | None = None, *, academic_year: str | None = None
+) -> frozenset[str]:
+    """The nomination keys `allocate` and `explain` read under these rules (a loader may leave out the rest)."""
+    c = _compiled(validate_rules(rules), academic_year, validate_condition(restriction) if restriction else None)
+    names = {*_ALWAYS_READ, *c.judged_fields}
+    names.update(_fact_name(name, c.ref) for name, _, _, _ in c.tie_break)
+    names.update(_fact_name(q[0], c.ref) for q in c.quotas)
+    return frozenset(names)
+
+
 # --- hashes ------------------------------------------------------------------------------------------
 
 
@@ -659,7 +698,7 @@ def inputs_hash(nominations: Iterable[Mapping]) -> str:
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic GC while a run builds its many small, acyclic dicts and tuples.
 
     A 100,000-nomination run otherwise spends about a third of its time in collections that
@@ -700,7 +739,7 @@ class Allocation:
         return [_public(e, True) for e in self.ranked if e["outcome"] == "waitlisted"]
 
     def as_dict(self) -> dict:
-        with _gc_paused():
+        with gc_paused():
             return self._as_dict()
 
     def _as_dict(self) -> dict:
@@ -732,61 +771,33 @@ def _public(e: dict, waitlisted: bool) -> dict:
     return d
 
 
+def _places(values: list, desc: bool) -> tuple[list[int], int]:
+    """Each value's place among the distinct values (ascending, or descending when `desc`), empty
+    (None) values after all others either way; and the number of places."""
+    distinct = sorted({v for v in values if v is not None})
+    last = len(distinct)
+    place = {v: (last - 1 - i if desc else i) for i, v in enumerate(distinct)}
+    place[None] = last
+    return [place[v] for v in values], last + 1
+
+
 def _sort_ranked(recs: list, tie_break: list) -> None:
-    """Sort eligible records (id, n, score, amount, tier) into rank order, in place."""
-    if all(not desc or kind in (NUMBER, DATE) for _, desc, _, kind in tie_break):
-        # one pass with a key tuple: descending numbers are negated, dates by negative ordinal
-        getters = []
-        for _, desc, get, kind in tie_break:
-            if not desc:
-                getters.append((get, None))
-            elif kind == NUMBER:
-                getters.append((get, operator.neg))
-            else:
-                getters.append((get, lambda d: -d.toordinal()))
+    """Sort eligible records (id, n, score, amount, tier) into rank order, in place.
 
-        if not getters:
-            recs.sort(key=lambda r: (-r[2], r[0]))
-            return
-        if len(getters) == 2 and getters[0][1] is not None and getters[1][1] is None:
-            (g1, t1), (g2, _) = getters
-
-            def key2(r):
-                n = r[1]
-                a = g1(n)
-                b = g2(n)
-                return (
-                    -r[2],
-                    (1, 0) if a is None else (0, t1(a)),
-                    (1, 0) if b is None else (0, b),
-                    r[0],
-                )
-
-            recs.sort(key=key2)
-            return
-
-        def key(r):
-            n = r[1]
-            parts: list[Any] = [-r[2]]
-            for g, t in getters:
-                v = g(n)
-                parts.append((1, 0) if v is None else (0, v if t is None else t(v)))
-            parts.append(r[0])
-            return tuple(parts)
-
-        recs.sort(key=key)
-        return
-    # general case (descending text keys): stable sorts from the least significant key up
+    Score (highest first), then each tie-break key: every value is replaced by its place among the
+    distinct values of that key, and the places are packed into one int per record, so the sort
+    compares ints instead of tuples of Decimals and dates (which cost most of a 100,000-nomination run).
+    Ties left after every key keep nomination id order (a stable sort of id-ordered records).
+    """
     recs.sort(key=itemgetter(0))
-    for _, desc, get, _kind in reversed(tie_break):
-        if desc:
-            recs.sort(
-                key=lambda r, g=get: (0, 0) if (v := g(r[1])) is None else (1, v),
-                reverse=True,
-            )
-        else:
-            recs.sort(key=lambda r, g=get: (1, 0) if (v := g(r[1])) is None else (0, v))
-    recs.sort(key=itemgetter(2), reverse=True)
+    columns = [_places([r[2] for r in recs], True)]
+    for _, desc, get, _kind in tie_break:
+        columns.append(_places([get(r[1]) for r in recs], desc))
+    keys = [0] * len(recs)
+    for places, size in columns:
+        keys = [k * size + p for k, p in zip(keys, places, strict=True)]
+    order = sorted(range(len(recs)), key=keys.__getitem__)
+    recs[:] = [recs[i] for i in order]
 
 
 def _run(
@@ -799,7 +810,7 @@ def _run(
     academic_year: str,
     keep: int | None = None,
 ):
-    with _gc_paused():
+    with gc_paused():
         return _run_paused(
             nominations,
             rules,
@@ -836,33 +847,60 @@ def _run_paused(
     min_score = c.min_score
     one_award = c.one_award
 
+    def judge(n):
+        s = score_fn(n)
+        amt, tier = amount(n)
+        ok = (
+            (elig is None or elig(n))
+            and amt is not None
+            and (min_score is None or s >= min_score)
+            and (restr is None or restr(n))
+        )
+        return s, amt, tier, ok
+
+    # Score, amount and the rule conditions depend only on the facts they read (c.judged_fields), and
+    # a province's nominations share few combinations of them: each combination is judged once. Values
+    # equal under == share a judgement, as they compare alike in every rule.
+    fields = c.judged_fields
+    # One C call per nomination when every key is there (the service's facts); n.get otherwise.
+    pick = itemgetter(*fields)
+    flags = itemgetter("id", "status", "in_round_unit", "awarded_elsewhere")
+    judged: dict = {}
     recs: list[tuple] = []
     rejected: list[tuple] = []
     seen: set = set()
     kept: dict = {}
     for n in nominations:
-        nid = n["id"]
+        try:
+            key = pick(n)
+            nid, st, inside, elsewhere = flags(n)
+        except KeyError:
+            key = tuple(map(n.get, fields))
+            nid, st = n["id"], n.get("status")
+            inside, elsewhere = n.get("in_round_unit", True), n.get("awarded_elsewhere")
         if nid in seen:
             raise ValueError(f"duplicate nomination id {nid}")
         seen.add(nid)
-        s = score_fn(n)
-        amt, tier = amount(n)
+        try:
+            hit = judged.get(key)
+        except TypeError:  # an unhashable value: judged on its own
+            key = None
+            hit = judge(n)
+        if hit is None:
+            hit = judged[key] = judge(n)
+        s, amt, tier, ok = hit
         if nid == keep:
             kept["n"] = n
             kept["score"] = s
-        st = n.get("status")
         if (
-            (elig is None or elig(n))
-            and amt is not None
-            and (min_score is None or s >= min_score)
+            ok
             and (st is None or st == "active")
-            and n.get("in_round_unit", True) is not False
-            and (restr is None or restr(n))
-            and not (one_award and n.get("awarded_elsewhere"))
+            and inside is not False
+            and not (one_award and elsewhere)
         ):
             recs.append((nid, n, s, amt, tier))
         else:
-            rejected.append((nid, n, s, amt))
+            rejected.append((nid, n, s, amt, key))
 
     _sort_ranked(recs, c.tie_break)
 
@@ -872,12 +910,16 @@ def _run_paused(
     usage: list[dict] = [{} for _ in quotas]
     ranked: list[dict] = []
     append = ranked.append
+    shown: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
     for rank, (nid, n, s, amt, tier) in enumerate(recs, 1):
+        text = shown.get(s)
+        if text is None:
+            text = shown[s] = format_score(s)
         e = {
             "nomination_id": nid,
             "student_code": n.get("student_code"),
             "rank": rank,
-            "score": format_score(s),
+            "score": text,
             "amount": amt,
             "tier": tier,
             "outcome": "awarded",
@@ -928,14 +970,33 @@ def _run_paused(
         append(e)
 
     rejected.sort(key=itemgetter(0))
-    ineligible = [
-        {
-            "nomination_id": nid,
-            "student_code": n.get("student_code"),
-            "reasons": c.reasons(n, s, amt, academic_year),
-        }
-        for nid, n, s, amt in rejected
-    ]
+    # The reasons too are made once per judged combination and the few facts they add.
+    why: dict = {}
+    ineligible = []
+    for nid, n, s, amt, key in rejected:
+        outside = n.get("in_round_unit", True) is False
+        wkey = (
+            key,
+            n.get("status"),
+            outside,
+            n.get("unit") if outside else None,
+            bool(n.get("awarded_elsewhere")),
+        )
+        try:
+            reasons = why.get(wkey)
+        except TypeError:
+            reasons = None
+        if reasons is None or key is None:
+            reasons = c.reasons(n, s, amt, academic_year)
+            if key is not None:
+                why[wkey] = reasons
+        ineligible.append(
+            {
+                "nomination_id": nid,
+                "student_code": n.get("student_code"),
+                "reasons": list(reasons),
+            }
+        )
     alloc = Allocation(
         budget=budget,
         available=available,
@@ -1137,7 +1198,7 @@ def promote_after_cancel(
     def group_values(e: Mapping) -> list:
         src = e.get("groups") or e
         out = []
-        for qi, (g, get, qv, _, _, has_value) in enumerate(quotas):
+        for qi, (_g, get, qv, _, _, has_value) in enumerate(quotas):
             gv = get(src)
             if gv is None or (has_value and gv != qv):
                 continue

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from operator import itemgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation import engine
@@ -84,29 +84,24 @@ def rounds_query(actor: Actor, *, academic_year: str | None = None, status: str 
     return query
 
 
-# The engine's facts carry these keys. They are built in sorted key order, so `_inputs_hash` can encode
-# them without sort_keys and still produce exactly engine.inputs_hash's canonical JSON.
-_DERIVED = ("unit", "district", "in_round_unit", "awarded_elsewhere")
-_FACT_KEYS = tuple(sorted(("id", "status", *FIELDS, *_DERIVED)))
-_CANONICAL = json.JSONEncoder(sort_keys=False, separators=(",", ":"), ensure_ascii=False,
-                              default=engine._json_default)
+def _facts_columns(round_: Round) -> list:
+    """The nomination columns the round's rules read (engine.facts_read), id, unit and status first.
+
+    A round reads a handful of a nomination's fields; names, schools, guardians and notes are left in
+    the database unless the rules compare them.
+    """
+    read = engine.facts_read(round_.rules, round_.fund.restriction, academic_year=round_.academic_year)
+    return [Nomination.id, Nomination.unit_id, Nomination.status,
+            *(getattr(Nomination, f) for f in FIELDS if f in read)]
 
 
-def _facts_select(academic_year: str):
-    """The year's nominations, one column per fact key in _FACT_KEYS order (unit_id stands in for the unit
-    columns, id for awarded_elsewhere; nomination_facts overwrites them)."""
-    stand_in = {"unit": Nomination.unit_id, "district": Nomination.unit_id, "in_round_unit": Nomination.unit_id,
-                "awarded_elsewhere": Nomination.id}
-    columns = [(stand_in[k] if k in stand_in else getattr(Nomination, k)).label(f"c{i}")
-               for i, k in enumerate(_FACT_KEYS)]
-    return select(*columns).where(Nomination.academic_year == academic_year).order_by(Nomination.id)
+def _load_facts(session: Session, round_: Round) -> tuple[list[dict], str]:
+    """The year's nominations as the engine's plain dicts, in id order, and the hash of those inputs.
 
-
-def nomination_facts(session: Session, round_: Round) -> list[dict]:
-    """Every nomination of the round's academic year as the engine's plain dicts, in id order.
-
-    One Core query (executed on the connection: no ORM row loading) fetched straight into dicts; what
-    depends on the unit (code, district, inside the round's unit) is worked out once per unit, not per row.
+    One Core query of only the columns the rules read, run on the connection (no ORM rows); what
+    depends on the unit (code, district, inside the round's unit) is worked out once per unit. The hash
+    is over the fetched rows and the derived facts, so approve can tell whether anything the allocation
+    read has changed since (a fact the rules do not read cannot change the result, and is not hashed).
     """
     units = {u.id: u for u in session.scalars(select(Unit))}
     scope = round_.unit.path
@@ -114,66 +109,93 @@ def nomination_facts(session: Session, round_: Round) -> list[dict]:
     held_elsewhere = set(session.scalars(
         select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
             Round.academic_year == round_.academic_year, Round.id != round_.id, Award.status.in_(HELD))))
-    rows = session.connection().execute(_facts_select(round_.academic_year))
-    keys = _FACT_KEYS
+    columns = _facts_columns(round_)
+    query = select(*columns).where(Nomination.academic_year == round_.academic_year).order_by(Nomination.id)
+    rows = session.connection().execute(query).tuples().all()
+    keys = ["id", "unit", "status", *(c.key for c in columns[3:])]
     facts = []
     append = facts.append
+    flagged = []
     for row in rows:
         fact = dict(zip(keys, row, strict=True))
-        fact["unit"], fact["district"], fact["in_round_unit"] = by_unit[fact["unit"]]
-        fact["awarded_elsewhere"] = fact["id"] in held_elsewhere
+        fact["unit"], fact["district"], fact["in_round_unit"] = by_unit[row[1]]
+        if row[0] in held_elsewhere:
+            fact["awarded_elsewhere"] = True
+            flagged.append(row[0])
+        else:
+            fact["awarded_elsewhere"] = False
         append(fact)
-    return facts
+    # repr of tuples of ints, strings, bools, None, Decimals and dates: exact, stable, and made in C.
+    digest = hashlib.sha256(repr((keys, rows)).encode())
+    used_units = sorted({row[1] for row in rows})
+    digest.update(repr(([(uid, *by_unit[uid]) for uid in used_units], flagged)).encode())
+    return facts, "sha256:" + digest.hexdigest()
 
 
-def _inputs_hash(facts: list[dict]) -> str:
-    """engine.inputs_hash(facts), faster for nomination_facts' dicts (already in canonical key order)."""
-    if facts and list(facts[0]) != sorted(facts[0]):
-        return engine.inputs_hash(facts)
-    digest = hashlib.sha256()
-    encode = _CANONICAL.encode
-    for fact in sorted(facts, key=itemgetter("id")):
-        digest.update(encode(fact).encode())
-        digest.update(b"\n")
-    return "sha256:" + digest.hexdigest()
+def nomination_facts(session: Session, round_: Round) -> list[dict]:
+    """Every nomination of the round's academic year as the engine's plain dicts (the keys it reads), in id order."""
+    return _load_facts(session, round_)[0]
 
 
 def _available(session: Session, fund: Fund) -> int:
     return balance(session, fund.id) - reserved(session, fund.id)
 
 
-def _run_engine(session: Session, round_: Round) -> tuple[engine.Allocation, list[dict]]:
-    facts = nomination_facts(session, round_)
-    allocation = engine.allocate(facts, round_.rules, budget=round_.budget,
-                                 available=max(0, _available(session, round_.fund)),
-                                 restriction=round_.fund.restriction, academic_year=round_.academic_year)
-    return allocation, facts
+def _encode(document) -> str:
+    # Compact, and in the engine's own key order, which is fixed: the same result gives the same text.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def _result_hash(result: dict) -> str:
-    canonical = json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+def _stored_json(session: Session, text: str):
+    """An already encoded JSON document as the value of a JSON column (so it is not encoded twice)."""
+    value = type_coerce(text, Text)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(value, JSONB)
+    return value
 
 
-def allocate(session: Session, actor: Actor, round_id: int) -> dict:
-    """Run the round's rules over the year's nominations and store the result (re-runnable until approved)."""
+def allocate_json(session: Session, actor: Actor, round_id: int) -> str:
+    """Run the round's rules over the year's nominations and store the result (re-runnable until approved).
+
+    Returns RULES.md "Result" as JSON text, the very text stored on the round and hashed as result_hash:
+    a province's result holds every nomination (about 10 MB for 100,000), so it is encoded once.
+    """
     require_role(actor, *COMMITTEE)
+    # A run makes several hundred thousand small acyclic objects, all freed by reference counting when
+    # it ends; the cyclic GC would only walk them over and over meanwhile.
+    with engine.gc_paused():
+        return _allocate(session, actor, round_id)
+
+
+def _allocate(session: Session, actor: Actor, round_id: int) -> str:
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
         if round_.status == "approved":
             raise Conflict("Đợt xét đã được duyệt, không chạy lại được (round already approved)")
-        allocation, facts = _run_engine(session, round_)
+        facts, inputs_hash = _load_facts(session, round_)
+        allocation = engine.allocate(facts, round_.rules, budget=round_.budget,
+                                     available=max(0, _available(session, round_.fund)),
+                                     restriction=round_.fund.restriction, academic_year=round_.academic_year)
+        del facts
         result = {"round": round_.id, **allocation.as_dict()}
-        round_.result = result
-        round_.ranked = allocation.ranked
-        round_.inputs_hash = _inputs_hash(facts)
-        round_.result_hash = _result_hash(result)
-        round_.status = "allocated"
-        round_.allocated_at = utcnow()
+        text = _encode(result)
+        result_hash = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        counts = {"allocated": result["allocated"], "awarded": len(result["awarded"])}
+        del result
+        now = utcnow()
+        session.execute(update(Round).where(Round.id == round_.id).values(
+            result=_stored_json(session, text), ranked=_stored_json(session, _encode(allocation.ranked)),
+            inputs_hash=inputs_hash, result_hash=result_hash, status="allocated", allocated_at=now))
+        # The identity map's round must not keep its old (pre-update) values for the rest of the session.
+        session.expire(round_)
         record(session, actor, "round.allocate", "round", round_.id, None,
-               {"result_hash": round_.result_hash, "inputs_hash": round_.inputs_hash,
-                "allocated": result["allocated"], "awarded": len(result["awarded"])}, round_.unit_id)
-    return result
+               {"result_hash": result_hash, "inputs_hash": inputs_hash, **counts}, round_.unit_id)
+    return text
+
+
+def allocate(session: Session, actor: Actor, round_id: int) -> dict:
+    """allocate_json, as a dict."""
+    return json.loads(allocate_json(session, actor, round_id))
 
 
 def stored_result(session: Session, actor: Actor, round_id: int) -> dict:
@@ -211,8 +233,7 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
         if round_.status != "allocated":
             raise Conflict("Cần chạy phân bổ trước khi duyệt (allocate before approving)")
         _lock_fund(session, round_.fund)
-        facts = nomination_facts(session, round_)
-        if _inputs_hash(facts) != round_.inputs_hash:
+        if _load_facts(session, round_)[1] != round_.inputs_hash:
             raise Conflict("Hồ sơ đề cử đã thay đổi từ lần phân bổ trước; hãy chạy lại phân bổ "
                            "(nominations changed since the allocation; allocate again)")
         result = round_.result

@@ -147,3 +147,31 @@ def test_bad_rules_point_at_the_path(admin):
                                              "budget": 1000, "rules": rules})
     assert response.status_code == 422
     assert any(key.startswith("rules.quotas[1]") for key in response.json["errors"]), response.json
+
+
+def test_approve_refuses_a_stale_allocation(admin, example_round):
+    """A nomination the rules read changed after the allocation: approve is 409 until it is run again."""
+    round_id = example_round["id"]
+    first = admin.post(f"/api/v1/rounds/{round_id}/allocate").json
+    assert admin.get(f"/api/v1/rounds/{round_id}/allocation").json == first
+    top = first["awarded"][0]["nomination_id"]
+    assert admin.patch(f"/api/v1/nominations/{top}", {"gpa": 5.0}).status_code == 200
+    response = admin.post(f"/api/v1/rounds/{round_id}/approve")
+    assert response.status_code == 409 and "allocate again" in response.json["message"]
+    assert admin.get(f"/api/v1/rounds/{round_id}").json["status"] == "allocated"
+    again = admin.post(f"/api/v1/rounds/{round_id}/allocate").json
+    assert top in {e["nomination_id"] for e in again["ineligible"]}
+    assert admin.post(f"/api/v1/rounds/{round_id}/approve").status_code == 200
+
+
+def test_explain_explains_every_pupil(admin, example_round):
+    round_id = example_round["id"]
+    result = admin.post(f"/api/v1/rounds/{round_id}/allocate").json
+    for outcome in ("awarded", "waitlisted", "ineligible"):
+        for entry in result[outcome]:
+            explained = admin.get(f"/api/v1/rounds/{round_id}/explain/{entry['nomination_id']}").json
+            assert explained["outcome"] == outcome
+            if outcome == "ineligible":
+                assert explained["reasons"] == entry["reasons"]
+            else:
+                assert (explained["rank"], explained["score"]) == (entry["rank"], entry["score"])
