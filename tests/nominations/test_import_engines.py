@@ -100,3 +100,12 @@ def test_pupils_without_a_code_are_matched_by_name_birth_date_and_school(any_app
     outcome = import_nominations(db.session, SYSTEM, "\n".join([header, *moved, *extra]).encode(), "b.csv",
                                  "2024-2025", dry_run=True)
     assert (outcome.created, outcome.updated, outcome.dry_run) == (0, 60, True)
+
+
+def test_sqlite_page_cache_is_put_back(app):
+    load_tree()
+    before = db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+    db.session.commit()
+    import_nominations(db.session, SYSTEM, SAMPLE, "ds.csv", "2024-2025")
+    import_nominations(db.session, SYSTEM, SAMPLE, "ds.csv", "2024-2025", dry_run=True)
+    assert db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
