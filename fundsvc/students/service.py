@@ -50,8 +50,10 @@ class ImportOutcome:
 
 
 # Text limits come from the columns themselves, so a 10,000-character name is a row error, not a database error.
+# Only the columns that store the file's own text are measured: a coded column stores one of the parser's words.
 _TEXT_LIMITS = {name: Nomination.__table__.c[name].type.length for name in FIELDS
-                if getattr(Nomination.__table__.c[name].type, "length", None)}
+                if getattr(Nomination.__table__.c[name].type, "length", None)
+                and COLUMNS_BY_KEY[name].kind != "coded"}
 
 
 def _too_long(columns: dict[str, list]) -> list[CellError]:

@@ -109,3 +109,15 @@ def test_sqlite_page_cache_is_put_back(app):
     import_nominations(db.session, SYSTEM, SAMPLE, "ds.csv", "2024-2025")
     import_nominations(db.session, SYSTEM, SAMPLE, "ds.csv", "2024-2025", dry_run=True)
     assert db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
+
+
+def test_coded_words_fit_their_columns():
+    # The import measures only the free-text columns against their limits; a coded column stores these words.
+    from fundsvc.students.service import _TEXT_LIMITS
+    from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, VIETNAMESE_WORDS
+
+    for name, words in VIETNAMESE_WORDS.items():
+        column = Nomination.__table__.c[name]
+        if COLUMNS_BY_KEY[name].kind == "coded" and getattr(column.type, "length", None):
+            assert name not in _TEXT_LIMITS
+            assert max(len(w) for w in words if isinstance(w, str)) <= column.type.length, name
