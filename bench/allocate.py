@@ -14,6 +14,9 @@ Then, in the same run, best of --repeat each:
                 (load + engine + hashes + JSON storage + commit + response serialisation)
 * bare load   : the baseline: a plain `SELECT` of the same columns (id, unit_id, status and every
                 nomination field) of the year's nominations, fetched by the DB-API cursor into tuples
+* core load   : for information only (no floor): a SQLAlchemy Core select of just the columns the round's
+                rules read (what the service loads), fetched into Rows with the model's types (dates,
+                Decimals, bools), without building the engine's dicts
 
 Peak memory: the process's peak RSS during each phase (VmHWM, reset through /proc/self/clear_refs
 before each phase; else the running ru_maxrss) and its growth over the RSS at the start of the phase.
@@ -45,7 +48,7 @@ from fundsvc import create_app  # noqa: E402
 from fundsvc.allocation import engine as alloc_engine  # noqa: E402
 from fundsvc.allocation.models import Round  # noqa: E402
 from fundsvc.allocation.rules import PRESETS  # noqa: E402
-from fundsvc.allocation.service import create_round, nomination_facts  # noqa: E402
+from fundsvc.allocation.service import create_round, facts_columns, nomination_facts  # noqa: E402
 from fundsvc.auth.service import SYSTEM, create_user  # noqa: E402
 from fundsvc.db import write_transaction  # noqa: E402
 from fundsvc.donations.service import record_donation  # noqa: E402
@@ -245,6 +248,17 @@ def main() -> int:
             loaded = load.run(bare, args.repeat)
             if loaded != args.rows:
                 raise SystemExit(f"bare load read {loaded} rows, expected {args.rows}")
+
+            round_ = session.get(Round, round_id)
+            core_query = select(*facts_columns(round_)).where(Nomination.academic_year == YEAR)
+            session.remove()
+
+            def core():
+                with db.engine.connect() as conn:
+                    return len(conn.execute(core_query).all())
+
+            core_load = Phase("core load")
+            core_load.run(core, args.repeat)
             session.remove()
             db.engine.dispose()
 
@@ -257,6 +271,8 @@ def main() -> int:
           f"{'ok' if eng.best < ENGINE_FLOOR_S else 'MISSED'}")
     print(f"{'end-to-end':<14}{e2e.best:>10.3f}{e2e.peak:>14.0f}{e2e.growth:>12.0f}")
     print(f"{'bare load':<14}{load.best:>10.3f}{load.peak:>14.0f}{load.growth:>12.0f}")
+    print(f"{'core load':<14}{core_load.best:>10.3f}{core_load.peak:>14.0f}{core_load.growth:>12.0f}"
+          f"  (information: e2e/core = {e2e.best / core_load.best:.2f})")
     print(f"{'ratio e2e/load':<14}{ratio:>10.2f}{'':>26}  <= {RATIO_FLOOR:g}x "
           f"{'ok' if ratio <= RATIO_FLOOR else 'MISSED'}")
     print(f"process peak RSS (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

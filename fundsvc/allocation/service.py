@@ -84,7 +84,7 @@ def rounds_query(actor: Actor, *, academic_year: str | None = None, status: str 
     return query
 
 
-def _facts_columns(round_: Round) -> list:
+def facts_columns(round_: Round) -> list:
     """The nomination columns the round's rules read (engine.facts_read), id, unit and status first.
 
     A round reads a handful of a nomination's fields; names, schools, guardians and notes are left in
@@ -105,30 +105,28 @@ def _load_facts(session: Session, round_: Round) -> tuple[list[dict], str]:
     """
     units = {u.id: u for u in session.scalars(select(Unit))}
     scope = round_.unit.path
-    by_unit = {uid: (u.code, district_of(u.path, units), u.path.startswith(scope)) for uid, u in units.items()}
+    by_unit = {uid: {"unit": u.code, "district": district_of(u.path, units), "in_round_unit": u.path.startswith(scope),
+                     "awarded_elsewhere": False} for uid, u in units.items()}
     held_elsewhere = set(session.scalars(
         select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
             Round.academic_year == round_.academic_year, Round.id != round_.id, Award.status.in_(HELD))))
-    columns = _facts_columns(round_)
+    columns = facts_columns(round_)
     query = select(*columns).where(Nomination.academic_year == round_.academic_year).order_by(Nomination.id)
-    rows = session.connection().execute(query).tuples().all()
+    rows = session.connection().execute(query).all()
     keys = ["id", "unit", "status", *(c.key for c in columns[3:])]
-    facts = []
-    append = facts.append
+    # The unit's facts overwrite the unit id (the "unit" column) with its code.
+    facts = [{**dict(zip(keys, row, strict=True)), **by_unit[row[1]]} for row in rows]
     flagged = []
-    for row in rows:
-        fact = dict(zip(keys, row, strict=True))
-        fact["unit"], fact["district"], fact["in_round_unit"] = by_unit[row[1]]
-        if row[0] in held_elsewhere:
-            fact["awarded_elsewhere"] = True
-            flagged.append(row[0])
-        else:
-            fact["awarded_elsewhere"] = False
-        append(fact)
-    # repr of tuples of ints, strings, bools, None, Decimals and dates: exact, stable, and made in C.
-    digest = hashlib.sha256(repr((keys, rows)).encode())
+    if held_elsewhere:
+        for fact in facts:
+            if fact["id"] in held_elsewhere:
+                fact["awarded_elsewhere"] = True
+                flagged.append(fact["id"])
+    # repr of tuples of ints, strings, bools, None, Decimals and dates: exact, stable, and made in C
+    # (column by column: the rows are SQLAlchemy Rows, whose own repr is slow Python).
+    digest = hashlib.sha256(repr((keys, list(zip(*rows, strict=True)))).encode())
     used_units = sorted({row[1] for row in rows})
-    digest.update(repr(([(uid, *by_unit[uid]) for uid in used_units], flagged)).encode())
+    digest.update(repr(([(uid, *by_unit[uid].values()) for uid in used_units], flagged)).encode())
     return facts, "sha256:" + digest.hexdigest()
 
 
