@@ -11,16 +11,19 @@ fields, the filter, the document kind and variant, the print settings and the te
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,9 +64,9 @@ _TEMPLATES = {
 
 @dataclass(frozen=True)
 class Document:
-    """A rendered ceremony document."""
+    """A rendered ceremony document (`data` is None when it was written to the caller's file instead)."""
 
-    data: bytes
+    data: bytes | None
     media_type: str
     filename: str
     cached: bool
@@ -247,12 +250,19 @@ class DocumentCache:
 
     def put(self, round_id: int, kind: str, scope: dict, personal: bool, key: str, data: bytes) -> Path:
         """Store atomically (write then rename) and drop the stale versions of the same document."""
+        with self.writing(round_id, kind, scope, personal, key) as f:
+            f.write(data)
+        return self.path(round_id, kind, scope, personal, key)
+
+    @contextlib.contextmanager
+    def writing(self, round_id: int, kind: str, scope: dict, personal: bool, key: str) -> Iterator[IO[bytes]]:
+        """A file to write the document into; on success it replaces the cached copy and the stale versions go."""
         target = self.path(round_id, kind, scope, personal, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                yield f
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -261,7 +271,6 @@ class DocumentCache:
         for old in target.parent.glob(prefix + "*"):
             if old != target:
                 old.unlink(missing_ok=True)
-        return target
 
 
 def render(
@@ -275,20 +284,53 @@ def render(
     workers: int | None = None,
     chunk_pupils: int = CHUNK_PUPILS,
 ) -> bytes:
-    """Render one ceremony document from loaded rows (long PDFs in parallel chunks, merged, numbered)."""
-    from .parallel import render_chunked_pdf
+    """Render one ceremony document from loaded rows into memory (see write_document)."""
+    out = io.BytesIO()
+    write_document(
+        kind,
+        loaded,
+        settings,
+        out,
+        personal=personal,
+        progress=progress,
+        executor=executor,
+        workers=workers,
+        chunk_pupils=chunk_pupils,
+    )
+    return out.getvalue()
+
+
+def write_document(
+    kind: str,
+    loaded: Loaded,
+    settings: dict,
+    out: IO[bytes],
+    *,
+    personal: bool,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    chunk_pupils: int = CHUNK_PUPILS,
+) -> None:
+    """Render one ceremony document from loaded rows into the binary file `out` (long PDFs in parallel chunks,
+    merged and numbered as they are written, so a 100,000-pupil list never sits in memory)."""
+    from .parallel import write_chunked_pdf
 
     groups = ceremony.group_rows(loaded.rows)
     info = loaded.info
     if kind == "award-list-xlsx":
-        return ceremony.award_list_xlsx(
-            groups,
-            personal=personal,
-            title=f"Danh sách học bổng — {info['name']}",
-            words_style=settings.get("words_style") or "north",
+        out.write(
+            ceremony.award_list_xlsx(
+                groups,
+                personal=personal,
+                title=f"Danh sách học bổng — {info['name']}",
+                words_style=settings.get("words_style") or "north",
+            )
         )
+        return
     if kind == "award-list-csv":
-        return ceremony.award_list_csv(groups, personal=personal)
+        out.write(ceremony.award_list_csv(groups, personal=personal))
+        return
     if kind == "award-list":
         header = ceremony.award_list_context(info, settings, groups, personal=personal, scope=loaded.scope)
         parts = ceremony.chunk_items(ceremony.award_list_items(groups, personal=personal), chunk_pupils)
@@ -305,8 +347,16 @@ def render(
         label = {"page_label": ""}
     else:  # pragma: no cover - the views and the CLI only pass known kinds
         raise ValueError(f"unknown document kind {kind!r}")
-    return render_chunked_pdf(
-        _TEMPLATES[kind], header, parts, chunk_size=1, workers=workers, progress=progress, executor=executor, **label
+    write_chunked_pdf(
+        out,
+        _TEMPLATES[kind],
+        header,
+        parts,
+        chunk_size=1,
+        workers=workers,
+        progress=progress,
+        executor=executor,
+        **label,
     )
 
 
@@ -323,8 +373,13 @@ def ceremony_document(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     workers: int | None = None,
+    out: IO[bytes] | None = None,
 ) -> Document:
-    """A ceremony document of a round, from the cache when nothing it was made from has changed."""
+    """A ceremony document of a round, from the cache when nothing it was made from has changed.
+
+    With `out` (a binary file) the document is written there and Document.data is None: the CLI's way, so a
+    100,000-pupil list goes from the renderer to the cache file and on to `out` without being held in memory.
+    """
     if kind not in KINDS:
         raise NotFound(f"Không có loại tài liệu {kind!r} (unknown document)")
     loaded = load_rows(session, actor, round_id, unit=unit, school=school)
@@ -338,12 +393,29 @@ def ceremony_document(
     key = cache_key(loaded, kind, personal, plain)
     cache = DocumentCache(cache_dir) if cache_dir is not None else None
     if cache is not None:
-        data = cache.get(round_id, kind, loaded.scope, personal, key)
-        if data is not None:
+        try:
+            data = _deliver(cache.path(round_id, kind, loaded.scope, personal, key), out)
+        except FileNotFoundError:
+            pass
+        else:
             return Document(data, media_type, filename, True)
     # Leave the session before the long render: nothing below touches the database.
     session.rollback()
-    data = render(kind, loaded, plain, personal=personal, progress=progress, executor=executor, workers=workers)
-    if cache is not None:
-        cache.put(round_id, kind, loaded.scope, personal, key, data)
-    return Document(data, media_type, filename, False)
+    options = {"personal": personal, "progress": progress, "executor": executor, "workers": workers}
+    if cache is None:
+        if out is None:
+            return Document(render(kind, loaded, plain, **options), media_type, filename, False)
+        write_document(kind, loaded, plain, out, **options)
+        return Document(None, media_type, filename, False)
+    with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
+        write_document(kind, loaded, plain, f, **options)
+    return Document(_deliver(cache.path(round_id, kind, loaded.scope, personal, key), out), media_type, filename, False)
+
+
+def _deliver(path: Path, out: IO[bytes] | None) -> bytes | None:
+    """The file's bytes, or None once they are copied into `out`."""
+    if out is None:
+        return path.read_bytes()
+    with open(path, "rb") as f:
+        shutil.copyfileobj(f, out, 1 << 20)
+    return None

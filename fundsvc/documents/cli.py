@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -45,25 +47,34 @@ def write_document(
     cache_dir = None
     if use_cache:
         cache_dir = Path(current_app.config.get("DOCUMENTS_CACHE_DIR") or Path(current_app.instance_path) / "documents")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written next to `out` and renamed at the end: a failed render leaves no half-written file behind. The
+    # document streams from the renderer (or the cache) into the file; it is never held in memory whole.
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
-        document = service.ceremony_document(
-            db.session,
-            SYSTEM,
-            round_id,
-            kind,
-            DocumentSettings.from_config(current_app.config),
-            cache_dir,
-            unit=unit,
-            school=school,
-            progress=progress,
-            workers=workers,
-        )
+        with os.fdopen(fd, "wb") as f:
+            document = service.ceremony_document(
+                db.session,
+                SYSTEM,
+                round_id,
+                kind,
+                DocumentSettings.from_config(current_app.config),
+                cache_dir,
+                unit=unit,
+                school=school,
+                progress=progress,
+                workers=workers,
+                out=f,
+            )
+            size = f.tell()
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(document.data)
-    return {"bytes": len(document.data), "cached": document.cached, "path": str(out)}
+    return {"bytes": size, "cached": document.cached, "path": str(out)}
 
 
 def _command(kind: str, help_text: str):
