@@ -141,6 +141,8 @@ def _bound_columns(conn: Connection, table: Table, values: dict[str, Any], n: in
     for column in table.c:
         default = getattr(column, defaults)
         if column.name not in values and default is not None and not column.primary_key:
+            if not (default.is_scalar or default.is_callable):
+                raise NotImplementedError(f"{table.name}.{column.name}: a SQL default is not evaluated here")
             values[column.name] = default.arg(None) if default.is_callable else default.arg
     out = {}
     for name, given in values.items():
@@ -190,9 +192,10 @@ def _page_cache(conn: Connection):
     """SQLite: a page cache large enough for the pages the import writes, while it writes them.
 
     With the default 2 MB cache, the index pages that 100,000 rows enter in random order (school, unit) are
-    evicted and spilled to the WAL in the middle of the transaction, then read back: the inserts took about
-    twice as long. cache_size is the connection's own setting (no data, no durability involved); it only
-    allocates the pages actually used, and is put back before the connection goes back to the pool.
+    evicted and spilled to the WAL in the middle of the transaction, then read back (measured: 174 MB read and
+    174 MB written through system calls instead of 54 and 109, about 15 % more CPU in the inserts).
+    cache_size is the connection's own setting (no data, no durability involved); it only allocates the pages
+    actually used, and is put back before the connection goes back to the pool.
     """
     if conn.dialect.name != "sqlite":
         yield

@@ -5,9 +5,10 @@ Pure layer (no Flask, no database); the format is ``shared/IMPORT.md``.
 ``parse_nominations(data, filename, known_units=None) -> ParsedSheet``
     ``.xlsx`` (first sheet, read with python-calamine) or ``.csv`` (UTF-8 with or
     without BOM, ``,`` / ``;`` / tab sniffed from the header line).  Every bad cell of
-    every bad row becomes one ``CellError``; good rows come back as dicts (see
-    ``ROW_KEYS``).  A file-level problem (unreadable file, no header row, missing
-    required column) is a ``CellError`` on the header row (row 1 normally).
+    every bad row becomes one ``CellError``; good rows come back column by column
+    (``ParsedSheet.columns``, keyed by ``ROW_KEYS``) and, when asked for, as dicts
+    (``ParsedSheet.rows``).  A file-level problem (unreadable file, no header row,
+    missing required column) is a ``CellError`` on the header row (row 1 normally).
 
 ``write_nominations_xlsx(rows) -> bytes``
     The same rows in the import format (Vietnamese headers and words, real date
