@@ -782,7 +782,7 @@ def _places(values: list, desc: bool) -> tuple[list[int], int]:
 
 
 def _sort_ranked(recs: list, tie_break: list) -> None:
-    """Sort eligible records (id, n, score, amount, tier) into rank order, in place.
+    """Sort eligible records (id, n, score, amount, tier, student code) into rank order, in place.
 
     Score (highest first), then each tie-break key: every value is replaced by its place among the
     distinct values of that key, and the places are packed into one int per record, so the sort
@@ -864,7 +864,7 @@ def _run_paused(
     fields = c.judged_fields
     # One C call per nomination when every key is there (the service's facts); n.get otherwise.
     pick = itemgetter(*fields)
-    flags = itemgetter("id", "status", "in_round_unit", "awarded_elsewhere")
+    flags = itemgetter("id", "student_code", "status", "in_round_unit", "awarded_elsewhere")
     judged: dict = {}
     recs: list[tuple] = []
     rejected: list[tuple] = []
@@ -873,10 +873,10 @@ def _run_paused(
     for n in nominations:
         try:
             key = pick(n)
-            nid, st, inside, elsewhere = flags(n)
+            nid, code, st, inside, elsewhere = flags(n)
         except KeyError:
             key = tuple(map(n.get, fields))
-            nid, st = n["id"], n.get("status")
+            nid, code, st = n["id"], n.get("student_code"), n.get("status")
             inside, elsewhere = n.get("in_round_unit", True), n.get("awarded_elsewhere")
         if nid in seen:
             raise ValueError(f"duplicate nomination id {nid}")
@@ -898,9 +898,9 @@ def _run_paused(
             and inside is not False
             and not (one_award and elsewhere)
         ):
-            recs.append((nid, n, s, amt, tier))
+            recs.append((nid, n, s, amt, tier, code))
         else:
-            rejected.append((nid, n, s, amt, key))
+            rejected.append((nid, n, s, amt, key, code, st, inside, elsewhere))
 
     _sort_ranked(recs, c.tie_break)
 
@@ -911,13 +911,13 @@ def _run_paused(
     ranked: list[dict] = []
     append = ranked.append
     shown: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
-    for rank, (nid, n, s, amt, tier) in enumerate(recs, 1):
+    for rank, (nid, n, s, amt, tier, code) in enumerate(recs, 1):
         text = shown.get(s)
         if text is None:
             text = shown[s] = format_score(s)
         e = {
             "nomination_id": nid,
-            "student_code": n.get("student_code"),
+            "student_code": code,
             "rank": rank,
             "score": text,
             "amount": amt,
@@ -973,27 +973,22 @@ def _run_paused(
     # The reasons too are made once per judged combination and the few facts they add.
     why: dict = {}
     ineligible = []
-    for nid, n, s, amt, key in rejected:
-        outside = n.get("in_round_unit", True) is False
-        wkey = (
-            key,
-            n.get("status"),
-            outside,
-            n.get("unit") if outside else None,
-            bool(n.get("awarded_elsewhere")),
-        )
+    for nid, n, s, amt, key, code, st, inside, elsewhere in rejected:
+        outside = inside is False
+        wkey = (key, st, outside, n.get("unit") if outside else None, bool(elsewhere))
+        cacheable = key is not None
         try:
-            reasons = why.get(wkey)
-        except TypeError:
-            reasons = None
-        if reasons is None or key is None:
+            reasons = why.get(wkey) if cacheable else None
+        except TypeError:  # an unhashable unit
+            reasons, cacheable = None, False
+        if reasons is None:
             reasons = c.reasons(n, s, amt, academic_year)
-            if key is not None:
+            if cacheable:
                 why[wkey] = reasons
         ineligible.append(
             {
                 "nomination_id": nid,
-                "student_code": n.get("student_code"),
+                "student_code": code,
                 "reasons": list(reasons),
             }
         )
