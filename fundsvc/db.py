@@ -143,7 +143,8 @@ def write_transaction(session: Session) -> Iterator[Session]:
         session = session()
     if session.in_transaction():
         session.commit()
-    outer = _writing.get()  # a write_transaction inside another keeps the outer one's place in the queue
+    # One nested in another (which SQLAlchemy then refuses) must not wait in the queue behind its own outer one.
+    outer = _writing.get()
     queue = outer or _WriterQueue()
     token = _writing.set(queue)
     try:
