@@ -42,7 +42,8 @@ class Nomination(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    # Indexed as the leading column of the unique (student_id, academic_year) constraint above.
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
     academic_year: Mapped[str] = mapped_column(String(9), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
