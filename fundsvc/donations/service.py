@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,22 +35,26 @@ def _root_path(unit: Unit) -> str:
     return "/" + unit.path.strip("/").split("/")[0] + "/"
 
 
-def _donor_match(unit: Unit, data: dict):
-    """A select of the first donor with the same phone or tax code in the unit's tree; None without either."""
-    keys = []
-    if data.get("phone"):
-        keys.append(Donor.phone == data["phone"])
-    if data.get("tax_code"):
-        keys.append(Donor.tax_code == data["tax_code"])
-    if not keys:
-        return None
-    return (
-        select(Donor)
-        .join(Unit, Unit.id == Donor.unit_id)
-        .where(or_(*keys), Unit.path.startswith(_root_path(unit)))
-        .order_by(Donor.id)
-        .limit(1)
+# The first donor with the same phone or the same tax code in a unit tree (a missing key is bound as NULL,
+# which equals nothing). Built once: this runs on every gift, once more inside the lock for a new donor.
+_DONOR_MATCH = (
+    select(Donor)
+    .join(Unit, Unit.id == Donor.unit_id)
+    .where(
+        or_(Donor.phone == bindparam("phone"), Donor.tax_code == bindparam("tax_code")),
+        Unit.path.startswith(bindparam("root")),
     )
+    .order_by(Donor.id)
+    .limit(1)
+)
+_DONOR_MATCH_ID = _DONOR_MATCH.with_only_columns(Donor.id, Donor.name)
+
+
+def _donor_keys(unit: Unit, data: dict) -> dict | None:
+    """The parameters of _DONOR_MATCH for a donor's data; None when it has neither a phone nor a tax code."""
+    if not data.get("phone") and not data.get("tax_code"):
+        return None
+    return {"phone": data.get("phone") or None, "tax_code": data.get("tax_code") or None, "root": _root_path(unit)}
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,8 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
         if donor is None or (not actor.sees(donor.unit) and not unit.path.startswith(_root_path(donor.unit))):
             raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
     else:
-        match = _donor_match(unit, data["donor"])
-        donor = session.scalar(match) if match is not None else None
+        keys = _donor_keys(unit, data["donor"])
+        donor = session.scalar(_DONOR_MATCH, keys) if keys is not None else None
         if donor is None:
             new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
     return _Gift(unit, fund, donor, new_donor, data)
@@ -254,11 +258,11 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
 
 def _new_donor(session: Session, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
     """(id, name, inserted column values) of the gift's new donor; values None when a concurrent gift created it."""
-    match = _donor_match(gift.unit, gift.new_donor)
-    if match is not None:
+    keys = _donor_keys(gift.unit, gift.new_donor)
+    if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
-        found = session.execute(match.with_only_columns(Donor.id, Donor.name)).first()
+        found = session.execute(_DONOR_MATCH_ID, keys).first()
         if found is not None:
             return found.id, found.name, None
     donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
@@ -35,10 +35,13 @@ def fund_visible(actor: Actor, fund: Fund) -> bool:
     return fund.unit.path.startswith(actor.unit_path) or actor.unit_path.startswith(fund.unit.path)
 
 
+# With its unit in the same query (fund_visible reads the unit's path); built once, as every gift looks its fund up.
+_FUND_BY_CODE = select(Fund).where(Fund.code == bindparam("code")).options(joinedload(Fund.unit))
+
+
 def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
     """A fund visible to the actor; unknown → 404 (or 422 naming `field` when it came from a body)."""
-    # With its unit in the same query: fund_visible reads the unit's path.
-    fund = session.scalar(select(Fund).where(Fund.code == code).options(joinedload(Fund.unit)))
+    fund = session.scalar(_FUND_BY_CODE, {"code": code})
     if fund is None or not fund_visible(actor, fund):
         if field:
             raise Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
