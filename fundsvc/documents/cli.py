@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -50,9 +49,10 @@ def write_document(
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written next to `out` and renamed at the end: a failed render leaves no half-written file behind. The
     # document streams from the renderer (or the cache) into the file; it is never held in memory whole.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    # (A plain open(), not mkstemp: the file gets the usual permissions, not 0600.)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             document = service.ceremony_document(
                 db.session,
                 SYSTEM,
@@ -69,7 +69,7 @@ def write_document(
             size = f.tell()
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     finally:
         if bar is not None:

@@ -12,8 +12,6 @@ process (lazily) and reused by every render.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import gc
 import logging
 import mimetypes
 import threading
@@ -269,27 +267,6 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
     return get_environment().get_template(template).render(**context)
 
 
-@contextlib.contextmanager
-def _gc_old_objects_frozen():
-    """Keep the process's existing objects out of the cyclic GC's passes while WeasyPrint renders.
-
-    A render allocates hundreds of thousands of short-lived objects (many in cycles), so the collector runs dozens
-    of times per receipt, and each older-generation pass walked every object of the process (the whole Flask
-    app, SQLAlchemy, caches): about a tenth of a receipt's render time in a service process. Frozen, they are
-    skipped, while the render's own garbage is still collected as it goes, so a long document's memory stays
-    bounded (pausing the GC instead let a 10,000-pupil list grow past 1.5 GiB). A process that froze its heap
-    itself (gc.freeze() after preloading) is left as it is.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def _write(html: str, stylesheets: Iterable[Any]) -> tuple[bytes, int]:
     from weasyprint import HTML
 
@@ -297,7 +274,7 @@ def _write(html: str, stylesheets: Iterable[Any]) -> tuple[bytes, int]:
     sheets = _stylesheets(stylesheets)
     font_config = _font_config()
     # Pango/fontconfig objects are shared; one render at a time per process keeps them safe under threads.
-    with _lock, _gc_old_objects_frozen():
+    with _lock:
         # base_url None: relative URLs have nothing to resolve against and are dropped.
         document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
             stylesheets=sheets,
