@@ -71,9 +71,7 @@ class DocumentSettings:
         )
 
     def copies_for(self, kept: str, given: str) -> list[str]:
-        labels = [f"Liên 1: {kept}", f"Liên 2: {given}"] + [
-            f"Liên {i}: Lưu chuyển" for i in range(3, 10)
-        ]
+        labels = [f"Liên 1: {kept}", f"Liên 2: {given}"] + [f"Liên {i}: Lưu chuyển" for i in range(3, 10)]
         return labels[: max(1, self.copies)]
 
 
@@ -81,9 +79,7 @@ def _unit_block(unit: Unit, settings: DocumentSettings) -> dict:
     return {"name": unit.name, "address": unit.address or settings.org_address}
 
 
-def receipt_context(
-    receipt: Receipt, settings: DocumentSettings, preparer: str | None = None
-) -> dict:
+def receipt_context(receipt: Receipt, settings: DocumentSettings, preparer: str | None = None) -> dict:
     """The plain-dict context of a Phiếu thu."""
     donation: Donation = receipt.donation
     donor = donation.donor
@@ -198,15 +194,11 @@ def voucher_context(award: Award, settings: DocumentSettings) -> dict:
     }
 
 
-def voucher_pdf(
-    session: Session, actor: Actor, award_id: int, settings: DocumentSettings
-) -> bytes:
+def voucher_pdf(session: Session, actor: Actor, award_id: int, settings: DocumentSettings) -> bytes:
     """The payment voucher of a paid award, rendered once and stored."""
     award = get_award(session, actor, award_id)
     if award.voucher_code is None:
-        raise NotFound(
-            "Suất học bổng chưa được chi, chưa có phiếu chi (award not paid yet)"
-        )
+        raise NotFound("Suất học bổng chưa được chi, chưa có phiếu chi (award not paid yet)")
     stored = session.scalar(select(Award.voucher_pdf).where(Award.id == award_id))
     if stored is not None:
         return stored
@@ -219,9 +211,7 @@ def voucher_pdf(
     )
 
 
-def donor_statement_pdf(
-    session: Session, actor: Actor, donor_id: int, year: int, settings: DocumentSettings
-) -> bytes:
+def donor_statement_pdf(session: Session, actor: Actor, donor_id: int, year: int, settings: DocumentSettings) -> bytes:
     """A letter of thanks listing the donor's gifts of `year` (void ones left out) with the total in words."""
     require_role(actor, "treasurer")
     donor = get_donor(session, actor, donor_id)
@@ -233,9 +223,7 @@ def donor_statement_pdf(
         date_from=date(year, 1, 1),
         date_to=date(year, 12, 31),
     )
-    donations = sorted(
-        session.scalars(query).unique(), key=lambda d: (d.received_on, d.id)
-    )
+    donations = sorted(session.scalars(query).unique(), key=lambda d: (d.received_on, d.id))
     unit = donations[0].unit if donations else donor.unit
     context = {
         "org_name": settings.org_name,
@@ -275,9 +263,7 @@ def receipts_archive_pdf(
 ) -> bytes:
     """Every receipt of a period in one PDF, in receipt-number order, for the paper archive."""
     require_role(actor, "treasurer")
-    query = donations_query(
-        session, actor, unit=unit, date_from=date_from, date_to=date_to
-    )
+    query = donations_query(session, actor, unit=unit, date_from=date_from, date_to=date_to)
     receipt_ids = [
         d.receipt.id
         for d in sorted(
@@ -286,9 +272,7 @@ def receipts_archive_pdf(
         )
     ]
     if not receipt_ids:
-        raise NotFound(
-            "Không có phiếu thu nào trong khoảng này (no receipts in this period)"
-        )
+        raise NotFound("Không có phiếu thu nào trong khoảng này (no receipts in this period)")
     writer = PdfWriter()
     for receipt_id in receipt_ids:
         writer.append(BytesIO(receipt_pdf(session, actor, receipt_id, settings)))
