@@ -52,7 +52,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
             },
             "security": [{"bearerAuth": []}],
         },
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server connection can be dropped under us (restart, idle timeout): ping it at checkout. An SQLite
+        # file cannot, and the ping would be one more statement on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": int(get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
