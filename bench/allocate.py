@@ -137,8 +137,12 @@ def fill(session, n: int) -> tuple[int, str]:
     """Bulk-insert n students and nominations, fund KH, a round; returns (round id, admin token)."""
     units = list(session.scalars(select(Unit)))
     by_id = {u.id: u for u in units}
-    district = {u.code: next((by_id[int(p)].code for p in u.path.strip("/").split("/")
-                              if by_id[int(p)].level == "district"), None) for u in units}
+    district = {
+        u.code: next(
+            (by_id[int(p)].code for p in u.path.strip("/").split("/") if by_id[int(p)].level == "district"), None
+        )
+        for u in units
+    }
     communes = [(u.code, district[u.code]) for u in units if u.level == "commune"]
     unit_ids = {u.code: u.id for u in units}
     noms = make_nominations(n, units=communes, academic_year=YEAR)
@@ -147,22 +151,55 @@ def fill(session, n: int) -> tuple[int, str]:
         key = identity_key(nom["student_code"], nom["full_name"], nom["birth_date"], nom["school"])
         key = key if key not in seen else f"{key}#{i}"  # random namesakes born the same day at one school
         seen.add(key)
-        students.append({"id": i, "identity_key": key,
-                         "student_code": nom["student_code"], "full_name": nom["full_name"],
-                         "birth_date": nom["birth_date"], "school": nom["school"]})
+        students.append(
+            {
+                "id": i,
+                "identity_key": key,
+                "student_code": nom["student_code"],
+                "full_name": nom["full_name"],
+                "birth_date": nom["birth_date"],
+                "school": nom["school"],
+            }
+        )
         row = {f: nom[f] for f in FIELDS}
-        row.update(id=i, student_id=i, academic_year=YEAR, unit_id=unit_ids[nom["unit"]], status=nom["status"],
-                   source_file="bench.csv", source_row=i + 1)
+        row.update(
+            id=i,
+            student_id=i,
+            academic_year=YEAR,
+            unit_id=unit_ids[nom["unit"]],
+            status=nom["status"],
+            source_file="bench.csv",
+            source_row=i + 1,
+        )
         nominations.append(row)
     with write_transaction(session):
         session.execute(insert(Student.__table__), students)
         session.execute(insert(Nomination.__table__), nominations)
-    record_donation(session, SYSTEM, {
-        "donor": {"name": "Công ty CP Bench", "kind": "organization", "tax_code": "2200000001"},
-        "unit": "ST", "fund": "KH", "amount": BUDGET, "method": "bank_transfer",
-        "received_on": date(2024, 8, 1), "purpose": "Bench"})
-    round_ = create_round(session, SYSTEM, {"name": "Bench khuyến học", "academic_year": YEAR, "fund": "KH",
-                                            "unit": "ST", "budget": BUDGET, "rules": PRESETS["khuyen_hoc"]})
+    record_donation(
+        session,
+        SYSTEM,
+        {
+            "donor": {"name": "Công ty CP Bench", "kind": "organization", "tax_code": "2200000001"},
+            "unit": "ST",
+            "fund": "KH",
+            "amount": BUDGET,
+            "method": "bank_transfer",
+            "received_on": date(2024, 8, 1),
+            "purpose": "Bench",
+        },
+    )
+    round_ = create_round(
+        session,
+        SYSTEM,
+        {
+            "name": "Bench khuyến học",
+            "academic_year": YEAR,
+            "fund": "KH",
+            "unit": "ST",
+            "budget": BUDGET,
+            "rules": PRESETS["khuyen_hoc"],
+        },
+    )
     _user, token = create_user(session, "bench-admin", "admin")
     return round_.id, token
 
@@ -177,7 +214,6 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile one end-to-end run")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a floor is missed")
     args = ap.parse_args()
-
 
     with tempfile.TemporaryDirectory(prefix="fundsvc-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -195,8 +231,9 @@ def main() -> int:
             round_ = session.get(Round, round_id)
             facts = nomination_facts(session, round_)
             fund = round_.fund
-            kwargs = dict(budget=round_.budget, available=BUDGET, restriction=fund.restriction,
-                          academic_year=round_.academic_year)
+            kwargs = dict(
+                budget=round_.budget, available=BUDGET, restriction=fund.restriction, academic_year=round_.academic_year
+            )
             rules = round_.rules
             session.remove()
             eng = Phase("engine")
@@ -263,18 +300,26 @@ def main() -> int:
             db.engine.dispose()
 
     ratio = e2e.best / load.best
-    print(f"\n{args.rows:,} nominations, rules khuyen_hoc, best of {args.repeat}; "
-          f"awarded {counts[0]:,}, waitlisted {counts[1]:,}, ineligible {counts[2]:,}; "
-          f"response {body / 1e6:.1f} MB")
+    print(
+        f"\n{args.rows:,} nominations, rules khuyen_hoc, best of {args.repeat}; "
+        f"awarded {counts[0]:,}, waitlisted {counts[1]:,}, ineligible {counts[2]:,}; "
+        f"response {body / 1e6:.1f} MB"
+    )
     print(f"{'phase':<14}{'time (s)':>10}{'peak RSS MiB':>14}{'growth MiB':>12}  floor")
-    print(f"{'engine':<14}{eng.best:>10.3f}{eng.peak:>14.0f}{eng.growth:>12.0f}  < {ENGINE_FLOOR_S:g} s "
-          f"{'ok' if eng.best < ENGINE_FLOOR_S else 'MISSED'}")
+    print(
+        f"{'engine':<14}{eng.best:>10.3f}{eng.peak:>14.0f}{eng.growth:>12.0f}  < {ENGINE_FLOOR_S:g} s "
+        f"{'ok' if eng.best < ENGINE_FLOOR_S else 'MISSED'}"
+    )
     print(f"{'end-to-end':<14}{e2e.best:>10.3f}{e2e.peak:>14.0f}{e2e.growth:>12.0f}")
     print(f"{'bare load':<14}{load.best:>10.3f}{load.peak:>14.0f}{load.growth:>12.0f}")
-    print(f"{'core load':<14}{core_load.best:>10.3f}{core_load.peak:>14.0f}{core_load.growth:>12.0f}"
-          f"  (information: e2e/core = {e2e.best / core_load.best:.2f})")
-    print(f"{'ratio e2e/load':<14}{ratio:>10.2f}{'':>26}  <= {RATIO_FLOOR:g}x "
-          f"{'ok' if ratio <= RATIO_FLOOR else 'MISSED'}")
+    print(
+        f"{'core load':<14}{core_load.best:>10.3f}{core_load.peak:>14.0f}{core_load.growth:>12.0f}"
+        f"  (information: e2e/core = {e2e.best / core_load.best:.2f})"
+    )
+    print(
+        f"{'ratio e2e/load':<14}{ratio:>10.2f}{'':>26}  <= {RATIO_FLOOR:g}x "
+        f"{'ok' if ratio <= RATIO_FLOOR else 'MISSED'}"
+    )
     print(f"process peak RSS (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     missed = eng.best >= ENGINE_FLOOR_S or ratio > RATIO_FLOOR
     return 1 if missed and args.strict else 0

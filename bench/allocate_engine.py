@@ -63,9 +63,7 @@ SCHOOL_PREFIX = {
 }
 
 
-def make_units(
-    districts: int = 10, communes: int = 12, province: str = "ST"
-) -> list[tuple[str, str]]:
+def make_units(districts: int = 10, communes: int = 12, province: str = "ST") -> list[tuple[str, str]]:
     """(commune code, district code) pairs: ST-D01-C01 under ST-D01, …"""
     return [
         (f"{province}-D{d:02d}-C{c:02d}", f"{province}-D{d:02d}")
@@ -105,9 +103,7 @@ def make_nominations(
         out.append(
             {
                 "id": start_id + i,
-                "student_code": None
-                if rng.random() < 0.05
-                else f"HS{start_id + i:07d}",
+                "student_code": None if rng.random() < 0.05 else f"HS{start_id + i:07d}",
                 "full_name": f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}",
                 "birth_date": birth,
                 "gender": rng.choice(["male", "female", None]),
@@ -119,15 +115,11 @@ def make_nominations(
                 "level": level,
                 "unit": unit,
                 "district": district,
-                "household": rng.choices(
-                    ["poor", "near_poor", "hardship", "none"], weights=[30, 20, 25, 25]
-                )[0],
+                "household": rng.choices(["poor", "near_poor", "hardship", "none"], weights=[30, 20, 25, 25])[0],
                 "orphan": rng.random() < 0.05,
                 "disability": rng.random() < 0.03,
                 "gpa": gpa,
-                "academic_result": rng.choice(
-                    ["excellent", "good", "pass", "fail", None]
-                ),
+                "academic_result": rng.choice(["excellent", "good", "pass", "fail", None]),
                 "conduct": rng.choices(
                     ["excellent", "good", "pass", "fail", None],
                     weights=[50, 30, 12, 3, 5],
@@ -146,9 +138,7 @@ def make_nominations(
     return out
 
 
-def time_allocate(
-    nominations: list[dict], rules: dict, *, repeat: int = 3, **kwargs
-) -> float:
+def time_allocate(nominations: list[dict], rules: dict, *, repeat: int = 3, **kwargs) -> float:
     """Best wall time of `allocate(...).as_dict()` over `repeat` runs, in seconds."""
     kwargs.setdefault("academic_year", "2024-2025")
     best = float("inf")
@@ -172,20 +162,13 @@ def main(n: int = 100_000) -> None:
         )
         budget = 20_000_000_000
         secs = time_allocate(noms, rules, budget=budget, available=budget)
-        a = allocate(
-            noms, rules, budget=budget, available=budget, academic_year="2024-2025"
-        )
-        rows.append(
-            (name, n, secs, len(a.awarded), len(a.waitlisted), len(a.ineligible))
-        )
+        a = allocate(noms, rules, budget=budget, available=budget, academic_year="2024-2025")
+        rows.append((name, n, secs, len(a.awarded), len(a.waitlisted), len(a.ineligible)))
     base = rows[0][2]
-    print(
-        f"{'rules':<12} {'nominations':>11} {'seconds':>8} {'ratio':>6} {'awarded':>8} {'waitlisted':>10} {'ineligible':>10}"
-    )
+    header = ("rules", "nominations", "seconds", "ratio", "awarded", "waitlisted", "ineligible")
+    print("{:<12} {:>11} {:>8} {:>6} {:>8} {:>10} {:>10}".format(*header))
     for name, count, secs, aw, wl, inel in rows:
-        print(
-            f"{name:<12} {count:>11,} {secs:>8.3f} {secs / base:>6.2f} {aw:>8,} {wl:>10,} {inel:>10,}"
-        )
+        print(f"{name:<12} {count:>11,} {secs:>8.3f} {secs / base:>6.2f} {aw:>8,} {wl:>10,} {inel:>10,}")
 
 
 if __name__ == "__main__":

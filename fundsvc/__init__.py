@@ -29,8 +29,13 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         config_module.INSTANCE_DIR.mkdir(exist_ok=True)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(config_module.INSTANCE_DIR.parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(config_module.INSTANCE_DIR.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     with app.app_context():
         configure_engine(db.engine)
     api.init_app(app)

@@ -31,8 +31,12 @@ def authenticate_api_request() -> None:
     path = request.path
     if request.url_rule is None:  # unknown route: let it be a 404, not a 401
         return
-    if not path.startswith(API_PREFIX + "/") or path in PUBLIC_PATHS or path.startswith(f"{API_PREFIX}/docs") \
-            or path.startswith(f"{API_PREFIX}/public/"):
+    if (
+        not path.startswith(API_PREFIX + "/")
+        or path in PUBLIC_PATHS
+        or path.startswith(f"{API_PREFIX}/docs")
+        or path.startswith(f"{API_PREFIX}/public/")
+    ):
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -50,8 +54,7 @@ def authenticate_api_request() -> None:
 def paginate(query, pagination_parameters) -> list:
     """Apply smorest's page/page_size to a select and record the total for the X-Pagination header."""
     session = db.session
-    pagination_parameters.item_count = session.scalar(
-        select(func.count()).select_from(query.order_by(None).subquery()))
+    pagination_parameters.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, size = pagination_parameters.page, pagination_parameters.page_size
     offset = (page - 1) * size
     if offset >= pagination_parameters.item_count:
@@ -68,8 +71,11 @@ class IdConverter(IntegerConverter):
 
 def _decimals_as_numbers(self, field, ret, **kwargs) -> dict:
     """apispec writes a Decimal field's bounds as Decimals, which JSON turns into strings; the spec wants numbers."""
-    return {key: int(value) if value == value.to_integral_value() else float(value)
-            for key, value in ret.items() if isinstance(value, Decimal)}
+    return {
+        key: int(value) if value == value.to_integral_value() else float(value)
+        for key, value in ret.items()
+        if isinstance(value, Decimal)
+    }
 
 
 def init_api_auth(app: Flask) -> None:

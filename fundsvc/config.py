@@ -17,7 +17,7 @@ def _bool(value: str | None, default: bool) -> bool:
 def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment (FUNDSVC_ prefix)."""
     env = dict(os.environ if env is None else env)
-    get = lambda name, default=None: env.get(f"FUNDSVC_{name}", default)  # noqa: E731
+    get = lambda name, default=None: env.get(f"FUNDSVC_{name}", default)
     database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'fundsvc.sqlite3'}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -10,6 +10,20 @@ from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Award", "Nomination", "Round", "Student", "Donation", "Donor", "Fund", "IdempotencyRecord", "LedgerEntry", "Receipt",
-    "ReceiptBook", "Reservation", "Unit", "User",
+    "ApiToken",
+    "AuditEvent",
+    "Award",
+    "Donation",
+    "Donor",
+    "Fund",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "Nomination",
+    "Receipt",
+    "ReceiptBook",
+    "Reservation",
+    "Round",
+    "Student",
+    "Unit",
+    "User",
 ]

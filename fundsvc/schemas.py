@@ -18,13 +18,17 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-def Text(max_length: int, *, required: bool = False, allow_none: bool = True, **kw) -> fields.String:  # noqa: N802
+def Text(max_length: int, *, required: bool = False, allow_none: bool = True, **kw) -> fields.String:
     """A trimmed text field with a length limit."""
-    return fields.String(required=required, allow_none=allow_none and not required,
-                         validate=validate.Length(min=1 if required else 0, max=max_length), **kw)
+    return fields.String(
+        required=required,
+        allow_none=allow_none and not required,
+        validate=validate.Length(min=1 if required else 0, max=max_length),
+        **kw,
+    )
 
 
-def Amount(**kw) -> fields.Integer:  # noqa: N802
+def Amount(**kw) -> fields.Integer:
     """Money: a strict positive integer number of đồng."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT), **kw)
 

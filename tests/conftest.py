@@ -22,8 +22,11 @@ from fundsvc.extensions import db as _db
 
 def _shared_data() -> Path:
     """`../shared/data` beside the repo (where CI puts it); FUNDSVC_SHARED_DATA or /work/shared/data otherwise."""
-    candidates = [os.environ.get("FUNDSVC_SHARED_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data",
-                  "/work/shared/data"]
+    candidates = [
+        os.environ.get("FUNDSVC_SHARED_DATA"),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        "/work/shared/data",
+    ]
     for candidate in filter(None, candidates):
         if Path(candidate, "nominations_sample.csv").is_file():
             return Path(candidate)
@@ -94,8 +97,7 @@ def new_sqlite_database(template: Path, tmp_path: Path) -> str:
 
 
 def _make_app(url: str):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True})
     return app
 
 
@@ -181,7 +183,7 @@ def make_api():
     names = itertools.count(1)
 
     def make(app, role: str, unit: str | None = None, username: str | None = None) -> Api:
-        user, token = create_user(_db.session, username or f"{role}{next(names)}", role, unit)
+        _user, token = create_user(_db.session, username or f"{role}{next(names)}", role, unit)
         return Api(app.test_client(), token)
 
     return make

@@ -99,9 +99,7 @@ def _first_year(academic_year: str | None) -> int | None:
     try:
         return int(str(academic_year).split("-", 1)[0])
     except ValueError:
-        raise ValueError(
-            f"academic_year must look like 2024-2025, not {academic_year!r}"
-        ) from None
+        raise ValueError(f"academic_year must look like 2024-2025, not {academic_year!r}") from None
 
 
 def _age_on(birth: Any, ref: dt.date) -> int | None:
@@ -221,9 +219,7 @@ class _Node:
         "test",
     )
 
-    def __init__(
-        self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None
-    ):
+    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None):
         self.kind = kind
         self.fn = fn
         self.children = children
@@ -425,9 +421,7 @@ def _ref_date(academic_year: str | None) -> dt.date | None:
     return dt.date(y, 9, 1) if y is not None else None
 
 
-def evaluate(
-    condition: Mapping, facts: Mapping, *, academic_year: str | None = None
-) -> tuple[bool, list[Check]]:
+def evaluate(condition: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[bool, list[Check]]:
     """Whether `condition` holds for `facts`, with every comparison made (for explanations).
 
     `age` is derived from `birth_date` when `academic_year` is given, else read from `facts["age"]`.
@@ -452,9 +446,7 @@ class ScoreTerm:
     applied: bool
     field: str | None = None  # per_unit: the field multiplied
     value: Any = None  # per_unit: the nomination's value (None when empty)
-    checks: list[Check] = dc_field(
-        default_factory=list
-    )  # when: the condition's comparisons
+    checks: list[Check] = dc_field(default_factory=list)  # when: the condition's comparisons
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {
@@ -475,9 +467,7 @@ class ScoreTerm:
 class _Compiled:
     """A validated rules document compiled for one academic year."""
 
-    def __init__(
-        self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None
-    ):
+    def __init__(self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None):
         self.ref = ref
         elig = rules.get("eligibility")
         self.eligibility = _compile(elig, ref) if elig else None
@@ -486,9 +476,7 @@ class _Compiled:
         self.unit_terms: list[tuple[int, str, Callable, Decimal]] = []
         for i, t in enumerate(rules.get("score") or ()):
             if "when" in t:
-                self.when_terms.append(
-                    (i, _compile(t["when"], ref), to_decimal(t["points"]))
-                )
+                self.when_terms.append((i, _compile(t["when"], ref), to_decimal(t["points"])))
             else:
                 self.unit_terms.append(
                     (
@@ -502,10 +490,7 @@ class _Compiled:
         ms = rules.get("min_score")
         self.min_score = to_decimal(ms) if ms is not None else None
         self.min_score_raw = ms
-        self.tiers = [
-            (_compile(t["when"], ref), int(t["amount"]), t["name"])
-            for t in rules.get("tiers") or ()
-        ]
+        self.tiers = [(_compile(t["when"], ref), int(t["amount"]), t["name"]) for t in rules.get("tiers") or ()]
         self.amounts = dict(rules.get("amounts") or {})
         self.quotas = []
         for q in rules.get("quotas") or ():
@@ -532,8 +517,12 @@ class _Compiled:
         # Every fact that score, amount, eligibility and restriction read: nominations that agree on
         # all of them are judged alike (see _run_paused).
         names = {"level"}
-        for node in (self.eligibility, self.restriction, *(nd for _, nd, _ in self.when_terms),
-                     *(nd for nd, _, _ in self.tiers)):
+        for node in (
+            self.eligibility,
+            self.restriction,
+            *(nd for _, nd, _ in self.when_terms),
+            *(nd for nd, _, _ in self.tiers),
+        ):
             if node is not None:
                 names.update(_fields_of(node))
         names.update(name for _, name, _, _ in self.unit_terms)
@@ -561,9 +550,7 @@ class _Compiled:
         for i, node, pts in self.when_terms:
             checks: list[Check] = []
             held = node.checks(n, False, checks)
-            terms.append(
-                ScoreTerm(i, "when", pts, pts if held else ZERO, held, checks=checks)
-            )
+            terms.append(ScoreTerm(i, "when", pts, pts if held else ZERO, held, checks=checks))
         for i, name, get, k in self.unit_terms:
             v = get(n)
             terms.append(
@@ -592,17 +579,13 @@ class _Compiled:
             return None, None
         return self.amounts.get(lvl), None
 
-    def reasons(
-        self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None
-    ) -> list[str]:
+    def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
         """Every reason why `n` is ineligible (empty when it is eligible)."""
         out: list[str] = []
         if self.eligibility is not None:
             self.eligibility.failing(n, True, out)
         if self.min_score is not None and s < self.min_score:
-            out.append(
-                f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}"
-            )
+            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
         if amt is None:
             out.append(f"no amount for level: {_fmt(n.get('level'))}")
         st = n.get("status")
@@ -620,22 +603,16 @@ class _Compiled:
         return out
 
 
-def _compiled(
-    rules: Mapping, academic_year: str | None, restriction: Mapping | None = None
-) -> _Compiled:
+def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
     return _Compiled(rules, _ref_date(academic_year), restriction)
 
 
-def score(
-    rules: Mapping, facts: Mapping, *, academic_year: str | None = None
-) -> tuple[Decimal, list[ScoreTerm]]:
+def score(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[Decimal, list[ScoreTerm]]:
     """The nomination's score under `rules` and the terms that make it up."""
     return _compiled(rules, academic_year).score_terms(facts)
 
 
-def amount_for(
-    rules: Mapping, facts: Mapping, *, academic_year: str | None = None
-) -> tuple[int | None, str | None]:
+def amount_for(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[int | None, str | None]:
     """(amount, tier name): the first tier whose `when` holds, else amounts[level] with tier None."""
     return _compiled(rules, academic_year).amount(facts)
 
@@ -892,12 +869,7 @@ def _run_paused(
         if nid == keep:
             kept["n"] = n
             kept["score"] = s
-        if (
-            ok
-            and (st is None or st == "active")
-            and inside is not False
-            and not (one_award and elsewhere)
-        ):
+        if ok and (st is None or st == "active") and inside is not False and not (one_award and elsewhere):
             recs.append((nid, n, s, amt, tier, code))
         else:
             rejected.append((nid, n, s, amt, key, code, st, inside, elsewhere))
@@ -939,9 +911,7 @@ def _run_paused(
         if quotas:
             hits = []
             blocked = None
-            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(
-                quotas
-            ):
+            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
                 gv = get(n)
                 if gv is None or (has_value and gv != qv):
                     continue
@@ -1090,9 +1060,7 @@ def explain(
         "tiers": tier_checks,
         "amount": amt,
         "tier": tier,
-        "amount_source": "tier"
-        if tier is not None
-        else ("level" if amt is not None else None),
+        "amount_source": "tier" if tier is not None else ("level" if amt is not None else None),
         "start_remaining": max(0, min(budget, available)),
         "rank": None,
         "ranked_count": len(alloc.ranked),
@@ -1116,11 +1084,7 @@ def explain(
             break
     else:
         out["outcome"] = "ineligible"
-        out["reasons"] = next(
-            x["reasons"]
-            for x in alloc.ineligible
-            if x["nomination_id"] == nomination_id
-        )
+        out["reasons"] = next(x["reasons"] for x in alloc.ineligible if x["nomination_id"] == nomination_id)
     out["summary"] = _summary(out)
     return out
 
@@ -1134,24 +1098,14 @@ def _summary(x: dict) -> str:
     if x["outcome"] == "awarded":
         return head + f": awarded ({x['remaining_before']} remaining before its turn)."
     if x["reason"] == "budget":
-        return (
-            head + f": waitlisted, only {x['remaining_before']} remaining at its turn."
-        )
+        return head + f": waitlisted, only {x['remaining_before']} remaining at its turn."
     q = x["quota"]
     limits = []
     if "max_awards" in q:
-        limits.append(
-            f"max_awards {q['max_awards']} ({q['used_awards']} already awarded)"
-        )
+        limits.append(f"max_awards {q['max_awards']} ({q['used_awards']} already awarded)")
     if "max_amount" in q:
-        limits.append(
-            f"max_amount {q['max_amount']} ({q['used_amount']} already awarded)"
-        )
-    return head + (
-        f": waitlisted by quota #{q['index']} ({q['group']} = {q['value']}): "
-        + ", ".join(limits)
-        + "."
-    )
+        limits.append(f"max_amount {q['max_amount']} ({q['used_amount']} already awarded)")
+    return head + (f": waitlisted by quota #{q['index']} ({q['group']} = {q['value']}): " + ", ".join(limits) + ".")
 
 
 # --- after a cancellation ----------------------------------------------------------------------------
@@ -1218,9 +1172,7 @@ def promote_after_cancel(
         for qi, gv in group_values(e):
             _, _, _, max_awards, max_amount, _ = quotas[qi]
             cnt, tot = usage[qi].get(gv, (0, 0))
-            if (max_awards is not None and cnt + 1 > max_awards) or (
-                max_amount is not None and tot + amt > max_amount
-            ):
+            if (max_awards is not None and cnt + 1 > max_awards) or (max_amount is not None and tot + amt > max_amount):
                 fits = False
                 break
         if fits:

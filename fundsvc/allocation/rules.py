@@ -109,11 +109,7 @@ def _scalar_error(field: str, value: Any) -> str | None:
     if kind == NUMBER:
         return None if is_number(value) else f"A number is expected for {field}."
     if kind == BOOL:
-        return (
-            None
-            if isinstance(value, bool)
-            else f"true or false is expected for {field}."
-        )
+        return None if isinstance(value, bool) else f"true or false is expected for {field}."
     if kind == DATE:
         if not isinstance(value, str):
             return f"A date YYYY-MM-DD is expected for {field}."
@@ -277,30 +273,20 @@ class ScoreTermField(fields.Field):
             raise ValidationError("A score term must be an object.")
         errs: dict[str, Any] = {}
         if "field" in value or "points_per_unit" in value:
-            errs.update(
-                {
-                    k: ["Unknown field."]
-                    for k in value
-                    if k not in ("field", "points_per_unit")
-                }
-            )
+            errs.update({k: ["Unknown field."] for k in value if k not in ("field", "points_per_unit")})
             f = value.get("field")
             if "field" not in value:
                 errs["field"] = ["Missing data for required field."]
             elif not isinstance(f, str) or f not in FIELDS:
                 errs["field"] = [f"Unknown field: {f!r}."]
             elif FIELDS[f][0] != NUMBER:
-                errs["field"] = [
-                    f"points_per_unit needs a number field; {f} is not one."
-                ]
+                errs["field"] = [f"points_per_unit needs a number field; {f} is not one."]
             if "points_per_unit" not in value:
                 errs["points_per_unit"] = ["Missing data for required field."]
             elif not is_number(value["points_per_unit"]):
                 errs["points_per_unit"] = ["Not a valid number."]
         else:
-            errs.update(
-                {k: ["Unknown field."] for k in value if k not in ("when", "points")}
-            )
+            errs.update({k: ["Unknown field."] for k in value if k not in ("when", "points")})
             if "when" not in value:
                 errs["when"] = ["Missing data for required field."]
             else:
@@ -338,9 +324,7 @@ class AmountsField(fields.Field):
 def _valid_tie_break(key: Any) -> None:
     name = key[1:] if isinstance(key, str) and key.startswith("-") else key
     if name not in FIELDS:
-        raise ValidationError(
-            f"Unknown field: {key!r} (a field name, '-' in front for descending)."
-        )
+        raise ValidationError(f"Unknown field: {key!r} (a field name, '-' in front for descending).")
 
 
 class TierSchema(marshmallow.Schema):
@@ -356,9 +340,7 @@ class QuotaSchema(marshmallow.Schema):
     class Meta:
         unknown = RAISE
 
-    group = fields.String(
-        required=True, validate=marshmallow.validate.OneOf(tuple(FIELDS))
-    )
+    group = fields.String(required=True, validate=marshmallow.validate.OneOf(tuple(FIELDS)))
     value = fields.Raw()
     max_awards = PositiveAmount()
     max_amount = PositiveAmount()
@@ -379,9 +361,7 @@ class RulesSchema(marshmallow.Schema):
     class Meta:
         unknown = RAISE
 
-    version = fields.Integer(
-        strict=True, required=True, validate=marshmallow.validate.Equal(1)
-    )
+    version = fields.Integer(strict=True, required=True, validate=marshmallow.validate.Equal(1))
     eligibility = ConditionField()
     score = fields.List(ScoreTermField())
     min_score = NumberField()
@@ -394,9 +374,7 @@ class RulesSchema(marshmallow.Schema):
     @validates_schema
     def _something_to_give(self, data, **kwargs):
         if not data.get("amounts") and not data.get("tiers"):
-            raise ValidationError(
-                "amounts (or tiers) must give at least one amount.", "amounts"
-            )
+            raise ValidationError("amounts (or tiers) must give at least one amount.", "amounts")
 
 
 _SCHEMA = RulesSchema()

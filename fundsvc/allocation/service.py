@@ -45,9 +45,17 @@ def create_round(session: Session, actor: Actor, data: dict) -> Round:
     with write_transaction(session):
         unit = visible_unit(session, actor, data["unit"])
         fund = get_fund(session, actor, data["fund"], field="fund")
-        round_ = Round(name=data["name"], academic_year=data["academic_year"], fund=fund, unit=unit,
-                       budget=data["budget"], rules=rules, rules_hash=engine.rules_hash(rules), status="draft",
-                       created_by=actor.user_id)
+        round_ = Round(
+            name=data["name"],
+            academic_year=data["academic_year"],
+            fund=fund,
+            unit=unit,
+            budget=data["budget"],
+            rules=rules,
+            rules_hash=engine.rules_hash(rules),
+            status="draft",
+            created_by=actor.user_id,
+        )
         session.add(round_)
         session.flush()
         record(session, actor, "round.create", "round", round_.id, None, _round_state(round_), unit.id)
@@ -55,9 +63,16 @@ def create_round(session: Session, actor: Actor, data: dict) -> Round:
 
 
 def _round_state(round_: Round) -> dict:
-    return {"name": round_.name, "academic_year": round_.academic_year, "fund": round_.fund.code,
-            "unit": round_.unit.code, "budget": round_.budget, "status": round_.status,
-            "rules_hash": round_.rules_hash, "result_hash": round_.result_hash}
+    return {
+        "name": round_.name,
+        "academic_year": round_.academic_year,
+        "fund": round_.fund.code,
+        "unit": round_.unit.code,
+        "budget": round_.budget,
+        "status": round_.status,
+        "rules_hash": round_.rules_hash,
+        "result_hash": round_.result_hash,
+    }
 
 
 def get_round(session: Session, actor: Actor, round_id: int, *, lock: bool = False) -> Round:
@@ -73,8 +88,12 @@ def get_round(session: Session, actor: Actor, round_id: int, *, lock: bool = Fal
 
 def rounds_query(actor: Actor, *, academic_year: str | None = None, status: str | None = None):
     """Rounds inside the actor's scope, newest first."""
-    query = select(Round).join(Unit, Unit.id == Round.unit_id).options(
-        joinedload(Round.unit), joinedload(Round.fund)).order_by(Round.id.desc())
+    query = (
+        select(Round)
+        .join(Unit, Unit.id == Round.unit_id)
+        .options(joinedload(Round.unit), joinedload(Round.fund))
+        .order_by(Round.id.desc())
+    )
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if academic_year:
@@ -91,8 +110,12 @@ def facts_columns(round_: Round) -> list:
     the database unless the rules compare them.
     """
     read = engine.facts_read(round_.rules, round_.fund.restriction, academic_year=round_.academic_year)
-    return [Nomination.id, Nomination.unit_id, Nomination.status,
-            *(getattr(Nomination, f) for f in FIELDS if f in read)]
+    return [
+        Nomination.id,
+        Nomination.unit_id,
+        Nomination.status,
+        *(getattr(Nomination, f) for f in FIELDS if f in read),
+    ]
 
 
 def _load_facts(session: Session, round_: Round) -> tuple[list[dict], str]:
@@ -105,11 +128,22 @@ def _load_facts(session: Session, round_: Round) -> tuple[list[dict], str]:
     """
     units = {u.id: u for u in session.scalars(select(Unit))}
     scope = round_.unit.path
-    by_unit = {uid: {"unit": u.code, "district": district_of(u.path, units), "in_round_unit": u.path.startswith(scope),
-                     "awarded_elsewhere": False} for uid, u in units.items()}
-    held_elsewhere = set(session.scalars(
-        select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
-            Round.academic_year == round_.academic_year, Round.id != round_.id, Award.status.in_(HELD))))
+    by_unit = {
+        uid: {
+            "unit": u.code,
+            "district": district_of(u.path, units),
+            "in_round_unit": u.path.startswith(scope),
+            "awarded_elsewhere": False,
+        }
+        for uid, u in units.items()
+    }
+    held_elsewhere = set(
+        session.scalars(
+            select(Award.nomination_id)
+            .join(Round, Round.id == Award.round_id)
+            .where(Round.academic_year == round_.academic_year, Round.id != round_.id, Award.status.in_(HELD))
+        )
+    )
     columns = facts_columns(round_)
     query = select(*columns).where(Nomination.academic_year == round_.academic_year).order_by(Nomination.id)
     rows = session.connection().execute(query).all()
@@ -171,9 +205,14 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
         if round_.status == "approved":
             raise Conflict("Đợt xét đã được duyệt, không chạy lại được (round already approved)")
         facts, inputs_hash = _load_facts(session, round_)
-        allocation = engine.allocate(facts, round_.rules, budget=round_.budget,
-                                     available=max(0, _available(session, round_.fund)),
-                                     restriction=round_.fund.restriction, academic_year=round_.academic_year)
+        allocation = engine.allocate(
+            facts,
+            round_.rules,
+            budget=round_.budget,
+            available=max(0, _available(session, round_.fund)),
+            restriction=round_.fund.restriction,
+            academic_year=round_.academic_year,
+        )
         del facts
         result = {"round": round_.id, **allocation.as_dict()}
         text = _encode(result)
@@ -181,13 +220,30 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
         counts = {"allocated": result["allocated"], "awarded": len(result["awarded"])}
         del result
         now = utcnow()
-        session.execute(update(Round).where(Round.id == round_.id).values(
-            result=_stored_json(session, text), ranked=_stored_json(session, _encode(allocation.ranked)),
-            inputs_hash=inputs_hash, result_hash=result_hash, status="allocated", allocated_at=now))
+        session.execute(
+            update(Round)
+            .where(Round.id == round_.id)
+            .values(
+                result=_stored_json(session, text),
+                ranked=_stored_json(session, _encode(allocation.ranked)),
+                inputs_hash=inputs_hash,
+                result_hash=result_hash,
+                status="allocated",
+                allocated_at=now,
+            )
+        )
         # The identity map's round must not keep its old (pre-update) values for the rest of the session.
         session.expire(round_)
-        record(session, actor, "round.allocate", "round", round_.id, None,
-               {"result_hash": result_hash, "inputs_hash": inputs_hash, **counts}, round_.unit_id)
+        record(
+            session,
+            actor,
+            "round.allocate",
+            "round",
+            round_.id,
+            None,
+            {"result_hash": result_hash, "inputs_hash": inputs_hash, **counts},
+            round_.unit_id,
+        )
     return text
 
 
@@ -215,8 +271,9 @@ def _reserve(session: Session, award: Award, fund: Fund) -> None:
 
 
 def _release(session: Session, award: Award) -> None:
-    reservation = session.scalar(select(Reservation).where(Reservation.award_id == award.id,
-                                                           Reservation.released_at.is_(None)))
+    reservation = session.scalar(
+        select(Reservation).where(Reservation.award_id == award.id, Reservation.released_at.is_(None))
+    )
     if reservation is not None:
         reservation.released_at = utcnow()
 
@@ -232,18 +289,31 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
             raise Conflict("Cần chạy phân bổ trước khi duyệt (allocate before approving)")
         _lock_fund(session, round_.fund)
         if _load_facts(session, round_)[1] != round_.inputs_hash:
-            raise Conflict("Hồ sơ đề cử đã thay đổi từ lần phân bổ trước; hãy chạy lại phân bổ "
-                           "(nominations changed since the allocation; allocate again)")
+            raise Conflict(
+                "Hồ sơ đề cử đã thay đổi từ lần phân bổ trước; hãy chạy lại phân bổ "
+                "(nominations changed since the allocation; allocate again)"
+            )
         result = round_.result
         available = _available(session, round_.fund)
         if result["allocated"] > available:
-            raise Conflict(f"Quỹ {round_.fund.code} chỉ còn {available:,} đồng khả dụng, không đủ "
-                           f"{result['allocated']:,} đồng (fund no longer covers the allocation)".replace(",", "."))
+            raise Conflict(
+                f"Quỹ {round_.fund.code} chỉ còn {available:,} đồng khả dụng, không đủ "
+                f"{result['allocated']:,} đồng (fund no longer covers the allocation)".replace(",", ".")
+            )
         # Added together and flushed once: SQLAlchemy batches the INSERTs (insertmanyvalues with RETURNING ids)
         # instead of a round trip per award, which for a province-wide round is the difference of minutes.
-        awards = [Award(round=round_, nomination_id=entry["nomination_id"], amount=entry["amount"],
-                        rank=entry["rank"], score=entry["score"], tier=entry["tier"], status="approved")
-                  for entry in result["awarded"]]
+        awards = [
+            Award(
+                round=round_,
+                nomination_id=entry["nomination_id"],
+                amount=entry["amount"],
+                rank=entry["rank"],
+                score=entry["score"],
+                tier=entry["tier"],
+                status="approved",
+            )
+            for entry in result["awarded"]
+        ]
         session.add_all(awards)
         session.flush()
         for award in awards:
@@ -252,24 +322,41 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
         round_.status = "approved"
         round_.approved_at = utcnow()
         round_.approved_by = actor.user_id
-        record(session, actor, "round.approve", "round", round_.id, before,
-               {**_round_state(round_), "awards": len(result["awarded"]), "reserved": result["allocated"]},
-               round_.unit_id)
+        record(
+            session,
+            actor,
+            "round.approve",
+            "round",
+            round_.id,
+            before,
+            {**_round_state(round_), "awards": len(result["awarded"]), "reserved": result["allocated"]},
+            round_.unit_id,
+        )
     return round_
 
 
 def awards_query(session: Session, actor: Actor, round_id: int):
     """The round's awards in rank order, with their nominations."""
     get_round(session, actor, round_id)
-    return (select(Award).where(Award.round_id == round_id)
-            .options(joinedload(Award.nomination).joinedload(Nomination.unit)).order_by(Award.rank, Award.id))
+    return (
+        select(Award)
+        .where(Award.round_id == round_id)
+        .options(joinedload(Award.nomination).joinedload(Nomination.unit))
+        .order_by(Award.rank, Award.id)
+    )
 
 
 def get_award(session: Session, actor: Actor, award_id: int, *, lock: bool = False) -> Award:
     """An award of a round inside the actor's scope, else 404."""
-    query = select(Award).where(Award.id == award_id).options(
-        joinedload(Award.round).joinedload(Round.unit), joinedload(Award.round).joinedload(Round.fund),
-        joinedload(Award.nomination).joinedload(Nomination.unit))
+    query = (
+        select(Award)
+        .where(Award.id == award_id)
+        .options(
+            joinedload(Award.round).joinedload(Round.unit),
+            joinedload(Award.round).joinedload(Round.fund),
+            joinedload(Award.nomination).joinedload(Nomination.unit),
+        )
+    )
     if lock:
         query = query.with_for_update(of=Award)
     award = session.scalar(query)
@@ -279,9 +366,15 @@ def get_award(session: Session, actor: Actor, award_id: int, *, lock: bool = Fal
 
 
 def _award_state(award: Award) -> dict:
-    return {"status": award.status, "amount": award.amount, "nomination_id": award.nomination_id,
-            "paid_on": award.paid_on, "received_by": award.received_by, "voucher": award.voucher_code,
-            "cancel_reason": award.cancel_reason}
+    return {
+        "status": award.status,
+        "amount": award.amount,
+        "nomination_id": award.nomination_id,
+        "paid_on": award.paid_on,
+        "received_by": award.received_by,
+        "voucher": award.voucher_code,
+        "cancel_reason": award.cancel_reason,
+    }
 
 
 def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, received_by: str) -> Award:
@@ -303,10 +396,19 @@ def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, recei
         award.paid_on = paid_on
         award.received_by = received_by
         _release(session, award)
-        post_entry(session, actor, fund_id=round_.fund_id, unit_id=award.nomination.unit_id, entry_date=paid_on,
-                   kind="disbursement", amount=-award.amount, method="cash", award_id=award.id,
-                   document_code=award.voucher_code,
-                   description=f"Chi học bổng {award.voucher_code}: {award.nomination.full_name}"[:500])
+        post_entry(
+            session,
+            actor,
+            fund_id=round_.fund_id,
+            unit_id=award.nomination.unit_id,
+            entry_date=paid_on,
+            kind="disbursement",
+            amount=-award.amount,
+            method="cash",
+            award_id=award.id,
+            document_code=award.voucher_code,
+            description=f"Chi học bổng {award.voucher_code}: {award.nomination.full_name}"[:500],
+        )
         record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
     return award
 
@@ -340,24 +442,54 @@ def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
     excluded = {a.nomination_id for a in awards if a.status == "cancelled"}
     candidates = [e["nomination_id"] for e in round_.ranked if e["outcome"] == "waitlisted"]
     if candidates:
-        inactive = session.scalars(select(Nomination.id).where(Nomination.id.in_(candidates),
-                                                               Nomination.status != "active"))
+        inactive = session.scalars(
+            select(Nomination.id).where(Nomination.id.in_(candidates), Nomination.status != "active")
+        )
         excluded.update(inactive)
-        excluded.update(session.scalars(
-            select(Award.nomination_id).join(Round, Round.id == Award.round_id).where(
-                Award.nomination_id.in_(candidates), Round.academic_year == round_.academic_year,
-                Round.id != round_.id, Award.status.in_(HELD))))
-    entry = engine.promote_after_cancel(round_.ranked, round_.rules, awarded_ids=[a.nomination_id for a in holding],
-                                        remaining=max(0, remaining), exclude_ids=excluded)
+        excluded.update(
+            session.scalars(
+                select(Award.nomination_id)
+                .join(Round, Round.id == Award.round_id)
+                .where(
+                    Award.nomination_id.in_(candidates),
+                    Round.academic_year == round_.academic_year,
+                    Round.id != round_.id,
+                    Award.status.in_(HELD),
+                )
+            )
+        )
+    entry = engine.promote_after_cancel(
+        round_.ranked,
+        round_.rules,
+        awarded_ids=[a.nomination_id for a in holding],
+        remaining=max(0, remaining),
+        exclude_ids=excluded,
+    )
     if entry is None:
         return None
-    award = Award(round=round_, nomination_id=entry["nomination_id"], amount=entry["amount"], rank=entry["rank"],
-                  score=entry["score"], tier=entry.get("tier"), status="approved", promoted=True)
+    award = Award(
+        round=round_,
+        nomination_id=entry["nomination_id"],
+        amount=entry["amount"],
+        rank=entry["rank"],
+        score=entry["score"],
+        tier=entry.get("tier"),
+        status="approved",
+        promoted=True,
+    )
     session.add(award)
     session.flush()
     _reserve(session, award, round_.fund)
-    record(session, actor, "award.promote", "award", award.id, None,
-           {**_award_state(award), "rank": award.rank, "promoted": True}, round_.unit_id)
+    record(
+        session,
+        actor,
+        "award.promote",
+        "award",
+        award.id,
+        None,
+        {**_award_state(award), "rank": award.rank, "promoted": True},
+        round_.unit_id,
+    )
     return award
 
 
@@ -367,17 +499,26 @@ def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -
     round_ = get_round(session, actor, round_id)
     facts = nomination_facts(session, round_)
     try:
-        return engine.explain(facts, round_.rules, budget=round_.budget,
-                              available=max(0, _available(session, round_.fund)),
-                              restriction=round_.fund.restriction, academic_year=round_.academic_year,
-                              nomination_id=nomination_id)
+        return engine.explain(
+            facts,
+            round_.rules,
+            budget=round_.budget,
+            available=max(0, _available(session, round_.fund)),
+            restriction=round_.fund.restriction,
+            academic_year=round_.academic_year,
+            nomination_id=nomination_id,
+        )
     except engine.NominationNotFound as error:
-        raise NotFound(f"Hồ sơ {nomination_id} không thuộc năm học của đợt xét (nomination not in this round)") \
-            from error
+        raise NotFound(
+            f"Hồ sơ {nomination_id} không thuộc năm học của đợt xét (nomination not in this round)"
+        ) from error
 
 
 def round_totals(session: Session, round_id: int) -> dict:
     """Counts and sums of the round's awards by status."""
-    rows = session.execute(select(Award.status, func.count(), func.sum(Award.amount))
-                           .where(Award.round_id == round_id).group_by(Award.status))
+    rows = session.execute(
+        select(Award.status, func.count(), func.sum(Award.amount))
+        .where(Award.round_id == round_id)
+        .group_by(Award.status)
+    )
     return {status: {"count": count, "amount": int(total or 0)} for status, count, total in rows}

@@ -112,5 +112,3 @@ def cancel(data, award_id):
 def presets():
     """Ready rule sets to start a round from: khuyen_hoc and khuyen_tai."""
     return PRESETS
-
-

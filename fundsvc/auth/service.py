@@ -110,8 +110,16 @@ def create_user(
         from fundsvc.audit.service import record
 
         session.flush()
-        record(session, SYSTEM, "user.create", "user", user.id, None,
-               {"username": username, "role": role, "unit": unit_code}, unit.id if unit else None)
+        record(
+            session,
+            SYSTEM,
+            "user.create",
+            "user",
+            user.id,
+            None,
+            {"username": username, "role": role, "unit": unit_code},
+            unit.id if unit else None,
+        )
     return user, token
 
 

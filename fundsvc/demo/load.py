@@ -29,13 +29,48 @@ DEMO_USERS = [  # username, role, unit
 ]
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Lâm", "Thạch"]
 MIDDLE = ["Văn", "Thị", "Minh", "Hoàng", "Ngọc", "Thanh", "Đức", "Thu", "Quốc", "Kim"]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hạnh", "Hòa", "Hùng", "Lan", "Linh", "Mai", "Nam", "Phúc",
-         "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến", "Đạt", "Ánh"]
-COMPANIES = ["Công ty TNHH Minh Phát", "Công ty CP Thủy sản Sóc Trăng", "Ngân hàng TMCP Công Thương chi nhánh Sóc Trăng",
-             "Công ty TNHH Lúa gạo Mỹ Xuyên", "Doanh nghiệp tư nhân Hưng Thịnh", "Hợp tác xã Nông nghiệp Vĩnh Hải",
-             "Công ty CP Xây dựng Trần Đề", "Nhà sách Phương Nam Sóc Trăng"]
-PURPOSES = ["Ủng hộ Quỹ Khuyến học năm {y}", "Đóng góp học bổng cho học sinh nghèo vượt khó",
-            "Ủng hộ khuyến học, khuyến tài", "Đóng góp nhân dịp khai giảng năm học mới"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hà",
+    "Hạnh",
+    "Hòa",
+    "Hùng",
+    "Lan",
+    "Linh",
+    "Mai",
+    "Nam",
+    "Phúc",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Yến",
+    "Đạt",
+    "Ánh",
+]
+COMPANIES = [
+    "Công ty TNHH Minh Phát",
+    "Công ty CP Thủy sản Sóc Trăng",
+    "Ngân hàng TMCP Công Thương chi nhánh Sóc Trăng",
+    "Công ty TNHH Lúa gạo Mỹ Xuyên",
+    "Doanh nghiệp tư nhân Hưng Thịnh",
+    "Hợp tác xã Nông nghiệp Vĩnh Hải",
+    "Công ty CP Xây dựng Trần Đề",
+    "Nhà sách Phương Nam Sóc Trăng",
+]
+PURPOSES = [
+    "Ủng hộ Quỹ Khuyến học năm {y}",
+    "Đóng góp học bổng cho học sinh nghèo vượt khó",
+    "Ủng hộ khuyến học, khuyến tài",
+    "Đóng góp nhân dịp khai giảng năm học mới",
+]
 
 
 @dataclass
@@ -55,8 +90,9 @@ def _units() -> list[dict]:
     return json.loads((Path(__file__).parent / "units.json").read_text(encoding="utf-8"))
 
 
-def load_demo(session: Session, *, issue_tokens: bool = False, donations: int = 300, seed: int = 2024,
-              users: bool = True) -> DemoSummary:
+def load_demo(
+    session: Session, *, issue_tokens: bool = False, donations: int = 300, seed: int = 2024, users: bool = True
+) -> DemoSummary:
     """Create the demo data set unless it is already there; optionally issue fresh tokens for the demo users."""
     created = session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "ST")) == 0
     if created:
@@ -91,8 +127,15 @@ def _create(session: Session, donations: int, seed: int, users: bool) -> None:
         method = rng.choices(["cash", "bank_transfer", "in_kind"], [6, 3, 1])[0]
         amount = rng.choice([100_000, 200_000, 300_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000])
         received = start + timedelta(days=rng.randrange(span + 1))
-        data = {"donor": donor, "unit": unit, "amount": amount, "method": method, "received_on": received,
-                "purpose": rng.choice(PURPOSES).format(y=received.year), "anonymous": rng.random() < 0.05}
+        data = {
+            "donor": donor,
+            "unit": unit,
+            "amount": amount,
+            "method": method,
+            "received_on": received,
+            "purpose": rng.choice(PURPOSES).format(y=received.year),
+            "anonymous": rng.random() < 0.05,
+        }
         if method == "in_kind":
             data["in_kind_description"] = rng.choice(["50 bộ sách giáo khoa", "20 chiếc xe đạp", "100 cuốn vở, bút"])
         record_donation(session, SYSTEM, data)
@@ -102,10 +145,16 @@ def _donors(rng: random.Random) -> list[dict]:
     people = []
     for i in range(60):
         name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
-        people.append({"name": name, "kind": "person", "phone": f"09{rng.randrange(10**8):08d}",
-                       "address": f"Số {i + 1} đường Lê Lợi, TP. Sóc Trăng"})
-    companies = [{"name": name, "kind": "organization", "tax_code": f"22{rng.randrange(10**8):08d}",
-                  "address": "TP. Sóc Trăng"} for name in COMPANIES]
+        people.append(
+            {
+                "name": name,
+                "kind": "person",
+                "phone": f"09{rng.randrange(10**8):08d}",
+                "address": f"Số {i + 1} đường Lê Lợi, TP. Sóc Trăng",
+            }
+        )
+    companies = [
+        {"name": name, "kind": "organization", "tax_code": f"22{rng.randrange(10**8):08d}", "address": "TP. Sóc Trăng"}
+        for name in COMPANIES
+    ]
     return people + companies
-
-

@@ -5,7 +5,9 @@ from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
 PHONE = validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Số điện thoại không hợp lệ (invalid phone number)")
-TAX_CODE = validate.Regexp(r"^[0-9]{10}(-[0-9]{3})?$", error="Mã số thuế gồm 10 chữ số, có thể thêm -NNN (invalid tax code)")
+TAX_CODE = validate.Regexp(
+    r"^[0-9]{10}(-[0-9]{3})?$", error="Mã số thuế gồm 10 chữ số, có thể thêm -NNN (invalid tax code)"
+)
 
 
 class DonorIn(StrictSchema):

@@ -25,7 +25,10 @@ def record_donation(data):
     if key is not None and not (0 < len(key) <= 200):
         raise Invalid("Idempotency-Key phải dài 1–200 ký tự", {"Idempotency-Key": ["1 to 200 characters"]})
     donation, _replayed = service.record_donation(
-        db.session, current_actor(), data, idempotency_key=key,
+        db.session,
+        current_actor(),
+        data,
+        idempotency_key=key,
         fingerprint=service.request_fingerprint(request.get_json(silent=True)),
     )
     return donation

@@ -36,7 +36,8 @@ def fund_ledger(args, code):
     """
     actor = current_actor()
     fund = service.get_fund(db.session, actor, code)
-    opening, lines = service.statement(db.session, fund, args.get("date_from"), args.get("date_to"),
-                                       within=actor.unit_path)
+    opening, lines = service.statement(
+        db.session, fund, args.get("date_from"), args.get("date_to"), within=actor.unit_path
+    )
     closing = lines[-1].running_balance if lines else opening
     return {"fund": fund.code, "opening_balance": opening, "closing_balance": closing, "entries": lines}

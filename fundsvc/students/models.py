@@ -13,9 +13,27 @@ from fundsvc.units.models import Unit
 
 NOMINATION_STATUSES = ("active", "withdrawn")
 # The nomination's own fields, as IMPORT.md names them (the unit is stored as unit_id).
-FIELDS = ("student_code", "full_name", "birth_date", "gender", "ethnicity", "ethnic_minority", "school", "grade",
-          "grade_number", "level", "household", "orphan", "disability", "gpa", "academic_result", "conduct",
-          "achievement", "guardian", "note")
+FIELDS = (
+    "student_code",
+    "full_name",
+    "birth_date",
+    "gender",
+    "ethnicity",
+    "ethnic_minority",
+    "school",
+    "grade",
+    "grade_number",
+    "level",
+    "household",
+    "orphan",
+    "disability",
+    "gpa",
+    "academic_result",
+    "conduct",
+    "achievement",
+    "guardian",
+    "note",
+)
 
 
 class Student(Base):

@@ -51,9 +51,11 @@ class ImportOutcome:
 
 # Text limits come from the columns themselves, so a 10,000-character name is a row error, not a database error.
 # Only the columns that store the file's own text are measured: a coded column stores one of the parser's words.
-_TEXT_LIMITS = {name: Nomination.__table__.c[name].type.length for name in FIELDS
-                if getattr(Nomination.__table__.c[name].type, "length", None)
-                and COLUMNS_BY_KEY[name].kind != "coded"}
+_TEXT_LIMITS = {
+    name: Nomination.__table__.c[name].type.length
+    for name in FIELDS
+    if getattr(Nomination.__table__.c[name].type, "length", None) and COLUMNS_BY_KEY[name].kind != "coded"
+}
 
 
 def _too_long(columns: dict[str, list]) -> list[CellError]:
@@ -68,8 +70,11 @@ def _too_long(columns: dict[str, list]) -> list[CellError]:
         except TypeError:  # a non-text value: scanned below
             pass
         header, rownums = COLUMNS_BY_KEY[name].header, columns["row"]
-        errors.extend(CellError(rownums[i], header, f"Dài quá {limit} ký tự (too long: at most {limit} characters)")
-                      for i, value in enumerate(values) if isinstance(value, str) and len(value) > limit)
+        errors.extend(
+            CellError(rownums[i], header, f"Dài quá {limit} ký tự (too long: at most {limit} characters)")
+            for i, value in enumerate(values)
+            if isinstance(value, str) and len(value) > limit
+        )
     return errors
 
 
@@ -107,7 +112,7 @@ def _mark(conn: Connection) -> str:
 
 def _chunks(items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _select_in(conn: Connection, sql: str, values: list, *before) -> list[tuple]:
@@ -132,8 +137,9 @@ class _Bound(dict):
         return bound
 
 
-def _bound_columns(conn: Connection, table: Table, values: dict[str, Any], n: int,
-                   defaults: str) -> dict[str, Iterable]:
+def _bound_columns(
+    conn: Connection, table: Table, values: dict[str, Any], n: int, defaults: str
+) -> dict[str, Iterable]:
     """Every column given (a list of n values, or one value for every row) plus the columns with a Python-side
     ``defaults`` ("default" or "onupdate") not given, each as n DBAPI values (a scalar default or callable is
     evaluated once for the statement)."""
@@ -158,24 +164,31 @@ def _insert_many(conn: Connection, table: Table, values: dict[str, Any], n: int)
     """INSERT n rows: one executemany of plain tuples (see ``_bound_columns`` for ``values``)."""
     columns = _bound_columns(conn, table, values, n, "default")
     quote = conn.dialect.identifier_preparer.quote
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
-                         f"VALUES ({', '.join([_mark(conn)] * len(columns))})",
-                         list(zip(*columns.values(), strict=True)))
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join([_mark(conn)] * len(columns))})",
+        list(zip(*columns.values(), strict=True)),
+    )
 
 
 def _update_many(conn: Connection, table: Table, ids: list[int], values: dict[str, Any]) -> None:
     """UPDATE the rows of ``ids`` by primary key: one executemany of plain tuples."""
     columns = _bound_columns(conn, table, values, len(ids), "onupdate")
     quote, mark = conn.dialect.identifier_preparer.quote, _mark(conn)
-    conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} "
-                         f"WHERE id = {mark}", list(zip(*columns.values(), ids, strict=True)))
+    conn.exec_driver_sql(
+        f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} WHERE id = {mark}",
+        list(zip(*columns.values(), ids, strict=True)),
+    )
 
 
 def _allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     """n ascending primary keys for rows about to be inserted with explicit ids (so no RETURNING or re-select)."""
     if conn.dialect.name == "postgresql":
-        return sorted(conn.exec_driver_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                                           "FROM generate_series(1, %s)", (table.name, n)).scalars())
+        return sorted(
+            conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table.name, n)
+            ).scalars()
+        )
     if conn.dialect.name == "sqlite":
         # write_transaction began with BEGIN IMMEDIATE: no other writer can take these ids before we commit.
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0
@@ -212,8 +225,9 @@ def _pick(values: list, positions: list[int] | None) -> list:
     return values if positions is None else [values[i] for i in positions]
 
 
-def import_nominations(session: Session, actor: Actor, data: bytes, filename: str, academic_year: str,
-                       *, dry_run: bool = False) -> ImportOutcome:
+def import_nominations(
+    session: Session, actor: Actor, data: bytes, filename: str, academic_year: str, *, dry_run: bool = False
+) -> ImportOutcome:
     """Import a schools' spreadsheet: every bad cell reported (422, nothing stored) or every row stored."""
     require_role(actor, *COMMITTEE)
     units = {u.code: u for u in session.scalars(select(Unit))}
@@ -222,10 +236,11 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
     columns = parsed.columns
     errors = parsed.errors + _too_long(columns)
     if errors:
-        rows = [{"row": e.row, "column": e.column, "message": e.message}
-                for e in sorted(errors, key=lambda e: e.row)]
-        raise Invalid(f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì "
-                      f"(file has errors; nothing was stored)", {"rows": rows, "warnings": parsed.warnings})
+        rows = [{"row": e.row, "column": e.column, "message": e.message} for e in sorted(errors, key=lambda e: e.row)]
+        raise Invalid(
+            f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì (file has errors; nothing was stored)",
+            {"rows": rows, "warnings": parsed.warnings},
+        )
     n = parsed.count
     if not n:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
@@ -238,9 +253,18 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
         with write_transaction(session):
             conn = session.connection()
             students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
-            existing = dict(_select_in(conn, "SELECT student_id, id FROM nominations "
-                                       f"WHERE academic_year = {_mark(conn)} AND student_id",
-                                       list(students.values()), academic_year)) if students else {}
+            existing = (
+                dict(
+                    _select_in(
+                        conn,
+                        f"SELECT student_id, id FROM nominations WHERE academic_year = {_mark(conn)} AND student_id",
+                        list(students.values()),
+                        academic_year,
+                    )
+                )
+                if students
+                else {}
+            )
             student_ids = list(map(students.get, keys))
             # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists;
             # None stands for "every row" and "no row" in the common case of a file of new pupils.
@@ -255,10 +279,16 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
                 count = n if new_students is None else len(new_students)
                 if count:
                     ids = _allocate_ids(conn, Student.__table__, count)
-                    _insert_many(conn, Student.__table__, {
-                        "id": ids, "identity_key": _pick(keys, new_students),
-                        **{f: _pick(columns[f], new_students) for f in STUDENT_FIELDS},
-                    }, count)
+                    _insert_many(
+                        conn,
+                        Student.__table__,
+                        {
+                            "id": ids,
+                            "identity_key": _pick(keys, new_students),
+                            **{f: _pick(columns[f], new_students) for f in STUDENT_FIELDS},
+                        },
+                        count,
+                    )
                     if new_students is None:
                         student_ids = ids
                     else:
@@ -271,28 +301,61 @@ def import_nominations(session: Session, actor: Actor, data: bytes, filename: st
                     updating = set(to_update)
                     to_create = [i for i in range(n) if i not in updating]
                 if outcome.created:
-                    _insert_many(conn, Nomination.__table__, {
-                        **{f: _pick(columns[f], to_create) for f in FIELDS}, **source,
-                        "source_row": _pick(columns["row"], to_create), "student_id": _pick(student_ids, to_create),
-                        "unit_id": _pick(unit_ids, to_create), "academic_year": academic_year,
-                    }, outcome.created)
+                    _insert_many(
+                        conn,
+                        Nomination.__table__,
+                        {
+                            **{f: _pick(columns[f], to_create) for f in FIELDS},
+                            **source,
+                            "source_row": _pick(columns["row"], to_create),
+                            "student_id": _pick(student_ids, to_create),
+                            "unit_id": _pick(unit_ids, to_create),
+                            "academic_year": academic_year,
+                        },
+                        outcome.created,
+                    )
                 updated_ids = [existing[student_ids[i]] for i in to_update]
                 if to_update:
-                    _update_many(conn, Nomination.__table__, updated_ids, {
-                        **{f: _pick(columns[f], to_update) for f in FIELDS}, **source,
-                        "source_row": _pick(columns["row"], to_update), "unit_id": _pick(unit_ids, to_update),
-                    })
-                record(session, actor, "nominations.import", "import", digest[:16], None,
-                       {"file": filename, "sha256": digest, "academic_year": academic_year, "created": outcome.created,
-                        "updated": outcome.updated, "updated_ids": updated_ids[:1000]}, actor.unit_id)
+                    _update_many(
+                        conn,
+                        Nomination.__table__,
+                        updated_ids,
+                        {
+                            **{f: _pick(columns[f], to_update) for f in FIELDS},
+                            **source,
+                            "source_row": _pick(columns["row"], to_update),
+                            "unit_id": _pick(unit_ids, to_update),
+                        },
+                    )
+                record(
+                    session,
+                    actor,
+                    "nominations.import",
+                    "import",
+                    digest[:16],
+                    None,
+                    {
+                        "file": filename,
+                        "sha256": digest,
+                        "academic_year": academic_year,
+                        "created": outcome.created,
+                        "updated": outcome.updated,
+                        "updated_ids": updated_ids[:1000],
+                    },
+                    actor.unit_id,
+                )
                 session.flush()  # while the page cache is still large
     return outcome
 
 
 def nominations_query(session: Session, actor: Actor, *, academic_year=None, unit=None, school=None, status=None):
     """A select of nominations inside the actor's scope, in id order."""
-    query = (select(Nomination).join(Unit, Unit.id == Nomination.unit_id)
-             .options(joinedload(Nomination.unit)).order_by(Nomination.id))
+    query = (
+        select(Nomination)
+        .join(Unit, Unit.id == Nomination.unit_id)
+        .options(joinedload(Nomination.unit))
+        .order_by(Nomination.id)
+    )
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if unit:
@@ -308,8 +371,9 @@ def nominations_query(session: Session, actor: Actor, *, academic_year=None, uni
 
 def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     """A nomination of the actor's scope, else 404."""
-    nomination = session.scalar(select(Nomination).where(Nomination.id == nomination_id)
-                                .options(joinedload(Nomination.unit)))
+    nomination = session.scalar(
+        select(Nomination).where(Nomination.id == nomination_id).options(joinedload(Nomination.unit))
+    )
     if nomination is None or not actor.sees(nomination.unit):
         raise NotFound(f"Không có hồ sơ đề cử {nomination_id} (unknown nomination)")
     return nomination
@@ -336,8 +400,16 @@ def update_nomination(session: Session, actor: Actor, nomination_id: int, change
         for name, value in changes.items():
             setattr(nomination, name, value)
         session.flush()
-        record(session, actor, "nomination.update", "nomination", nomination.id, before, snapshot(nomination),
-               nomination.unit_id)
+        record(
+            session,
+            actor,
+            "nomination.update",
+            "nomination",
+            nomination.id,
+            before,
+            snapshot(nomination),
+            nomination.unit_id,
+        )
     return nomination
 
 
@@ -351,16 +423,26 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, reas
         before = snapshot(nomination)
         nomination.status = "withdrawn"
         nomination.note = nomination.note if not reason else f"{nomination.note or ''} [Rút: {reason}]".strip()[:1000]
-        record(session, actor, "nomination.withdraw", "nomination", nomination.id, before, snapshot(nomination),
-               nomination.unit_id)
+        record(
+            session,
+            actor,
+            "nomination.withdraw",
+            "nomination",
+            nomination.id,
+            before,
+            snapshot(nomination),
+            nomination.unit_id,
+        )
     return nomination
 
 
 def export_xlsx(session: Session, actor: Actor, **filters) -> bytes:
     """The nominations in the import format (re-importable)."""
     require_role(actor, *COMMITTEE)
-    rows = ({**{f: getattr(n, f) for f in FIELDS}, "unit": n.unit.code}
-            for n in session.scalars(nominations_query(session, actor, **filters)))
+    rows = (
+        {**{f: getattr(n, f) for f in FIELDS}, "unit": n.unit.code}
+        for n in session.scalars(nominations_query(session, actor, **filters))
+    )
     return write_nominations_xlsx(rows)
 
 
@@ -373,11 +455,14 @@ def engine_facts(session: Session, nominations: list[Nomination], round_unit: Un
         unit = units_by_id[n.unit_id]
         if unit.id not in district_cache:
             district_cache[unit.id] = district_of(unit.path, units_by_id)
-        facts.append({
-            "id": n.id, **{f: getattr(n, f) for f in FIELDS}, "unit": unit.code,
-            "district": district_cache[unit.id], "status": n.status,
-            "in_round_unit": unit.path.startswith(round_unit.path),
-        })
+        facts.append(
+            {
+                "id": n.id,
+                **{f: getattr(n, f) for f in FIELDS},
+                "unit": unit.code,
+                "district": district_cache[unit.id],
+                "status": n.status,
+                "in_round_unit": unit.path.startswith(round_unit.path),
+            }
+        )
     return facts
-
-

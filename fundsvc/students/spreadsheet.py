@@ -256,8 +256,7 @@ def _coded(vocab: dict[str, Any], vi_name: str, en_name: str, expected_vi: str, 
         value = get(fold(cell_text(raw)))
         if value is None:
             raise CellValueError(
-                f"{vi_name} không hợp lệ '{_shown(raw)}': cần {expected_vi} "
-                f"(invalid {en_name}; expected {expected_en})"
+                f"{vi_name} không hợp lệ '{_shown(raw)}': cần {expected_vi} (invalid {en_name}; expected {expected_en})"
             )
         return value
 
@@ -293,8 +292,7 @@ def _parse_date(raw: Any) -> dt.date:
                         value = _make_date(s, y, m, d)
         if value is None:
             raise CellValueError(
-                f"Ngày không hợp lệ '{_shown(raw)}': cần dạng dd/mm/yyyy "
-                "(invalid date; expected dd/mm/yyyy)"
+                f"Ngày không hợp lệ '{_shown(raw)}': cần dạng dd/mm/yyyy (invalid date; expected dd/mm/yyyy)"
             )
     if value < MIN_BIRTH_DATE or value > dt.date.today():
         raise CellValueError(
@@ -412,55 +410,132 @@ _YES_NO_VI = "x, có, 1, true (có) hoặc để trống, không, 0, false (khô
 _YES_NO_EN = "x/có/1/true for yes, empty/không/0/false for no"
 
 NOMINATION_COLUMNS: tuple[Column, ...] = (
-    Column("student_code", "Mã học sinh", False, _text, ("Mã HS", "Mã số học sinh"), kind="text",
-           hint="Văn bản; dùng để nhận ra học sinh qua các năm"),
+    Column(
+        "student_code",
+        "Mã học sinh",
+        False,
+        _text,
+        ("Mã HS", "Mã số học sinh"),
+        kind="text",
+        hint="Văn bản; dùng để nhận ra học sinh qua các năm",
+    ),
     Column("full_name", "Họ và tên", True, _text, ("Họ tên",), kind="text", hint="Văn bản"),
-    Column("birth_date", "Ngày sinh", True, _parse_date, ("Ngày tháng năm sinh",), kind="date",
-           hint="dd/mm/yyyy (ví dụ 05/09/2012), yyyy-mm-dd hoặc ô kiểu ngày"),
-    Column("gender", "Giới tính", False,
-           _coded(GENDERS, "Giới tính", "gender", "Nam hoặc Nữ", "Nam or Nữ"),
-           choices=("Nam", "Nữ"), hint="Nam, Nữ"),
+    Column(
+        "birth_date",
+        "Ngày sinh",
+        True,
+        _parse_date,
+        ("Ngày tháng năm sinh",),
+        kind="date",
+        hint="dd/mm/yyyy (ví dụ 05/09/2012), yyyy-mm-dd hoặc ô kiểu ngày",
+    ),
+    Column(
+        "gender",
+        "Giới tính",
+        False,
+        _coded(GENDERS, "Giới tính", "gender", "Nam hoặc Nữ", "Nam or Nữ"),
+        choices=("Nam", "Nữ"),
+        hint="Nam, Nữ",
+    ),
     Column("ethnicity", "Dân tộc", False, _text, kind="text", hint="Văn bản: Kinh, Khmer, Hoa, …"),
     Column("school", "Trường", True, _text, ("Trường học",), kind="text", hint="Văn bản"),
-    Column("grade", "Lớp", True, _parse_grade, kind="grade",
-           hint="9A, 9, 12A1; sinh viên: Năm 1, Năm 2, …"),
-    Column("level", "Cấp học", False,
-           _coded(LEVELS, "Cấp học", "level", _LEVEL_WORDS, "Tiểu học, THCS, THPT, Đại học or Cao đẳng"),
-           choices=("Tiểu học", "THCS", "THPT", "Đại học", "Cao đẳng"),
-           hint=_LEVEL_WORDS + "; để trống thì suy ra từ lớp (1–5, 6–9, 10–12, Năm N)"),
+    Column("grade", "Lớp", True, _parse_grade, kind="grade", hint="9A, 9, 12A1; sinh viên: Năm 1, Năm 2, …"),
+    Column(
+        "level",
+        "Cấp học",
+        False,
+        _coded(LEVELS, "Cấp học", "level", _LEVEL_WORDS, "Tiểu học, THCS, THPT, Đại học or Cao đẳng"),
+        choices=("Tiểu học", "THCS", "THPT", "Đại học", "Cao đẳng"),
+        hint=_LEVEL_WORDS + "; để trống thì suy ra từ lớp (1–5, 6–9, 10–12, Năm N)",
+    ),
     Column("unit", "Mã đơn vị", True, _text, kind="unit", hint="Mã của đơn vị đề nghị (xã/phường, chi hội)"),
-    Column("household", "Hoàn cảnh gia đình", False,
-           _coded(HOUSEHOLDS, "Hoàn cảnh gia đình", "household",
-                  "Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống",
-                  "Hộ nghèo, Hộ cận nghèo, Khó khăn or empty"),
-           ("Hoàn cảnh",), default="none", choices=("Hộ nghèo", "Hộ cận nghèo", "Khó khăn"),
-           hint="Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống"),
-    Column("orphan", "Mồ côi", False,
-           _coded(YES_NO, "Mồ côi", "orphan", _YES_NO_VI, _YES_NO_EN),
-           default=False, choices=("x", "Có", "Không"), hint="x hoặc để trống"),
-    Column("disability", "Khuyết tật", False,
-           _coded(YES_NO, "Khuyết tật", "disability", _YES_NO_VI, _YES_NO_EN),
-           default=False, choices=("x", "Có", "Không"), hint="x hoặc để trống"),
-    Column("gpa", "Điểm TB", False, _parse_gpa, ("Điểm trung bình", "ĐTB"), kind="number",
-           hint="Số từ 0 đến 10, một chữ số thập phân: 8.5 hoặc 8,5"),
-    Column("academic_result", "Học lực", False,
-           _coded(ACADEMIC_RESULTS, "Học lực", "academic result",
-                  "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu hoặc Kém",
-                  "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu or Kém"),
-           choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình", "Yếu", "Kém"),
-           hint="Tốt/Giỏi, Khá, Đạt/Trung bình, Chưa đạt/Yếu/Kém"),
-    Column("conduct", "Rèn luyện", False,
-           _coded(CONDUCTS, "Rèn luyện", "conduct",
-                  "Tốt, Khá, Đạt, Trung bình, Chưa đạt hoặc Yếu",
-                  "Tốt, Khá, Đạt, Trung bình, Chưa đạt or Yếu"),
-           ("Hạnh kiểm",), choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Trung bình", "Yếu"),
-           hint="Tốt, Khá, Đạt/Trung bình, Chưa đạt/Yếu (tiêu đề 'Hạnh kiểm' cũng được)"),
-    Column("achievement", "Thành tích", False,
-           _coded(ACHIEVEMENTS, "Thành tích", "achievement",
-                  "Quốc gia, Tỉnh, Huyện, Trường hoặc để trống",
-                  "Quốc gia, Tỉnh, Huyện, Trường or empty"),
-           default="none", choices=("Quốc gia", "Tỉnh", "Huyện", "Trường"),
-           hint="Quốc gia, Tỉnh, Huyện, Trường hoặc để trống"),
+    Column(
+        "household",
+        "Hoàn cảnh gia đình",
+        False,
+        _coded(
+            HOUSEHOLDS,
+            "Hoàn cảnh gia đình",
+            "household",
+            "Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống",
+            "Hộ nghèo, Hộ cận nghèo, Khó khăn or empty",
+        ),
+        ("Hoàn cảnh",),
+        default="none",
+        choices=("Hộ nghèo", "Hộ cận nghèo", "Khó khăn"),
+        hint="Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống",
+    ),
+    Column(
+        "orphan",
+        "Mồ côi",
+        False,
+        _coded(YES_NO, "Mồ côi", "orphan", _YES_NO_VI, _YES_NO_EN),
+        default=False,
+        choices=("x", "Có", "Không"),
+        hint="x hoặc để trống",
+    ),
+    Column(
+        "disability",
+        "Khuyết tật",
+        False,
+        _coded(YES_NO, "Khuyết tật", "disability", _YES_NO_VI, _YES_NO_EN),
+        default=False,
+        choices=("x", "Có", "Không"),
+        hint="x hoặc để trống",
+    ),
+    Column(
+        "gpa",
+        "Điểm TB",
+        False,
+        _parse_gpa,
+        ("Điểm trung bình", "ĐTB"),
+        kind="number",
+        hint="Số từ 0 đến 10, một chữ số thập phân: 8.5 hoặc 8,5",
+    ),
+    Column(
+        "academic_result",
+        "Học lực",
+        False,
+        _coded(
+            ACADEMIC_RESULTS,
+            "Học lực",
+            "academic result",
+            "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu hoặc Kém",
+            "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu or Kém",
+        ),
+        choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình", "Yếu", "Kém"),
+        hint="Tốt/Giỏi, Khá, Đạt/Trung bình, Chưa đạt/Yếu/Kém",
+    ),
+    Column(
+        "conduct",
+        "Rèn luyện",
+        False,
+        _coded(
+            CONDUCTS,
+            "Rèn luyện",
+            "conduct",
+            "Tốt, Khá, Đạt, Trung bình, Chưa đạt hoặc Yếu",
+            "Tốt, Khá, Đạt, Trung bình, Chưa đạt or Yếu",
+        ),
+        ("Hạnh kiểm",),
+        choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Trung bình", "Yếu"),
+        hint="Tốt, Khá, Đạt/Trung bình, Chưa đạt/Yếu (tiêu đề 'Hạnh kiểm' cũng được)",
+    ),
+    Column(
+        "achievement",
+        "Thành tích",
+        False,
+        _coded(
+            ACHIEVEMENTS,
+            "Thành tích",
+            "achievement",
+            "Quốc gia, Tỉnh, Huyện, Trường hoặc để trống",
+            "Quốc gia, Tỉnh, Huyện, Trường or empty",
+        ),
+        default="none",
+        choices=("Quốc gia", "Tỉnh", "Huyện", "Trường"),
+        hint="Quốc gia, Tỉnh, Huyện, Trường hoặc để trống",
+    ),
     Column("guardian", "Phụ huynh", False, _text, ("Người giám hộ",), kind="text", hint="Văn bản"),
     Column("note", "Ghi chú", False, _text, kind="text", hint="Văn bản"),
 )
@@ -582,9 +657,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise _FileProblem(
-            f"Tệp CSV bị lỗi định dạng: {exc} (malformed CSV; expected one record per line)"
-        ) from None
+        raise _FileProblem(f"Tệp CSV bị lỗi định dạng: {exc} (malformed CSV; expected one record per line)") from None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -598,10 +671,7 @@ def _raw_blank(v: Any) -> bool:
 
 
 def _missing_message(c: Column) -> str:
-    return (
-        f"Thiếu {c.header}: ô này bắt buộc phải có giá trị "
-        f"(missing {c.key.replace('_', ' ')}; a value is required)"
-    )
+    return f"Thiếu {c.header}: ô này bắt buộc phải có giá trị (missing {c.key.replace('_', ' ')}; a value is required)"
 
 
 def _convert_text(col: tuple, c: Column) -> tuple[list, dict[int, str]]:
@@ -745,9 +815,7 @@ def _find_header(records: list[list]) -> int | None:
     return first
 
 
-def parse_nominations(
-    data: bytes, filename: str, *, known_units: Container[str] | None = None
-) -> ParsedSheet:
+def parse_nominations(data: bytes, filename: str, *, known_units: Container[str] | None = None) -> ParsedSheet:
     """Parse an import file (see module docstring and IMPORT.md).
 
     ``known_units``: when given, a ``Mã đơn vị`` not in it is an error (a code that
@@ -1017,10 +1085,24 @@ def _dup_message(first_row: int, by: str) -> str:
 
 _EXPORT_KEYS = tuple(c.key for c in NOMINATION_COLUMNS)
 _WIDTHS = {
-    "student_code": 14, "full_name": 26, "birth_date": 12, "gender": 10, "ethnicity": 10,
-    "school": 34, "grade": 8, "level": 11, "unit": 14, "household": 18, "orphan": 8,
-    "disability": 10, "gpa": 8, "academic_result": 10, "conduct": 11, "achievement": 11,
-    "guardian": 24, "note": 30,
+    "student_code": 14,
+    "full_name": 26,
+    "birth_date": 12,
+    "gender": 10,
+    "ethnicity": 10,
+    "school": 34,
+    "grade": 8,
+    "level": 11,
+    "unit": 14,
+    "household": 18,
+    "orphan": 8,
+    "disability": 10,
+    "gpa": 8,
+    "academic_result": 10,
+    "conduct": 11,
+    "achievement": 11,
+    "guardian": 24,
+    "note": 30,
 }
 _DATE_FORMAT = "DD/MM/YYYY"
 
@@ -1212,9 +1294,7 @@ def write_template_xlsx() -> bytes:
         example = _export_value(c.key, _EXAMPLE_ROW.get(c.key))
         if isinstance(example, dt.date):
             example = f"{example:%d/%m/%Y}"
-        guide.append(
-            [c.header, "Có" if c.required else "Không", c.hint, example, ", ".join((c.key, *c.aliases))]
-        )
+        guide.append([c.header, "Có" if c.required else "Không", c.hint, example, ", ".join((c.key, *c.aliases))])
     for letter, width in zip("ABCDE", (22, 10, 70, 24, 36), strict=True):
         guide.column_dimensions[letter].width = width
     for row in guide.iter_rows(min_row=2):

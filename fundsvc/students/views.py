@@ -36,8 +36,9 @@ def import_nominations(form, files):
     upload = files["file"]
     if not getattr(upload, "filename", None):
         raise Invalid("Cần tệp .xlsx hoặc .csv (file required)", {"file": ["required"]})
-    return service.import_nominations(db.session, current_actor(), upload.read(), upload.filename,
-                                      form["academic_year"], dry_run=form["dry_run"])
+    return service.import_nominations(
+        db.session, current_actor(), upload.read(), upload.filename, form["academic_year"], dry_run=form["dry_run"]
+    )
 
 
 @blp.get("/nominations")
@@ -86,5 +87,3 @@ def patch_nomination(changes, nomination_id):
 def withdraw_nomination(data, nomination_id):
     """Withdraw a nomination (kept on file; no round considers it)."""
     return service.withdraw_nomination(db.session, current_actor(), nomination_id, data.get("reason"))
-
-

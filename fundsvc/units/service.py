@@ -58,14 +58,27 @@ def create_unit(session: Session, actor: Actor, data: dict) -> Unit:
                 )
         elif actor.unit_path is not None:
             raise Invalid("Cần đơn vị cấp trên (parent required)", {"parent": ["required"]})
-        unit = Unit(code=data["code"], name=data["name"], level=data["level"], parent=parent,
-                    address=data.get("address"), path="")
+        unit = Unit(
+            code=data["code"],
+            name=data["name"],
+            level=data["level"],
+            parent=parent,
+            address=data.get("address"),
+            path="",
+        )
         session.add(unit)
         session.flush()
         unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        record(session, actor, "unit.create", "unit", unit.id, None,
-               {"code": unit.code, "name": unit.name, "level": unit.level,
-                "parent": parent.code if parent else None}, unit.id)
+        record(
+            session,
+            actor,
+            "unit.create",
+            "unit",
+            unit.id,
+            None,
+            {"code": unit.code, "name": unit.name, "level": unit.level, "parent": parent.code if parent else None},
+            unit.id,
+        )
     return unit
 
 

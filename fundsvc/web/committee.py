@@ -49,13 +49,20 @@ CEREMONY_DOCUMENTS = [  # (path suffix, label): served by the ceremony documents
 
 # Nominations
 
+
 @bp.route("/nominations/import", methods=["GET", "POST"])
 @roles_required("committee")
 def nominations_import():
     """Upload a schools' spreadsheet; every bad row is listed and nothing is stored until the file is clean."""
     year = (request.form.get("academic_year") or current_academic_year()).strip()
-    context = {"year": year, "rows": None, "warnings": [], "outcome": None, "filename": None,
-               "template_url": url_for("nominations.nominations_template")}
+    context = {
+        "year": year,
+        "rows": None,
+        "warnings": [],
+        "outcome": None,
+        "filename": None,
+        "template_url": url_for("nominations.nominations_template"),
+    }
     if request.method == "GET":
         return render_template("web/nominations_import.html", **context)
     upload = request.files.get("file")
@@ -72,23 +79,37 @@ def nominations_import():
         return render_template("web/nominations_import.html", **context), 422
     context["filename"] = upload.filename
     try:
-        outcome = nominations.import_nominations(db.session, g.actor, upload.read(), upload.filename, year,
-                                                 dry_run=dry_run)
+        outcome = nominations.import_nominations(
+            db.session, g.actor, upload.read(), upload.filename, year, dry_run=dry_run
+        )
     except Invalid as error:
         context["rows"] = error.errors.get("rows")
         context["warnings"] = error.errors.get("warnings") or []
-        context["other_errors"] = [] if context["rows"] else flatten_errors(
-            {k: v for k, v in error.errors.items() if k != "warnings"})
+        context["other_errors"] = (
+            [] if context["rows"] else flatten_errors({k: v for k, v in error.errors.items() if k != "warnings"})
+        )
         flash(error.message, "error")
         return render_template("web/nominations_import.html", **context), 422
     context["outcome"] = outcome
     context["warnings"] = outcome.warnings
     if dry_run:
-        flash(_("Kiểm tra xong, tệp hợp lệ: %(created)s hồ sơ mới, %(updated)s hồ sơ cập nhật. Chưa lưu gì.",
-                created=outcome.created, updated=outcome.updated), "success")
+        flash(
+            _(
+                "Kiểm tra xong, tệp hợp lệ: %(created)s hồ sơ mới, %(updated)s hồ sơ cập nhật. Chưa lưu gì.",
+                created=outcome.created,
+                updated=outcome.updated,
+            ),
+            "success",
+        )
     else:
-        flash(_("Đã nhập %(created)s hồ sơ mới và cập nhật %(updated)s hồ sơ.", created=outcome.created,
-                updated=outcome.updated), "success")
+        flash(
+            _(
+                "Đã nhập %(created)s hồ sơ mới và cập nhật %(updated)s hồ sơ.",
+                created=outcome.created,
+                updated=outcome.updated,
+            ),
+            "success",
+        )
     return render_template("web/nominations_import.html", **context)
 
 
@@ -100,20 +121,33 @@ def nominations_list():
     status = args.get("status") if args.get("status") in NOMINATION_STATUSES else None
     unit = (args.get("unit") or "").strip() or None
     school = (args.get("school") or "").strip() or None
-    query = nominations.nominations_query(db.session, g.actor, academic_year=year or None, unit=unit, school=school,
-                                          status=status)
+    query = nominations.nominations_query(
+        db.session, g.actor, academic_year=year or None, unit=unit, school=school, status=status
+    )
     q = (args.get("q") or "").strip()
     if q:
         query = query.where(Nomination.full_name.ilike(f"%{q}%") | Nomination.student_code.ilike(f"%{q}%"))
     page = paginate(query)
     schools = db.session.scalars(
         nominations.nominations_query(db.session, g.actor, academic_year=year or None)
-        .with_only_columns(Nomination.school).distinct().order_by(None).order_by(Nomination.school)).all()
-    return render_template("web/nominations.html", page=page, args=args, year=year, schools=schools,
-                           units=list_units(db.session, g.actor), statuses=NOMINATION_STATUSES)
+        .with_only_columns(Nomination.school)
+        .distinct()
+        .order_by(None)
+        .order_by(Nomination.school)
+    ).all()
+    return render_template(
+        "web/nominations.html",
+        page=page,
+        args=args,
+        year=year,
+        schools=schools,
+        units=list_units(db.session, g.actor),
+        statuses=NOMINATION_STATUSES,
+    )
 
 
 # Rounds
+
 
 @bp.get("/rounds")
 def rounds_list():
@@ -130,8 +164,15 @@ def _round_form_defaults(preset: str) -> dict:
     unit = None
     if g.actor.unit_id is not None:
         unit = next((u.code for u in list_units(db.session, g.actor) if u.id == g.actor.unit_id), None)
-    values = {"name": f"{name} {year}", "academic_year": year, "budget": "", "unit": unit or "",
-              "fund": "", "rules": json.dumps(rules, ensure_ascii=False, indent=2), "preset": preset}
+    values = {
+        "name": f"{name} {year}",
+        "academic_year": year,
+        "budget": "",
+        "unit": unit or "",
+        "fund": "",
+        "rules": json.dumps(rules, ensure_ascii=False, indent=2),
+        "preset": preset,
+    }
     values.update({f"amount_{lv}": str(rules.get("amounts", {}).get(lv, "")) for lv in LEVELS})
     return values
 
@@ -139,8 +180,15 @@ def _round_form_defaults(preset: str) -> dict:
 def _render_round_form(values: dict, errors: list | None = None, status: int = 200):
     units = list_units(db.session, g.actor)
     funds = list_positions(db.session, g.actor)
-    return render_template("web/round_form.html", values=values, errors=errors or [], units=units, funds=funds,
-                           levels=LEVELS, presets=PRESET_NAMES), status
+    return render_template(
+        "web/round_form.html",
+        values=values,
+        errors=errors or [],
+        units=units,
+        funds=funds,
+        levels=LEVELS,
+        presets=PRESET_NAMES,
+    ), status
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -154,8 +202,17 @@ def round_new():
     try:
         rules = json.loads(form.get("rules") or "")
     except json.JSONDecodeError as error:
-        errors.append(("rules", _("JSON không hợp lệ ở dòng %(line)s, cột %(col)s: %(msg)s", line=error.lineno,
-                                  col=error.colno, msg=error.msg)))
+        errors.append(
+            (
+                "rules",
+                _(
+                    "JSON không hợp lệ ở dòng %(line)s, cột %(col)s: %(msg)s",
+                    line=error.lineno,
+                    col=error.colno,
+                    msg=error.msg,
+                ),
+            )
+        )
         rules = None
     if rules is not None and not isinstance(rules, dict):
         errors.append(("rules", _("Quy tắc phải là một đối tượng JSON { … }.")))
@@ -181,9 +238,14 @@ def round_new():
     if errors:
         flash(_("Chưa tạo được đợt xét: xem các lỗi bên dưới."), "error")
         return _render_round_form(form, errors, 422)
-    body = {"name": form.get("name", "").strip(), "academic_year": form.get("academic_year", "").strip(),
-            "fund": form.get("fund", "").strip(), "unit": form.get("unit", "").strip(), "budget": budget,
-            "rules": rules}
+    body = {
+        "name": form.get("name", "").strip(),
+        "academic_year": form.get("academic_year", "").strip(),
+        "fund": form.get("fund", "").strip(),
+        "unit": form.get("unit", "").strip(),
+        "budget": budget,
+        "rules": rules,
+    }
     try:
         data = RoundIn().load(body)
         round_ = rounds.create_round(db.session, g.actor, data)
@@ -223,14 +285,23 @@ def round_detail(round_id):
         number = max(1, parse_int(request.args.get("page")) or 1)
         pages = max(1, -(-len(all_entries) // RESULT_PAGE))
         number = min(number, pages)
-        entries = all_entries[(number - 1) * RESULT_PAGE: number * RESULT_PAGE]
+        entries = all_entries[(number - 1) * RESULT_PAGE : number * RESULT_PAGE]
         page = Page(entries, number, pages, len(all_entries))
         names = _names(round_, [e["nomination_id"] for e in entries])
     totals = rounds.round_totals(db.session, round_.id) if round_.status == "approved" else {}
     documents = _ceremony_documents(round_.id) if round_.status == "approved" else []
-    return render_template("web/round.html", round=round_, result=result, tab=tab, entries=entries, page=page,
-                           names=names, totals=totals, documents=documents,
-                           rules_json=json.dumps(round_.rules, ensure_ascii=False, indent=2))
+    return render_template(
+        "web/round.html",
+        round=round_,
+        result=result,
+        tab=tab,
+        entries=entries,
+        page=page,
+        names=names,
+        totals=totals,
+        documents=documents,
+        rules_json=json.dumps(round_.rules, ensure_ascii=False, indent=2),
+    )
 
 
 def _ceremony_documents(round_id: int) -> list[tuple[str, str]]:
@@ -253,9 +324,15 @@ def round_allocate(round_id):
             raise
         flash(error.message, "error")
     else:
-        flash(_("Đã phân bổ: %(n)s em được nhận, tổng %(amount)s đồng; %(w)s em trong danh sách chờ.",
-                n=len(result["awarded"]), amount=f"{result['allocated']:,}".replace(",", "."),
-                w=len(result["waitlisted"])), "success")
+        flash(
+            _(
+                "Đã phân bổ: %(n)s em được nhận, tổng %(amount)s đồng; %(w)s em trong danh sách chờ.",
+                n=len(result["awarded"]),
+                amount=f"{result['allocated']:,}".replace(",", "."),
+                w=len(result["waitlisted"]),
+            ),
+            "success",
+        )
     return redirect(url_for("web.round_detail", round_id=round_id))
 
 
@@ -294,13 +371,25 @@ def round_awards(round_id):
         query = query.where(Award.status == status)
     q = (request.args.get("q") or "").strip()
     if q:
-        query = query.where(Award.nomination_id.in_(select(Nomination.id).where(
-            Nomination.full_name.ilike(f"%{q}%") | Nomination.school.ilike(f"%{q}%")
-            | Nomination.student_code.ilike(f"%{q}%"))))
+        query = query.where(
+            Award.nomination_id.in_(
+                select(Nomination.id).where(
+                    Nomination.full_name.ilike(f"%{q}%")
+                    | Nomination.school.ilike(f"%{q}%")
+                    | Nomination.student_code.ilike(f"%{q}%")
+                )
+            )
+        )
     page = paginate(query, size=100)
-    return render_template("web/awards.html", round=round_, page=page, args=request.args, statuses=AWARD_STATUSES,
-                           totals=rounds.round_totals(db.session, round_id),
-                           documents=_ceremony_documents(round_id))
+    return render_template(
+        "web/awards.html",
+        round=round_,
+        page=page,
+        args=request.args,
+        statuses=AWARD_STATUSES,
+        totals=rounds.round_totals(db.session, round_id),
+        documents=_ceremony_documents(round_id),
+    )
 
 
 @bp.get("/awards/<int:award_id>")
@@ -308,10 +397,14 @@ def award_detail(award_id):
     """One award: pay it with a voucher, or cancel it (the next pupil on the waitlist is promoted)."""
     award = rounds.get_award(db.session, g.actor, award_id)
     voucher = url_for("documents.voucher_pdf", award_id=award.id) if award.voucher_code else None
-    words = amount_in_words(award.amount, style=current_app.config.get("WORDS_STYLE", "north"),
-                            chan=current_app.config.get("WORDS_CHAN", False))
-    return render_template("web/award.html", award=award, voucher=voucher, words=words, today=today(),
-                           values=request.args, errors={})
+    words = amount_in_words(
+        award.amount,
+        style=current_app.config.get("WORDS_STYLE", "north"),
+        chan=current_app.config.get("WORDS_CHAN", False),
+    )
+    return render_template(
+        "web/award.html", award=award, voucher=voucher, words=words, today=today(), values=request.args, errors={}
+    )
 
 
 @bp.post("/awards/<int:award_id>/disburse")
@@ -319,23 +412,30 @@ def award_detail(award_id):
 def award_disburse(award_id):
     """Pay the award in cash: a numbered payment voucher (Phiếu chi) to print and sign."""
     paid_on = parse_date(request.form.get("paid_on"))
-    body = {"paid_on": paid_on.isoformat() if paid_on else "",
-            "received_by": (request.form.get("received_by") or "").strip()}
+    body = {
+        "paid_on": paid_on.isoformat() if paid_on else "",
+        "received_by": (request.form.get("received_by") or "").strip(),
+    }
     try:
         data = DisburseIn().load(body)
         award = rounds.disburse(db.session, g.actor, award_id, data["paid_on"], data["received_by"])
     except ValidationError as error:
         messages = error.messages
-        flash(_("Chưa chi được: cần ngày chi và người nhận tiền.") + " "
-              + "; ".join(f"{k}: {m}" for k, m in flatten_errors(messages)), "error")
+        flash(
+            _("Chưa chi được: cần ngày chi và người nhận tiền.")
+            + " "
+            + "; ".join(f"{k}: {m}" for k, m in flatten_errors(messages)),
+            "error",
+        )
         return redirect(url_for("web.award_detail", award_id=award_id))
     except DomainError as error:
         if error.status == 404:
             raise
         flash(error.message, "error")
         return redirect(url_for("web.award_detail", award_id=award_id))
-    flash(_("Đã chi học bổng, phiếu chi số %(code)s. In phiếu chi để người nhận ký.", code=award.voucher_code),
-          "success")
+    flash(
+        _("Đã chi học bổng, phiếu chi số %(code)s. In phiếu chi để người nhận ký.", code=award.voucher_code), "success"
+    )
     return redirect(url_for("web.award_detail", award_id=award_id))
 
 
@@ -356,9 +456,21 @@ def award_cancel(award_id):
         flash(error.message, "error")
         return redirect(url_for("web.award_detail", award_id=award_id))
     if promoted is not None:
-        flash(_("Đã hủy suất của %(name)s. Em %(next)s (hạng %(rank)s) trong danh sách chờ được nhận thay.",
-                name=award.nomination.full_name, next=promoted.nomination.full_name, rank=promoted.rank), "success")
+        flash(
+            _(
+                "Đã hủy suất của %(name)s. Em %(next)s (hạng %(rank)s) trong danh sách chờ được nhận thay.",
+                name=award.nomination.full_name,
+                next=promoted.nomination.full_name,
+                rank=promoted.rank,
+            ),
+            "success",
+        )
     else:
-        flash(_("Đã hủy suất của %(name)s. Không còn em nào trong danh sách chờ vừa với số tiền còn lại.",
-                name=award.nomination.full_name), "success")
+        flash(
+            _(
+                "Đã hủy suất của %(name)s. Không còn em nào trong danh sách chờ vừa với số tiền còn lại.",
+                name=award.nomination.full_name,
+            ),
+            "success",
+        )
     return redirect(url_for("web.round_awards", round_id=award.round_id))

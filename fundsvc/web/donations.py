@@ -28,8 +28,9 @@ DONOR_FIELDS = ("name", "kind", "phone", "address", "tax_code")
 def _words(amount: int) -> str:
     from flask import current_app
 
-    return amount_in_words(amount, style=current_app.config.get("WORDS_STYLE", "north"),
-                           chan=current_app.config.get("WORDS_CHAN", False))
+    return amount_in_words(
+        amount, style=current_app.config.get("WORDS_STYLE", "north"), chan=current_app.config.get("WORDS_CHAN", False)
+    )
 
 
 def _form_choices():
@@ -72,8 +73,9 @@ def _donation_data(form) -> tuple[dict, dict]:
     return data, {}
 
 
-def find_duplicates(*, donor_id: int | None, name: str | None, phone: str | None, amount: int,
-                    day: date) -> list[Donation]:
+def find_duplicates(
+    *, donor_id: int | None, name: str | None, phone: str | None, amount: int, day: date
+) -> list[Donation]:
     """Gifts of the same amount on the same day from the same donor (by id, phone or exact name)."""
     query = service.donations_query(db.session, g.actor, date_from=day, date_to=day, status="recorded")
     query = query.where(Donation.amount == amount)
@@ -94,9 +96,16 @@ def find_duplicates(*, donor_id: int | None, name: str | None, phone: str | None
 
 def _render_form(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
     units, funds = _form_choices()
-    return render_template("web/donation_form.html", values=values, errors=errors or {}, duplicates=duplicates,
-                           units=units, funds=funds, methods=METHODS, form_key=values.get("form_key")
-                           or secrets.token_urlsafe(16)), status
+    return render_template(
+        "web/donation_form.html",
+        values=values,
+        errors=errors or {},
+        duplicates=duplicates,
+        units=units,
+        funds=funds,
+        methods=METHODS,
+        form_key=values.get("form_key") or secrets.token_urlsafe(16),
+    ), status
 
 
 @bp.route("/donations/new", methods=["GET", "POST"])
@@ -105,8 +114,13 @@ def donation_new():
     """The fast donation form: keyboard only, ends on the receipt ready to print."""
     if request.method == "GET":
         year = today().year
-        return _render_form({"received_on": today().isoformat(), "method": "cash",
-                             "purpose": _("Ủng hộ Quỹ Khuyến học năm %(year)s", year=year)})[0]
+        return _render_form(
+            {
+                "received_on": today().isoformat(),
+                "method": "cash",
+                "purpose": _("Ủng hộ Quỹ Khuyến học năm %(year)s", year=year),
+            }
+        )[0]
     form = request.form.to_dict()
     data, errors = _donation_data(request.form)
     if errors:
@@ -114,31 +128,48 @@ def donation_new():
         return _render_form(form, errors, status=422)
     if not form.get("confirm_duplicate"):
         donor = data.get("donor") or {}
-        duplicates = find_duplicates(donor_id=data.get("donor_id"), name=donor.get("name"), phone=donor.get("phone"),
-                                     amount=data["amount"], day=data["received_on"])
+        duplicates = find_duplicates(
+            donor_id=data.get("donor_id"),
+            name=donor.get("name"),
+            phone=donor.get("phone"),
+            amount=data["amount"],
+            day=data["received_on"],
+        )
         if duplicates:
             return _render_form(form, {}, duplicates, status=409)
     key = form.get("form_key") or secrets.token_urlsafe(16)
     try:
         donation, replayed = service.record_donation(
-            db.session, g.actor, data, idempotency_key=f"web:{key}",
-            fingerprint=service.request_fingerprint(data))
+            db.session, g.actor, data, idempotency_key=f"web:{key}", fingerprint=service.request_fingerprint(data)
+        )
     except Invalid as error:
         if "Idempotency-Key" in error.errors:
             # The same form was already recorded and then edited (browser Back): a fresh form, nothing lost.
             form["form_key"] = secrets.token_urlsafe(16)
-            flash(_("Biểu mẫu này đã được ghi trước đó. Kiểm tra danh sách khoản thu rồi bấm Ghi lại nếu đây "
-                    "là khoản mới."), "error")
+            flash(
+                _(
+                    "Biểu mẫu này đã được ghi trước đó. Kiểm tra danh sách khoản thu rồi bấm Ghi lại nếu đây "
+                    "là khoản mới."
+                ),
+                "error",
+            )
             return _render_form(form, {}, status=409)
         flash(error.message, "error")
-        return _render_form(form, {k.replace("donor.", "donor_"): m for k, m in flatten_errors(error.errors)},
-                            status=422)
+        return _render_form(
+            form, {k.replace("donor.", "donor_"): m for k, m in flatten_errors(error.errors)}, status=422
+        )
     except DomainError as error:
         flash(error.message, "error")
         return _render_form(form, {}, status=error.status)
     if not replayed:
-        flash(_("Đã ghi khoản thu %(amount)s đồng, phiếu thu số %(code)s.", amount=format_vnd(donation.amount),
-                code=donation.receipt.code), "success")
+        flash(
+            _(
+                "Đã ghi khoản thu %(amount)s đồng, phiếu thu số %(code)s.",
+                amount=format_vnd(donation.amount),
+                code=donation.receipt.code,
+            ),
+            "success",
+        )
     return redirect(url_for("web.receipt_page", donation_id=donation.id))
 
 
@@ -155,8 +186,14 @@ def _donation_filters():
     unit = (args.get("unit") or "").strip() or None
     fund = (args.get("fund") or "").strip() or None
     status = args.get("status") if args.get("status") in DONATION_STATUSES else None
-    return {"date_from": parse_date(args.get("from")), "date_to": parse_date(args.get("to")), "unit": unit,
-            "fund": fund, "status": status, "donor": parse_int(args.get("donor"))}
+    return {
+        "date_from": parse_date(args.get("from")),
+        "date_to": parse_date(args.get("to")),
+        "unit": unit,
+        "fund": fund,
+        "status": status,
+        "donor": parse_int(args.get("donor")),
+    }
 
 
 @bp.get("/donations")
@@ -168,18 +205,35 @@ def donations_list():
     method = request.args.get("method")
     if q:
         like = f"%{q}%"
-        query = query.where(or_(
-            Donation.donor_id.in_(select(Donor.id).where(or_(Donor.name.ilike(like), Donor.phone.ilike(like),
-                                                             Donor.tax_code.ilike(like)))),
-            Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like)))))
+        query = query.where(
+            or_(
+                Donation.donor_id.in_(
+                    select(Donor.id).where(
+                        or_(Donor.name.ilike(like), Donor.phone.ilike(like), Donor.tax_code.ilike(like))
+                    )
+                ),
+                Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like))),
+            )
+        )
     if method in METHODS:
         query = query.where(Donation.method == method)
-    total = db.session.scalar(select(func.coalesce(func.sum(Donation.amount), 0)).where(
-        Donation.id.in_(query.with_only_columns(Donation.id).order_by(None)), Donation.status == "recorded"))
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Donation.amount), 0)).where(
+            Donation.id.in_(query.with_only_columns(Donation.id).order_by(None)), Donation.status == "recorded"
+        )
+    )
     page = paginate(query)
     units, funds = _form_choices()
-    return render_template("web/donations.html", page=page, total=int(total or 0), units=units, funds=funds,
-                           statuses=DONATION_STATUSES, methods=METHODS, args=request.args)
+    return render_template(
+        "web/donations.html",
+        page=page,
+        total=int(total or 0),
+        units=units,
+        funds=funds,
+        statuses=DONATION_STATUSES,
+        methods=METHODS,
+        args=request.args,
+    )
 
 
 @bp.get("/donations/<int:donation_id>")
@@ -206,8 +260,10 @@ def donation_void(donation_id):
             raise
         flash(error.message, "error")
         return redirect(url_for("web.donation_detail", donation_id=donation_id))
-    flash(_("Đã hủy khoản thu %(code)s. Phiếu thu giữ nguyên số và được đóng dấu ĐÃ HỦY.",
-            code=donation.receipt.code), "success")
+    flash(
+        _("Đã hủy khoản thu %(code)s. Phiếu thu giữ nguyên số và được đóng dấu ĐÃ HỦY.", code=donation.receipt.code),
+        "success",
+    )
     return redirect(url_for("web.donation_detail", donation_id=donation_id))
 
 
@@ -231,6 +287,7 @@ def donor_detail(donor_id):
 
 # Small JSON endpoints for the donation form's scripts (session login, read-only).
 
+
 @bp.get("/ui/donors")
 def donors_json():
     """Donor search as you type: name, phone or tax code."""
@@ -238,8 +295,12 @@ def donors_json():
     if len(q) < 2:
         return jsonify([])
     donors = db.session.scalars(service.donors_query(g.actor, search=q).limit(8)).all()
-    return jsonify([{"id": d.id, "name": d.name, "kind": d.kind, "phone": d.phone, "address": d.address,
-                     "tax_code": d.tax_code} for d in donors])
+    return jsonify(
+        [
+            {"id": d.id, "name": d.name, "kind": d.kind, "phone": d.phone, "address": d.address, "tax_code": d.tax_code}
+            for d in donors
+        ]
+    )
 
 
 @bp.get("/ui/amount")
@@ -258,8 +319,23 @@ def duplicates_json():
     day = parse_date(request.args.get("received_on"))
     if amount is None or day is None:
         abort(400)
-    found = find_duplicates(donor_id=parse_int(request.args.get("donor_id")), name=request.args.get("name"),
-                            phone=request.args.get("phone"), amount=amount, day=day)
-    return jsonify([{"id": d.id, "code": d.receipt.code, "amount": d.amount, "donor": d.donor.name,
-                     "received_on": d.received_on.isoformat(),
-                     "url": url_for("web.donation_detail", donation_id=d.id)} for d in found])
+    found = find_duplicates(
+        donor_id=parse_int(request.args.get("donor_id")),
+        name=request.args.get("name"),
+        phone=request.args.get("phone"),
+        amount=amount,
+        day=day,
+    )
+    return jsonify(
+        [
+            {
+                "id": d.id,
+                "code": d.receipt.code,
+                "amount": d.amount,
+                "donor": d.donor.name,
+                "received_on": d.received_on.isoformat(),
+                "url": url_for("web.donation_detail", donation_id=d.id),
+            }
+            for d in found
+        ]
+    )

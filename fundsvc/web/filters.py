@@ -5,25 +5,46 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 LABELS: dict[str, dict] = {
-    "role": {"admin": _l("Quản trị"), "treasurer": _l("Thủ quỹ"), "committee": _l("Hội đồng xét chọn"),
-             "viewer": _l("Xem")},
+    "role": {
+        "admin": _l("Quản trị"),
+        "treasurer": _l("Thủ quỹ"),
+        "committee": _l("Hội đồng xét chọn"),
+        "viewer": _l("Xem"),
+    },
     "method": {"cash": _l("Tiền mặt"), "bank_transfer": _l("Chuyển khoản"), "in_kind": _l("Hiện vật")},
     "donation_status": {"recorded": _l("Đã ghi"), "void": _l("Đã hủy")},
     "donor_kind": {"person": _l("Cá nhân"), "organization": _l("Tổ chức")},
-    "level": {"primary": _l("Tiểu học"), "lower_secondary": _l("THCS"), "upper_secondary": _l("THPT"),
-              "university": _l("Đại học, cao đẳng")},
-    "household": {"poor": _l("Hộ nghèo"), "near_poor": _l("Hộ cận nghèo"), "hardship": _l("Khó khăn"),
-                  "none": _l("Không")},
+    "level": {
+        "primary": _l("Tiểu học"),
+        "lower_secondary": _l("THCS"),
+        "upper_secondary": _l("THPT"),
+        "university": _l("Đại học, cao đẳng"),
+    },
+    "household": {
+        "poor": _l("Hộ nghèo"),
+        "near_poor": _l("Hộ cận nghèo"),
+        "hardship": _l("Khó khăn"),
+        "none": _l("Không"),
+    },
     "rating": {"excellent": _l("Tốt"), "good": _l("Khá"), "pass": _l("Đạt"), "fail": _l("Chưa đạt")},
-    "achievement": {"national": _l("Quốc gia"), "province": _l("Tỉnh"), "district": _l("Huyện"),
-                    "school": _l("Trường"), "none": _l("Không")},
+    "achievement": {
+        "national": _l("Quốc gia"),
+        "province": _l("Tỉnh"),
+        "district": _l("Huyện"),
+        "school": _l("Trường"),
+        "none": _l("Không"),
+    },
     "round_status": {"draft": _l("Nháp"), "allocated": _l("Đã phân bổ"), "approved": _l("Đã duyệt")},
     "award_status": {"approved": _l("Chờ chi"), "paid": _l("Đã chi"), "cancelled": _l("Đã hủy")},
     "nomination_status": {"active": _l("Đang xét"), "withdrawn": _l("Đã rút")},
     "outcome": {"awarded": _l("Được nhận"), "waitlisted": _l("Danh sách chờ"), "ineligible": _l("Không đủ điều kiện")},
     "reason": {"budget": _l("hết ngân sách"), "quota": _l("vượt hạn mức")},
-    "unit_level": {"province": _l("Tỉnh"), "district": _l("Huyện"), "commune": _l("Xã, phường"),
-                   "branch": _l("Chi hội")},
+    "unit_level": {
+        "province": _l("Tỉnh"),
+        "district": _l("Huyện"),
+        "commune": _l("Xã, phường"),
+        "branch": _l("Chi hội"),
+    },
     "gender": {"male": _l("Nam"), "female": _l("Nữ")},
 }
 

@@ -29,14 +29,29 @@ def reports_page():
     date_to = parse_date(args.get("to"))
     units = list_units(db.session, g.actor)
     unit = (args.get("unit") or "").strip() or (units[0].code if units else "")
-    query = {k: v for k, v in {"from": date_from.isoformat() if date_from else "",
-                               "to": date_to.isoformat() if date_to else "", "unit": unit}.items() if v}
-    links = [(f"{path}?{urlencode(query)}" if query else path, label, kind)
-             for path, label, kind in REPORT_LINKS if route_exists(path)]
+    query = {
+        k: v
+        for k, v in {
+            "from": date_from.isoformat() if date_from else "",
+            "to": date_to.isoformat() if date_to else "",
+            "unit": unit,
+        }.items()
+        if v
+    }
+    links = [
+        (f"{path}?{urlencode(query)}" if query else path, label, kind)
+        for path, label, kind in REPORT_LINKS
+        if route_exists(path)
+    ]
     public = f"/api/v1/public/statements/{unit}/{year}"
-    public_links = [(p, label) for p, label in ((public + ".html", _l("Công khai tài chính (trang web)")),
-                                                (public + ".pdf", _l("Công khai tài chính (PDF)")))
-                    if unit and route_exists(p)]
+    public_links = [
+        (p, label)
+        for p, label in (
+            (public + ".html", _l("Công khai tài chính (trang web)")),
+            (public + ".pdf", _l("Công khai tài chính (PDF)")),
+        )
+        if unit and route_exists(p)
+    ]
     summary = None
     try:
         from fundsvc.reports import service as reports
@@ -47,5 +62,14 @@ def reports_page():
             summary = reports.summary(db.session, g.actor, unit=unit or None, date_from=date_from, date_to=date_to)
         except DomainError as error:
             flash(error.message, "error")
-    return render_template("web/reports.html", links=links, public_links=public_links, units=units, unit=unit,
-                           year=year, date_from=date_from, date_to=date_to, summary=summary)
+    return render_template(
+        "web/reports.html",
+        links=links,
+        public_links=public_links,
+        units=units,
+        unit=unit,
+        year=year,
+        date_from=date_from,
+        date_to=date_to,
+        summary=summary,
+    )

@@ -92,16 +92,26 @@ def index():
     todays = donations_query(db.session, actor, date_from=day, date_to=day)
     gifts = list(db.session.scalars(todays.limit(15)).unique())
     recorded = todays.where(Donation.status == "recorded").order_by(None).subquery()
-    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(recorded.c.amount), 0))
-                                      .select_from(recorded)).one()
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(recorded.c.amount), 0)).select_from(recorded)
+    ).one()
     rounds = list(db.session.scalars(rounds_query(actor).limit(5)).unique())
     year = current_academic_year()
     nominations = None
     if actor.has_role("committee"):
         query = nominations_query(db.session, actor, academic_year=year).order_by(None).subquery()
         nominations = db.session.scalar(select(func.count()).select_from(query))
-    return render_template("web/dashboard.html", positions=positions, gifts=gifts, today_count=count,
-                           today_total=int(total), rounds=rounds, day=day, year=year, nominations=nominations)
+    return render_template(
+        "web/dashboard.html",
+        positions=positions,
+        gifts=gifts,
+        today_count=count,
+        today_total=int(total),
+        rounds=rounds,
+        day=day,
+        year=year,
+        nominations=nominations,
+    )
 
 
 # The page modules add their routes to `bp`.

@@ -19,10 +19,7 @@ def read_rows(data: bytes, filename: str, known_units=None) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def units() -> dict[str, str | None]:
-    return {
-        u["code"]: u["parent"]
-        for u in json.loads((SHARED_DATA / "units_example.json").read_text("utf-8"))
-    }
+    return {u["code"]: u["parent"] for u in json.loads((SHARED_DATA / "units_example.json").read_text("utf-8"))}
 
 
 def to_nominations(rows: list[dict], units: dict[str, str | None]) -> list[dict]:
@@ -51,9 +48,7 @@ def to_nominations(rows: list[dict], units: dict[str, str | None]) -> list[dict]
 @pytest.fixture(scope="session")
 def sample_nominations(units) -> list[dict]:
     data = (SHARED_DATA / "nominations_sample.csv").read_bytes()
-    return to_nominations(
-        read_rows(data, "nominations_sample.csv", known_units=set(units)), units
-    )
+    return to_nominations(read_rows(data, "nominations_sample.csv", known_units=set(units)), units)
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +58,4 @@ def example_rules() -> dict:
 
 @pytest.fixture(scope="session")
 def expected_allocation() -> dict:
-    return json.loads(
-        (SHARED_DATA / "allocation_example_expected.json").read_text("utf-8")
-    )
+    return json.loads((SHARED_DATA / "allocation_example_expected.json").read_text("utf-8"))

@@ -70,9 +70,7 @@ SIMPLE = {
 
 
 def run(noms, rules=SIMPLE, budget=10**9, available=10**9, **kw):
-    return allocate(
-        noms, rules, budget=budget, available=available, academic_year=YEAR, **kw
-    ).as_dict()
+    return allocate(noms, rules, budget=budget, available=available, academic_year=YEAR, **kw).as_dict()
 
 
 # --- conditions ---
@@ -87,12 +85,7 @@ def test_comparison_on_an_empty_field_is_false(op, empty):
     assert evaluate({"not": cond}, nom(1, gpa=empty))[0] is True
     text_value = ["x"] if op in ("in", "not_in") else "x"
     if op in ("eq", "ne", "in", "not_in"):
-        assert (
-            evaluate(
-                {"field": "note", "op": op, "value": text_value}, nom(1, note=empty)
-            )[0]
-            is False
-        )
+        assert evaluate({"field": "note", "op": op, "value": text_value}, nom(1, note=empty))[0] is False
         assert (
             evaluate(
                 {"field": "orphan", "op": op, "value": [True] if "in" in op else True},
@@ -103,30 +96,16 @@ def test_comparison_on_an_empty_field_is_false(op, empty):
 
 
 def test_exact_decimals():
-    assert evaluate(
-        {"field": "gpa", "op": "gte", "value": 8.5}, nom(1, gpa=Decimal("8.5"))
-    )[0]
-    assert not evaluate(
-        {"field": "gpa", "op": "gt", "value": 8.5}, nom(1, gpa=Decimal("8.5"))
-    )[0]
-    assert evaluate(
-        {"field": "gpa", "op": "eq", "value": 0.1}, nom(1, gpa=Decimal("0.1"))
-    )[0]
-    assert evaluate(
-        {"field": "gpa", "op": "in", "value": [7, 8.5]}, nom(1, gpa=Decimal("7.0"))
-    )[0]
+    assert evaluate({"field": "gpa", "op": "gte", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
+    assert not evaluate({"field": "gpa", "op": "gt", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
+    assert evaluate({"field": "gpa", "op": "eq", "value": 0.1}, nom(1, gpa=Decimal("0.1")))[0]
+    assert evaluate({"field": "gpa", "op": "in", "value": [7, 8.5]}, nom(1, gpa=Decimal("7.0")))[0]
 
 
 def test_none_household_is_a_value_not_empty():
-    assert evaluate(
-        {"field": "household", "op": "eq", "value": "none"}, nom(1, household="none")
-    )[0]
-    assert evaluate(
-        {"field": "household", "op": "ne", "value": "poor"}, nom(1, household="none")
-    )[0]
-    assert not evaluate(
-        {"field": "household", "op": "ne", "value": "poor"}, nom(1, household=None)
-    )[0]
+    assert evaluate({"field": "household", "op": "eq", "value": "none"}, nom(1, household="none"))[0]
+    assert evaluate({"field": "household", "op": "ne", "value": "poor"}, nom(1, household="none"))[0]
+    assert not evaluate({"field": "household", "op": "ne", "value": "poor"}, nom(1, household=None))[0]
 
 
 def test_age_on_first_september():
@@ -154,9 +133,7 @@ def test_evaluate_reports_every_check():
     }
     ok, checks = evaluate(cond, nom(1, orphan=True))
     assert ok is False
-    assert [
-        (c.field, c.op, c.expected, c.actual, c.result, c.negated) for c in checks
-    ] == [
+    assert [(c.field, c.op, c.expected, c.actual, c.result, c.negated) for c in checks] == [
         ("gpa", "gte", 9, Decimal("8.0"), False, False),
         ("orphan", "eq", True, True, True, True),
     ]
@@ -174,9 +151,7 @@ def test_evaluate_reports_every_check():
 
 
 def test_score_terms(example_rules):
-    s, terms = score(
-        example_rules, nom(1, household="near_poor", orphan=True, gpa=Decimal("7.3"))
-    )
+    s, terms = score(example_rules, nom(1, household="near_poor", orphan=True, gpa=Decimal("7.3")))
     assert s == Decimal("71.5")
     assert [t.contribution for t in terms] == [0, 20, 15, 0, 0, Decimal("36.5")]
     assert terms[5].as_dict()["value"] == "7.3"
@@ -194,9 +169,7 @@ def test_format_score():
 
 def test_amount_for(example_rules):
     assert amount_for(example_rules, nom(1)) == (1000000, None)
-    assert amount_for(
-        example_rules, nom(1, achievement="province", level="primary")
-    ) == (3000000, "Khuyến tài")
+    assert amount_for(example_rules, nom(1, achievement="province", level="primary")) == (3000000, "Khuyến tài")
     assert amount_for(example_rules, nom(1, level=None)) == (None, None)
     rules = dict(SIMPLE, amounts={"primary": 1})
     assert amount_for(rules, nom(1)) == (None, None)
@@ -241,10 +214,7 @@ def test_every_reason_is_listed(example_rules):
 def test_one_award_per_year_can_be_turned_off():
     n = nom(1, awarded_elsewhere=True)
     assert run([n])["ineligible"]
-    assert (
-        run([n], dict(SIMPLE, one_award_per_year=False))["awarded"][0]["nomination_id"]
-        == 1
-    )
+    assert run([n], dict(SIMPLE, one_award_per_year=False))["awarded"][0]["nomination_id"] == 1
 
 
 def test_reasons_under_not_and_any():
@@ -330,9 +300,7 @@ def test_budget_miss_does_not_stop_the_walk():
         nom(2, gpa=Decimal(8), level="primary"),
     ]
     d = run(noms, budget=1_000_000, available=10**9)
-    assert [(e["nomination_id"], e["reason"]) for e in d["waitlisted"]] == [
-        (1, "budget")
-    ]
+    assert [(e["nomination_id"], e["reason"]) for e in d["waitlisted"]] == [(1, "budget")]
     assert [e["nomination_id"] for e in d["awarded"]] == [2]
     assert (d["allocated"], d["remaining"]) == (500000, 500000)
 
@@ -478,12 +446,7 @@ def test_promote_after_cancel():
     assert [e["nomination_id"] for e in a.awarded] == [1, 2, 5]
     awarded = {1, 2, 5}
     # nothing fits now
-    assert (
-        promote_after_cancel(
-            a.ranked, rules, awarded_ids=awarded, remaining=a.remaining
-        )
-        is None
-    )
+    assert promote_after_cancel(a.ranked, rules, awarded_ids=awarded, remaining=a.remaining) is None
     # award 1 cancelled: its quota place and its 1,000,000 free up; 3 (same unit) is the best that fits
     e = promote_after_cancel(
         a.ranked,
@@ -494,9 +457,7 @@ def test_promote_after_cancel():
     )
     assert e["nomination_id"] == 3
     # with more money the university pupil (rank 4) would come before? no: 3 ranks higher and fits
-    e = promote_after_cancel(
-        a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3}
-    )
+    e = promote_after_cancel(a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3})
     assert e["nomination_id"] == 4
     # rows from the database: group values at top level
     rows = [
@@ -509,9 +470,7 @@ def test_promote_after_cancel():
         for x in a.ranked
     ]
     assert (
-        promote_after_cancel(
-            rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1}
-        )["nomination_id"]
+        promote_after_cancel(rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1})["nomination_id"]
         == 3
     )
 
@@ -520,9 +479,7 @@ def test_promote_after_cancel():
 
 
 def test_hashes():
-    assert rules_hash({"b": 1, "a": [1.5, "ư"]}) == rules_hash(
-        {"a": [1.5, "ư"], "b": 1}
-    )
+    assert rules_hash({"b": 1, "a": [1.5, "ư"]}) == rules_hash({"a": [1.5, "ư"], "b": 1})
     assert rules_hash(SIMPLE) != rules_hash(PRESETS["khuyen_hoc"])
     noms = [nom(1), nom(2)]
     assert inputs_hash(noms) == inputs_hash(noms[::-1])

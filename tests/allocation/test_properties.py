@@ -16,23 +16,15 @@ from fundsvc.allocation.rules import FIELDS, LEVELS, validate_rules
 
 YEAR = "2024-2025"
 REF = dt.date(2024, 9, 1)
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 EMPTY = st.sampled_from([None, ""])
 DOMAIN = {
     "gpa": st.one_of(EMPTY, st.integers(0, 100).map(lambda i: Decimal(i) / 10)),
-    "household": st.one_of(
-        EMPTY, st.sampled_from(["poor", "near_poor", "hardship", "none"])
-    ),
+    "household": st.one_of(EMPTY, st.sampled_from(["poor", "near_poor", "hardship", "none"])),
     "conduct": st.one_of(EMPTY, st.sampled_from(["excellent", "good", "pass", "fail"])),
-    "academic_result": st.one_of(
-        EMPTY, st.sampled_from(["excellent", "good", "pass", "fail"])
-    ),
-    "achievement": st.one_of(
-        EMPTY, st.sampled_from(["national", "province", "district", "school", "none"])
-    ),
+    "academic_result": st.one_of(EMPTY, st.sampled_from(["excellent", "good", "pass", "fail"])),
+    "achievement": st.one_of(EMPTY, st.sampled_from(["national", "province", "district", "school", "none"])),
     "level": st.one_of(EMPTY, st.sampled_from(LEVELS)),
     "gender": st.one_of(EMPTY, st.sampled_from(["male", "female"])),
     "unit": st.sampled_from(["A-1", "A-2", "B-1"]),
@@ -42,9 +34,7 @@ DOMAIN = {
     "orphan": st.one_of(st.none(), st.booleans()),
     "disability": st.one_of(st.none(), st.booleans()),
     "ethnic_minority": st.one_of(st.none(), st.booleans()),
-    "birth_date": st.one_of(
-        st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2020, 12, 31))
-    ),
+    "birth_date": st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2020, 12, 31))),
     "full_name": st.sampled_from(["An", "Bình", "Chi", ""]),
 }
 
@@ -52,9 +42,7 @@ DOMAIN = {
 @st.composite
 def nominations(draw, min_size=0, max_size=30):
     size = draw(st.integers(min_size, max_size))
-    ids = draw(
-        st.lists(st.integers(1, 10_000), min_size=size, max_size=size, unique=True)
-    )
+    ids = draw(st.lists(st.integers(1, 10_000), min_size=size, max_size=size, unique=True))
     out = []
     for nid in ids:
         n = {k: draw(s) for k, s in DOMAIN.items()}
@@ -79,18 +67,14 @@ RULE_VALUES = {
     "age": st.integers(3, 25),
     "household": st.sampled_from(["poor", "near_poor", "hardship", "none"]),
     "conduct": st.sampled_from(["excellent", "good", "pass", "fail"]),
-    "achievement": st.sampled_from(
-        ["national", "province", "district", "school", "none"]
-    ),
+    "achievement": st.sampled_from(["national", "province", "district", "school", "none"]),
     "level": st.sampled_from(LEVELS),
     "unit": st.sampled_from(["A-1", "A-2", "B-1"]),
     "district": st.sampled_from(["A", "B"]),
     "school": st.sampled_from(["S1", "S2", "S3"]),
     "orphan": st.booleans(),
     "ethnic_minority": st.booleans(),
-    "birth_date": st.dates(dt.date(2005, 1, 1), dt.date(2018, 1, 1)).map(
-        dt.date.isoformat
-    ),
+    "birth_date": st.dates(dt.date(2005, 1, 1), dt.date(2018, 1, 1)).map(dt.date.isoformat),
 }
 
 
@@ -98,9 +82,7 @@ RULE_VALUES = {
 def leaves(draw):
     field = draw(st.sampled_from(sorted(RULE_VALUES)))
     kind = FIELDS[field][0]
-    ops = ["eq", "ne", "in", "not_in"] + (
-        ["gt", "gte", "lt", "lte"] if kind in ("number", "date") else []
-    )
+    ops = ["eq", "ne", "in", "not_in"] + (["gt", "gte", "lt", "lte"] if kind in ("number", "date") else [])
     op = draw(st.sampled_from(ops))
     if op in ("in", "not_in"):
         value = draw(st.lists(RULE_VALUES[field], min_size=1, max_size=3))
@@ -146,9 +128,7 @@ def rules_docs(draw):
         doc["min_score"] = draw(st.integers(-5, 60))
     doc["tie_break"] = draw(
         st.lists(
-            st.sampled_from(TIE_FIELDS).flatmap(
-                lambda f: st.sampled_from([f, "-" + f])
-            ),
+            st.sampled_from(TIE_FIELDS).flatmap(lambda f: st.sampled_from([f, "-" + f])),
             max_size=3,
         )
     )
@@ -276,11 +256,7 @@ def _ref_key(rules):
     def value(n, f):
         if f == "age":
             b = n["birth_date"]
-            return (
-                None
-                if b is None
-                else REF.year - b.year - ((REF.month, REF.day) < (b.month, b.day))
-            )
+            return None if b is None else REF.year - b.year - ((REF.month, REF.day) < (b.month, b.day))
         v = n.get(f)
         return None if v is None or v == "" else v
 
@@ -314,9 +290,7 @@ def test_order_is_the_rules_order_and_independent_of_input_order(noms, rules, se
     assert json.dumps(a.as_dict()) == json.dumps(b.as_dict())
     by_id = {n["id"]: n for n in noms}
     ranked = [(Decimal(e["score"]), by_id[e["nomination_id"]]) for e in a.ranked]
-    assert [n["id"] for _, n in sorted(ranked, key=_ref_key(rules))] == [
-        n["id"] for _, n in ranked
-    ]
+    assert [n["id"] for _, n in sorted(ranked, key=_ref_key(rules))] == [n["id"] for _, n in ranked]
 
 
 @SETTINGS
@@ -359,8 +333,7 @@ def test_promotion_after_a_cancellation(noms, rules, budget, seed):
                 for x in a.ranked
                 if x["nomination_id"] in holding
                 and _quota_applies(q, by_id[x["nomination_id"]])
-                and _group(by_id[x["nomination_id"]], q["group"])
-                == _group(n, q["group"])
+                and _group(by_id[x["nomination_id"]], q["group"]) == _group(n, q["group"])
             ]
             if len(same) + 1 > q.get("max_awards", len(same) + 1):
                 return False
@@ -370,10 +343,7 @@ def test_promotion_after_a_cancellation(noms, rules, budget, seed):
         return True
 
     candidates = [
-        e
-        for e in a.ranked
-        if e["nomination_id"] not in holding
-        and e["nomination_id"] != cancelled["nomination_id"]
+        e for e in a.ranked if e["nomination_id"] not in holding and e["nomination_id"] != cancelled["nomination_id"]
     ]
     expected = next((e for e in candidates if fits(e)), None)
     assert got is expected
@@ -382,9 +352,7 @@ def test_promotion_after_a_cancellation(noms, rules, budget, seed):
 @SETTINGS
 @given(noms=nominations(min_size=1), rules=rules_docs(), budget=money, data=st.data())
 def test_explain_agrees_with_the_allocation(noms, rules, budget, data):
-    d = allocate(
-        noms, rules, budget=budget, available=budget, academic_year=YEAR
-    ).as_dict()
+    d = allocate(noms, rules, budget=budget, available=budget, academic_year=YEAR).as_dict()
     nid = data.draw(st.sampled_from([n["id"] for n in noms]))
     x = explain(
         noms,
@@ -409,7 +377,5 @@ def test_explain_agrees_with_the_allocation(noms, rules, budget, data):
             entry["amount"],
         )
         assert x["reason"] == entry.get("reason")
-    assert Decimal(x["score"]) == sum(
-        (Decimal(t["contribution"]) for t in x["score_terms"]), Decimal(0)
-    )
+    assert Decimal(x["score"]) == sum((Decimal(t["contribution"]) for t in x["score_terms"]), Decimal(0))
     json.dumps(x)

@@ -117,9 +117,7 @@ def test_wrong_types(rules):
 
 def test_quota_needs_a_limit(rules):
     rules["quotas"][1] = {"group": "school"}
-    assert errors_of(rules) == {
-        "rules.quotas[1].max_awards": ["max_awards or max_amount is required."]
-    }
+    assert errors_of(rules) == {"rules.quotas[1].max_awards": ["max_awards or max_amount is required."]}
 
 
 def test_quota_value_must_fit_the_group(rules):
@@ -181,9 +179,7 @@ def test_missing_required(rules):
 
 def test_something_must_give_an_amount():
     assert set(errors_of({"version": 1})) == {"rules.amounts"}
-    assert set(errors_of({"version": 1, "amounts": {"kindergarten": 1}})) == {
-        "rules.amounts.kindergarten"
-    }
+    assert set(errors_of({"version": 1, "amounts": {"kindergarten": 1}})) == {"rules.amounts.kindergarten"}
 
 
 def test_not_an_object():

@@ -41,18 +41,12 @@ def test_awarded_exactly(result, expected_allocation):
 
 
 def test_waitlisted_exactly(result, expected_allocation):
-    got = [
-        {k: e[k] for k in expected_allocation["waitlisted"][0]}
-        for e in result["waitlisted"]
-    ]
+    got = [{k: e[k] for k in expected_allocation["waitlisted"][0]} for e in result["waitlisted"]]
     assert got == expected_allocation["waitlisted"]
 
 
 def test_ineligible_set(result, expected_allocation):
-    assert (
-        sorted(e["student_code"] for e in result["ineligible"])
-        == expected_allocation["ineligible"]
-    )
+    assert sorted(e["student_code"] for e in result["ineligible"]) == expected_allocation["ineligible"]
     assert all(e["reasons"] for e in result["ineligible"])
 
 
@@ -85,10 +79,7 @@ def test_result_shape(result, example_rules):
         "ineligible",
     ]
     assert result["rules_hash"] == rules_hash(example_rules)
-    assert (
-        result["rules_hash"].startswith("sha256:")
-        and len(result["rules_hash"]) == 7 + 64
-    )
+    assert result["rules_hash"].startswith("sha256:") and len(result["rules_hash"]) == 7 + 64
     assert set(result["awarded"][0]) == {
         "nomination_id",
         "student_code",
@@ -109,9 +100,7 @@ def test_result_shape(result, example_rules):
     json.dumps(result)
 
 
-def test_byte_for_byte_whatever_the_input_order(
-    sample_nominations, example_rules, result
-):
+def test_byte_for_byte_whatever_the_input_order(sample_nominations, example_rules, result):
     rng = random.Random(7)
     for _ in range(5):
         noms = list(sample_nominations)
@@ -123,9 +112,7 @@ def test_byte_for_byte_whatever_the_input_order(
             available=50_000_000,
             academic_year=YEAR,
         )
-        assert json.dumps(again.as_dict(), ensure_ascii=False) == json.dumps(
-            result, ensure_ascii=False
-        )
+        assert json.dumps(again.as_dict(), ensure_ascii=False) == json.dumps(result, ensure_ascii=False)
         assert inputs_hash(noms) == inputs_hash(sample_nominations)
 
 

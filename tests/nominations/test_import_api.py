@@ -12,9 +12,12 @@ SAMPLE = (SHARED_DATA / "nominations_sample.csv").read_bytes()
 
 
 def upload(api, data: bytes, name: str = "ds.csv", year: str = "2024-2025", **extra):
-    return api.client.post("/api/v1/nominations/import",
-                           data={"file": (BytesIO(data), name), "academic_year": year, **extra},
-                           headers={"Authorization": f"Bearer {api.token}"}, content_type="multipart/form-data")
+    return api.client.post(
+        "/api/v1/nominations/import",
+        data={"file": (BytesIO(data), name), "academic_year": year, **extra},
+        headers={"Authorization": f"Bearer {api.token}"},
+        content_type="multipart/form-data",
+    )
 
 
 def test_sample_imports_in_row_order(admin):
@@ -30,8 +33,7 @@ def test_sample_imports_in_row_order(admin):
 
 
 def test_reimport_updates_and_dry_run_stores_nothing(admin):
-    assert upload(admin, SAMPLE, dry_run="true").json == {"created": 120, "updated": 0, "dry_run": True,
-                                                          "warnings": []}
+    assert upload(admin, SAMPLE, dry_run="true").json == {"created": 120, "updated": 0, "dry_run": True, "warnings": []}
     assert admin.get("/api/v1/nominations").json == []
     upload(admin, SAMPLE)
     again = upload(admin, SAMPLE.replace("Phan Thanh Bình".encode(), "Phan Thanh Bính".encode()))

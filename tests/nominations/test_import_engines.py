@@ -28,8 +28,7 @@ def _lines(data: bytes = SAMPLE) -> tuple[str, list[str]]:
 
 def _stored(year: str) -> list[Nomination]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Nomination).where(Nomination.academic_year == year)
-                                   .order_by(Nomination.id)))
+    return list(db.session.scalars(select(Nomination).where(Nomination.academic_year == year).order_by(Nomination.id)))
 
 
 def test_sample_stores_every_field_on_both_engines(any_app):
@@ -44,10 +43,14 @@ def test_sample_stores_every_field_on_both_engines(any_app):
         assert n.unit.code == row["unit"] and n.status == "active" and n.source_row == row["row"]
         assert n.source_file == "ds.csv" and len(n.source_sha256) == 64
         assert n.created_at is not None and n.updated_at is not None
-        assert n.student.identity_key == identity_key(row["student_code"], row["full_name"], row["birth_date"],
-                                                      row["school"])
-        assert (n.student.full_name, n.student.birth_date, n.student.school) == \
-               (row["full_name"], row["birth_date"], row["school"])
+        assert n.student.identity_key == identity_key(
+            row["student_code"], row["full_name"], row["birth_date"], row["school"]
+        )
+        assert (n.student.full_name, n.student.birth_date, n.student.school) == (
+            row["full_name"],
+            row["birth_date"],
+            row["school"],
+        )
     assert isinstance(stored[0].gpa, Decimal) and isinstance(stored[0].birth_date, date)
     assert db.session.scalar(select(func.count()).select_from(Student)) == 120
     # The ids the import allocated leave the ORM free to go on inserting (PostgreSQL: the sequence moved on).
@@ -92,13 +95,13 @@ def test_pupils_without_a_code_are_matched_by_name_birth_date_and_school(any_app
     moved = [codeless[0].replace("Phan Thanh Bình", "  PHAN  thanh bình "), *codeless[1:]]
     # Thirty more pupils, new this year, to mix new and known pupils in one file.
     extra = [r.split(",", 1)[1] for r in rows[30:60]]
-    outcome = import_nominations(db.session, SYSTEM, "\n".join([header, *moved, *extra]).encode(), "b.csv",
-                                 "2024-2025")
+    outcome = import_nominations(db.session, SYSTEM, "\n".join([header, *moved, *extra]).encode(), "b.csv", "2024-2025")
     assert (outcome.created, outcome.updated) == (60, 0)
     assert db.session.scalar(select(func.count()).select_from(Student)) == 60
     assert all(key.startswith("nbs:") for key in db.session.scalars(select(Student.identity_key)))
-    outcome = import_nominations(db.session, SYSTEM, "\n".join([header, *moved, *extra]).encode(), "b.csv",
-                                 "2024-2025", dry_run=True)
+    outcome = import_nominations(
+        db.session, SYSTEM, "\n".join([header, *moved, *extra]).encode(), "b.csv", "2024-2025", dry_run=True
+    )
     assert (outcome.created, outcome.updated, outcome.dry_run) == (0, 60, True)
 
 

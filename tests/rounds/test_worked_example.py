@@ -8,17 +8,25 @@ import pytest
 
 from tests.conftest import SHARED_DATA
 
-GIFT = {"donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"}, "unit": "ST", "fund": "KH",
-        "method": "bank_transfer", "received_on": "2024-09-01"}
+GIFT = {
+    "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
+    "unit": "ST",
+    "fund": "KH",
+    "method": "bank_transfer",
+    "received_on": "2024-09-01",
+}
 
 
 def import_sample(api):
     data = (SHARED_DATA / "nominations_sample.csv").read_bytes()
     from io import BytesIO
 
-    return api.client.post("/api/v1/nominations/import",
-                           data={"file": (BytesIO(data), "nominations_sample.csv"), "academic_year": "2024-2025"},
-                           headers={"Authorization": f"Bearer {api.token}"}, content_type="multipart/form-data")
+    return api.client.post(
+        "/api/v1/nominations/import",
+        data={"file": (BytesIO(data), "nominations_sample.csv"), "academic_year": "2024-2025"},
+        headers={"Authorization": f"Bearer {api.token}"},
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
@@ -28,8 +36,17 @@ def example_round(admin):
     assert response.status_code == 200, response.json
     assert response.json["created"] == 120
     rules = json.loads((SHARED_DATA / "rules_example.json").read_text())
-    created = admin.post("/api/v1/rounds", {"name": "Học bổng Khuyến học 2024–2025", "academic_year": "2024-2025",
-                                            "fund": "KH", "unit": "ST", "budget": 40_000_000, "rules": rules})
+    created = admin.post(
+        "/api/v1/rounds",
+        {
+            "name": "Học bổng Khuyến học 2024–2025",
+            "academic_year": "2024-2025",
+            "fund": "KH",
+            "unit": "ST",
+            "budget": 40_000_000,
+            "rules": rules,
+        },
+    )
     assert created.status_code == 201, created.json
     assert created.json["status"] == "draft"
     return created.json
@@ -45,7 +62,10 @@ def test_worked_example_through_the_api(admin, example_round):
     body = result.json
     expected = json.loads((SHARED_DATA / "allocation_example_expected.json").read_text())
     assert (body["budget"], body["allocated"], body["remaining"]) == (
-        expected["budget"], expected["allocated"], expected["remaining"])
+        expected["budget"],
+        expected["allocated"],
+        expected["remaining"],
+    )
     codes = _by_code(admin)
     for key in ("awarded", "waitlisted"):
         got = [{k: e[k] for k in expected[key][0]} for e in body[key]]
@@ -72,8 +92,10 @@ def test_approve_reserves_and_lifecycle(app, admin, example_round, make_api):
     assert all(a["status"] == "approved" for a in awards)
 
     treasurer = make_api(app, "treasurer", "ST")
-    paid = treasurer.post(f"/api/v1/awards/{awards[0]['id']}/disburse",
-                          {"paid_on": "2024-11-20", "received_by": "Phụ huynh em " + awards[0]["full_name"]})
+    paid = treasurer.post(
+        f"/api/v1/awards/{awards[0]['id']}/disburse",
+        {"paid_on": "2024-11-20", "received_by": "Phụ huynh em " + awards[0]["full_name"]},
+    )
     assert paid.status_code == 200, paid.json
     assert paid.json["status"] == "paid" and paid.json["voucher_code"].startswith("PC-ST/2024/")
     voucher = treasurer.get(f"/api/v1/awards/{awards[0]['id']}/voucher.pdf")
@@ -82,11 +104,19 @@ def test_approve_reserves_and_lifecycle(app, admin, example_round, make_api):
     fund_after = next(f for f in admin.get("/api/v1/funds").json if f["code"] == "KH")
     assert fund_after["balance"] == fund["balance"] - awards[0]["amount"]
     assert fund_after["reserved"] == fund["reserved"] - awards[0]["amount"]
-    assert treasurer.post(f"/api/v1/awards/{awards[0]['id']}/disburse",
-                          {"paid_on": "2024-11-20", "received_by": "x"}).status_code == 409
+    assert (
+        treasurer.post(
+            f"/api/v1/awards/{awards[0]['id']}/disburse", {"paid_on": "2024-11-20", "received_by": "x"}
+        ).status_code
+        == 409
+    )
     committee = make_api(app, "committee", "ST")
-    assert committee.post(f"/api/v1/awards/{awards[1]['id']}/disburse",
-                          {"paid_on": "2024-11-20", "received_by": "x"}).status_code == 403
+    assert (
+        committee.post(
+            f"/api/v1/awards/{awards[1]['id']}/disburse", {"paid_on": "2024-11-20", "received_by": "x"}
+        ).status_code
+        == 403
+    )
 
     # Cancel the dearest unpaid award: the best-ranked waitlisted pupil that now fits is promoted.
     victim = max(awards[1:], key=lambda a: (a["amount"], -a["rank"]))
@@ -119,8 +149,17 @@ def test_second_round_skips_pupils_already_awarded(admin, example_round):
     admin.post(f"/api/v1/rounds/{example_round['id']}/approve")
     admin.post("/api/v1/donations", {**GIFT, "amount": 100_000_000})
     rules = json.loads((SHARED_DATA / "rules_example.json").read_text())
-    second = admin.post("/api/v1/rounds", {"name": "Đợt 2", "academic_year": "2024-2025", "fund": "KH", "unit": "ST",
-                                           "budget": 40_000_000, "rules": rules}).json
+    second = admin.post(
+        "/api/v1/rounds",
+        {
+            "name": "Đợt 2",
+            "academic_year": "2024-2025",
+            "fund": "KH",
+            "unit": "ST",
+            "budget": 40_000_000,
+            "rules": rules,
+        },
+    ).json
     result = admin.post(f"/api/v1/rounds/{second['id']}/allocate").json
     first_ids = {e["nomination_id"] for e in first["awarded"]}
     assert not first_ids & {e["nomination_id"] for e in result["awarded"]}
@@ -143,8 +182,10 @@ def test_explain_and_presets(admin, example_round):
 def test_bad_rules_point_at_the_path(admin):
     rules = json.loads((SHARED_DATA / "rules_example.json").read_text())
     rules["quotas"][1]["max_awards"] = "many"
-    response = admin.post("/api/v1/rounds", {"name": "x", "academic_year": "2024-2025", "fund": "KH", "unit": "ST",
-                                             "budget": 1000, "rules": rules})
+    response = admin.post(
+        "/api/v1/rounds",
+        {"name": "x", "academic_year": "2024-2025", "fund": "KH", "unit": "ST", "budget": 1000, "rules": rules},
+    )
     assert response.status_code == 422
     assert any(key.startswith("rules.quotas[1]") for key in response.json["errors"]), response.json
 

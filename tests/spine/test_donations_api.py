@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture
 def app(any_app):
     """Money moves in every test here: each runs on SQLite and on PostgreSQL."""
@@ -13,10 +12,19 @@ def app(any_app):
 
 
 GIFT = {
-    "donor": {"name": "Công ty TNHH Minh Phát", "kind": "organization", "phone": "0299123456",
-              "address": "12 Lê Lợi, TP. Sóc Trăng", "tax_code": "2200123456"},
-    "fund": "KH", "unit": "ST-TP-P2", "amount": 5_000_000, "method": "bank_transfer",
-    "received_on": "2024-10-01", "purpose": "Ủng hộ Quỹ Khuyến học năm 2024",
+    "donor": {
+        "name": "Công ty TNHH Minh Phát",
+        "kind": "organization",
+        "phone": "0299123456",
+        "address": "12 Lê Lợi, TP. Sóc Trăng",
+        "tax_code": "2200123456",
+    },
+    "fund": "KH",
+    "unit": "ST-TP-P2",
+    "amount": 5_000_000,
+    "method": "bank_transfer",
+    "received_on": "2024-10-01",
+    "purpose": "Ủng hộ Quỹ Khuyến học năm 2024",
 }
 
 
@@ -48,14 +56,19 @@ def test_numbers_run_per_unit_and_year(admin):
 
 def test_donor_matched_by_phone_or_tax_code(admin):
     first = admin.post("/api/v1/donations", GIFT).json["donor"]["id"]
-    by_tax = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Minh Phát", "tax_code": "2200123456",
-                                                               "kind": "organization"}}).json["donor"]["id"]
+    by_tax = admin.post(
+        "/api/v1/donations", {**GIFT, "donor": {"name": "Minh Phát", "tax_code": "2200123456", "kind": "organization"}}
+    ).json["donor"]["id"]
     by_phone = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Anh Phát", "phone": "0299123456"}})
     new = admin.post("/api/v1/donations", {**GIFT, "donor": {"name": "Bà Lan", "phone": "0912000111"}})
     assert first == by_tax == by_phone.json["donor"]["id"]
     assert new.json["donor"]["id"] != first
-    assert admin.post("/api/v1/donations", {**{k: v for k, v in GIFT.items() if k != "donor"},
-                                            "donor_id": first}).json["donor"]["id"] == first
+    assert (
+        admin.post("/api/v1/donations", {**{k: v for k, v in GIFT.items() if k != "donor"}, "donor_id": first}).json[
+            "donor"
+        ]["id"]
+        == first
+    )
 
 
 def test_void_reverses_and_keeps_number(admin):
@@ -121,11 +134,19 @@ def test_bad_amounts_are_422(admin, amount):
     assert set(response.json) == {"code", "status", "message", "errors"} and "amount" in response.json["errors"]
 
 
-@pytest.mark.parametrize("patch, field", [
-    ({"fund": "NOPE"}, "fund"), ({"unit": "NOPE"}, "unit"), ({"received_on": "2024-02-31"}, "received_on"),
-    ({"purpose": "x" * 10_000}, "purpose"), ({"donor": {"name": "y" * 10_000}}, "donor"),
-    ({"method": "gold"}, "method"), ({"extra": 1}, "extra"), ({"donor": "text"}, "donor"),
-])
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"fund": "NOPE"}, "fund"),
+        ({"unit": "NOPE"}, "unit"),
+        ({"received_on": "2024-02-31"}, "received_on"),
+        ({"purpose": "x" * 10_000}, "purpose"),
+        ({"donor": {"name": "y" * 10_000}}, "donor"),
+        ({"method": "gold"}, "method"),
+        ({"extra": 1}, "extra"),
+        ({"donor": "text"}, "donor"),
+    ],
+)
 def test_bad_fields_are_422(admin, patch, field):
     response = admin.post("/api/v1/donations", {**GIFT, **patch})
     assert response.status_code == 422, response.json
@@ -133,14 +154,17 @@ def test_bad_fields_are_422(admin, patch, field):
 
 
 def test_malformed_json_is_400_or_422(admin):
-    response = admin.client.post("/api/v1/donations", data="{not json", content_type="application/json",
-                                 headers={"Authorization": f"Bearer {admin.token}"})
+    response = admin.client.post(
+        "/api/v1/donations",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {admin.token}"},
+    )
     assert response.status_code in (400, 422) and response.json["code"] == response.status_code
 
 
 def test_errors_have_contract_shape(client):
-    for response in (client.get("/api/v1/nowhere"), client.get("/api/v1/funds"),
-                     client.delete("/api/v1/health")):
+    for response in (client.get("/api/v1/nowhere"), client.get("/api/v1/funds"), client.delete("/api/v1/health")):
         assert set(response.json) == {"code", "status", "message", "errors"}
     assert client.get("/api/v1/nowhere").status_code == 404
     assert client.get("/api/v1/funds").status_code == 401

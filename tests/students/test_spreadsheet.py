@@ -70,7 +70,9 @@ def test_sample_rows_field_by_field():
     raw = {r["Mã học sinh"]: r for r in csv.DictReader(io.StringIO(SAMPLE.decode("utf-8-sig")))}
     rows = {r["student_code"]: r for r in parse_nominations(SAMPLE, "s.csv").rows}
 
-    r = rows["HS0700001"]  # HS0700001,Phan Thanh Bình,03/01/2011,Nam,Kinh,Trường THCS Đại Tâm,8B,THCS,ST-MX-DT,Hộ nghèo,,,7.0,Khá,Tốt,,
+    r = rows[
+        "HS0700001"
+    ]  # HS0700001,Phan Thanh Bình,03/01/2011,Nam,Kinh,Trường THCS Đại Tâm,8B,THCS,ST-MX-DT,Hộ nghèo,,,7.0,Khá,Tốt,,
     assert r == {
         "row": 2,
         "student_code": "HS0700001",
@@ -94,9 +96,17 @@ def test_sample_rows_field_by_field():
         "guardian": None,
         "note": None,
     }
-    r = rows["HS0700008"]  # ...,26/11/2006,Nữ,Kinh,Đại học Sư phạm TP.HCM,Năm 1,Đại học,ST-TP-P2,Khó khăn,,,8.0,Tốt,Tốt,,
+    r = rows[
+        "HS0700008"
+    ]  # ...,26/11/2006,Nữ,Kinh,Đại học Sư phạm TP.HCM,Năm 1,Đại học,ST-TP-P2,Khó khăn,,,8.0,Tốt,Tốt,,
     assert (r["birth_date"], r["gender"], r["grade"], r["grade_number"], r["level"], r["household"]) == (
-        dt.date(2006, 11, 26), "female", "Năm 1", 1, "university", "hardship")
+        dt.date(2006, 11, 26),
+        "female",
+        "Năm 1",
+        1,
+        "university",
+        "hardship",
+    )
     assert (r["gpa"], r["academic_result"], r["conduct"]) == (Decimal("8.0"), "excellent", "excellent")
     r = rows["HS0700035"]  # Kim Thị Sa Rê,23/04/2011,Nữ,Khmer,...,8A1,THCS,ST-MX-TD,Hộ nghèo,x,,9.2,Tốt,Khá
     assert r["full_name"] == "Kim Thị Sa Rê" and r["ethnicity"] == "Khmer" and r["ethnic_minority"] is True
@@ -110,10 +120,14 @@ def test_sample_rows_field_by_field():
     # every row agrees with the CSV text on the coded columns
     words = {
         "Giới tính": ("gender", {"Nam": "male", "Nữ": "female"}),
-        "Cấp học": ("level", {"Tiểu học": "primary", "THCS": "lower_secondary", "THPT": "upper_secondary",
-                              "Đại học": "university"}),
-        "Hoàn cảnh gia đình": ("household", {"Hộ nghèo": "poor", "Hộ cận nghèo": "near_poor",
-                                              "Khó khăn": "hardship", "": "none"}),
+        "Cấp học": (
+            "level",
+            {"Tiểu học": "primary", "THCS": "lower_secondary", "THPT": "upper_secondary", "Đại học": "university"},
+        ),
+        "Hoàn cảnh gia đình": (
+            "household",
+            {"Hộ nghèo": "poor", "Hộ cận nghèo": "near_poor", "Khó khăn": "hardship", "": "none"},
+        ),
         "Mồ côi": ("orphan", {"x": True, "": False}),
         "Học lực": ("academic_result", {"Tốt": "excellent", "Khá": "good", "Đạt": "pass", "Chưa đạt": "fail"}),
         "Thành tích": ("achievement", {"": "none", "Trường": "school", "Tỉnh": "province", "Huyện": "district"}),
@@ -172,14 +186,14 @@ def test_headers_without_diacritics_and_by_key_in_any_order():
 
 
 def test_conduct_alias_hanh_kiem():
-    header = HEADER + ["Hạnh kiểm"]
+    header = [*HEADER, "Hạnh kiểm"]
     data = make_csv([["HS1", "An", "05/09/2012", "Trường A", "7A", "U", "", "", "Khá"]], header=header)
     parsed = parse_nominations(data, "a.csv")
     assert parsed.errors == [] and parsed.rows[0]["conduct"] == "good"
 
 
 def test_xlsx_cells_numbers_dates_and_artefacts():
-    header = HEADER + ["Mồ côi"]
+    header = [*HEADER, "Mồ côi"]
     rows = [
         [123, "Lê  Thị   Hoa ", dt.date(2012, 9, 5), "Trường TH B", 5, "ST-MX-DT", None, 8.499999999, True],
         ["HS2", "Trần Văn Bé", dt.datetime(2010, 1, 31), "Trường THCS C", "9A", "ST-MX-DT", "ho can ngheo", 9, 1],
@@ -285,8 +299,21 @@ def test_without_known_units_any_code_is_accepted_and_case_is_fixed_when_known()
 
 
 def test_values_rules():
-    header = ["Họ và tên", "Ngày sinh", "Trường", "Lớp", "Mã đơn vị", "Giới tính", "Mồ côi", "Khuyết tật",
-              "Điểm TB", "Học lực", "Rèn luyện", "Thành tích", "Dân tộc"]
+    header = [
+        "Họ và tên",
+        "Ngày sinh",
+        "Trường",
+        "Lớp",
+        "Mã đơn vị",
+        "Giới tính",
+        "Mồ côi",
+        "Khuyết tật",
+        "Điểm TB",
+        "Học lực",
+        "Rèn luyện",
+        "Thành tích",
+        "Dân tộc",
+    ]
     ok = [
         ["A", "5/9/2012", "T", "7A", "U", "nữ", "có", "TRUE", "8,5", "Giỏi", "Trung bình", "Quốc gia", ""],
         ["B", "2012-09-05", "T", "7A", "U", "NAM", "1", "0", "10", "Yếu", "Chưa đạt", "tinh", "Khmer"],
@@ -296,28 +323,70 @@ def test_values_rules():
     assert parsed.errors == []
     a, b, c = parsed.rows
     assert (a["birth_date"], a["gender"], a["orphan"], a["disability"], a["gpa"]) == (
-        dt.date(2012, 9, 5), "female", True, True, Decimal("8.5"))
+        dt.date(2012, 9, 5),
+        "female",
+        True,
+        True,
+        Decimal("8.5"),
+    )
     assert (a["academic_result"], a["conduct"], a["achievement"], a["ethnicity"], a["ethnic_minority"]) == (
-        "excellent", "pass", "national", None, False)
+        "excellent",
+        "pass",
+        "national",
+        None,
+        False,
+    )
     assert (b["gender"], b["orphan"], b["disability"], b["gpa"], b["academic_result"], b["conduct"]) == (
-        "male", True, False, Decimal("10.0"), "fail", "fail")
+        "male",
+        True,
+        False,
+        Decimal("10.0"),
+        "fail",
+        "fail",
+    )
     assert b["achievement"] == "province" and b["ethnic_minority"] is True
     assert (c["gender"], c["orphan"], c["disability"], c["gpa"], c["academic_result"], c["conduct"]) == (
-        None, False, False, Decimal("0.0"), "fail", "pass")
+        None,
+        False,
+        False,
+        Decimal("0.0"),
+        "fail",
+        "pass",
+    )
     assert c["ethnic_minority"] is False
 
     bad = [
         ["D", "05/09/12", "T", "7A", "U", "Khác", "có lẽ", "", "8.55", "Tuyệt", "Kém", "Xã", ""],
         ["E", "01/01/1900", "T", "7A", "U", "", "", "", "-1", "", "", "", ""],
-        ["F", (dt.date.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"), "T", "7A", "U", "", "", "", "1e1",
-         "", "", "", ""],
+        [
+            "F",
+            (dt.date.today() + dt.timedelta(days=3)).strftime("%d/%m/%Y"),
+            "T",
+            "7A",
+            "U",
+            "",
+            "",
+            "",
+            "1e1",
+            "",
+            "",
+            "",
+            "",
+        ],
     ]
     parsed = parse_nominations(make_csv(bad, header=header), "a.csv")
     assert [(e.row, e.column) for e in parsed.errors] == [
-        (2, "Ngày sinh"), (2, "Giới tính"), (2, "Mồ côi"), (2, "Điểm TB"), (2, "Học lực"), (2, "Rèn luyện"),
+        (2, "Ngày sinh"),
+        (2, "Giới tính"),
+        (2, "Mồ côi"),
+        (2, "Điểm TB"),
+        (2, "Học lực"),
+        (2, "Rèn luyện"),
         (2, "Thành tích"),
-        (3, "Ngày sinh"), (3, "Điểm TB"),
-        (4, "Ngày sinh"), (4, "Điểm TB"),
+        (3, "Ngày sinh"),
+        (3, "Điểm TB"),
+        (4, "Ngày sinh"),
+        (4, "Điểm TB"),
     ]
     assert parsed.rows == []
     for e in parsed.errors:  # Vietnamese first, English in brackets, saying what is expected
@@ -333,9 +402,10 @@ def test_missing_required_column_is_one_error_on_row_1():
 
 
 def test_unknown_column_is_a_warning():
-    header = HEADER + ["Số điện thoại"]
-    parsed = parse_nominations(make_csv([["HS1", "An", "05/09/2012", "T", "7A", "U", "", "", "0909"]],
-                                        header=header), "a.csv")
+    header = [*HEADER, "Số điện thoại"]
+    parsed = parse_nominations(
+        make_csv([["HS1", "An", "05/09/2012", "T", "7A", "U", "", "", "0909"]], header=header), "a.csv"
+    )
     assert parsed.errors == [] and len(parsed.rows) == 1
     assert len(parsed.warnings) == 1 and "Số điện thoại" in parsed.warnings[0]
 
@@ -388,8 +458,7 @@ def test_identity_key():
 
 
 def test_export_never_writes_formulas():
-    parsed = parse_nominations(make_csv([["=1+1", "=HYPERLINK(\"x\")", "05/09/2012", "T", "7A", "U", "", ""]]),
-                               "a.csv")
+    parsed = parse_nominations(make_csv([["=1+1", '=HYPERLINK("x")', "05/09/2012", "T", "7A", "U", "", ""]]), "a.csv")
     data = write_nominations_xlsx(parsed.rows)
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert ws["A2"].data_type == "s" and ws["B2"].data_type == "s"
@@ -406,9 +475,19 @@ def test_template_opens_with_validations_and_an_example_row():
     by_column = {}
     for dv in validations:
         for rng in str(dv.sqref).split():
-            by_column[ws.cell(1, openpyxl.utils.column_index_from_string(rng.split(":")[0].rstrip("0123456789"))).value] = dv
-    for header in ("Giới tính", "Cấp học", "Hoàn cảnh gia đình", "Mồ côi", "Khuyết tật", "Học lực", "Rèn luyện",
-                   "Thành tích"):
+            by_column[
+                ws.cell(1, openpyxl.utils.column_index_from_string(rng.split(":")[0].rstrip("0123456789"))).value
+            ] = dv
+    for header in (
+        "Giới tính",
+        "Cấp học",
+        "Hoàn cảnh gia đình",
+        "Mồ côi",
+        "Khuyết tật",
+        "Học lực",
+        "Rèn luyện",
+        "Thành tích",
+    ):
         assert by_column[header].type == "list", header
     assert "Nam" in by_column["Giới tính"].formula1 and "Nữ" in by_column["Giới tính"].formula1
     guide = wb["Hướng dẫn"]

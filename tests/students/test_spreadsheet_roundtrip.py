@@ -33,9 +33,9 @@ def _words(key):
 
 
 dates = st.one_of(
-    st.dates(min_value=dt.date(1945, 1, 1), max_value=dt.date(2030, 12, 31)).map(
-        lambda d: st.sampled_from([d.strftime("%d/%m/%Y"), f"{d.day}/{d.month}/{d.year}", d.isoformat()])
-    ).flatmap(lambda s: s),
+    st.dates(min_value=dt.date(1945, 1, 1), max_value=dt.date(2030, 12, 31))
+    .map(lambda d: st.sampled_from([d.strftime("%d/%m/%Y"), f"{d.day}/{d.month}/{d.year}", d.isoformat()]))
+    .flatmap(lambda s: s),
     st.sampled_from(["31/02/2010", "29/02/2012", "", "1/1/10"]),
 )
 grades = st.one_of(
@@ -49,26 +49,28 @@ gpas = st.one_of(
     st.sampled_from(["", "8.55", "tám", "10"]),
 )
 
-row = st.fixed_dictionaries({
-    "Mã học sinh": st.one_of(st.just(""), st.from_regex(r"HS[0-9]{1,4}", fullmatch=True), text),
-    "Họ và tên": text,
-    "Ngày sinh": dates,
-    "Giới tính": _words("gender"),
-    "Dân tộc": st.one_of(st.sampled_from(["", "Kinh", "kinh", "Khmer", "Hoa"]), text),
-    "Trường": text,
-    "Lớp": grades,
-    "Cấp học": _words("level"),
-    "Mã đơn vị": st.one_of(st.sampled_from(["ST", "ST-MX-DT", " st-tp "]), text),
-    "Hoàn cảnh gia đình": _words("household"),
-    "Mồ côi": _words("orphan"),
-    "Khuyết tật": _words("disability"),
-    "Điểm TB": gpas,
-    "Học lực": _words("academic_result"),
-    "Rèn luyện": _words("conduct"),
-    "Thành tích": _words("achievement"),
-    "Phụ huynh": text,
-    "Ghi chú": text,
-})
+row = st.fixed_dictionaries(
+    {
+        "Mã học sinh": st.one_of(st.just(""), st.from_regex(r"HS[0-9]{1,4}", fullmatch=True), text),
+        "Họ và tên": text,
+        "Ngày sinh": dates,
+        "Giới tính": _words("gender"),
+        "Dân tộc": st.one_of(st.sampled_from(["", "Kinh", "kinh", "Khmer", "Hoa"]), text),
+        "Trường": text,
+        "Lớp": grades,
+        "Cấp học": _words("level"),
+        "Mã đơn vị": st.one_of(st.sampled_from(["ST", "ST-MX-DT", " st-tp "]), text),
+        "Hoàn cảnh gia đình": _words("household"),
+        "Mồ côi": _words("orphan"),
+        "Khuyết tật": _words("disability"),
+        "Điểm TB": gpas,
+        "Học lực": _words("academic_result"),
+        "Rèn luyện": _words("conduct"),
+        "Thành tích": _words("achievement"),
+        "Phụ huynh": text,
+        "Ghi chú": text,
+    }
+)
 
 
 def _csv(rows) -> bytes:

@@ -16,8 +16,10 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements.txt)")
 
 from tests.conftest import SHARED_DATA  # noqa: E402
@@ -26,8 +28,14 @@ PASSWORD = "khuyenhoc2024"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +52,27 @@ def live_server(sqlite_template, tmp_path_factory):
     shutil.copyfile(sqlite_template, path)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "browser-tests"})
     with app.app_context():
-        for username, role, unit in [("thuquy", "treasurer", "ST-TP-P2"), ("thuquy5", "treasurer", "ST-TP-P5"),
-                                     ("thuquy.tinh", "treasurer", "ST"), ("hoidong", "committee", "ST")]:
+        for username, role, unit in [
+            ("thuquy", "treasurer", "ST-TP-P2"),
+            ("thuquy5", "treasurer", "ST-TP-P5"),
+            ("thuquy.tinh", "treasurer", "ST"),
+            ("hoidong", "committee", "ST"),
+        ]:
             create_user(db.session, username, role, unit, password=PASSWORD, full_name=username)
         from datetime import date
 
-        record_donation(db.session, SYSTEM, {  # the worked example's money, recorded first
-            "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"}, "unit": "ST", "fund": "KH",
-            "amount": 50_000_000, "method": "bank_transfer", "received_on": date(2024, 9, 1)})
+        record_donation(
+            db.session,
+            SYSTEM,
+            {  # the worked example's money, recorded first
+                "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
+                "unit": "ST",
+                "fund": "KH",
+                "amount": 50_000_000,
+                "method": "bank_transfer",
+                "received_on": date(2024, 9, 1),
+            },
+        )
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -142,9 +163,12 @@ def test_treasurer_records_a_gift_by_keyboard_and_gets_the_receipt(new_page):
     assert "Đã ghi khoản thu 2.500.000 đồng" in page.text_content(".flash-success")
     assert page.evaluate("document.activeElement.id") == "print-receipt"
     pdf = page.get_attribute("#print-receipt", "data-pdf")
-    status, kind, magic = page.evaluate("""async (url) => {
+    status, kind, magic = page.evaluate(
+        """async (url) => {
         const r = await fetch(url); const b = new Uint8Array(await r.arrayBuffer());
-        return [r.status, r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 4))]; }""", pdf)
+        return [r.status, r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 4))]; }""",
+        pdf,
+    )
     assert (status, kind, magic) == (200, "application/pdf", "%PDF")
     shoot(page, "receipt")
 
@@ -239,8 +263,10 @@ def test_committee_imports_allocates_the_worked_example_and_approves(new_page):
     page.wait_for_selector("#result-awarded")
     expected = json.loads((SHARED_DATA / "allocation_example_expected.json").read_text())
     rows = page.locator("#result-awarded tbody tr")
-    shown = [(int(rows.nth(i).locator("td").nth(0).text_content()), rows.nth(i).locator("td").nth(1).text_content())
-             for i in range(rows.count())]
+    shown = [
+        (int(rows.nth(i).locator("td").nth(0).text_content()), rows.nth(i).locator("td").nth(1).text_content())
+        for i in range(rows.count())
+    ]
     assert shown == [(e["rank"], e["student_code"]) for e in expected["awarded"]]
     shoot(page, "round-allocated")
     page.click("#result-awarded tbody tr:first-child a")

@@ -18,8 +18,11 @@ RULES = SHARED_DATA / "rules_example.json"
 
 def import_file(b, data: bytes, name: str = "nominations_sample.csv", **extra):
     b.get("/nominations/import")
-    return b.post("/nominations/import", {"file": (BytesIO(data), name), "academic_year": "2024-2025", **extra},
-                  content_type="multipart/form-data")
+    return b.post(
+        "/nominations/import",
+        {"file": (BytesIO(data), name), "academic_year": "2024-2025", **extra},
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
@@ -32,16 +35,29 @@ def committee(app, make_user, browser):
 def funded(app, make_api):
     """The worked example's money: a 50,000,000 gift to fund KH."""
     admin = make_api(app, "admin")
-    gift = {"donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"}, "unit": "ST", "fund": "KH",
-            "method": "bank_transfer", "received_on": "2024-09-01", "amount": 50_000_000}
+    gift = {
+        "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
+        "unit": "ST",
+        "fund": "KH",
+        "method": "bank_transfer",
+        "received_on": "2024-09-01",
+        "amount": 50_000_000,
+    }
     assert admin.post("/api/v1/donations", gift).status_code == 201
     return admin
 
 
 def create_round(b, rules_text: str, budget="40.000.000", **amounts):
     b.get("/rounds/new")
-    form = {"name": "Học bổng Khuyến học 2024–2025", "academic_year": "2024-2025", "unit": "ST", "fund": "KH",
-            "budget": budget, "rules": rules_text, "preset": ""}
+    form = {
+        "name": "Học bổng Khuyến học 2024–2025",
+        "academic_year": "2024-2025",
+        "unit": "ST",
+        "fund": "KH",
+        "budget": budget,
+        "rules": rules_text,
+        "preset": "",
+    }
     form.update({f"amount_{k}": v for k, v in amounts.items()})
     return b.post("/rounds/new", form)
 
@@ -92,8 +108,9 @@ def test_bad_rules_are_shown_by_path(committee, funded):
 def test_preset_form_and_level_amounts_override_the_json(committee, funded):
     page = committee.get("/rounds/new?preset=khuyen_tai").get_data(as_text=True)
     assert "Học bổng Khuyến tài" in page and 'id="amount_primary"' in page and "&#34;version&#34;: 1" in page
-    response = create_round(committee, RULES.read_text(), primary="700.000", lower_secondary="", upper_secondary="",
-                            university="")
+    response = create_round(
+        committee, RULES.read_text(), primary="700.000", lower_secondary="", upper_secondary="", university=""
+    )
     assert response.status_code == 302
     from fundsvc.allocation.models import Round
 
@@ -135,15 +152,17 @@ def test_worked_example_through_the_pages_matches_the_api(app, committee, funded
     assert [a["nomination_id"] for a in awards] == [e["nomination_id"] for e in api["awarded"]]
     assert all(a["full_name"] in page for a in awards)
     assert "Đợt xét đã được duyệt trước đó" in committee.post(f"{round_url}/approve", follow_redirects=True).get_data(
-        as_text=True)
+        as_text=True
+    )
 
     # The treasurer pays the first award; the voucher is ready to print.
     make_user("thuquy.tinh", "treasurer", "ST")
     treasurer = browser("thuquy.tinh")
     award_url = f"/awards/{awards[0]['id']}"
     assert 'id="received_by"' in treasurer.get(award_url).get_data(as_text=True)
-    paid = treasurer.post(f"{award_url}/disburse", {"paid_on": "2024-11-20", "received_by": "Phụ huynh em A"},
-                          follow_redirects=True).get_data(as_text=True)
+    paid = treasurer.post(
+        f"{award_url}/disburse", {"paid_on": "2024-11-20", "received_by": "Phụ huynh em A"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Đã chi học bổng, phiếu chi số PC-ST/2024/" in paid
     voucher = treasurer.get(f"/api/v1/awards/{awards[0]['id']}/voucher.pdf")
     assert voucher.status_code == 200 and voucher.mimetype == "application/pdf"
@@ -152,8 +171,9 @@ def test_worked_example_through_the_pages_matches_the_api(app, committee, funded
     # The committee cancels the dearest unpaid award: the best-ranked waitlisted pupil that fits is promoted.
     victim = max(awards[1:], key=lambda a: (a["amount"], -a["rank"]))
     committee.get(f"/awards/{victim['id']}")
-    cancelled = committee.post(f"/awards/{victim['id']}/cancel", {"reason": "Gia đình chuyển đi nơi khác"},
-                               follow_redirects=True).get_data(as_text=True)
+    cancelled = committee.post(
+        f"/awards/{victim['id']}/cancel", {"reason": "Gia đình chuyển đi nơi khác"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert f"Đã hủy suất của {victim['full_name']}" in cancelled
 
 

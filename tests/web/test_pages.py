@@ -9,8 +9,14 @@ from sqlalchemy import func, select
 from fundsvc.donations.models import Donation
 from fundsvc.extensions import db
 
-GIFT = {"donor_name": "Nguyễn Thị Lan", "donor_phone": "0912345678", "amount": "1.250.000", "method": "cash",
-        "received_on": "2024-10-01", "purpose": "Ủng hộ Quỹ Khuyến học năm 2024"}
+GIFT = {
+    "donor_name": "Nguyễn Thị Lan",
+    "donor_phone": "0912345678",
+    "amount": "1.250.000",
+    "method": "cash",
+    "received_on": "2024-10-01",
+    "purpose": "Ủng hộ Quỹ Khuyến học năm 2024",
+}
 
 
 def donation_count() -> int:
@@ -25,6 +31,7 @@ def record(b, **changes):
 
 
 # Login and logout
+
 
 def test_pages_need_a_login(app, browser):
     b = browser()
@@ -78,6 +85,7 @@ def test_english_switch_is_remembered(app, make_user, browser):
 
 # CSRF
 
+
 def test_posts_without_csrf_token_are_refused(app, make_user, browser):
     make_user("thuquy", "treasurer", "ST-TP-P2")
     anonymous = browser()
@@ -100,12 +108,15 @@ def test_csrf_refusal_is_an_html_page_for_browsers(app, make_user, browser):
 
 def test_api_with_bearer_token_needs_no_csrf_token(app, make_api):
     admin = make_api(app, "admin")
-    response = admin.post("/api/v1/donations", {"donor": {"name": "A"}, "unit": "ST", "amount": 1000,
-                                                "method": "cash", "received_on": "2024-10-01"})
+    response = admin.post(
+        "/api/v1/donations",
+        {"donor": {"name": "A"}, "unit": "ST", "amount": 1000, "method": "cash", "received_on": "2024-10-01"},
+    )
     assert response.status_code == 201
 
 
 # The donation form
+
 
 def test_donation_form_happy_path_ends_on_the_receipt(app, make_user, browser):
     make_user("thuquy", "treasurer", "ST-TP-P2")
@@ -204,8 +215,14 @@ def test_list_search_and_filters(app, make_user, browser):
     make_user("thuquy", "treasurer", "ST-TP-P2")
     b = browser("thuquy")
     record(b)
-    record(b, donor_name="Công ty TNHH Minh Phát", donor_phone="", amount="5000000", method="bank_transfer",
-           received_on="2024-10-05")
+    record(
+        b,
+        donor_name="Công ty TNHH Minh Phát",
+        donor_phone="",
+        amount="5000000",
+        method="bank_transfer",
+        received_on="2024-10-05",
+    )
     listing = b.get("/donations").get_data(as_text=True)
     assert "Nguyễn Thị Lan" in listing and "Công ty TNHH Minh Phát" in listing and "6.250.000" in listing
     only = b.get("/donations?q=Minh").get_data(as_text=True)
@@ -230,6 +247,7 @@ def test_donor_page_links_the_yearly_statement(app, make_user, browser):
 
 
 # Roles and scoping
+
 
 def test_treasurer_of_another_commune_sees_nothing_of_the_first(app, make_user, browser):
     make_user("thuquy", "treasurer", "ST-TP-P2")
