@@ -11,9 +11,7 @@ from fundsvc.extensions import db
 from fundsvc.schemas import DateRangeArgs
 from fundsvc.units.schemas import CODE
 
-blp = Blueprint(
-    "documents", __name__, url_prefix="/api/v1", description="Printed documents (PDF)"
-)
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printed documents (PDF)")
 
 
 def pdf_response(data: bytes, filename: str):
@@ -59,9 +57,7 @@ def receipts_archive(args):
 def donor_statement(args, donor_id):
     """A letter of thanks and the donor's gifts of the year, with the total in figures and words."""
     return pdf_response(
-        service.donor_statement_pdf(
-            db.session, current_actor(), donor_id, args["year"], settings()
-        ),
+        service.donor_statement_pdf(db.session, current_actor(), donor_id, args["year"], settings()),
         f"thu-cam-on-{donor_id}-{args['year']}.pdf",
     )
 

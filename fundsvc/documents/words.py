@@ -110,11 +110,7 @@ def format_vnd(amount: int) -> str:
 
 def _to_local_date(d: date | datetime | str) -> date:
     if isinstance(d, str):
-        d = (
-            datetime.fromisoformat(d)
-            if "T" in d or " " in d.strip()
-            else date.fromisoformat(d)
-        )
+        d = datetime.fromisoformat(d) if "T" in d or " " in d.strip() else date.fromisoformat(d)
     if isinstance(d, datetime):
         # Timestamps are stored in UTC; a naive one is taken to be UTC too.
         if d.tzinfo is None:

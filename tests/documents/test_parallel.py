@@ -68,22 +68,13 @@ def test_chunked_parallel_page_numbers(pages_text):
     check(pdf, pages_text)
     assert progress[-1][0] == progress[-1][1] and len(progress) == progress[-1][1]
     # The same rows give the same bytes, rendered in a pool or in-process.
-    assert (
-        render_chunked_pdf(
-            "documents/table.html", HEADER, ROWS, chunk_size=40, workers=1
-        )
-        == pdf
-    )
+    assert render_chunked_pdf("documents/table.html", HEADER, ROWS, chunk_size=40, workers=1) == pdf
 
 
 def test_chunked_with_reused_executor(pages_text):
     with make_executor(2) as pool:
-        a = render_chunked_pdf(
-            "documents/table.html", HEADER, ROWS, chunk_size=75, executor=pool
-        )
-        b = render_chunked_pdf(
-            "documents/table.html", HEADER, ROWS[:120], chunk_size=50, executor=pool
-        )
+        a = render_chunked_pdf("documents/table.html", HEADER, ROWS, chunk_size=75, executor=pool)
+        b = render_chunked_pdf("documents/table.html", HEADER, ROWS[:120], chunk_size=50, executor=pool)
     check(a, pages_text)
     check(b, pages_text, n_rows=120)
 
@@ -102,9 +93,7 @@ def test_chunk_size_must_be_positive():
 
 
 def test_stamp_page_numbers(pages_text):
-    body = render_pdf(
-        "documents/table.html", {**HEADER, "rows": ROWS[:100], "chunked": True}
-    )
+    body = render_pdf("documents/table.html", {**HEADER, "rows": ROWS[:100], "chunked": True})
     pages = pages_text(stamp_page_numbers(body))
     assert [re.findall(r"Trang \d+/\d+", t) for t in pages] == [
         [f"Trang {i}/{len(pages)}"] for i in range(1, len(pages) + 1)

@@ -26,9 +26,7 @@ def test_receipt_text(pages_text):
     pdf = render_pdf("documents/receipt.html", receipt_context())
     pages = pages_text(pdf)
     assert len(pages) == 2  # two liên by default
-    for text, copy in zip(
-        pages, ["Liên 1: Lưu", "Liên 2: Giao người nộp tiền"], strict=True
-    ):
+    for text, copy in zip(pages, ["Liên 1: Lưu", "Liên 2: Giao người nộp tiền"], strict=True):
         for s in [
             "PHIẾU THU",
             "Mẫu số C40-BB",
@@ -95,9 +93,7 @@ def test_receipt_in_kind(pages_text):
         amount=1_000_000,
     )
     text = pages_text(render_pdf("documents/receipt.html", ctx))[0]
-    assert (
-        "Hiện vật: 200 quyển vở học sinh (giá trị thỏa thuận: 1.000.000 đồng)" in text
-    )
+    assert "Hiện vật: 200 quyển vở học sinh (giá trị thỏa thuận: 1.000.000 đồng)" in text
     assert "Một triệu đồng" in text
 
 
@@ -144,9 +140,7 @@ def test_voucher_text(pages_text):
 
 
 def test_donor_statement(pages_text):
-    pages = pages_text(
-        render_pdf("documents/donor_statement.html", statement_context())
-    )
+    pages = pages_text(render_pdf("documents/donor_statement.html", statement_context()))
     text = " ".join(pages)
     assert "THƯ CẢM ƠN" in text
     assert "Kính gửi: Công ty TNHH Minh Phát" in text
@@ -158,9 +152,7 @@ def test_donor_statement(pages_text):
 
 
 def test_donor_statement_without_gifts(pages_text):
-    text = pages_text(
-        render_pdf("documents/donor_statement.html", statement_context(gifts=[]))
-    )[0]
+    text = pages_text(render_pdf("documents/donor_statement.html", statement_context(gifts=[])))[0]
     assert "Không có khoản đóng góp nào trong năm 2024" in text
     assert "Không đồng" in text
 
@@ -201,9 +193,7 @@ def test_deterministic_bytes(template, ctx):
 
 def test_deterministic_across_processes():
     """Another interpreter (another hash seed, cold caches) prints the very same bytes."""
-    here = hashlib.sha256(
-        render_pdf("documents/receipt.html", receipt_context())
-    ).hexdigest()
+    here = hashlib.sha256(render_pdf("documents/receipt.html", receipt_context())).hexdigest()
     code = (
         "import hashlib, sys; sys.path.insert(0, 'tests/documents');"
         "from samples import receipt_context;"
@@ -226,9 +216,7 @@ def test_deterministic_across_processes():
 
 
 def test_metadata_date_from_context():
-    reader = PdfReader(
-        io.BytesIO(render_pdf("documents/receipt.html", receipt_context()))
-    )
+    reader = PdfReader(io.BytesIO(render_pdf("documents/receipt.html", receipt_context())))
     assert reader.metadata["/CreationDate"].startswith("D:20241001023000")
     assert reader.metadata["/Title"] == "Phiếu thu ST-PH2/2024/15"
 
@@ -246,10 +234,7 @@ def test_only_shipped_fonts_are_embedded():
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
-    assert fonts and all(
-        f.startswith(("Noto-Serif", "Noto-Sans", "NotoSerif", "NotoSans"))
-        for f in fonts
-    ), fonts
+    assert fonts and all(f.startswith(("Noto-Serif", "Noto-Sans", "NotoSerif", "NotoSans")) for f in fonts), fonts
 
 
 def test_caches_are_built_once():
@@ -262,7 +247,7 @@ def test_caches_are_built_once():
 
 def test_filters():
     env = render.get_environment()
-    out = env.from_string(
-        "{{ 1250000|vnd }} | {{ 24|words }} | {{ d|vndate }} | {{ 24|words('south') }}"
-    ).render(d=date(2024, 1, 2))
+    out = env.from_string("{{ 1250000|vnd }} | {{ 24|words }} | {{ d|vndate }} | {{ 24|words('south') }}").render(
+        d=date(2024, 1, 2)
+    )
     assert out == "1.250.000 | Hai mươi tư đồng | 02/01/2024 | Hai mươi bốn đồng"

@@ -70,7 +70,7 @@ def all_objects(reader):
     for i in range(1, n):
         try:
             obj = reader.get_object(IndirectObject(i, 0, reader))
-        except Exception:  # noqa: BLE001, S112 - free or broken xref entries are not our concern
+        except Exception:
             continue
         if obj is not None:
             yield obj
@@ -80,10 +80,7 @@ def assert_nothing_embedded(pdf: bytes):
     reader = PdfReader(io.BytesIO(pdf))
     assert not reader.attachments
     assert b"/EmbeddedFile" not in pdf and b"/FileAttachment" not in pdf
-    assert (
-        "/Names" not in reader.trailer["/Root"]
-        or "/EmbeddedFiles" not in reader.trailer["/Root"]["/Names"]
-    )
+    assert "/Names" not in reader.trailer["/Root"] or "/EmbeddedFiles" not in reader.trailer["/Root"]["/Names"]
     for obj in all_objects(reader):
         if isinstance(obj, DictionaryObject):
             assert obj.get("/Type") != "/EmbeddedFile"
@@ -117,10 +114,7 @@ def test_hostile_donor_text_prints_literally(listener, fetched, pages_text):
 
 def test_hostile_statement(listener, fetched, pages_text):
     port, hits = listener
-    gifts = [
-        {"date": "2024-01-01", "code": s, "purpose": s, "amount": 1}
-        for s in hostile(port)
-    ]
+    gifts = [{"date": "2024-01-01", "code": s, "purpose": s, "amount": 1} for s in hostile(port)]
     ctx = statement_context(
         donor={"name": hostile(port)[0], "address": hostile(port)[2]},
         gifts=gifts,
