@@ -6,9 +6,7 @@ the result depends only on the nominations (as a set, keyed by id) and the rules
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +16,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from ..memory import gc_paused
 from .rules import (
     BOOL,
     DATE,
@@ -672,22 +671,6 @@ def inputs_hash(nominations: Iterable[Mapping]) -> str:
 
 
 # --- allocation ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic GC while a run builds its many small, acyclic dicts and tuples.
-
-    A 100,000-nomination run otherwise spends about a third of its time in collections that
-    find nothing (every object made here is freed by reference counting).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.memory import gc_paused
 from fundsvc.students.models import FIELDS, Nomination, Student
 from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, CellError, parse_nominations, write_nominations_xlsx
 from fundsvc.units.models import Unit
@@ -83,19 +83,6 @@ def identity_keys(codes: list, names: list, birth_dates: list, schools: list) ->
     if all(codes):
         return list(map("code:".__add__, map(str.strip, codes)))
     return list(map(identity_key, codes, names, birth_dates, schools))
-
-
-@contextmanager
-def _gc_paused():
-    # The import holds a few hundred thousand tuples that all stay alive until it ends: the cyclic GC
-    # would rescan them again and again and could free none of them.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ----------------------------------------------------------------------------- bulk statements
@@ -247,7 +234,7 @@ def import_nominations(
 
     digest = hashlib.sha256(data).hexdigest()
     outcome = ImportOutcome(warnings=list(parsed.warnings), dry_run=dry_run)
-    with _gc_paused():
+    with gc_paused():
         keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
         unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
         with write_transaction(session):

@@ -31,7 +31,6 @@ import codecs
 import csv
 import datetime as dt
 import functools
-import gc
 import io
 import math
 import re
@@ -43,6 +42,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+from ..memory import gc_paused
 from .normalize import cell_text, clean_column, clean_text, fold
 
 __all__ = [
@@ -825,13 +825,8 @@ def parse_nominations(data: bytes, filename: str, *, known_units: Container[str]
     # The parse allocates a few million small containers that all stay alive until the
     # end; the cyclic GC would rescan them again and again (≈ +40 % time) and can
     # free none of them, so it is paused for the duration (and restored after).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _parse(data, filename, known_units)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> ParsedSheet:
