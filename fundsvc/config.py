@@ -35,7 +35,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SIGNATORY_HEAD": get("SIGNATORY_HEAD", ""),
         "SIGNATORY_ACCOUNTANT": get("SIGNATORY_ACCOUNTANT", ""),
         "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
-        "PAGE_SIZE_MAX": int(get("PAGE_SIZE_MAX", "500")),
         # Rendered ceremony documents; None means <instance>/documents.
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
         # flask-smorest / OpenAPI
