@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _memory import peak_mib, reset_peak  # noqa: E402
 from allocate_engine import make_nominations  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
@@ -66,29 +67,9 @@ RATIO_FLOOR = 2.0
 # --- peak memory per phase ---------------------------------------------------------------------------
 
 
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_mib() -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Phase:
@@ -100,7 +81,7 @@ class Phase:
     def run(self, fn, repeat: int):
         out = None
         gc.collect()
-        _reset_peak()
+        reset_peak()
         start = _rss_mib()
         for _ in range(repeat):
             out = None
@@ -108,7 +89,7 @@ class Phase:
             t0 = time.perf_counter()
             out = fn()
             self.best = min(self.best, time.perf_counter() - t0)
-        self.peak = _peak_mib()
+        self.peak = peak_mib()
         self.growth = max(0.0, self.peak - start)
         return out
 

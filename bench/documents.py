@@ -35,6 +35,7 @@ if ROOT not in sys.path:
 FLOOR_SPEEDUP = 1.6
 FLOOR_MIB = 500
 
+from _memory import peak_mib, reset_peak  # noqa: E402
 from _names import FAMILY, MIDDLE  # noqa: E402  (bench/ is on sys.path when run as a script)
 from _names import GIVEN as _GIVEN  # noqa: E402
 
@@ -180,7 +181,7 @@ def case_cli(n: int) -> dict:
         out = os.path.join(tmp, "award-list.pdf")
         # The peak of this process from here on is the CLI's, not the bench's own filling of the database.
         gc.collect()
-        measured_from_here = _reset_peak()
+        measured_from_here = reset_peak()
         start = time.perf_counter()
         result = runner.invoke(args=["documents", "award-list", "1", "--out", out])
         seconds = time.perf_counter() - start
@@ -192,7 +193,7 @@ def case_cli(n: int) -> dict:
         assert again.exit_code == 0 and "(cached)" in again.output, again.output
         own, children = _peak_mib()
         if measured_from_here:
-            own = _vm_hwm_mib()
+            own = peak_mib()
         size = os.path.getsize(out)
         pages = _pages(out)
     return {
@@ -203,24 +204,6 @@ def case_cli(n: int) -> dict:
         "children_mib": children,
         "cached_seconds": cached_seconds,
     }
-
-
-def _reset_peak() -> bool:
-    """Reset this process's peak RSS (VmHWM) where Linux allows it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _vm_hwm_mib() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return _peak_mib()[0]
 
 
 def _runner_takes_mix() -> bool:
