@@ -1,9 +1,9 @@
 """/api/v1/health"""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
+from fundsvc.api import Blueprint
 from fundsvc.extensions import db
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Liveness and database check")

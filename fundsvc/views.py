@@ -1,6 +1,6 @@
 """The API's blueprints, in the order they appear in the OpenAPI document."""
 
-from flask_smorest import Blueprint
+from fundsvc.api import Blueprint
 
 
 def blueprints() -> list[Blueprint]:

@@ -1,7 +1,6 @@
 """/api/v1/rounds, /api/v1/awards, /api/v1/rules/presets"""
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from fundsvc.allocation import service
 from fundsvc.allocation.rules import PRESETS
@@ -15,7 +14,7 @@ from fundsvc.allocation.schemas import (
     RoundIn,
     RoundOut,
 )
-from fundsvc.api import current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.extensions import db
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Scholarship rounds, allocation and awards")

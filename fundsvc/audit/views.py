@@ -1,9 +1,8 @@
 """/api/v1/audit"""
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
-from fundsvc.api import current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.audit import service
 from fundsvc.auth.service import require_role
 from fundsvc.schemas import DateRangeArgs, StrictSchema

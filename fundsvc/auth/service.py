@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -132,20 +132,22 @@ def set_password(session: Session, username: str, password: str) -> None:
         user.password_hash = generate_password_hash(password)
 
 
+# Built once, of plain columns (no ORM entity): it runs first in every API request.
+_USERS, _TOKENS, _UNITS = User.__table__, ApiToken.__table__, Unit.__table__
+_ACTOR_BY_TOKEN = (
+    select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.unit_id, _UNITS.c.path)
+    .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
+    .outerjoin(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None), _USERS.c.active.is_(True))
+)
+
+
 def authenticate_token(session: Session, token: str) -> Actor | None:
     """The actor holding `token`, or None when it is unknown, revoked or its user inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.execute(
-        select(User, Unit.path)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .outerjoin(Unit, Unit.id == User.unit_id)
-        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    ).first()
-    if row is None:
-        return None
-    user, path = row
-    return Actor(user.id, user.username, user.role, user.unit_id, path)
+    row = session.connection().execute(_ACTOR_BY_TOKEN, {"token_hash": _hash_token(token)}).first()
+    return Actor(*row) if row is not None else None
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Actor | None:

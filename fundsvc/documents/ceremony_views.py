@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, make_response
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fundsvc.api import current_actor
+from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import ceremony_service as service
 from fundsvc.documents.views import settings
 from fundsvc.extensions import db

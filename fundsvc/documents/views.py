@@ -1,10 +1,9 @@
 """PDF documents: receipts, vouchers, donor statements, the receipts archive."""
 
 from flask import current_app, make_response
-from flask_smorest import Blueprint
 from marshmallow import fields
 
-from fundsvc.api import current_actor
+from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import service
 from fundsvc.donations.schemas import StatementArgs
 from fundsvc.extensions import db

@@ -6,22 +6,21 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.models import Fund
-from fundsvc.ledger.service import default_fund_for, get_fund, insert_entry, post_entry
+from fundsvc.ledger.service import FundRef, default_fund_ref, get_fund, get_fund_ref, insert_entry, post_entry
 from fundsvc.numbering import document_code, take_number
 from fundsvc.units.models import Unit
-from fundsvc.units.service import visible_unit
+from fundsvc.units.service import UnitRef, unit_ref, visible_unit, visible_unit_ref
 
 TREASURY_ROLES = ("treasurer",)
 
@@ -31,26 +30,31 @@ def request_fingerprint(body: object) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def _root_path(unit: Unit) -> str:
+def _root_path(unit: Unit | UnitRef) -> str:
     return "/" + unit.path.strip("/").split("/")[0] + "/"
 
 
+_DONORS, _UNITS = Donor.__table__, Unit.__table__
+# A donor's columns and its unit's code and path, as one plain row: built once, as every gift reads one.
+_DONOR_ROW = select(
+    *(_DONORS.c[name] for name in ("id", "name", "kind", "phone", "email", "address", "tax_code", "unit_id")),
+    _UNITS.c.code.label("unit_code"),
+    _UNITS.c.path.label("unit_path"),
+).join(_UNITS, _UNITS.c.id == _DONORS.c.unit_id)
+_DONOR_BY_ID = _DONOR_ROW.where(_DONORS.c.id == bindparam("id"))
 # The first donor with the same phone or the same tax code in a unit tree (a missing key is bound as NULL,
-# which equals nothing). Built once: this runs on every gift, once more inside the lock for a new donor.
+# which equals nothing). This runs on every gift, once more inside the lock for a new donor.
 _DONOR_MATCH = (
-    select(Donor)
-    .join(Unit, Unit.id == Donor.unit_id)
-    .where(
-        or_(Donor.phone == bindparam("phone"), Donor.tax_code == bindparam("tax_code")),
-        Unit.path.startswith(bindparam("root")),
+    _DONOR_ROW.where(
+        or_(_DONORS.c.phone == bindparam("phone"), _DONORS.c.tax_code == bindparam("tax_code")),
+        _UNITS.c.path.startswith(bindparam("root")),
     )
-    .order_by(Donor.id)
+    .order_by(_DONORS.c.id)
     .limit(1)
 )
-_DONOR_MATCH_ID = _DONOR_MATCH.with_only_columns(Donor.id, Donor.name)
 
 
-def _donor_keys(unit: Unit, data: dict) -> dict | None:
+def _donor_keys(unit: UnitRef, data: dict) -> dict | None:
     """The parameters of _DONOR_MATCH for a donor's data; None when it has neither a phone nor a tax code."""
     if not data.get("phone") and not data.get("tax_code"):
         return None
@@ -61,30 +65,33 @@ def _donor_keys(unit: Unit, data: dict) -> dict | None:
 class _Gift:
     """A validated gift, resolved before the write transaction: what remains to do is writing it."""
 
-    unit: Unit
-    fund: Fund
-    donor: Donor | None  # None: a new donor (`new_donor`), unless one with its phone or tax code appears meanwhile
+    unit: UnitRef
+    fund: FundRef
+    donor: Row | None  # a _DONOR_ROW; None: a new donor (`new_donor`), unless one with its phone or tax code appears
     new_donor: dict
     data: dict
 
 
 def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
-    """Resolve and check the unit, fund and donor of a gift: reads only, before any lock is taken."""
+    """Resolve and check the unit, fund and donor of a gift: reads only, before any lock is taken.
+
+    Plain rows, not ORM objects: this is most of the work of a gift outside the lock.
+    """
     if data.get("unit"):
-        unit = visible_unit(session, actor, data["unit"])
+        unit = visible_unit_ref(session, actor, data["unit"])
     elif actor.unit_id is not None:
-        unit = session.get(Unit, actor.unit_id)
+        unit = unit_ref(session, actor.unit_id)
     else:
         raise Invalid("Cần chọn đơn vị nhận (unit required)", {"unit": ["required for users without a unit"]})
     if data.get("fund"):
-        fund = get_fund(session, actor, data["fund"], field="fund")
-        if not unit.path.startswith(fund.unit.path):
+        fund = get_fund_ref(session, actor, data["fund"], field="fund")
+        if not unit.path.startswith(fund.unit_path):
             raise Invalid(
                 f"Quỹ {fund.code} không thuộc đơn vị {unit.code} hoặc cấp trên (fund not available to unit)",
                 {"fund": [f"fund {fund.code} does not belong to {unit.code} or a unit above it"]},
             )
     else:
-        fund = default_fund_for(session, unit)
+        fund = default_fund_ref(session, unit)
         if fund is None:
             raise Invalid(f"Đơn vị {unit.code} chưa có quỹ mặc định (no default fund)", {"fund": ["required"]})
     if data["method"] == "in_kind" and not (data.get("in_kind_description") or "").strip():
@@ -94,13 +101,16 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
         )
 
     new_donor: dict = {}
+    connection = session.connection()
     if "donor_id" in data and data["donor_id"] is not None:
-        donor = session.get(Donor, data["donor_id"])
-        if donor is None or (not actor.sees(donor.unit) and not unit.path.startswith(_root_path(donor.unit))):
+        donor = connection.execute(_DONOR_BY_ID, {"id": data["donor_id"]}).first()
+        if donor is not None:
+            donor_unit = UnitRef(donor.unit_id, donor.unit_code, donor.unit_path)
+        if donor is None or (not actor.sees(donor_unit) and not unit.path.startswith(_root_path(donor_unit))):
             raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
     else:
         keys = _donor_keys(unit, data["donor"])
-        donor = session.scalar(_DONOR_MATCH, keys) if keys is not None else None
+        donor = connection.execute(_DONOR_MATCH, keys).first() if keys is not None else None
         if donor is None:
             new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
     return _Gift(unit, fund, donor, new_donor, data)
@@ -128,8 +138,11 @@ def record_donation(
     *,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
-) -> tuple[Donation, bool]:
+) -> tuple[Donation | SimpleNamespace, bool]:
     """Record a gift with its receipt number and ledger entry; returns (donation, replayed).
+
+    A replay answers the stored Donation; a new gift a view of the values just written, with a Donation's
+    attributes (see _answer).
 
     On SQLite every other writer waits while a write transaction runs, so the replay check, the lookups, the
     checks and the donor matching run before it, and the transaction itself is a handful of INSERTs and the
@@ -154,7 +167,7 @@ def record_donation(
         if earlier is None:
             raise
         return earlier, True
-    return _committed(session, gift, written), False
+    return _answer(gift, written), False
 
 
 # The write transaction's statements, built once (each one's cost inside it is paid by every waiting writer).
@@ -203,7 +216,8 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         "created_at": now,
         "created_by": actor.user_id,
     }
-    donation["id"] = session.execute(_INSERT_DONATION, donation).scalar_one()
+    connection = session.connection()
+    donation["id"] = connection.execute(_INSERT_DONATION, donation).scalar_one()
     receipt = {
         "donation_id": donation["id"],
         "book_id": book_id,
@@ -215,7 +229,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         "void_pdf_sha256": None,
         "created_at": now,
     }
-    receipt["id"] = session.execute(_INSERT_RECEIPT, receipt).scalar_one()
+    receipt["id"] = connection.execute(_INSERT_RECEIPT, receipt).scalar_one()
     insert_entry(
         session,
         actor,
@@ -243,7 +257,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         # Last, with the donation it answers: a concurrent request under the same key either committed
         # first (this INSERT fails on the unique (user, key) and the caller replays its answer) or, on
         # PostgreSQL, waits here on the unique index until this transaction ends, and then fails.
-        session.execute(
+        connection.execute(
             _INSERT_IDEMPOTENCY,
             {
                 "user_id": actor.user_id,
@@ -258,41 +272,39 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
 
 def _new_donor(session: Session, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
     """(id, name, inserted column values) of the gift's new donor; values None when a concurrent gift created it."""
+    connection = session.connection()
     keys = _donor_keys(gift.unit, gift.new_donor)
     if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
-        found = session.execute(_DONOR_MATCH_ID, keys).first()
+        found = connection.execute(_DONOR_MATCH, keys).first()
         if found is not None:
             return found.id, found.name, None
     donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
-    donor["id"] = session.execute(_INSERT_DONOR, donor).scalar_one()
+    donor["id"] = connection.execute(_INSERT_DONOR, donor).scalar_one()
     return donor["id"], donor["name"], donor
 
 
-def _committed(session: Session, gift: _Gift, written: _Written) -> Donation:
-    """The committed donation with its receipt, fund, unit and donor, answered without reading them back.
+def _answer(gift: _Gift, written: _Written) -> SimpleNamespace:
+    """The recorded gift as the API and the web answer it, built from the values just written.
 
-    The rows were inserted with every column given, so their objects are built from those values and
-    attached to the session as if just loaded (make_transient_to_detached), their relationships set
-    without history (set_committed_value): serialising the answer then needs no query.
+    It has a Donation's attributes (columns, and unit, fund, donor and receipt with theirs) but is no ORM
+    object: the rows were inserted with every column given, so nothing needs reading back or tracking.
     """
-    donation = _as_loaded(session, Donation(**written.donation), fund=gift.fund, unit=gift.unit)
-    receipt = _as_loaded(session, Receipt(**written.receipt), donation=donation)
-    set_committed_value(donation, "receipt", receipt)
+    unit = SimpleNamespace(id=gift.unit.id, code=gift.unit.code, path=gift.unit.path)
     if written.donor is not None:
-        set_committed_value(donation, "donor", _as_loaded(session, Donor(**written.donor), unit=gift.unit))
-    elif gift.donor is not None:
-        set_committed_value(donation, "donor", gift.donor)
+        donor = SimpleNamespace(**written.donor, unit=unit)
+    else:
+        row = gift.donor._mapping
+        donor = SimpleNamespace(
+            **{k: v for k, v in row.items() if not k.startswith("unit_")},
+            unit_id=row["unit_id"],
+            unit=SimpleNamespace(id=row["unit_id"], code=row["unit_code"], path=row["unit_path"]),
+        )
+    fund = SimpleNamespace(id=gift.fund.id, code=gift.fund.code)
+    donation = SimpleNamespace(**written.donation, unit=unit, fund=fund, donor=donor)
+    donation.receipt = SimpleNamespace(**written.receipt, donation=donation)
     return donation
-
-
-def _as_loaded(session: Session, obj, **related):
-    make_transient_to_detached(obj)
-    session.add(obj)
-    for name, value in related.items():
-        set_committed_value(obj, name, value)
-    return obj
 
 
 def _load(session: Session, donation_id: int) -> Donation:

@@ -1,9 +1,8 @@
 """/api/v1/donations and /api/v1/donors"""
 
 from flask import request
-from flask_smorest import Blueprint
 
-from fundsvc.api import current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.donations import service
 from fundsvc.donations.schemas import DonationArgs, DonationIn, DonationOut, DonorOut, DonorSearchArgs, VoidIn
 from fundsvc.errors import Invalid

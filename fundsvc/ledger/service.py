@@ -14,7 +14,7 @@ from fundsvc.db import write_transaction
 from fundsvc.errors import Invalid, NotFound
 from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
 from fundsvc.units.models import Unit
-from fundsvc.units.service import ancestors, visible_unit
+from fundsvc.units.service import UnitRef, ancestors, visible_unit
 
 
 @dataclass(frozen=True)
@@ -30,26 +30,63 @@ class FundPosition:
 
 def fund_visible(actor: Actor, fund: Fund) -> bool:
     """A fund is visible when its unit is in the actor's subtree or above the actor's unit."""
-    if actor.unit_path is None:
-        return True
-    return fund.unit.path.startswith(actor.unit_path) or actor.unit_path.startswith(fund.unit.path)
+    return _owner_visible(actor, fund.unit.path)
+
+
+def _owner_visible(actor: Actor, owner_path: str) -> bool:
+    return actor.unit_path is None or owner_path.startswith(actor.unit_path) or actor.unit_path.startswith(owner_path)
 
 
 # With its unit in the same query (fund_visible reads the unit's path); built once, as every gift looks its fund up.
 _FUND_BY_CODE = select(Fund).where(Fund.code == bindparam("code")).options(joinedload(Fund.unit))
 
 
+def _unknown_fund(code: str, field: str | None) -> Invalid | NotFound:
+    if field:
+        return Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
+    return NotFound(f"Không có quỹ mã {code!r} (unknown fund)")
+
+
 def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
     """A fund visible to the actor; unknown → 404 (or 422 naming `field` when it came from a body)."""
     fund = session.scalar(_FUND_BY_CODE, {"code": code})
     if fund is None or not fund_visible(actor, fund):
-        if field:
-            raise Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
-        raise NotFound(f"Không có quỹ mã {code!r} (unknown fund)")
+        raise _unknown_fund(code, field)
     return fund
 
 
-def default_fund_for(session: Session, unit: Unit) -> Fund | None:
+@dataclass(frozen=True, slots=True)
+class FundRef:
+    """What recording a gift needs of its fund, read as one plain row (no ORM object)."""
+
+    id: int
+    code: str
+    unit_path: str  # the owning unit's
+
+
+_FUNDS, _UNITS = Fund.__table__, Unit.__table__
+_FUND_REF_BY_CODE = (
+    select(_FUNDS.c.id, _FUNDS.c.code, _UNITS.c.path)
+    .join(_UNITS, _UNITS.c.id == _FUNDS.c.unit_id)
+    .where(_FUNDS.c.code == bindparam("code"))
+)
+
+
+def get_fund_ref(session: Session, actor: Actor, code: str, *, field: str | None = None) -> FundRef:
+    """get_fund, as a FundRef: the same answers and errors, at a fraction of the cost (it runs on every gift)."""
+    row = session.connection().execute(_FUND_REF_BY_CODE, {"code": code}).first()
+    if row is None or not _owner_visible(actor, row.path):
+        raise _unknown_fund(code, field)
+    return FundRef(*row)
+
+
+def default_fund_ref(session: Session, unit: Unit | UnitRef) -> FundRef | None:
+    """default_fund_for, as a FundRef."""
+    fund = default_fund_for(session, unit)
+    return FundRef(fund.id, fund.code, fund.unit.path) if fund is not None else None
+
+
+def default_fund_for(session: Session, unit: Unit | UnitRef) -> Fund | None:
     """The unit's default fund, else the nearest ancestor's."""
     for candidate in ancestors(session, unit):
         if candidate.default_fund_id is not None:

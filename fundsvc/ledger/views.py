@@ -1,8 +1,6 @@
 """/api/v1/funds"""
 
-from flask_smorest import Blueprint
-
-from fundsvc.api import current_actor
+from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
 from fundsvc.ledger import service
 from fundsvc.ledger.schemas import FundIn, FundOut, LedgerArgs, LedgerOut

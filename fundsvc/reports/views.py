@@ -1,9 +1,8 @@
 """/api/v1/reports (summary, fund book, publishing) and /api/v1/public/statements (no login)."""
 
 from flask import current_app, make_response
-from flask_smorest import Blueprint
 
-from fundsvc.api import current_actor
+from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
 from fundsvc.reports import service

@@ -3,9 +3,8 @@
 from io import BytesIO
 
 from flask import send_file
-from flask_smorest import Blueprint
 
-from fundsvc.api import current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.students import service

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.service import record
@@ -11,12 +13,33 @@ from fundsvc.db import write_transaction
 from fundsvc.errors import Invalid
 from fundsvc.units.models import LEVELS, Unit
 
+_UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """What the scope checks and the documents' codes need of a unit, read as one plain row (no ORM object)."""
+
+    id: int
+    code: str
+    path: str
+
+
+_UNITS = Unit.__table__
+# Built once: recording a gift resolves its unit on every request.
+_UNIT_REF_BY_CODE = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path).where(_UNITS.c.code == bindparam("code"))
+_UNIT_REF_BY_ID = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path).where(_UNITS.c.id == bindparam("id"))
+
+
+def _unknown_unit(code: str, field: str) -> Invalid:
+    return Invalid(f"Không có đơn vị mã {code!r} (unknown unit)", {field: [f"unknown unit {code!r}"]})
+
 
 def get_unit(session: Session, code: str, *, field: str = "unit") -> Unit:
     """The unit with `code`, or a 422 naming the field that referred to it."""
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    unit = session.scalar(_UNIT_BY_CODE, {"code": code})
     if unit is None:
-        raise Invalid(f"Không có đơn vị mã {code!r} (unknown unit)", {field: [f"unknown unit {code!r}"]})
+        raise _unknown_unit(code, field)
     return unit
 
 
@@ -25,6 +48,21 @@ def visible_unit(session: Session, actor: Actor, code: str, *, field: str = "uni
     unit = get_unit(session, code, field=field)
     require_unit(actor, unit)
     return unit
+
+
+def visible_unit_ref(session: Session, actor: Actor, code: str, *, field: str = "unit") -> UnitRef:
+    """visible_unit, as a UnitRef: the same answers and errors, at a fraction of the cost."""
+    row = session.connection().execute(_UNIT_REF_BY_CODE, {"code": code}).first()
+    if row is None:
+        raise _unknown_unit(code, field)
+    unit = UnitRef(*row)
+    require_unit(actor, unit)
+    return unit
+
+
+def unit_ref(session: Session, unit_id: int) -> UnitRef:
+    """The UnitRef of an existing unit."""
+    return UnitRef(*session.connection().execute(_UNIT_REF_BY_ID, {"id": unit_id}).one())
 
 
 def ancestors(session: Session, unit: Unit) -> list[Unit]:

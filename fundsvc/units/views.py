@@ -1,8 +1,6 @@
 """/api/v1/units"""
 
-from flask_smorest import Blueprint
-
-from fundsvc.api import current_actor
+from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
 from fundsvc.units import service
 from fundsvc.units.schemas import UnitIn, UnitOut
