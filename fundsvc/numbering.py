@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from fundsvc.db import insert_ignore
+from fundsvc.db import DriverStatement, insert_ignore
 from fundsvc.donations.models import ReceiptBook
-from fundsvc.units.models import Unit
+from fundsvc.units.models import Unit, UnitRef
 
 _BOOKS = ReceiptBook.__table__
 # Built once: it runs inside every numbered write transaction, where each statement's cost is paid by every
 # writer waiting for the lock.
-_BUMP = (
+_BUMP = DriverStatement(
     update(_BOOKS)
     .where(
         _BOOKS.c.unit_id == bindparam("book_unit"),
@@ -24,7 +24,7 @@ _BUMP = (
 )
 
 
-def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") -> tuple[int, int]:
+def take_number(session: Session, unit: Unit | UnitRef, year: int, kind: str = "receipt") -> tuple[int, int]:
     """Take the next number of the unit's `kind` book for `year`; returns (book id, number).
 
     One `UPDATE … SET last_number = last_number + 1 … RETURNING` increments and reads the counter in a
@@ -35,13 +35,14 @@ def take_number(session: Session, unit: Unit, year: int, kind: str = "receipt") 
     finds no book row: it is created race-free (INSERT … ON CONFLICT DO NOTHING) and the UPDATE repeated.
     """
     book = {"book_unit": unit.id, "book_kind": kind, "book_year": year}
-    row = session.execute(_BUMP, book).first()
+    row = _BUMP.execute(session.connection(), book)
     if row is None:
         insert_ignore(session, _BOOKS, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
-        row = session.execute(_BUMP, book).one()
-    return row.id, row.last_number
+        row = _BUMP.execute(session.connection(), book)
+    book_id, number = row
+    return book_id, number
 
 
-def document_code(unit: Unit, year: int, number: int, prefix: str = "") -> str:
+def document_code(unit: Unit | UnitRef, year: int, number: int, prefix: str = "") -> str:
     """The printed code of a numbered document, e.g. ST-TP-P2/2024/00047 (vouchers: PC-…)."""
     return f"{prefix}{unit.code}/{year}/{number:05d}"

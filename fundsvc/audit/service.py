@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.service import Actor
+from fundsvc.db import DriverStatement, utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,6 +56,9 @@ def record(
     return event
 
 
+_INSERT_EVENT = DriverStatement(AuditEvent.__table__.insert())  # inside every gift's write lock: see DriverStatement
+
+
 def insert_event(
     session: Session,
     actor: Actor,
@@ -69,9 +73,8 @@ def insert_event(
 
     For short write transactions that must hold the database lock as briefly as possible (recording a gift).
     """
-    session.execute(
-        AuditEvent.__table__.insert(), _event_values(actor, action, entity, entity_id, before, after, unit_id)
-    )
+    values = _event_values(actor, action, entity, entity_id, before, after, unit_id)
+    _INSERT_EVENT.execute(session.connection(), {**values, "at": utcnow()})
 
 
 def list_events(

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.db import utcnow, write_transaction
+from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.service import FundRef, default_fund_ref, get_fund, get_fund_ref, insert_entry, post_entry
 from fundsvc.numbering import document_code, take_number
-from fundsvc.units.models import Unit
-from fundsvc.units.service import UnitRef, unit_ref, visible_unit, visible_unit_ref
+from fundsvc.units.models import Unit, UnitRef
+from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
 
 TREASURY_ROLES = ("treasurer",)
 
@@ -171,10 +171,10 @@ def record_donation(
 
 
 # The write transaction's statements, built once (each one's cost inside it is paid by every waiting writer).
-_INSERT_DONOR = insert(Donor.__table__).returning(Donor.__table__.c.id)
-_INSERT_DONATION = insert(Donation.__table__).returning(Donation.__table__.c.id)
-_INSERT_RECEIPT = insert(Receipt.__table__).returning(Receipt.__table__.c.id)
-_INSERT_IDEMPOTENCY = insert(IdempotencyRecord.__table__)
+_INSERT_DONOR = DriverStatement(insert(Donor.__table__).returning(Donor.__table__.c.id))
+_INSERT_DONATION = DriverStatement(insert(Donation.__table__).returning(Donation.__table__.c.id))
+_INSERT_RECEIPT = DriverStatement(insert(Receipt.__table__).returning(Receipt.__table__.c.id))
+_INSERT_IDEMPOTENCY = DriverStatement(insert(IdempotencyRecord.__table__))
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         "created_by": actor.user_id,
     }
     connection = session.connection()
-    donation["id"] = connection.execute(_INSERT_DONATION, donation).scalar_one()
+    (donation["id"],) = _INSERT_DONATION.execute(connection, donation)
     receipt = {
         "donation_id": donation["id"],
         "book_id": book_id,
@@ -229,7 +229,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         "void_pdf_sha256": None,
         "created_at": now,
     }
-    receipt["id"] = connection.execute(_INSERT_RECEIPT, receipt).scalar_one()
+    (receipt["id"],) = _INSERT_RECEIPT.execute(connection, receipt)
     insert_entry(
         session,
         actor,
@@ -257,8 +257,8 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         # Last, with the donation it answers: a concurrent request under the same key either committed
         # first (this INSERT fails on the unique (user, key) and the caller replays its answer) or, on
         # PostgreSQL, waits here on the unique index until this transaction ends, and then fails.
-        connection.execute(
-            _INSERT_IDEMPOTENCY,
+        _INSERT_IDEMPOTENCY.execute(
+            connection,
             {
                 "user_id": actor.user_id,
                 "key": idempotency_key,
@@ -281,7 +281,7 @@ def _new_donor(session: Session, gift: _Gift, now: datetime) -> tuple[int, str, 
         if found is not None:
             return found.id, found.name, None
     donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
-    donor["id"] = connection.execute(_INSERT_DONOR, donor).scalar_one()
+    (donor["id"],) = _INSERT_DONOR.execute(connection, donor)
     return donor["id"], donor["name"], donor
 
 

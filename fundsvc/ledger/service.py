@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
-from fundsvc.db import write_transaction
+from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.errors import Invalid, NotFound
 from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
-from fundsvc.units.models import Unit
-from fundsvc.units.service import UnitRef, ancestors, visible_unit
+from fundsvc.units.models import Unit, UnitRef
+from fundsvc.units.service import ancestors, visible_unit
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,15 @@ def post_entry(session: Session, actor: Actor, **values) -> LedgerEntry:
     return entry
 
 
+_INSERT_ENTRY = DriverStatement(LedgerEntry.__table__.insert())  # inside every gift's write lock: see DriverStatement
+
+
 def insert_entry(session: Session, actor: Actor, **values) -> None:
     """The same entry as `post_entry`, written at once by one INSERT (no unit-of-work flush).
 
     For short write transactions that must hold the database lock as briefly as possible (recording a gift).
     """
-    session.execute(LedgerEntry.__table__.insert(), {"created_by": actor.user_id, **values})
+    _INSERT_ENTRY.execute(session.connection(), {"created_by": actor.user_id, "created_at": utcnow(), **values})
 
 
 @dataclass(frozen=True)

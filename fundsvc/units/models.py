@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -35,3 +36,12 @@ class Unit(Base):
     def contains(self, other: Unit) -> bool:
         """True when `other` is this unit or lies below it."""
         return other.path.startswith(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """What the scope checks and the documents' codes need of a unit, read as one plain row (no ORM object)."""
+
+    id: int
+    code: str
+    path: str

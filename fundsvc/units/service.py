@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -11,18 +9,9 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import write_transaction
 from fundsvc.errors import Invalid
-from fundsvc.units.models import LEVELS, Unit
+from fundsvc.units.models import LEVELS, Unit, UnitRef
 
 _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
-
-
-@dataclass(frozen=True, slots=True)
-class UnitRef:
-    """What the scope checks and the documents' codes need of a unit, read as one plain row (no ORM object)."""
-
-    id: int
-    code: str
-    path: str
 
 
 _UNITS = Unit.__table__
