@@ -7,6 +7,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, URL, BigInteger, Connection, DateTime, Engine, MetaData, TypeDecorator, event
@@ -183,8 +184,8 @@ class DriverStatement:
         entry = self._compiled[(dialect.name, keys)] = (compiled, str(compiled), compiled.positiontup, processors)
         return entry
 
-    def execute(self, connection: Connection, values: dict) -> tuple | None:
-        """Run with `values` on the SQLAlchemy connection's transaction; the first row returned, if any."""
+    def _run(self, connection: Connection, values: dict):
+        """The DB-API cursor, the statement executed on it with `values` (the caller closes it)."""
         dialect = connection.dialect
         keys = frozenset(values)
         entry = self._compiled.get((dialect.name, keys)) or self._compile(dialect, keys)
@@ -197,11 +198,56 @@ class DriverStatement:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, params)
-            return cursor.fetchone() if cursor.description is not None else None
         except dialect.loaded_dbapi.Error as error:
+            cursor.close()
             raise DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error) from error
+        return cursor
+
+    def execute(self, connection: Connection, values: dict) -> tuple | None:
+        """Run with `values` on the SQLAlchemy connection's transaction; the first row returned, if any."""
+        cursor = self._run(connection, values)
+        try:
+            return cursor.fetchone() if cursor.description is not None else None
         finally:
             cursor.close()
+
+    def columns(self, connection: Connection, values: dict | None = None) -> Columns:
+        """Run a SELECT; its result column by column, as the driver returned it and typed as SQLAlchemy would.
+
+        For large reads (a province's nominations): SQLAlchemy converts every value of every row, while
+        such columns (dates, scores, flags) hold few distinct values, so here each distinct value of a column
+        is converted once by the column type's result processor, and equal values share the converted
+        object. Hence no JSON columns, whose values are mutable.
+        """
+        cursor = self._run(connection, values or {})
+        try:
+            rows = cursor.fetchall()
+            description = cursor.description
+        finally:
+            cursor.close()
+        dialect = connection.dialect
+        raw = list(zip(*rows, strict=True)) if rows else [() for _ in description]
+        del rows
+        typed = []
+        for column, selected, described in zip(raw, self.statement.selected_columns, description, strict=True):
+            if isinstance(selected.type, JSON):
+                raise TypeError(f"DriverStatement.columns: JSON column {selected.key!r}")
+            process = selected.type.dialect_impl(dialect).result_processor(dialect, described[1])
+            if process is not None:
+                converted: dict = {}
+                column = tuple(
+                    [converted[v] if v in converted else converted.setdefault(v, process(v)) for v in column]
+                )
+            typed.append(column)
+        return Columns(raw, typed)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A query's result column by column (one tuple per selected column): see DriverStatement.columns."""
+
+    raw: list[tuple]  # as the DB-API driver returned the values
+    typed: list[tuple]  # as SQLAlchemy's column types convert them (dates, Decimals, bools)
 
 
 def insert_ignore(session: Session, table, values: dict) -> None:
