@@ -194,13 +194,6 @@ def prepare_service(tmp: str) -> tuple[str, str]:
         _user, token = create_user(db.session, "bench-treasurer", "treasurer", "ST-TP")
         db.session.remove()
         db.engine.dispose()
-    drop = os.environ.get("DROP_INDEXES")
-    if drop:
-        c = sqlite3.connect(url.removeprefix("sqlite:///"))
-        for name in drop.split(","):
-            c.execute(f"DROP INDEX {name}")
-        c.commit(); c.close()
-    c = sqlite3.connect(url.removeprefix("sqlite:///")); print("page_size", c.execute("PRAGMA page_size").fetchone()); c.close()
     return url, token
 
 

@@ -130,7 +130,17 @@ def configure_engine(engine: Engine) -> None:
         # Here, not when write_transaction starts: the connection is checked out (and pinged) by now,
         # so the turn is spent on the transaction's own statements only.
         queue.join(conn.engine.url)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the DB-API connection: the turn is held from here on, and SQLAlchemy's execution path
+        # would add its own overhead to it (see DriverStatement).
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Session, "after_commit")
+def _leave_writers_queue(_session: Session) -> None:
+    """The data is committed: the next writer may go, before this one returns its connection to the pool."""
+    queue = _writing.get()
+    if queue is not None:
+        queue.leave()
 
 
 @contextmanager
