@@ -28,7 +28,7 @@ def record_donation(data):
         current_actor(),
         data,
         idempotency_key=key,
-        fingerprint=service.request_fingerprint(request.get_json(silent=True)),
+        fingerprint=service.request_fingerprint(request.get_json(silent=True)) if key is not None else None,
     )
     return donation
 
