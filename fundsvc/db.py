@@ -165,19 +165,20 @@ def write_transaction(session: Session) -> Iterator[Session]:
     finally:
         _writing.reset(token)
         if outer is None:
-            queue.leave()  # only now: session.begin() has committed or rolled back
+            queue.leave()  # after a rollback (a commit has left the queue already: _leave_writers_queue)
 
 
 class DriverStatement:
-    """A Core statement run straight on the DB-API cursor: for the few statements inside a gift's write lock.
+    """A Core statement run straight on the DB-API cursor: inside a gift's write lock, and for large reads.
 
     SQLAlchemy's execution path costs about a tenth of a millisecond of Python per statement, and on SQLite
     every writer waiting for the lock pays it too: a gift's handful of statements made half of the time the
-    lock was held. This compiles the statement once per dialect and set of parameter names (with the
-    compiler SQLAlchemy would use), converts the values with the same bind processors, and runs it on the
-    connection's DB-API cursor inside the connection's transaction. Driver errors are raised as SQLAlchemy's
-    (an IntegrityError stays an IntegrityError). What it does not do: column defaults (give every value) and
-    result processing (RETURNING rows come back as the driver's tuples: use it for integer ids and counters).
+    lock was held (for large reads, see `columns`). This compiles the statement once per dialect and set of
+    parameter names (with the compiler SQLAlchemy would use), converts the values with the same bind
+    processors, and runs it on the connection's DB-API cursor inside the connection's transaction. Driver
+    errors are raised as SQLAlchemy's (an IntegrityError stays an IntegrityError). What it does not do:
+    column defaults (give every value) and result processing of `execute` (RETURNING rows come back as the
+    driver's tuples: use it for integer ids and counters).
     """
 
     def __init__(self, statement) -> None:
@@ -208,9 +209,11 @@ class DriverStatement:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, params)
-        except dialect.loaded_dbapi.Error as error:
+        except BaseException as error:
             cursor.close()
-            raise DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error) from error
+            if isinstance(error, dialect.loaded_dbapi.Error):
+                raise DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error) from error
+            raise
         return cursor
 
     def execute(self, connection: Connection, values: dict) -> tuple | None:

@@ -37,7 +37,7 @@ def _owner_visible(actor: Actor, owner_path: str) -> bool:
     return actor.unit_path is None or owner_path.startswith(actor.unit_path) or actor.unit_path.startswith(owner_path)
 
 
-# With its unit in the same query (fund_visible reads the unit's path); built once, as every gift looks its fund up.
+# With its unit in the same query (fund_visible reads the unit's path), built once.
 _FUND_BY_CODE = select(Fund).where(Fund.code == bindparam("code")).options(joinedload(Fund.unit))
 
 
