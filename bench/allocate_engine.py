@@ -16,39 +16,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _names import FAMILY, GIVEN, MIDDLE
+
 from fundsvc.allocation.engine import allocate
 from fundsvc.allocation.rules import PRESETS
 
-FIRST = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Huỳnh",
-    "Hoàng",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Lâm",
-    "Thạch",
-]
-MIDDLE = ["Văn", "Thị", "Minh", "Thanh", "Ngọc", "Gia", "Bảo", "Hoài"]
-LAST = [
-    "An",
-    "Bình",
-    "Chi",
-    "Dung",
-    "Giang",
-    "Hà",
-    "Khoa",
-    "Linh",
-    "Nam",
-    "Phúc",
-    "Quân",
-    "Tâm",
-    "Yến",
-]
 ETHNICITIES = ["Kinh"] * 6 + ["Khmer"] * 3 + ["Hoa", None]
 LEVEL_GRADES = {
     "primary": range(1, 6),
@@ -104,7 +76,7 @@ def make_nominations(
             {
                 "id": start_id + i,
                 "student_code": None if rng.random() < 0.05 else f"HS{start_id + i:07d}",
-                "full_name": f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}",
+                "full_name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
                 "birth_date": birth,
                 "gender": rng.choice(["male", "female", None]),
                 "ethnicity": eth,

@@ -34,6 +34,14 @@ def _shared_data() -> Path:
 
 
 SHARED_DATA = _shared_data()
+# The worked example's money (../shared/data): a gift into the province fund KH, amount added by each test.
+WORKED_EXAMPLE_GIFT = {
+    "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
+    "unit": "ST",
+    "fund": "KH",
+    "method": "bank_transfer",
+    "received_on": "2024-09-01",
+}
 _counter = itertools.count()
 
 

@@ -183,6 +183,17 @@ def _available(session: Session, fund: Fund) -> int:
     return balance(session, fund.id) - reserved(session, fund.id)
 
 
+def _engine_arguments(session: Session, round_: Round) -> dict:
+    """What the engine takes besides the facts, for a round: its rules, budget, money available and restriction."""
+    return {
+        "rules": round_.rules,
+        "budget": round_.budget,
+        "available": max(0, _available(session, round_.fund)),
+        "restriction": round_.fund.restriction,
+        "academic_year": round_.academic_year,
+    }
+
+
 def _encode(document) -> str:
     # Compact, and in the engine's own key order, which is fixed: the same result gives the same text.
     # orjson: a province's result is about 10 MB, which the json module takes half a second to write.
@@ -216,14 +227,7 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
         if round_.status == "approved":
             raise Conflict("Đợt xét đã được duyệt, không chạy lại được (round already approved)")
         facts, inputs_hash = _load_facts(session, round_)
-        allocation = engine.allocate(
-            facts,
-            round_.rules,
-            budget=round_.budget,
-            available=max(0, _available(session, round_.fund)),
-            restriction=round_.fund.restriction,
-            academic_year=round_.academic_year,
-        )
+        allocation = engine.allocate(facts, **_engine_arguments(session, round_))
         del facts
         result = {"round": round_.id, **allocation.as_dict()}
         text = _encode(result)
@@ -510,15 +514,7 @@ def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -
     round_ = get_round(session, actor, round_id)
     facts = nomination_facts(session, round_)
     try:
-        return engine.explain(
-            facts,
-            round_.rules,
-            budget=round_.budget,
-            available=max(0, _available(session, round_.fund)),
-            restriction=round_.fund.restriction,
-            academic_year=round_.academic_year,
-            nomination_id=nomination_id,
-        )
+        return engine.explain(facts, **_engine_arguments(session, round_), nomination_id=nomination_id)
     except engine.NominationNotFound as error:
         raise NotFound(
             f"Hồ sơ {nomination_id} không thuộc năm học của đợt xét (nomination not in this round)"

@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, WORKED_EXAMPLE_GIFT
 
-GIFT = {
-    "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
-    "unit": "ST",
-    "fund": "KH",
-    "method": "bank_transfer",
-    "received_on": "2024-09-01",
-}
+GIFT = WORKED_EXAMPLE_GIFT
 
 
 def import_sample(api):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from fundsvc.extensions import db
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, WORKED_EXAMPLE_GIFT
 
 SAMPLE = SHARED_DATA / "nominations_sample.csv"
 RULES = SHARED_DATA / "rules_example.json"
@@ -35,14 +35,7 @@ def committee(app, make_user, browser):
 def funded(app, make_api):
     """The worked example's money: a 50,000,000 gift to fund KH."""
     admin = make_api(app, "admin")
-    gift = {
-        "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
-        "unit": "ST",
-        "fund": "KH",
-        "method": "bank_transfer",
-        "received_on": "2024-09-01",
-        "amount": 50_000_000,
-    }
+    gift = {**WORKED_EXAMPLE_GIFT, "amount": 50_000_000}
     assert admin.post("/api/v1/donations", gift).status_code == 201
     return admin
 
