@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import os
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -123,15 +124,15 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
+        # Straight on the DB-API connection: SQLAlchemy's execution path would cost more than the BEGIN
+        # (see DriverStatement), and every request begins at least one transaction.
         queue = _writing.get()
         if queue is None:
-            conn.exec_driver_sql("BEGIN")
+            conn.connection.dbapi_connection.execute("BEGIN")
             return
         # Here, not when write_transaction starts: the connection is checked out (and pinged) by now,
         # so the turn is spent on the transaction's own statements only.
         queue.join(conn.engine.url)
-        # On the DB-API connection: the turn is held from here on, and SQLAlchemy's execution path
-        # would add its own overhead to it (see DriverStatement).
         conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
@@ -184,6 +185,7 @@ class DriverStatement:
     def __init__(self, statement) -> None:
         self.statement = statement
         self._compiled: dict = {}
+        self._shapes: dict = {}
 
     def _compile(self, dialect, keys: frozenset):
         compiled = self.statement.compile(dialect=dialect, column_keys=sorted(keys))
@@ -223,6 +225,35 @@ class DriverStatement:
             return cursor.fetchone() if cursor.description is not None else None
         finally:
             cursor.close()
+
+    def first(self, connection: Connection, values: dict | None = None) -> tuple | None:
+        """Run a SELECT; its first row typed as SQLAlchemy would, as a named tuple (fields: the selected keys).
+
+        For the small lookups every request makes (its token, unit, fund, donor): SQLAlchemy's execution and
+        Row machinery cost more than the query itself.
+        """
+        cursor = self._run(connection, values or {})
+        try:
+            row = cursor.fetchone()
+            description = cursor.description
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        shape = self._shapes.get(connection.dialect.name) or self._shape(connection.dialect, description)
+        named, processors = shape
+        return named._make([v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)])
+
+    def _shape(self, dialect, description) -> tuple:
+        """The named tuple class and the per-column result processors of this SELECT on `dialect`."""
+        selected = self.statement.selected_columns
+        named = namedtuple("Row", [column.key for column in selected], rename=True)
+        processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+            for column, described in zip(selected, description, strict=True)
+        ]
+        shape = self._shapes[dialect.name] = (named, processors)
+        return shape
 
     def columns(self, connection: Connection, values: dict | None = None) -> Columns:
         """Run a SELECT; its result column by column, as the driver returned it and typed as SQLAlchemy would.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.models import AuditEvent
@@ -60,7 +60,7 @@ _INSERT_EVENT = DriverStatement(AuditEvent.__table__.insert())  # inside every g
 
 
 def insert_event(
-    session: Session,
+    connection: Connection,
     actor: Actor,
     action: str,
     entity: str,
@@ -69,12 +69,13 @@ def insert_event(
     after: dict | None,
     unit_id: int | None = None,
 ) -> None:
-    """The same event as `record`, written at once by one INSERT (no unit-of-work flush).
+    """The same event as `record`, written at once by one INSERT on the write transaction's connection
+    (no unit-of-work flush).
 
     For short write transactions that must hold the database lock as briefly as possible (recording a gift).
     """
     values = _event_values(actor, action, entity, entity_id, before, after, unit_id)
-    _INSERT_EVENT.execute(session.connection(), {**values, "at": utcnow()})
+    _INSERT_EVENT.execute(connection, {**values, "at": utcnow()})
 
 
 def list_events(

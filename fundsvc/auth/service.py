@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fundsvc.auth.models import ROLES, ApiToken, User
-from fundsvc.db import write_transaction
+from fundsvc.db import DriverStatement, write_transaction
 from fundsvc.errors import Forbidden, Invalid, NotFound
 from fundsvc.units.models import Unit
 
@@ -134,7 +134,7 @@ def set_password(session: Session, username: str, password: str) -> None:
 
 # Built once, of plain columns (no ORM entity): it runs first in every API request.
 _USERS, _TOKENS, _UNITS = User.__table__, ApiToken.__table__, Unit.__table__
-_ACTOR_BY_TOKEN = (
+_ACTOR_BY_TOKEN = DriverStatement(
     select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.unit_id, _UNITS.c.path)
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
     .outerjoin(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
@@ -146,7 +146,7 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
     """The actor holding `token`, or None when it is unknown, revoked or its user inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.connection().execute(_ACTOR_BY_TOKEN, {"token_hash": _hash_token(token)}).first()
+    row = _ACTOR_BY_TOKEN.first(session.connection(), {"token_hash": _hash_token(token)})
     return Actor(*row) if row is not None else None
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Row, bindparam, insert, or_, select
+from sqlalchemy import Connection, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -41,10 +41,10 @@ _DONOR_ROW = select(
     _UNITS.c.code.label("unit_code"),
     _UNITS.c.path.label("unit_path"),
 ).join(_UNITS, _UNITS.c.id == _DONORS.c.unit_id)
-_DONOR_BY_ID = _DONOR_ROW.where(_DONORS.c.id == bindparam("id"))
+_DONOR_BY_ID = DriverStatement(_DONOR_ROW.where(_DONORS.c.id == bindparam("id")))
 # The first donor with the same phone or the same tax code in a unit tree (a missing key is bound as NULL,
 # which equals nothing). This runs on every gift, once more inside the lock for a new donor.
-_DONOR_MATCH = (
+_DONOR_MATCH = DriverStatement(
     _DONOR_ROW.where(
         or_(_DONORS.c.phone == bindparam("phone"), _DONORS.c.tax_code == bindparam("tax_code")),
         _UNITS.c.path.startswith(bindparam("root")),
@@ -67,7 +67,8 @@ class _Gift:
 
     unit: UnitRef
     fund: FundRef
-    donor: Row | None  # a _DONOR_ROW; None: a new donor (`new_donor`), unless one with its phone or tax code appears
+    # A _DONOR_ROW (a named tuple); None: a new donor (`new_donor`), unless one with its phone or tax code appears.
+    donor: tuple | None
     new_donor: dict
     data: dict
 
@@ -103,14 +104,14 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
     new_donor: dict = {}
     connection = session.connection()
     if "donor_id" in data and data["donor_id"] is not None:
-        donor = connection.execute(_DONOR_BY_ID, {"id": data["donor_id"]}).first()
+        donor = _DONOR_BY_ID.first(connection, {"id": data["donor_id"]})
         if donor is not None:
             donor_unit = UnitRef(donor.unit_id, donor.unit_code, donor.unit_path)
         if donor is None or (not actor.sees(donor_unit) and not unit.path.startswith(_root_path(donor_unit))):
             raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
     else:
         keys = _donor_keys(unit, data["donor"])
-        donor = connection.execute(_DONOR_MATCH, keys).first() if keys is not None else None
+        donor = _DONOR_MATCH.first(connection, keys) if keys is not None else None
         if donor is None:
             new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
     return _Gift(unit, fund, donor, new_donor, data)
@@ -190,11 +191,12 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
     """The write transaction's statements: Core, no unit-of-work flush, no read that could have been done before."""
     unit, fund, data = gift.unit, gift.fund, gift.data
     now = utcnow()
+    connection = session.connection()  # the write transaction begins here (SQLite: the lock is taken)
     new_donor = None
     if gift.donor is not None:
         donor_id, donor_name = gift.donor.id, gift.donor.name
     else:
-        donor_id, donor_name, new_donor = _new_donor(session, gift, now)
+        donor_id, donor_name, new_donor = _new_donor(connection, gift, now)
     received_on: date = data["received_on"]
     year = received_on.year
     book_id, number = take_number(session, unit, year, "receipt")
@@ -216,7 +218,6 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         "created_at": now,
         "created_by": actor.user_id,
     }
-    connection = session.connection()
     (donation["id"],) = _INSERT_DONATION.execute(connection, donation)
     receipt = {
         "donation_id": donation["id"],
@@ -231,7 +232,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
     }
     (receipt["id"],) = _INSERT_RECEIPT.execute(connection, receipt)
     insert_entry(
-        session,
+        connection,
         actor,
         fund_id=fund.id,
         unit_id=unit.id,
@@ -244,7 +245,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         description=f"Thu {code}: {donor_name}"[:500],
     )
     insert_event(
-        session,
+        connection,
         actor,
         "donation.record",
         "donation",
@@ -270,14 +271,13 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
     return _Written(donation, receipt, new_donor)
 
 
-def _new_donor(session: Session, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
+def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
     """(id, name, inserted column values) of the gift's new donor; values None when a concurrent gift created it."""
-    connection = session.connection()
     keys = _donor_keys(gift.unit, gift.new_donor)
     if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
-        found = connection.execute(_DONOR_MATCH, keys).first()
+        found = _DONOR_MATCH.first(connection, keys)
         if found is not None:
             return found.id, found.name, None
     donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
@@ -295,7 +295,7 @@ def _answer(gift: _Gift, written: _Written) -> SimpleNamespace:
     if written.donor is not None:
         donor = SimpleNamespace(**written.donor, unit=unit)
     else:
-        row = gift.donor._mapping
+        row = gift.donor._asdict()
         donor = SimpleNamespace(
             **{k: v for k, v in row.items() if not k.startswith("unit_")},
             unit_id=row["unit_id"],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
-from fundsvc.db import write_transaction
+from fundsvc.db import DriverStatement, write_transaction
 from fundsvc.errors import Invalid
 from fundsvc.units.models import LEVELS, Unit, UnitRef
 
@@ -16,8 +17,9 @@ _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
 
 _UNITS = Unit.__table__
 # Built once: recording a gift resolves its unit on every request.
-_UNIT_REF_BY_CODE = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path).where(_UNITS.c.code == bindparam("code"))
-_UNIT_REF_BY_ID = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path).where(_UNITS.c.id == bindparam("id"))
+_UNIT_REF = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path)
+_UNIT_REF_BY_CODE = DriverStatement(_UNIT_REF.where(_UNITS.c.code == bindparam("code")))
+_UNIT_REF_BY_ID = DriverStatement(_UNIT_REF.where(_UNITS.c.id == bindparam("id")))
 
 
 def _unknown_unit(code: str, field: str) -> Invalid:
@@ -41,7 +43,7 @@ def visible_unit(session: Session, actor: Actor, code: str, *, field: str = "uni
 
 def visible_unit_ref(session: Session, actor: Actor, code: str, *, field: str = "unit") -> UnitRef:
     """visible_unit, as a UnitRef: the same answers and errors, at a fraction of the cost."""
-    row = session.connection().execute(_UNIT_REF_BY_CODE, {"code": code}).first()
+    row = _UNIT_REF_BY_CODE.first(session.connection(), {"code": code})
     if row is None:
         raise _unknown_unit(code, field)
     unit = UnitRef(*row)
@@ -51,7 +53,10 @@ def visible_unit_ref(session: Session, actor: Actor, code: str, *, field: str = 
 
 def unit_ref(session: Session, unit_id: int) -> UnitRef:
     """The UnitRef of an existing unit."""
-    return UnitRef(*session.connection().execute(_UNIT_REF_BY_ID, {"id": unit_id}).one())
+    row = _UNIT_REF_BY_ID.first(session.connection(), {"id": unit_id})
+    if row is None:
+        raise NoResultFound(f"no unit with id {unit_id}")
+    return UnitRef(*row)
 
 
 def ancestors(session: Session, unit: Unit) -> list[Unit]:

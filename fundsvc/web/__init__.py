@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 API_PATHS = ("/api/",)
+
+
+class _LoginSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without its signing machinery when the request has no cookie.
+
+    Flask builds a serializer (and its key derivation) on every request before it looks for the cookie;
+    API calls carry a bearer token and no cookie, so for them that was work for nothing.
+    """
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _protect_forms() -> None:
@@ -28,6 +42,7 @@ def register_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.session_interface = _LoginSessionInterface()
     csrf.init_app(app)
     app.before_request(_protect_forms)
     babel.init_app(app, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh", locale_selector=select_locale)

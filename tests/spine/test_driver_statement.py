@@ -106,3 +106,26 @@ def test_columns_are_typed_as_core_types_them(any_app):
 
     with pytest.raises(TypeError, match="JSON"):
         DriverStatement(select(EVENTS.c.after)).columns(db.session.connection())
+
+
+def test_first_is_cores_first_row_typed_and_named(any_app):
+    """The lookups every request makes (token, unit, fund, donor): same values and types as Core, by name too."""
+    with write_transaction(db.session):
+        for n in range(2):
+            db.session.connection().execute(
+                insert(EVENTS), {**_event(f"first-{n}"), "at": datetime(2024, 3, 1 + n, 7, 5, tzinfo=UTC)}
+            )
+    query = (
+        select(EVENTS.c.id, EVENTS.c.at, EVENTS.c.entity_id, EVENTS.c.user_id, Unit.__table__.c.code.label("unit"))
+        .outerjoin(Unit.__table__, Unit.__table__.c.id == EVENTS.c.unit_id)
+        .where(EVENTS.c.entity_id == bindparam("entity"))
+    )
+    lookup = DriverStatement(query)
+    for entity in ("first-0", "first-1"):  # the second call reuses the compiled statement and row shape
+        row = lookup.first(db.session.connection(), {"entity": entity})
+        core = db.session.connection().execute(query, {"entity": entity}).one()
+        assert tuple(row) == tuple(core)
+        assert row._asdict() == dict(core._mapping)
+        assert isinstance(row.at, datetime) and row.at.tzinfo is not None
+        assert row.unit is None and row.entity_id == entity
+    assert lookup.first(db.session.connection(), {"entity": "nobody"}) is None
