@@ -218,13 +218,19 @@ class DriverStatement:
             raise
         return cursor
 
-    def execute(self, connection: Connection, values: dict) -> tuple | None:
-        """Run with `values` on the SQLAlchemy connection's transaction; the first row returned, if any."""
+    def _fetch(self, connection: Connection, values: dict, rows: str) -> tuple:
+        """Run with `values`; (the cursor's `rows` method's answer, or None when nothing is returned, and the
+        cursor's description), the cursor closed whatever happens."""
         cursor = self._run(connection, values)
         try:
-            return cursor.fetchone() if cursor.description is not None else None
+            description = cursor.description
+            return (getattr(cursor, rows)() if description is not None else None), description
         finally:
             cursor.close()
+
+    def execute(self, connection: Connection, values: dict) -> tuple | None:
+        """Run with `values` on the SQLAlchemy connection's transaction; the first row returned, if any."""
+        return self._fetch(connection, values, "fetchone")[0]
 
     def first(self, connection: Connection, values: dict | None = None) -> tuple | None:
         """Run a SELECT; its first row typed as SQLAlchemy would, as a named tuple (fields: the selected keys).
@@ -232,12 +238,7 @@ class DriverStatement:
         For the small lookups every request makes (its token, unit, fund, donor): SQLAlchemy's execution and
         Row machinery cost more than the query itself.
         """
-        cursor = self._run(connection, values or {})
-        try:
-            row = cursor.fetchone()
-            description = cursor.description
-        finally:
-            cursor.close()
+        row, description = self._fetch(connection, values or {}, "fetchone")
         if row is None:
             return None
         shape = self._shapes.get(connection.dialect.name) or self._shape(connection.dialect, description)
@@ -263,12 +264,7 @@ class DriverStatement:
         is converted once by the column type's result processor, and equal values share the converted
         object. Hence no JSON columns, whose values are mutable.
         """
-        cursor = self._run(connection, values or {})
-        try:
-            rows = cursor.fetchall()
-            description = cursor.description
-        finally:
-            cursor.close()
+        rows, description = self._fetch(connection, values or {}, "fetchall")
         dialect = connection.dialect
         raw = list(zip(*rows, strict=True)) if rows else [() for _ in description]
         del rows
