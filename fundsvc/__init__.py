@@ -37,7 +37,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["WRITE_WAIT_SECONDS"])
     api.init_app(app)
     init_api_auth(app)
 

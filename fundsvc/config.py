@@ -56,5 +56,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": int(get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))),
+        # How long a write waits for the database (SQLite: the writers' queue, then the busy timeout) before
+        # the request is answered 503 with Retry-After.
+        "WRITE_WAIT_SECONDS": float(get("WRITE_WAIT_SECONDS", "30")),
         "WTF_CSRF_TIME_LIMIT": None,
     }

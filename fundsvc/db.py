@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import os
+import signal
+import threading
 from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +67,72 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# By default, how long a write waits for a lock (SQLite: its turn in the writers' queue, then the busy timeout;
+# PostgreSQL: lock_timeout) before the request is answered 503.
+WRITE_WAIT_SECONDS = 30.0
+
+# SQLite's result codes for a lock held by someone else (primary codes: extended ones carry them in the low byte).
+_SQLITE_BUSY_OR_LOCKED = {5, 6}
+# PostgreSQL SQLSTATEs after which the same transaction may succeed if simply run again: serialization failure,
+# deadlock, lock not available (lock_timeout), server shutting down or starting up, too many connections.
+_PG_RETRYABLE = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Whether a database error is a moment's unavailability (the whole transaction rolled back, worth a retry)
+    rather than a fault: a lock held too long, a deadlock or serialization failure, a lost connection."""
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY_OR_LOCKED
+    state = getattr(original, "sqlstate", None)
+    if state is not None:
+        return state in _PG_RETRYABLE or state.startswith("08")  # class 08: connection exceptions
+    return False
+
+
+class _TurnExpired(Exception):
+    """Raised by the SIGALRM handler while a writer waits in the queue."""
+
+
+def _wait_for_turn(fd: int, seconds: float | None) -> None:
+    """flock(fd, LOCK_EX), giving up with Unavailable after `seconds` (None or 0: no limit).
+
+    The wait stays in the kernel (which wakes the next writer the moment the lock is free); the time limit is an
+    interval timer whose signal interrupts it. Signals reach the main thread only: in another thread (a threaded
+    server) the wait is unbounded there, as the server's own worker timeout bounds it.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    waiting = True
+
+    def expire(_signum, _frame):
+        if waiting:  # the lock may have come in the instant before the timer was cleared
+            raise _TurnExpired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        waiting = False
+    except _TurnExpired:
+        from fundsvc.errors import database_busy
+
+        raise database_busy() from None
+    finally:
+        waiting = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _WriterQueue:
     """The SQLite writers' queue: an exclusive flock on `<database>-writers`, taken just before BEGIN IMMEDIATE.
 
@@ -80,13 +148,14 @@ class _WriterQueue:
     def __init__(self) -> None:
         self.fd: int | None = None
 
-    def join(self, url: URL) -> None:
-        """Wait for our turn (no-op for an in-memory database, or when already in the queue's lock)."""
+    def join(self, url: URL, seconds: float | None = WRITE_WAIT_SECONDS) -> None:
+        """Wait for our turn, at most `seconds` (no-op for an in-memory database, or when already in the queue's
+        lock); Unavailable (503, nothing written) when it does not come."""
         if self.fd is not None or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
             return
         fd = os.open(os.path.abspath(url.database) + "-writers", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _wait_for_turn(fd, seconds)
         except BaseException:
             os.close(fd)
             raise
@@ -105,8 +174,23 @@ class _WriterQueue:
 _writing: contextvars.ContextVar[_WriterQueue | None] = contextvars.ContextVar("writing", default=None)
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the per-connection settings the service relies on (SQLite pragmas, explicit BEGIN)."""
+def configure_engine(engine: Engine, write_wait_seconds: float = WRITE_WAIT_SECONDS) -> None:
+    """Install the per-connection settings the service relies on (SQLite pragmas, explicit BEGIN).
+
+    `write_wait_seconds`: how long a writer waits for its turn (SQLite: the writers' queue, then the busy timeout;
+    PostgreSQL: a row or table lock, as `lock_timeout`) before the request is answered 503.
+    """
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _postgresql_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every PostgreSQL test
+            # A session setting, so outside any transaction (a rolled-back SET would be undone).
+            autocommit = dbapi_conn.autocommit
+            dbapi_conn.autocommit = True
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {int(write_wait_seconds * 1000)}")
+            dbapi_conn.autocommit = autocommit
+
     if engine.dialect.name != "sqlite":
         return
 
@@ -119,7 +203,7 @@ def configure_engine(engine: Engine) -> None:
         # FULL: a commit is on disk before we answer 201, surviving a power cut, not only a crash.
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(write_wait_seconds * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -128,12 +212,21 @@ def configure_engine(engine: Engine) -> None:
         # (see DriverStatement), and every request begins at least one transaction.
         queue = _writing.get()
         if queue is None:
-            conn.connection.dbapi_connection.execute("BEGIN")
+            _begin(conn, "BEGIN")
             return
         # Here, not when write_transaction starts: the connection is checked out (and pinged) by now,
         # so the turn is spent on the transaction's own statements only.
-        queue.join(conn.engine.url)
-        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        queue.join(conn.engine.url, write_wait_seconds)
+        _begin(conn, "BEGIN IMMEDIATE")
+
+
+def _begin(conn: Connection, statement: str) -> None:
+    """BEGIN on the DB-API connection; a driver error (SQLITE_BUSY past the busy timeout) raised as SQLAlchemy's."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        conn.connection.dbapi_connection.execute(statement)
+    except dbapi.Error as error:
+        raise DBAPIError.instance(statement, (), error, dbapi.Error) from error
 
 
 @event.listens_for(Session, "after_commit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 
@@ -38,6 +38,18 @@ class Invalid(DomainError):
 
 class Unauthorized(DomainError):
     status = 401
+
+
+class Unavailable(DomainError):
+    """The database is busy or unreachable for the moment: nothing was stored, the same request may be retried."""
+
+    status = 503
+    retry_after = 2  # seconds, sent as Retry-After
+
+
+def database_busy() -> Unavailable:
+    """The answer to a write that could not get its lock in time, or to a database unavailable for a moment."""
+    return Unavailable("Cơ sở dữ liệu đang bận, xin thử lại sau giây lát (database busy, try again shortly)")
 
 
 def error_payload(code: int, message: str | None = None, errors: dict | None = None) -> dict:
@@ -87,7 +99,8 @@ def register_errorhandlers(app: Flask) -> None:
             from fundsvc.web.errors import render_error_page
 
             return render_error_page(error.status, error.message)
-        return _json_error(error.status, error.message, error.errors)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else None
+        return _json_error(error.status, error.message, error.errors, headers)
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
@@ -122,6 +135,18 @@ def register_errorhandlers(app: Flask) -> None:
 
             return render_error_page(422, message)
         return _json_error(422, message)
+
+    @app.errorhandler(DBAPIError)
+    def handle_database(error: DBAPIError):
+        from fundsvc.db import is_transient
+
+        if not is_transient(error):
+            return handle_unexpected(error)
+        # Busy (SQLite's lock past its timeout), a deadlock or serialization failure, a lost connection: the
+        # transaction was rolled back whole, so the client may simply try again.
+        _rollback()
+        app.logger.warning("Database unavailable for a moment: %s", error.orig)
+        return handle_domain(database_busy())
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

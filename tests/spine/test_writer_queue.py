@@ -42,3 +42,37 @@ def test_a_failed_write_transaction_gives_the_queue_back(app):
     with write_transaction(db.session):
         db.session.execute(text("SELECT 1"))
     assert not queue_is_held(app)
+
+
+def test_a_writer_that_does_not_get_its_turn_is_answered_503_and_nothing_is_stored(database_url):
+    """The queue's wait is bounded (FUNDSVC_WRITE_WAIT_SECONDS): past it, 503 with Retry-After, not a hung worker."""
+    import time
+
+    from fundsvc import create_app
+    from fundsvc.auth.service import create_user
+    from tests.spine.gunicorn_helpers import gift
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WRITE_WAIT_SECONDS": 0.3})
+    with app.app_context():
+        _user, token = create_user(db.session, "thu-quy-cho", "treasurer", "ST-TP")
+        client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+        holder = os.open(db.engine.url.database + "-writers", os.O_RDONLY | os.O_CREAT)
+        try:
+            fcntl.flock(holder, fcntl.LOCK_EX)  # another process's long write, as the queue sees it
+            started = time.monotonic()
+            refused = client.post("/api/v1/donations", json=gift("ST-TP-P2", 100_000), headers=headers)
+            waited = time.monotonic() - started
+        finally:
+            os.close(holder)
+        assert refused.status_code == 503, refused.json
+        assert refused.headers["Retry-After"] == "2"
+        assert refused.json["code"] == 503 and "database busy" in refused.json["message"]
+        assert 0.3 <= waited < 5
+        assert not queue_is_held(app)
+
+        recorded = client.post("/api/v1/donations", json=gift("ST-TP-P2", 100_000), headers=headers)
+        assert recorded.status_code == 201, recorded.json
+        assert recorded.json["receipt"]["number"] == 1  # the refused gift took no number
+        assert db.session.execute(text("SELECT count(*) FROM donations")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
