@@ -1,10 +1,12 @@
-"""Bench of a full allocation: 100,000 nominations in a real (SQLite) database, through the service and the API.
+"""Bench of a full allocation: 100,000 nominations in a real database, through the service and the API.
 
-    .venv/bin/python bench/allocate.py              # 100,000 nominations
-    .venv/bin/python bench/allocate.py --rows 20000 --repeat 5
+    .venv/bin/python bench/allocate.py              # 100,000 nominations, on SQLite and then on PostgreSQL
+    .venv/bin/python bench/allocate.py --database sqlite --rows 20000 --repeat 5
     .venv/bin/python bench/allocate.py --profile    # also cProfile one end-to-end run (top 25, cumulative)
 
-A fresh migrated SQLite database (with the demo unit tree) in a temp dir gets the nominations by bulk
+Each database is measured on its own, the same way: SQLite (the embedded default) in a temp dir, and PostgreSQL
+(production) on a throwaway server that the bench starts as the test suite does, but durable (fsync on).
+A fresh migrated database (with the demo unit tree) gets the nominations by bulk
 core inserts (students, then nominations, spread over the demo communes), a donation into the province
 fund KH that covers the budget, and a round with PRESETS["khuyen_hoc"] made by `create_round` as SYSTEM.
 Then, in the same run, best of --repeat each:
@@ -188,103 +190,100 @@ def fill(session, n: int) -> tuple[int, str]:
 # --- main --------------------------------------------------------------------------------------------
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--profile", action="store_true", help="cProfile one end-to-end run")
-    ap.add_argument("--strict", action="store_true", help="exit 1 when a floor is missed")
-    args = ap.parse_args()
+def measure(url: str, args) -> dict:
+    """Every phase on the database at `url` (migrated and filled here); {phase name: Phase} and the counts."""
+    t0 = time.perf_counter()
+    migrate(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "bench"})
+    with app.app_context():
+        session = db.session
+        round_id, token = fill(session, args.rows)
+        session.remove()
+        print(f"setup: {args.rows:,} nominations in a fresh migrated database in {time.perf_counter() - t0:.1f} s")
 
-    with tempfile.TemporaryDirectory(prefix="fundsvc-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        t0 = time.perf_counter()
-        migrate(url)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "bench"})
-        with app.app_context():
-            session = db.session
-            round_id, token = fill(session, args.rows)
-            session.remove()
-            setup_s = time.perf_counter() - t0
-            print(f"setup: {args.rows:,} nominations in a fresh migrated SQLite database in {setup_s:.1f} s")
+        # (1) the pure engine, over the facts the service itself builds
+        round_ = session.get(Round, round_id)
+        facts = nomination_facts(session, round_)
+        fund = round_.fund
+        kwargs = dict(
+            budget=round_.budget, available=BUDGET, restriction=fund.restriction, academic_year=round_.academic_year
+        )
+        rules = round_.rules
+        session.remove()
+        eng = Phase("engine")
+        result = eng.run(lambda: alloc_engine.allocate(facts, rules, **kwargs).as_dict(), args.repeat)
+        counts = (len(result["awarded"]), len(result["waitlisted"]), len(result["ineligible"]))
+        del result
 
-            # (1) the pure engine, over the facts the service itself builds
-            round_ = session.get(Round, round_id)
-            facts = nomination_facts(session, round_)
-            fund = round_.fund
-            kwargs = dict(
-                budget=round_.budget, available=BUDGET, restriction=fund.restriction, academic_year=round_.academic_year
-            )
-            rules = round_.rules
-            session.remove()
-            eng = Phase("engine")
-            result = eng.run(lambda: alloc_engine.allocate(facts, rules, **kwargs).as_dict(), args.repeat)
-            counts = (len(result["awarded"]), len(result["waitlisted"]), len(result["ineligible"]))
-            del result
+        # (2) end to end through the API
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
 
-            # (2) end to end through the API
-            client = app.test_client()
-            headers = {"Authorization": f"Bearer {token}"}
+        def post():
+            response = client.post(f"/api/v1/rounds/{round_id}/allocate", headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"allocate answered {response.status_code}: {response.get_data()[:500]!r}")
+            size = len(response.get_data())
+            response.close()
+            return size
 
-            def post():
-                response = client.post(f"/api/v1/rounds/{round_id}/allocate", headers=headers)
-                if response.status_code != 200:
-                    raise SystemExit(f"allocate answered {response.status_code}: {response.get_data()[:500]!r}")
-                size = len(response.get_data())
-                response.close()
-                return size
+        e2e = Phase("end-to-end")
+        body = e2e.run(post, args.repeat)
 
-            e2e = Phase("end-to-end")
-            body = e2e.run(post, args.repeat)
+        if args.profile:
+            import cProfile
+            import pstats
 
-            if args.profile:
-                import cProfile
-                import pstats
+            prof = cProfile.Profile()
+            prof.enable()
+            post()
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
-                prof = cProfile.Profile()
-                prof.enable()
-                post()
-                prof.disable()
-                pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        # (3) the baseline: the same columns of the year's nominations, DB-API cursor into tuples
+        columns = ", ".join(["id", "unit_id", "status", *FIELDS])
+        mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+        sql = f"SELECT {columns} FROM nominations WHERE academic_year = {mark}"
 
-            # (3) the baseline: the same columns of the year's nominations, DB-API cursor into tuples
-            columns = ", ".join(["id", "unit_id", "status", *FIELDS])
-            sql = f"SELECT {columns} FROM nominations WHERE academic_year = ?"
+        def bare():
+            conn = db.engine.raw_connection()
+            try:
+                cur = conn.cursor()
+                cur.execute(sql, (YEAR,))
+                rows = cur.fetchall()
+                cur.close()
+                return len(rows)
+            finally:
+                conn.close()
 
-            def bare():
-                conn = db.engine.raw_connection()
-                try:
-                    cur = conn.cursor()
-                    cur.execute(sql, (YEAR,))
-                    rows = cur.fetchall()
-                    cur.close()
-                    return len(rows)
-                finally:
-                    conn.close()
+        load = Phase("bare load")
+        loaded = load.run(bare, args.repeat)
+        if loaded != args.rows:
+            raise SystemExit(f"bare load read {loaded} rows, expected {args.rows}")
 
-            load = Phase("bare load")
-            loaded = load.run(bare, args.repeat)
-            if loaded != args.rows:
-                raise SystemExit(f"bare load read {loaded} rows, expected {args.rows}")
+        round_ = session.get(Round, round_id)
+        core_query = select(*facts_columns(round_)).where(Nomination.academic_year == YEAR)
+        session.remove()
 
-            round_ = session.get(Round, round_id)
-            core_query = select(*facts_columns(round_)).where(Nomination.academic_year == YEAR)
-            session.remove()
+        def core():
+            with db.engine.connect() as conn:
+                return len(conn.execute(core_query).all())
 
-            def core():
-                with db.engine.connect() as conn:
-                    return len(conn.execute(core_query).all())
+        core_load = Phase("core load")
+        core_load.run(core, args.repeat)
+        session.remove()
+        db.engine.dispose()
+    return {"engine": eng, "e2e": e2e, "load": load, "core": core_load, "counts": counts, "body": body}
 
-            core_load = Phase("core load")
-            core_load.run(core, args.repeat)
-            session.remove()
-            db.engine.dispose()
 
+def report(name: str, m: dict, args) -> bool:
+    """Print one database's figures; True when a floor is missed."""
+    eng, e2e, load, core_load, counts = m["engine"], m["e2e"], m["load"], m["core"], m["counts"]
     ratio = e2e.best / load.best
     print(
-        f"\n{args.rows:,} nominations, rules khuyen_hoc, best of {args.repeat}; "
+        f"\n{name}: {args.rows:,} nominations, rules khuyen_hoc, best of {args.repeat}; "
         f"awarded {counts[0]:,}, waitlisted {counts[1]:,}, ineligible {counts[2]:,}; "
-        f"response {body / 1e6:.1f} MB"
+        f"response {m['body'] / 1e6:.1f} MB"
     )
     print(f"{'phase':<14}{'time (s)':>10}{'peak RSS MiB':>14}{'growth MiB':>12}  floor")
     print(
@@ -301,8 +300,37 @@ def main() -> int:
         f"{'ratio e2e/load':<14}{ratio:>10.2f}{'':>26}  <= {RATIO_FLOOR:g}x "
         f"{'ok' if ratio <= RATIO_FLOOR else 'MISSED'}"
     )
-    print(f"process peak RSS (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    missed = eng.best >= ENGINE_FLOOR_S or ratio > RATIO_FLOOR
+    return eng.best >= ENGINE_FLOOR_S or ratio > RATIO_FLOOR
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--profile", action="store_true", help="cProfile one end-to-end run")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a floor is missed")
+    args = ap.parse_args()
+
+    results = {}
+    if args.database in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="fundsvc-bench-") as tmp:
+            print("== SQLite (the embedded default)")
+            results["SQLite"] = measure(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args)
+    if args.database in ("postgresql", "both"):
+        from tests.pgserver import PostgresServer
+
+        # A throwaway server as the test suite starts one, but durable (fsync on): as production runs it.
+        server = PostgresServer(durable=True).start()
+        try:
+            print("== PostgreSQL (production), throwaway server on loopback, fsync on")
+            results["PostgreSQL"] = measure(server.url(), args)
+        finally:
+            server.stop()
+    missed = False
+    for name, m in results.items():
+        missed = report(name, m, args) or missed
+    print(f"\nprocess peak RSS (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 1 if missed and args.strict else 0
 
 

@@ -31,7 +31,9 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """durable=False (the test suite): fsync and full-page writes off, as nothing needs to survive a crash."""
+        self.durable = durable
         bindir = _bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL binaries not found: install Debian's postgresql package (make test does)")
@@ -63,8 +65,10 @@ class PostgresServer:
         )
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.tmp} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB"
+            "-c max_connections=200 -c shared_buffers=64MB"
         )
+        if not self.durable:
+            opts += " -c fsync=off -c full_page_writes=off"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",

@@ -9,7 +9,6 @@ from datetime import date
 
 import orjson
 from sqlalchemy import Text, cast, func, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation import engine
@@ -17,7 +16,7 @@ from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.db import DocumentJSON, DriverStatement, utcnow, write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
@@ -202,10 +201,10 @@ def _encode(document) -> str:
 
 
 def _stored_json(session: Session, text: str):
-    """An already encoded JSON document as the value of a JSON column (so it is not encoded twice)."""
+    """An already encoded JSON document as the value of a DocumentJSON column (so it is not encoded twice)."""
     value = type_coerce(text, Text)
     if session.get_bind().dialect.name == "postgresql":
-        return cast(value, JSONB)
+        return cast(value, DocumentJSON)
     return value
 
 
