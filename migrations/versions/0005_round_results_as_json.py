@@ -20,19 +20,17 @@ depends_on = None
 COLUMNS = ("result", "ranked")
 
 
-def upgrade():
+def _retype(new_type, old_type, cast: str) -> None:
+    """Give the round's document columns `new_type` on PostgreSQL (SQLite keeps JSON as text either way)."""
     if op.get_bind().dialect.name != "postgresql":
         return
     for column in COLUMNS:
-        op.alter_column(
-            "rounds", column, type_=sa.JSON(), existing_type=postgresql.JSONB(), postgresql_using=f"{column}::json"
-        )
+        op.alter_column("rounds", column, type_=new_type, existing_type=old_type, postgresql_using=f"{column}::{cast}")
+
+
+def upgrade():
+    _retype(sa.JSON(), postgresql.JSONB(), "json")
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for column in COLUMNS:
-        op.alter_column(
-            "rounds", column, type_=postgresql.JSONB(), existing_type=sa.JSON(), postgresql_using=f"{column}::jsonb"
-        )
+    _retype(postgresql.JSONB(), sa.JSON(), "jsonb")
