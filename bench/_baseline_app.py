@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 
 from flask import Flask, jsonify, request
 
@@ -21,18 +22,20 @@ CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, number INTEGER NOT NULL
 """
 
 app = Flask(__name__)
-_conn: sqlite3.Connection | None = None
+_local = threading.local()
+# Threads of one worker (gthread) take turns here rather than in SQLite's busy handler, which sleeps and retries.
+_turn = threading.Lock()
 
 
 def connection() -> sqlite3.Connection:
-    """One connection per worker process, opened on first use (after gunicorn forked)."""
-    global _conn
-    if _conn is None:
-        _conn = sqlite3.connect(os.environ["BASELINE_DB"], isolation_level=None, check_same_thread=False)
-        _conn.execute("PRAGMA journal_mode=WAL")
-        _conn.execute("PRAGMA synchronous=FULL")
-        _conn.execute("PRAGMA busy_timeout=30000")
-    return _conn
+    """One connection per worker thread, opened on first use (after gunicorn forked)."""
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _local.conn = sqlite3.connect(os.environ["BASELINE_DB"], isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+    return conn
 
 
 def init_db(path: str) -> None:
@@ -47,18 +50,19 @@ def init_db(path: str) -> None:
 def post():
     data = request.get_json()
     conn = connection()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("UPDATE counter SET last_number = last_number + 1 WHERE id = 1")
-        number = conn.execute("SELECT last_number FROM counter WHERE id = 1").fetchone()[0]
-        conn.execute(
-            "INSERT INTO rows (number, amount, body) VALUES (?, ?, ?)",
-            (number, int(data["amount"]), json.dumps(data, ensure_ascii=False)),
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    with _turn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("UPDATE counter SET last_number = last_number + 1 WHERE id = 1")
+            number = conn.execute("SELECT last_number FROM counter WHERE id = 1").fetchone()[0]
+            conn.execute(
+                "INSERT INTO rows (number, amount, body) VALUES (?, ?, ?)",
+                (number, int(data["amount"]), json.dumps(data, ensure_ascii=False)),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     return jsonify({"number": number}), 201
 
 

@@ -49,12 +49,13 @@ def free_port() -> int:
 class Server:
     """gunicorn with the given app module, run from `cwd`; started and stopped as one process group."""
 
-    def __init__(self, name: str, app: str, cwd: str, env: dict, workers: int, log: str) -> None:
+    def __init__(self, name: str, app: str, cwd: str, env: dict, workers: int, threads: int, log: str) -> None:
         self.name, self.port = name, free_port()
         self.cmd = [
             os.path.join(BIN, "gunicorn"),
             "-w",
             str(workers),
+            *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []),
             "-b",
             f"127.0.0.1:{self.port}",
             "--timeout",
@@ -215,6 +216,7 @@ def check_numbers(url: str, answered: int) -> tuple[bool, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread); 1: sync workers")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
@@ -231,7 +233,13 @@ def main() -> int:
 
         init_db(baseline_db)
         service = Server(
-            "service", "wsgi:app", ROOT, {"FUNDSVC_DATABASE_URL": url}, args.workers, os.path.join(tmp, "service.log")
+            "service",
+            "wsgi:app",
+            ROOT,
+            {"FUNDSVC_DATABASE_URL": url},
+            args.workers,
+            args.threads,
+            os.path.join(tmp, "service.log"),
         )
         baseline = Server(
             "baseline",
@@ -239,6 +247,7 @@ def main() -> int:
             os.path.join(ROOT, "bench"),
             {"BASELINE_DB": baseline_db},
             args.workers,
+            args.threads,
             os.path.join(tmp, "baseline.log"),
         )
         servers = [service, baseline]

@@ -155,7 +155,7 @@ class _WriterQueue:
     def join(self, url: URL, seconds: float | None = WRITE_WAIT_SECONDS) -> None:
         """Wait for our turn, at most `seconds` (no-op for an in-memory database, or when already in the queue's
         lock); Unavailable (503, nothing written) when it does not come."""
-        if self.fd is not None or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        if self.fd is not None or not is_shared_file(url):
             return
         fd = os.open(os.path.abspath(url.database) + "-writers", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
@@ -216,21 +216,43 @@ def configure_engine(engine: Engine, write_wait_seconds: float = WRITE_WAIT_SECO
         # (see DriverStatement), and every request begins at least one transaction.
         queue = _writing.get()
         if queue is None:
-            _begin(conn, "BEGIN")
+            on_driver(conn, "BEGIN")
             return
         # Here, not when write_transaction starts: the connection is checked out (and pinged) by now,
         # so the turn is spent on the transaction's own statements only.
         queue.join(conn.engine.url, write_wait_seconds)
-        _begin(conn, "BEGIN IMMEDIATE")
+        on_driver(conn, "BEGIN IMMEDIATE")
 
 
-def _begin(conn: Connection, statement: str) -> None:
-    """BEGIN on the DB-API connection; a driver error (SQLITE_BUSY past the busy timeout) raised as SQLAlchemy's."""
+def on_driver(conn: Connection, statement: str) -> None:
+    """A statement without parameters (BEGIN, SAVEPOINT…) run on the DB-API connection, bypassing SQLAlchemy's
+    transaction bookkeeping; a driver error (SQLITE_BUSY past the busy timeout) raised as SQLAlchemy's."""
     dbapi = conn.dialect.loaded_dbapi
     try:
         conn.connection.dbapi_connection.execute(statement)
     except dbapi.Error as error:
         raise DBAPIError.instance(statement, (), error, dbapi.Error) from error
+
+
+def begin_write(conn: Connection) -> _WriterQueue:
+    """Begin `conn`'s transaction as a write transaction (SQLite: after its turn in the writers' queue, with
+    BEGIN IMMEDIATE); the queue to leave once the transaction has ended. For a transaction on a Connection
+    rather than a Session (see fundsvc.group_commit)."""
+    queue = _WriterQueue()
+    token = _writing.set(queue)
+    try:
+        conn.begin()
+    except BaseException:
+        queue.leave()
+        raise
+    finally:
+        _writing.reset(token)
+    return queue
+
+
+def is_shared_file(url: URL) -> bool:
+    """Whether `url` is a SQLite database file that other connections and processes share (not in memory)."""
+    return bool(url.database) and url.database != ":memory:" and not url.database.startswith("file:")
 
 
 @event.listens_for(Session, "after_commit")
@@ -387,8 +409,7 @@ class Columns:
     typed: list[tuple]  # as SQLAlchemy's column types convert them (dates, Decimals, bools)
 
 
-def insert_ignore(session: Session, table, values: dict) -> None:
+def insert_ignore(connection: Connection, table, values: dict) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either engine (used to create counter rows race-free)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(insert(table).values(**values).on_conflict_do_nothing())

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, update
 
 from fundsvc.db import DriverStatement, insert_ignore
 from fundsvc.donations.models import ReceiptBook
@@ -24,7 +23,7 @@ _BUMP = DriverStatement(
 )
 
 
-def take_number(session: Session, unit: Unit | UnitRef, year: int, kind: str = "receipt") -> tuple[int, int]:
+def take_number(connection: Connection, unit: Unit | UnitRef, year: int, kind: str = "receipt") -> tuple[int, int]:
     """Take the next number of the unit's `kind` book for `year`; returns (book id, number).
 
     One `UPDATE … SET last_number = last_number + 1 … RETURNING` increments and reads the counter in a
@@ -35,10 +34,10 @@ def take_number(session: Session, unit: Unit | UnitRef, year: int, kind: str = "
     finds no book row: it is created race-free (INSERT … ON CONFLICT DO NOTHING) and the UPDATE repeated.
     """
     book = {"book_unit": unit.id, "book_kind": kind, "book_year": year}
-    row = _BUMP.execute(session.connection(), book)
+    row = _BUMP.execute(connection, book)
     if row is None:
-        insert_ignore(session, _BOOKS, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
-        row = _BUMP.execute(session.connection(), book)
+        insert_ignore(connection, _BOOKS, {"unit_id": unit.id, "kind": kind, "year": year, "last_number": 0})
+        row = _BUMP.execute(connection, book)
     book_id, number = row
     return book_id, number
 

@@ -415,7 +415,7 @@ def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, recei
         if balance(session, round_.fund_id) < award.amount:
             raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
         before = _award_state(award)
-        _book, number = take_number(session, round_.unit, paid_on.year, "voucher")
+        _book, number = take_number(session.connection(), round_.unit, paid_on.year, "voucher")
         award.voucher_number = number
         award.voucher_code = document_code(round_.unit, paid_on.year, number, prefix="PC-")
         award.status = "paid"

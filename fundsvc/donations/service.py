@@ -17,6 +17,7 @@ from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.group_commit import grouped_write
 from fundsvc.ledger.service import FundRef, default_fund_ref, get_fund, get_fund_ref, insert_entry, post_entry
 from fundsvc.numbering import document_code, take_number
 from fundsvc.units.models import Unit, UnitRef
@@ -157,8 +158,9 @@ def record_donation(
             return earlier, True
     gift = _prepare(session, actor, data)
     try:
-        with write_transaction(session):
-            written = _write(session, actor, gift, idempotency_key, fingerprint)
+        written = grouped_write(
+            session, lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint)
+        )
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -187,11 +189,12 @@ class _Written:
     donor: dict | None
 
 
-def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | None, fingerprint: str) -> _Written:
+def _write(
+    connection: Connection, actor: Actor, gift: _Gift, idempotency_key: str | None, fingerprint: str
+) -> _Written:
     """The write transaction's statements: Core, no unit-of-work flush, no read that could have been done before."""
     unit, fund, data = gift.unit, gift.fund, gift.data
     now = utcnow()
-    connection = session.connection()  # the write transaction begins here (SQLite: the lock is taken)
     new_donor = None
     if gift.donor is not None:
         donor_id, donor_name = gift.donor.id, gift.donor.name
@@ -199,7 +202,7 @@ def _write(session: Session, actor: Actor, gift: _Gift, idempotency_key: str | N
         donor_id, donor_name, new_donor = _new_donor(connection, gift, now)
     received_on: date = data["received_on"]
     year = received_on.year
-    book_id, number = take_number(session, unit, year, "receipt")
+    book_id, number = take_number(connection, unit, year, "receipt")
     code = document_code(unit, year, number)
     donation = {
         "donor_id": donor_id,

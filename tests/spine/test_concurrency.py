@@ -1,7 +1,8 @@
 """Gapless receipt numbers and idempotent replays under real concurrency, on SQLite and on PostgreSQL.
 
-gunicorn serves the app with 4 worker processes; 8+ client processes post at once (released
-together by a barrier). The database is then read directly, not through the app under test.
+gunicorn serves the app with 4 worker processes (sync, and threaded: see conftest.WORKER_KINDS); 8+ client
+processes post at once (released together by a barrier). The database is then read directly, not through the app
+under test.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def post_same_key(base: str, token: str, key: str, body: dict, barrier) -> tuple
     return response.status_code, response.json()
 
 
-def test_many_processes_posting_to_one_unit_get_gapless_numbers(engine_url, tmp_path):
+def test_many_processes_posting_to_one_unit_get_gapless_numbers(engine_url, worker_args, tmp_path):
     token = make_token(engine_url, "treasurer", "ST-TP")
     barrier = MP.Barrier(CLIENTS)
-    with Gunicorn(engine_url, tmp_path / "gunicorn.log") as server:
+    with Gunicorn(engine_url, tmp_path / "gunicorn.log", extra_args=worker_args) as server:
         results = run_processes(post_donations, [(server.base, token, c, PER_CLIENT, barrier) for c in range(CLIENTS)])
         funds = requests.get(
             f"{server.base}/api/v1/funds", headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -74,10 +75,10 @@ def test_many_processes_posting_to_one_unit_get_gapless_numbers(engine_url, tmp_
     assert book.idempotency_orphans == 0
 
 
-def test_same_idempotency_key_at_the_same_moment_makes_one_donation(engine_url, tmp_path):
+def test_same_idempotency_key_at_the_same_moment_makes_one_donation(engine_url, worker_args, tmp_path):
     token = make_token(engine_url, "treasurer", "ST-TP")
     racers, rounds = 10, 3
-    with Gunicorn(engine_url, tmp_path / "gunicorn.log") as server:
+    with Gunicorn(engine_url, tmp_path / "gunicorn.log", extra_args=worker_args) as server:
         outcomes = []
         for r in range(rounds):
             barrier = MP.Barrier(racers)

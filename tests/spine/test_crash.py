@@ -65,12 +65,12 @@ def _wait_progress(progress, at_least: int, clients: ClientProcesses, timeout: f
         time.sleep(0.01)
 
 
-def test_sigkilled_workers_and_server_lose_no_answered_gift_and_leave_no_gap(engine_url, tmp_path):
+def test_sigkilled_workers_and_server_lose_no_answered_gift_and_leave_no_gap(engine_url, worker_args, tmp_path):
     token = make_token(engine_url, "treasurer", "ST-TP")
     progress, interrupted = MP.Value("i", 0), MP.Value("i", 0)
     barrier = MP.Barrier(CLIENTS)
     log = tmp_path / "gunicorn.log"
-    servers = [Gunicorn(engine_url, log)]
+    servers = [Gunicorn(engine_url, log, extra_args=worker_args)]
     kills = []
     try:
         server = servers[0].start()
@@ -88,7 +88,7 @@ def test_sigkilled_workers_and_server_lose_no_answered_gift_and_leave_no_gap(eng
             _wait_progress(progress, int(TOTAL * 0.5), clients)
             server.kill_all()
             kills.append(("server", progress.value, []))
-            server = Gunicorn(engine_url, log, port=server.port)
+            server = Gunicorn(engine_url, log, port=server.port, extra_args=worker_args)
             servers.append(server)
             server.start()
             # Should the kills so far have hit only idle workers, keep killing until one cuts a request off.
