@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-WORKERS ?= 3
+WORKERS ?= 2
+THREADS ?= 4
 export FLASK_APP := wsgi
 
 .PHONY: run test bench system venv lint clean
@@ -23,7 +24,7 @@ run: system venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --print-tokens
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The browser tests drive Debian's chromium (tests/web/test_browser.py).
 test: EXTRA_PACKAGES += chromium

@@ -2,7 +2,8 @@
 
 Per POST: parse the JSON body, BEGIN IMMEDIATE, take the next number from a counter row, insert one row,
 COMMIT, answer 201 with the number. Same pragmas as the service (WAL, synchronous=FULL, busy_timeout).
-Served by gunicorn exactly as the service is: `gunicorn -w 4 … _baseline_app:app` with BASELINE_DB=path.
+Served by gunicorn exactly as the service is (`gunicorn -w 2 -k gthread --threads 4 … _baseline_app:app`, see
+bench/intake.py) with BASELINE_DB=path; a connection per thread.
 """
 
 from __future__ import annotations

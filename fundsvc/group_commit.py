@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -67,7 +66,8 @@ class _Group:
 
 
 class GroupCommit:
-    """The open group of one engine in one process, and the turn its threads take to write into it."""
+    """The open group of one engine in one process, the connection it is written on (kept from one group to the
+    next), and the turn the process's threads take to write into it."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -106,16 +106,21 @@ class GroupCommit:
         return result
 
     def _open(self, engine: Engine) -> _Group:
-        """Check a connection out and begin the group's write transaction on it (after the writers' queue)."""
-        connection = engine.connect()
+        """Begin the group's write transaction (after the writers' queue) on the process's group connection."""
+        if self._connection is None:
+            self._connection = engine.connect()
         try:
-            self._queue = begin_write(connection)
+            self._queue = begin_write(self._connection)
         except BaseException:
-            connection.invalidate()  # its transaction state is unknown: not back into the pool
-            connection.close()
+            self._drop_connection()  # its transaction state is unknown
             raise
-        self._connection, self._group = connection, _Group()
+        self._group = _Group()
         return self._group
+
+    def _drop_connection(self) -> None:
+        self._connection.invalidate()
+        self._connection.close()
+        self._connection = None
 
     def _in_savepoint(self, work: Callable[[Connection], T]) -> T:
         connection = self._connection
@@ -145,28 +150,28 @@ class GroupCommit:
         """The group's transaction cannot commit: roll it back; every gift of the group fails with `error`."""
         group = self._group
         group.error = error
-        try:
-            self._connection.rollback()
-        except BaseException:
-            self._connection.invalidate()
+        # Closing the driver's connection rolls its transaction back, whatever state a failed COMMIT left it in
+        # (SQLite keeps the transaction open when a deferred constraint refuses the COMMIT); aborts are rare.
+        self._drop_connection()
         self._end(group)
 
     def _end(self, group: _Group) -> None:
         """The transaction is over: the next writer (of any process) may go; the group's threads may answer."""
         self._queue.leave()
-        self._connection.close()
-        self._connection = self._queue = self._group = None
+        self._queue = self._group = None
         group.done.set()
 
 
-_groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
 _groups_lock = threading.Lock()
 
 
 def _group_of(engine: Engine) -> GroupCommit:
-    """The engine's GroupCommit in this process (a forked worker makes its own: locks do not cross a fork)."""
+    """The engine's GroupCommit in this process (a forked worker makes its own: locks do not cross a fork).
+
+    Kept on the engine itself, so that it (and its connection) goes when the engine goes.
+    """
     with _groups_lock:
-        group = _groups.get(engine)
+        group = getattr(engine, "fundsvc_group_commit", None)
         if group is None or group.pid != os.getpid():
-            group = _groups[engine] = GroupCommit()
+            group = engine.fundsvc_group_commit = GroupCommit()
         return group
