@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import os
-import signal
 import threading
 from collections import namedtuple
 from collections.abc import Iterator
@@ -97,44 +96,43 @@ def is_transient(error: DBAPIError) -> bool:
     return False
 
 
-class _TurnExpired(Exception):
-    """Raised by the SIGALRM handler while a writer waits in the queue."""
+def _wait_for_turn(fd: int, seconds: float | None) -> bool:
+    """flock(fd, LOCK_EX), waiting at most `seconds` (None or 0: no limit); False when the turn did not come in
+    time, and then `fd` is no longer the caller's: it is closed when the late lock comes.
 
-
-def _wait_for_turn(fd: int, seconds: float | None) -> None:
-    """flock(fd, LOCK_EX), giving up with Unavailable after `seconds` (None or 0: no limit).
-
-    The wait stays in the kernel (which wakes the next writer the moment the lock is free); the time limit is an
-    interval timer whose signal interrupts it. Signals reach the main thread only: in another thread (a threaded
-    server) the wait is unbounded there, as the server's own worker timeout bounds it.
+    The wait stays in the kernel, which wakes the next writer the moment the lock is free. A flock cannot be told
+    to give up, and a signal could break it only in the main thread (a threaded worker's requests run in others),
+    so a bounded wait is made by a thread of its own: the request waits for it at most `seconds`, and if the lock
+    comes later, that thread gives it back at once.
     """
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return
+        return True
     except BlockingIOError:
         pass
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    if not seconds:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        return
-    waiting = True
+        return True
+    got = threading.Event()
+    handover = threading.Lock()  # settles a lock coming at the very moment the request gives up
+    abandoned = False
 
-    def expire(_signum, _frame):
-        if waiting:  # the lock may have come in the instant before the timer was cleared
-            raise _TurnExpired
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
+    def wait() -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        waiting = False
-    except _TurnExpired:
-        from fundsvc.errors import database_busy
+        with handover:
+            if not abandoned:
+                got.set()
+                return
+        os.close(fd)  # releases the lock nobody waits for any more
 
-        raise database_busy() from None
-    finally:
-        waiting = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    threading.Thread(target=wait, name="writers-queue", daemon=True).start()
+    if got.wait(seconds):
+        return True
+    with handover:
+        if got.is_set():
+            return True
+        abandoned = True
+    return False
 
 
 class _WriterQueue:
@@ -159,10 +157,14 @@ class _WriterQueue:
             return
         fd = os.open(os.path.abspath(url.database) + "-writers", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            _wait_for_turn(fd, seconds)
+            turn = _wait_for_turn(fd, seconds)
         except BaseException:
             os.close(fd)
             raise
+        if not turn:
+            from fundsvc.errors import database_busy
+
+            raise database_busy()
         self.fd = fd
 
     def leave(self) -> None:

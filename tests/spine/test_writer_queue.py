@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -44,7 +45,17 @@ def test_a_failed_write_transaction_gives_the_queue_back(app):
     assert not queue_is_held(app)
 
 
-def test_a_writer_that_does_not_get_its_turn_is_answered_503_and_nothing_is_stored(database_url):
+def in_a_thread(call):
+    """`call()` run in a thread of its own, as a threaded worker (gunicorn -k gthread) runs a request; its answer."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(call()))
+    thread.start()
+    thread.join(timeout=60)
+    return answers[0]
+
+
+@pytest.mark.parametrize("where", ["main thread", "worker thread"])
+def test_a_writer_that_does_not_get_its_turn_is_answered_503_and_nothing_is_stored(database_url, where):
     """The queue's wait is bounded (FUNDSVC_WRITE_WAIT_SECONDS): past it, 503 with Retry-After, not a hung worker."""
     import time
 
@@ -60,7 +71,11 @@ def test_a_writer_that_does_not_get_its_turn_is_answered_503_and_nothing_is_stor
         try:
             fcntl.flock(holder, fcntl.LOCK_EX)  # another process's long write, as the queue sees it
             started = time.monotonic()
-            refused = client.post("/api/v1/donations", json=gift("ST-TP-P2", 100_000), headers=headers)
+
+            def post():
+                return client.post("/api/v1/donations", json=gift("ST-TP-P2", 100_000), headers=headers)
+
+            refused = post() if where == "main thread" else in_a_thread(post)
             waited = time.monotonic() - started
         finally:
             os.close(holder)
@@ -68,6 +83,10 @@ def test_a_writer_that_does_not_get_its_turn_is_answered_503_and_nothing_is_stor
         assert refused.headers["Retry-After"] == "2"
         assert refused.json["code"] == 503 and "database busy" in refused.json["message"]
         assert 0.3 <= waited < 5
+        # The refused writer's wait ends when the holder lets go: it takes the lock and gives it back at once.
+        deadline = time.monotonic() + 5
+        while queue_is_held(app) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert not queue_is_held(app)
 
         recorded = client.post("/api/v1/donations", json=gift("ST-TP-P2", 100_000), headers=headers)
