@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 from fundsvc.db import begin_write, is_shared_file, on_driver, write_transaction
@@ -117,6 +117,13 @@ class GroupCommit:
         self._group = _Group()
         return self._group
 
+    def close(self, _engine: Engine | None = None) -> None:
+        """Close the group connection (when its engine is disposed, as it is not in the pool: a disposed engine
+        must leave no connection open, so that its last one checkpoints SQLite's WAL into the database file)."""
+        with self._turn:
+            if self._connection is not None:
+                self._drop_connection()
+
     def _drop_connection(self) -> None:
         self._connection.invalidate()
         self._connection.close()
@@ -174,4 +181,5 @@ def _group_of(engine: Engine) -> GroupCommit:
         group = getattr(engine, "fundsvc_group_commit", None)
         if group is None or group.pid != os.getpid():
             group = engine.fundsvc_group_commit = GroupCommit()
+            event.listen(engine, "engine_disposed", group.close)
         return group

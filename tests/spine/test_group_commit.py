@@ -123,3 +123,18 @@ def test_a_gift_alone_commits_at_once(engine):
     other.execute("BEGIN IMMEDIATE")  # another writer gets the lock at once
     other.execute("ROLLBACK")
     other.close()
+
+
+def test_disposing_the_engine_closes_the_group_connection(engine, tmp_path):
+    """It is no pooled connection: without this, the WAL of a disposed engine would stay unmerged into the file."""
+    from fundsvc.group_commit import _group_of
+
+    group = _group_of(engine)
+    group.run(engine, insert("kept"))
+    assert group._connection is not None
+    engine.dispose()
+    assert group._connection is None
+    # The last connection closed has checkpointed the WAL: a copy of the file alone holds the gift.
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(open(engine.url.database, "rb").read())
+    assert sqlite3.connect(copy).execute("SELECT name FROM gift").fetchall() == [("kept",)]
