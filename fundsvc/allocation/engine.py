@@ -1,7 +1,9 @@
-"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts.
+"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts (or the same
+facts column by column, see NominationColumns).
 
-No Flask, no database. Conditions are compiled once per run into closures; scores are exact decimals;
-the result depends only on the nominations (as a set, keyed by id) and the rules, byte for byte.
+No Flask, no database. Conditions are compiled once per run into closures, and each part of the rules is
+judged once per distinct combination of the facts it reads; scores are exact decimals; the result depends
+only on the nominations (as a set, keyed by id) and the rules, byte for byte.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -33,6 +35,7 @@ from .rules import (
 __all__ = [
     "Allocation",
     "Check",
+    "NominationColumns",
     "NominationNotFound",
     "RulesError",
     "ScoreTerm",
@@ -166,6 +169,38 @@ def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
         return None if v is None or v == "" else v
 
     return get_plain
+
+
+# --- nominations by column ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NominationColumns:
+    """Nominations column by column: one sequence per fact key, each `count` long; row i is one nomination.
+
+    What a loader that reads the database column-wise hands `allocate` and `explain`, so that no dict is
+    built per nomination. A key that is not there reads as empty (None) for every nomination, as a key
+    missing from a nomination dict does.
+    """
+
+    columns: Mapping[str, Sequence]
+    count: int
+
+    @classmethod
+    def of(cls, nominations: Iterable[Mapping], keys: Iterable[str]) -> NominationColumns:
+        """The `keys` (and "id", which every nomination must have) of plain nomination dicts, by column."""
+        rows = nominations if isinstance(nominations, list | tuple) else list(nominations)
+        columns = {key: [n.get(key) for n in rows] for key in keys}
+        columns["id"] = [n["id"] for n in rows]
+        return cls(columns, len(rows))
+
+    def column(self, key: str) -> Sequence:
+        values = self.columns.get(key)
+        return values if values is not None else (None,) * self.count
+
+    def row(self, i: int) -> dict:
+        """Nomination i as a plain dict."""
+        return {key: values[i] for key, values in self.columns.items()}
 
 
 # --- conditions --------------------------------------------------------------------------------------
@@ -415,6 +450,15 @@ def _fields_of(node: _Node) -> set[str]:
     return set().union(*(_fields_of(k) for k in node.children))
 
 
+def _facts_of(ref: dt.date | None, nodes: Iterable[_Node | None], fields: Iterable[str] = ()) -> tuple[str, ...]:
+    """The nomination keys that compiled conditions and plain rule fields read, sorted."""
+    names = set(fields)
+    for node in nodes:
+        if node is not None:
+            names.update(_fields_of(node))
+    return tuple(sorted(_fact_name(name, ref) for name in names))
+
+
 def _ref_date(academic_year: str | None) -> dt.date | None:
     y = _first_year(academic_year)
     return dt.date(y, 9, 1) if y is not None else None
@@ -461,6 +505,12 @@ class ScoreTerm:
         else:
             d["checks"] = [c.as_dict() for c in self.checks]
         return d
+
+
+# Read for every nomination whatever the rules: identity, output, eligibility flags, and explain's facts.
+_ALWAYS_READ = frozenset(
+    ("id", "student_code", "status", "unit", "in_round_unit", "awarded_elsewhere", "level", "birth_date")
+)
 
 
 class _Compiled:
@@ -513,19 +563,45 @@ class _Compiled:
             self.tie_break.append((name, desc, _getter(name, ref), FIELDS[name][0]))
         self.one_award = rules.get("one_award_per_year", True)
         self.score_fn = self._make_score_fn()
-        # Every fact that score, amount, eligibility and restriction read: nominations that agree on
-        # all of them are judged alike (see _run_paused).
-        names = {"level"}
-        for node in (
-            self.eligibility,
-            self.restriction,
-            *(nd for _, nd, _ in self.when_terms),
-            *(nd for nd, _, _ in self.tiers),
-        ):
-            if node is not None:
-                names.update(_fields_of(node))
-        names.update(name for _, name, _, _ in self.unit_terms)
-        self.judged_fields = tuple(sorted(_fact_name(x, ref) for x in names))
+        # The facts each part of the rules reads: nominations that agree on them are judged alike by that
+        # part (see _judge_rows), and a loader may leave out every other fact (see facts_read).
+        self.score_facts = _facts_of(
+            ref, (nd for _, nd, _ in self.when_terms), (name for _, name, _, _ in self.unit_terms)
+        )
+        self.amount_facts = _facts_of(ref, (nd for nd, _, _ in self.tiers), ("level",))
+        self.eligibility_facts = _facts_of(ref, (self.eligibility,))
+        self.restriction_facts = _facts_of(ref, (self.restriction,))
+        self.read_facts = frozenset(
+            (
+                *_ALWAYS_READ,
+                *self.score_facts,
+                *self.amount_facts,
+                *self.eligibility_facts,
+                *self.restriction_facts,
+                *(_fact_name(name, ref) for name, _, _, _ in self.tie_break),
+                *(_fact_name(q[0], ref) for q in self.quotas),
+            )
+        )
+
+    def conditions_hold(self, n: Mapping) -> bool:
+        """Whether `n` meets the eligibility condition and the fund's restriction (where there are any)."""
+        return (self.eligibility is None or self.eligibility.fn(n)) and (
+            self.restriction is None or self.restriction.fn(n)
+        )
+
+    def eligibility_reasons(self, n: Mapping) -> tuple[str, ...]:
+        """Why `n` fails the eligibility condition (empty when it holds)."""
+        out: list[str] = []
+        if self.eligibility is not None:
+            self.eligibility.failing(n, True, out)
+        return tuple(out)
+
+    def restriction_reasons(self, n: Mapping) -> tuple[str, ...]:
+        """Why `n` is outside the fund's restriction (empty when it is inside)."""
+        out: list[str] = []
+        if self.restriction is not None:
+            self.restriction.failing(n, True, out)
+        return tuple(f"fund restriction: {r}" for r in out)
 
     def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
         whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
@@ -578,29 +654,6 @@ class _Compiled:
             return None, None
         return self.amounts.get(lvl), None
 
-    def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
-        """Every reason why `n` is ineligible (empty when it is eligible)."""
-        out: list[str] = []
-        if self.eligibility is not None:
-            self.eligibility.failing(n, True, out)
-        if self.min_score is not None and s < self.min_score:
-            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
-        if amt is None:
-            out.append(f"no amount for level: {_fmt(n.get('level'))}")
-        st = n.get("status")
-        if st not in (None, "", "active"):
-            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
-        if n.get("in_round_unit", True) is False:
-            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
-        if self.restriction is not None:
-            sub: list[str] = []
-            self.restriction.failing(n, True, sub)
-            out.extend(f"fund restriction: {r}" for r in sub)
-        if self.one_award and n.get("awarded_elsewhere"):
-            year = f" {academic_year}" if academic_year else ""
-            out.append(f"already holds an award in academic year{year}")
-        return out
-
 
 def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
     return _Compiled(rules, _ref_date(academic_year), restriction)
@@ -616,21 +669,12 @@ def amount_for(rules: Mapping, facts: Mapping, *, academic_year: str | None = No
     return _compiled(rules, academic_year).amount(facts)
 
 
-# Read for every nomination whatever the rules: identity, output, eligibility flags, and explain's facts.
-_ALWAYS_READ = frozenset(
-    ("id", "student_code", "status", "unit", "in_round_unit", "awarded_elsewhere", "level", "birth_date")
-)
-
-
 def facts_read(
     rules: Mapping, restriction: Mapping | None = None, *, academic_year: str | None = None
 ) -> frozenset[str]:
     """The nomination keys `allocate` and `explain` read under these rules (a loader may leave out the rest)."""
     c = _compiled(validate_rules(rules), academic_year, validate_condition(restriction) if restriction else None)
-    names = {*_ALWAYS_READ, *c.judged_fields}
-    names.update(_fact_name(name, c.ref) for name, _, _, _ in c.tie_break)
-    names.update(_fact_name(q[0], c.ref) for q in c.quotas)
-    return frozenset(names)
+    return c.read_facts
 
 
 # --- hashes ------------------------------------------------------------------------------------------
@@ -741,27 +785,66 @@ def _places(values: list, desc: bool) -> tuple[list[int], int]:
     return [place[v] for v in values], last + 1
 
 
-def _sort_ranked(recs: list, tie_break: list) -> None:
-    """Sort eligible records (id, n, score, amount, tier, student code) into rank order, in place.
+def _rank_order(rows: list[int], scores: Sequence[Decimal], tie_values: list[tuple[Sequence, bool]]) -> list[int]:
+    """The eligible rows (in nomination id order) in rank order.
 
-    Score (highest first), then each tie-break key: every value is replaced by its place among the
-    distinct values of that key, and the places are packed into one int per record, so the sort
-    compares ints instead of tuples of Decimals and dates (which cost most of a 100,000-nomination run).
-    Ties left after every key keep nomination id order (a stable sort of id-ordered records).
+    Score (highest first), then each tie-break key (its normalised value per row, and whether descending):
+    every value is replaced by its place among the distinct values of that key, and the places are packed
+    into one int per row, so the sort compares ints instead of tuples of Decimals and dates (which cost most
+    of a 100,000-nomination run). Ties left after every key keep nomination id order (a stable sort).
     """
-    recs.sort(key=itemgetter(0))
-    columns = [_places([r[2] for r in recs], True)]
-    for _, desc, get, _kind in tie_break:
-        columns.append(_places([get(r[1]) for r in recs], desc))
-    keys = [0] * len(recs)
+    columns = [_places([scores[r] for r in rows], True)]
+    for values, desc in tie_values:
+        columns.append(_places([values[r] for r in rows], desc))
+    keys = [0] * len(rows)
     for places, size in columns:
         keys = [k * size + p for k, p in zip(keys, places, strict=True)]
-    order = sorted(range(len(recs)), key=keys.__getitem__)
-    recs[:] = [recs[i] for i in order]
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    return [rows[i] for i in order]
+
+
+def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> list:
+    """fn(nomination) for every nomination, fn reading only the keys `facts`.
+
+    A province's nominations share few combinations of the handful of facts one part of the rules reads
+    (a score, an amount, a condition), so fn runs once per distinct combination, on a dict of just those
+    facts, and each nomination gets its combination's result. Values equal under == share a result, as they
+    compare alike in every rule (the first nomination's values are the ones shown in reasons); an
+    unhashable value makes every nomination judged on its own.
+    """
+    if not facts:
+        return [fn({})] * noms.count
+    columns = [noms.column(fact) for fact in facts]
+
+    def combinations():
+        # One column's values are its combinations; several are zipped anew for each pass rather than kept
+        # as a list of tuples, as zip reuses its tuple once a lookup is done with it.
+        return columns[0] if len(columns) == 1 else zip(*columns, strict=True)
+
+    def judge(combination):
+        return fn({facts[0]: combination} if len(columns) == 1 else dict(zip(facts, combination, strict=True)))
+
+    try:
+        results = dict.fromkeys(combinations())
+    except TypeError:
+        return [judge(combination) for combination in combinations()]
+    for combination in results:
+        results[combination] = judge(combination)
+    return list(map(results.__getitem__, combinations()))
+
+
+def _refuse_duplicate_ids(ids: Sequence) -> None:
+    if len(set(ids)) == len(ids):
+        return
+    seen: set = set()
+    for nid in ids:
+        if nid in seen:
+            raise ValueError(f"duplicate nomination id {nid}")
+        seen.add(nid)
 
 
 def _run(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -783,7 +866,7 @@ def _run(
 
 
 def _run_paused(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -799,80 +882,61 @@ def _run_paused(
         if isinstance(v, bool) or not isinstance(v, int):
             raise TypeError(f"{name} must be an int number of đồng")
     c = _compiled(rules, academic_year, restriction)
+    noms = (
+        nominations if isinstance(nominations, NominationColumns) else NominationColumns.of(nominations, c.read_facts)
+    )
+    column = noms.column
+    ids, codes = column("id"), column("student_code")
+    statuses, insides, elsewheres = column("status"), column("in_round_unit"), column("awarded_elsewhere")
+    _refuse_duplicate_ids(ids)
 
-    elig = c.eligibility.fn if c.eligibility is not None else None
-    restr = c.restriction.fn if c.restriction is not None else None
-    score_fn = c.score_fn
-    amount = c.amount
-    min_score = c.min_score
-    one_award = c.one_award
-
-    def judge(n):
-        s = score_fn(n)
-        amt, tier = amount(n)
-        ok = (
-            (elig is None or elig(n))
+    # Column by column: each part of the rules judged once per distinct combination of the facts it reads.
+    scores = _judge_rows(noms, c.score_fn, c.score_facts)
+    amounts = _judge_rows(noms, c.amount, c.amount_facts)
+    holds = _judge_rows(noms, c.conditions_hold, tuple(sorted({*c.eligibility_facts, *c.restriction_facts})))
+    min_score, one_award = c.min_score, c.one_award
+    eligible: list[int] = []
+    rejected: list[int] = []
+    rows = zip(scores, amounts, holds, statuses, insides, elsewheres, strict=True)
+    for row, (s, (amt, _tier), held, st, inside, elsewhere) in enumerate(rows):
+        if (
+            held
             and amt is not None
             and (min_score is None or s >= min_score)
-            and (restr is None or restr(n))
-        )
-        return s, amt, tier, ok
-
-    # Score, amount and the rule conditions depend only on the facts they read (c.judged_fields), and
-    # a province's nominations share few combinations of them: each combination is judged once. Values
-    # equal under == share a judgement, as they compare alike in every rule.
-    fields = c.judged_fields
-    # One C call per nomination when every key is there (the service's facts); n.get otherwise.
-    pick = itemgetter(*fields)
-    flags = itemgetter("id", "student_code", "status", "in_round_unit", "awarded_elsewhere")
-    judged: dict = {}
-    recs: list[tuple] = []
-    rejected: list[tuple] = []
-    seen: set = set()
-    kept: dict = {}
-    for n in nominations:
-        try:
-            key = pick(n)
-            nid, code, st, inside, elsewhere = flags(n)
-        except KeyError:
-            key = tuple(map(n.get, fields))
-            nid, code, st = n["id"], n.get("student_code"), n.get("status")
-            inside, elsewhere = n.get("in_round_unit", True), n.get("awarded_elsewhere")
-        if nid in seen:
-            raise ValueError(f"duplicate nomination id {nid}")
-        seen.add(nid)
-        try:
-            hit = judged.get(key)
-        except TypeError:  # an unhashable value: judged on its own
-            key = None
-            hit = judge(n)
-        if hit is None:
-            hit = judged[key] = judge(n)
-        s, amt, tier, ok = hit
-        if nid == keep:
-            kept["n"] = n
-            kept["score"] = s
-        if ok and (st is None or st == "active") and inside is not False and not (one_award and elsewhere):
-            recs.append((nid, n, s, amt, tier, code))
+            and (st is None or st == "active")
+            and inside is not False
+            and not (one_award and elsewhere)
+        ):
+            eligible.append(row)
         else:
-            rejected.append((nid, n, s, amt, key, code, st, inside, elsewhere))
+            rejected.append(row)
+    kept = {}
+    if keep is not None and keep in ids:
+        row = ids.index(keep)
+        kept = {"n": noms.row(row), "score": scores[row]}
 
-    _sort_ranked(recs, c.tie_break)
+    # Ranking ties keep nomination id order, whatever the input order.
+    eligible.sort(key=ids.__getitem__)
+    tie_values = [(_judge_rows(noms, get, (_fact_name(name, c.ref),)), desc) for name, desc, get, _ in c.tie_break]
+    ranked_rows = _rank_order(eligible, scores, tie_values)
 
     start = max(0, min(budget, available))
     remaining = start
     quotas = c.quotas
+    group_values = [_judge_rows(noms, q[1], (_fact_name(q[0], c.ref),)) for q in quotas]
     usage: list[dict] = [{} for _ in quotas]
     ranked: list[dict] = []
     append = ranked.append
     shown: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
-    for rank, (nid, n, s, amt, tier, code) in enumerate(recs, 1):
+    for rank, row in enumerate(ranked_rows, 1):
+        s = scores[row]
+        amt, tier = amounts[row]
         text = shown.get(s)
         if text is None:
             text = shown[s] = format_score(s)
         e = {
-            "nomination_id": nid,
-            "student_code": code,
+            "nomination_id": ids[row],
+            "student_code": codes[row],
             "rank": rank,
             "score": text,
             "amount": amt,
@@ -884,8 +948,8 @@ def _run_paused(
         }
         if quotas:
             e["groups"] = groups = {}
-            for g, get, _, _, _, _ in quotas:
-                groups[g] = _jsonable(get(n))
+            for (g, *_), values in zip(quotas, group_values, strict=True):
+                groups[g] = _jsonable(values[row])
         if amt > remaining:
             e["outcome"] = "waitlisted"
             e["reason"] = "budget"
@@ -894,8 +958,8 @@ def _run_paused(
         if quotas:
             hits = []
             blocked = None
-            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
-                gv = get(n)
+            for qi, (g, _get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
+                gv = group_values[qi][row]
                 if gv is None or (has_value and gv != qv):
                     continue
                 u = usage[qi].get(gv)
@@ -922,29 +986,9 @@ def _run_paused(
         remaining -= amt
         append(e)
 
-    rejected.sort(key=itemgetter(0))
-    # The reasons too are made once per judged combination and the few facts they add.
-    why: dict = {}
-    ineligible = []
-    for nid, n, s, amt, key, code, st, inside, elsewhere in rejected:
-        outside = inside is False
-        wkey = (key, st, outside, n.get("unit") if outside else None, bool(elsewhere))
-        cacheable = key is not None
-        try:
-            reasons = why.get(wkey) if cacheable else None
-        except TypeError:  # an unhashable unit
-            reasons, cacheable = None, False
-        if reasons is None:
-            reasons = c.reasons(n, s, amt, academic_year)
-            if cacheable:
-                why[wkey] = reasons
-        ineligible.append(
-            {
-                "nomination_id": nid,
-                "student_code": code,
-                "reasons": list(reasons),
-            }
-        )
+    rejected.sort(key=ids.__getitem__)
+    reasons = _reasons_of(noms, c, scores, amounts, academic_year)
+    ineligible = [{"nomination_id": ids[row], "student_code": codes[row], "reasons": reasons(row)} for row in rejected]
     alloc = Allocation(
         budget=budget,
         available=available,
@@ -957,8 +1001,44 @@ def _run_paused(
     return alloc, c, kept
 
 
+def _reasons_of(
+    noms: NominationColumns, c: _Compiled, scores: list, amounts: list, academic_year: str | None
+) -> Callable[[int], list[str]]:
+    """A function row -> every reason why that nomination is ineligible (empty when it is eligible)."""
+    column = noms.column
+    levels, statuses, units = column("level"), column("status"), column("unit")
+    insides, elsewheres = column("in_round_unit"), column("awarded_elsewhere")
+    # The conditions' reasons, like their results, are worked out once per combination of the facts read.
+    eligibility = _judge_rows(noms, c.eligibility_reasons, c.eligibility_facts) if c.eligibility else None
+    restriction = _judge_rows(noms, c.restriction_reasons, c.restriction_facts) if c.restriction else None
+    min_score = c.min_score
+    below = f"score gte min_score {_fmt(c.min_score_raw)}: "
+    year = f" {academic_year}" if academic_year else ""
+    elsewhere_text = f"already holds an award in academic year{year}"
+    check_elsewhere = c.one_award
+
+    def reasons(row: int) -> list[str]:
+        out = list(eligibility[row]) if eligibility is not None else []
+        if min_score is not None and scores[row] < min_score:
+            out.append(below + format_score(scores[row]))
+        if amounts[row][0] is None:
+            out.append(f"no amount for level: {_fmt(levels[row])}")
+        st = statuses[row]
+        if st not in (None, "", "active"):
+            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
+        if insides[row] is False:
+            out.append(f"unit outside the round's units: {_fmt(units[row])}")
+        if restriction is not None:
+            out.extend(restriction[row])
+        if check_elsewhere and elsewheres[row]:
+            out.append(elsewhere_text)
+        return out
+
+    return reasons
+
+
 def allocate(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -978,7 +1058,7 @@ def allocate(
 
 
 def explain(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
