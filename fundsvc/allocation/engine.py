@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
-from operator import itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, not_
 from typing import Any
 
 from ..memory import gc_paused
@@ -569,39 +570,76 @@ class _Compiled:
             ref, (nd for _, nd, _ in self.when_terms), (name for _, name, _, _ in self.unit_terms)
         )
         self.amount_facts = _facts_of(ref, (nd for nd, _, _ in self.tiers), ("level",))
-        self.eligibility_facts = _facts_of(ref, (self.eligibility,))
-        self.restriction_facts = _facts_of(ref, (self.restriction,))
+        self.condition_facts = _facts_of(ref, (self.eligibility, self.restriction))
+        # Everything a nomination's verdict depends on: the facts the rules read and the flags the loader
+        # derives (see _verdicts).
+        self.verdict_facts = tuple(
+            sorted(
+                {
+                    *self.score_facts,
+                    *self.amount_facts,
+                    *self.condition_facts,
+                    "status",
+                    "in_round_unit",
+                    "awarded_elsewhere",
+                }
+            )
+        )
         self.read_facts = frozenset(
             (
                 *_ALWAYS_READ,
-                *self.score_facts,
-                *self.amount_facts,
-                *self.eligibility_facts,
-                *self.restriction_facts,
+                *self.verdict_facts,
                 *(_fact_name(name, ref) for name, _, _, _ in self.tie_break),
                 *(_fact_name(q[0], ref) for q in self.quotas),
             )
         )
 
-    def conditions_hold(self, n: Mapping) -> bool:
-        """Whether `n` meets the eligibility condition and the fund's restriction (where there are any)."""
-        return (self.eligibility is None or self.eligibility.fn(n)) and (
+    def conditions(self, n: Mapping) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+        """Whether `n` meets the eligibility condition and the fund's restriction (where there are any),
+        and the reasons why not: the eligibility's and the restriction's, which reasons() lists apart."""
+        eligibility: list[str] = []
+        restriction: list[str] = []
+        if self.eligibility is not None:
+            self.eligibility.failing(n, True, eligibility)
+        if self.restriction is not None:
+            self.restriction.failing(n, True, restriction)
+        held = (self.eligibility is None or self.eligibility.fn(n)) and (
             self.restriction is None or self.restriction.fn(n)
         )
+        return held, tuple(eligibility), tuple(restriction)
 
-    def eligibility_reasons(self, n: Mapping) -> tuple[str, ...]:
-        """Why `n` fails the eligibility condition (empty when it holds)."""
-        out: list[str] = []
-        if self.eligibility is not None:
-            self.eligibility.failing(n, True, out)
-        return tuple(out)
+    def eligible(self, n: Mapping, s: Decimal, amt: int | None, held: bool) -> bool:
+        """Whether `n` is ranked, given its score, its amount and whether its conditions hold."""
+        st = n.get("status")
+        return (
+            held
+            and amt is not None
+            and (self.min_score is None or s >= self.min_score)
+            and (st is None or st == "active")
+            and n.get("in_round_unit", True) is not False
+            and not (self.one_award and n.get("awarded_elsewhere"))
+        )
 
-    def restriction_reasons(self, n: Mapping) -> tuple[str, ...]:
-        """Why `n` is outside the fund's restriction (empty when it is inside)."""
-        out: list[str] = []
-        if self.restriction is not None:
-            self.restriction.failing(n, True, out)
-        return tuple(f"fund restriction: {r}" for r in out)
+    def reasons(
+        self, n: Mapping, s: Decimal, amt: int | None, conditions: tuple, academic_year: str | None
+    ) -> list[str]:
+        """Every reason why `n` is ineligible (empty when it is eligible); `conditions` is self.conditions(n)."""
+        _held, eligibility, restriction = conditions
+        out = list(eligibility)
+        if self.min_score is not None and s < self.min_score:
+            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
+        if amt is None:
+            out.append(f"no amount for level: {_fmt(n.get('level'))}")
+        st = n.get("status")
+        if st not in (None, "", "active"):
+            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
+        if n.get("in_round_unit", True) is False:
+            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
+        out.extend(f"fund restriction: {r}" for r in restriction)
+        if self.one_award and n.get("awarded_elsewhere"):
+            year = f" {academic_year}" if academic_year else ""
+            out.append(f"already holds an award in academic year{year}")
+        return out
 
     def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
         whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
@@ -723,7 +761,8 @@ class Allocation:
 
     `ranked` holds every eligible nomination in rank order with what the service stores for later
     (amount, tier, outcome, the quota group values, `remaining_before` its turn); `promote_after_cancel`
-    works on it.
+    works on it. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by the
+    walk itself.
     """
 
     budget: int
@@ -732,29 +771,21 @@ class Allocation:
     remaining: int
     rules_hash: str
     ranked: list[dict]
+    awarded: list[dict]
+    waitlisted: list[dict]
     ineligible: list[dict]
 
-    @property
-    def awarded(self) -> list[dict]:
-        return [_public(e, False) for e in self.ranked if e["outcome"] == "awarded"]
-
-    @property
-    def waitlisted(self) -> list[dict]:
-        return [_public(e, True) for e in self.ranked if e["outcome"] == "waitlisted"]
-
     def as_dict(self) -> dict:
-        with gc_paused():
-            return self._as_dict()
-
-    def _as_dict(self) -> dict:
+        """RULES.md "Result" (without "round"), made of the allocation's own entries, not copies of them
+        (a province's result holds 100,000 entries and is encoded right away)."""
         return {
             "budget": self.budget,
             "allocated": self.allocated,
             "remaining": self.remaining,
             "rules_hash": self.rules_hash,
-            "awarded": self.awarded,
-            "waitlisted": self.waitlisted,
-            "ineligible": [dict(e) for e in self.ineligible],
+            "awarded": list(self.awarded),
+            "waitlisted": list(self.waitlisted),
+            "ineligible": list(self.ineligible),
         }
 
 
@@ -785,32 +816,30 @@ def _places(values: list, desc: bool) -> tuple[list[int], int]:
     return [place[v] for v in values], last + 1
 
 
-def _rank_order(rows: list[int], scores: Sequence[Decimal], tie_values: list[tuple[Sequence, bool]]) -> list[int]:
+def _rank_order(rows: list[int], keys: list[tuple[Sequence, bool]]) -> list[int]:
     """The eligible rows (in nomination id order) in rank order.
 
-    Score (highest first), then each tie-break key (its normalised value per row, and whether descending):
-    every value is replaced by its place among the distinct values of that key, and the places are packed
-    into one int per row, so the sort compares ints instead of tuples of Decimals and dates (which cost most
-    of a 100,000-nomination run). Ties left after every key keep nomination id order (a stable sort).
+    `keys`: (each row's value, descending?) for the score and then each tie-break key. Every value is
+    replaced by its place among the distinct values of its key, and the places are packed into one int per
+    row, so the sort compares ints instead of tuples of Decimals and dates (which cost most of a
+    100,000-nomination run). Ties left after every key keep nomination id order (a stable sort).
     """
-    columns = [_places([scores[r] for r in rows], True)]
-    for values, desc in tie_values:
-        columns.append(_places([values[r] for r in rows], desc))
-    keys = [0] * len(rows)
-    for places, size in columns:
-        keys = [k * size + p for k, p in zip(keys, places, strict=True)]
-    order = sorted(range(len(rows)), key=keys.__getitem__)
+    packed = [0] * len(rows)
+    for values, desc in keys:
+        places, size = _places(list(map(values.__getitem__, rows)), desc)
+        packed = [k * size + p for k, p in zip(packed, places, strict=True)]
+    order = sorted(range(len(rows)), key=packed.__getitem__)
     return [rows[i] for i in order]
 
 
 def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> list:
     """fn(nomination) for every nomination, fn reading only the keys `facts`.
 
-    A province's nominations share few combinations of the handful of facts one part of the rules reads
-    (a score, an amount, a condition), so fn runs once per distinct combination, on a dict of just those
-    facts, and each nomination gets its combination's result. Values equal under == share a result, as they
-    compare alike in every rule (the first nomination's values are the ones shown in reasons); an
-    unhashable value makes every nomination judged on its own.
+    A province's nominations share few combinations of the handful of facts the rules read, so fn runs
+    once per distinct combination, on a dict of just those facts, and each nomination gets its
+    combination's result. Values equal under == share a result, as they compare alike in every rule (the
+    first nomination's values are the ones shown in reasons); an unhashable value makes every nomination
+    judged on its own.
     """
     if not facts:
         return [fn({})] * noms.count
@@ -831,6 +860,64 @@ def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tu
     for combination in results:
         results[combination] = judge(combination)
     return list(map(results.__getitem__, combinations()))
+
+
+def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callable[[Mapping], Any]:
+    """fn, run once per distinct combination of the values of `facts` (all that fn reads) and remembered."""
+    pick = itemgetter(*facts) if facts else lambda n: ()
+    results: dict = {}
+
+    def remembered(n: Mapping) -> Any:
+        key = pick(n)
+        try:
+            return results[key]
+        except KeyError:
+            result = results[key] = fn(n)
+            return result
+        except TypeError:  # an unhashable value
+            return fn(n)
+
+    return remembered
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the rules make of one combination of facts, shared by every nomination that has it."""
+
+    eligible: bool
+    score: Decimal
+    score_text: str | None  # format_score(score), for the eligible
+    amount: int | None
+    tier: str | None
+    reasons: tuple[str, ...] | None  # for the ineligible; None when they name the nomination's own unit
+
+
+def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) -> list[_Verdict]:
+    """Each nomination's verdict, made once per combination of the facts it depends on (c.verdict_facts).
+
+    Those combinations are many more than the score's, the amount's or the conditions' alone, so each of
+    those is remembered on just the facts it reads.
+    """
+    score_of = _remembered(c.score_fn, c.score_facts)
+    amount_of = _remembered(c.amount, c.amount_facts)
+    conditions_of = _remembered(c.conditions, c.condition_facts)
+    texts: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
+
+    def verdict(n: Mapping) -> _Verdict:
+        s = score_of(n)
+        amt, tier = amount_of(n)
+        conditions = conditions_of(n)
+        if c.eligible(n, s, amt, conditions[0]):
+            text = texts.get(s)
+            if text is None:
+                text = texts[s] = format_score(s)
+            return _Verdict(True, s, text, amt, tier, None)
+        # The reason for a unit outside the round names the unit, which is not among the facts judged.
+        outside = n.get("in_round_unit") is False
+        reasons = None if outside else tuple(c.reasons(n, s, amt, conditions, academic_year))
+        return _Verdict(False, s, None, amt, tier, reasons)
+
+    return _judge_rows(noms, verdict, c.verdict_facts)
 
 
 def _refuse_duplicate_ids(ids: Sequence) -> None:
@@ -885,40 +972,22 @@ def _run_paused(
     noms = (
         nominations if isinstance(nominations, NominationColumns) else NominationColumns.of(nominations, c.read_facts)
     )
-    column = noms.column
-    ids, codes = column("id"), column("student_code")
-    statuses, insides, elsewheres = column("status"), column("in_round_unit"), column("awarded_elsewhere")
+    ids, codes = noms.column("id"), noms.column("student_code")
     _refuse_duplicate_ids(ids)
 
-    # Column by column: each part of the rules judged once per distinct combination of the facts it reads.
-    scores = _judge_rows(noms, c.score_fn, c.score_facts)
-    amounts = _judge_rows(noms, c.amount, c.amount_facts)
-    holds = _judge_rows(noms, c.conditions_hold, tuple(sorted({*c.eligibility_facts, *c.restriction_facts})))
-    min_score, one_award = c.min_score, c.one_award
-    eligible: list[int] = []
-    rejected: list[int] = []
-    rows = zip(scores, amounts, holds, statuses, insides, elsewheres, strict=True)
-    for row, (s, (amt, _tier), held, st, inside, elsewhere) in enumerate(rows):
-        if (
-            held
-            and amt is not None
-            and (min_score is None or s >= min_score)
-            and (st is None or st == "active")
-            and inside is not False
-            and not (one_award and elsewhere)
-        ):
-            eligible.append(row)
-        else:
-            rejected.append(row)
+    verdicts = _verdicts(noms, c, academic_year)
+    is_eligible = list(map(attrgetter("eligible"), verdicts))
+    # Ranking ties keep nomination id order, and the ineligible are listed by id, whatever the input order.
+    eligible = sorted(compress(range(noms.count), is_eligible), key=ids.__getitem__)
+    rejected = sorted(compress(range(noms.count), map(not_, is_eligible)), key=ids.__getitem__)
     kept = {}
     if keep is not None and keep in ids:
         row = ids.index(keep)
-        kept = {"n": noms.row(row), "score": scores[row]}
+        kept = {"n": noms.row(row), "score": verdicts[row].score}
 
-    # Ranking ties keep nomination id order, whatever the input order.
-    eligible.sort(key=ids.__getitem__)
-    tie_values = [(_judge_rows(noms, get, (_fact_name(name, c.ref),)), desc) for name, desc, get, _ in c.tie_break]
-    ranked_rows = _rank_order(eligible, scores, tie_values)
+    rank_keys = [(list(map(attrgetter("score"), verdicts)), True)]
+    rank_keys += [(_judge_rows(noms, get, (_fact_name(name, c.ref),)), desc) for name, desc, get, _ in c.tie_break]
+    ranked_rows = _rank_order(eligible, rank_keys)
 
     start = max(0, min(budget, available))
     remaining = start
@@ -926,21 +995,18 @@ def _run_paused(
     group_values = [_judge_rows(noms, q[1], (_fact_name(q[0], c.ref),)) for q in quotas]
     usage: list[dict] = [{} for _ in quotas]
     ranked: list[dict] = []
-    append = ranked.append
-    shown: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
+    awarded: list[dict] = []
+    waitlisted: list[dict] = []
     for rank, row in enumerate(ranked_rows, 1):
-        s = scores[row]
-        amt, tier = amounts[row]
-        text = shown.get(s)
-        if text is None:
-            text = shown[s] = format_score(s)
+        verdict = verdicts[row]
+        amt = verdict.amount
         e = {
             "nomination_id": ids[row],
             "student_code": codes[row],
             "rank": rank,
-            "score": text,
+            "score": verdict.score_text,
             "amount": amt,
-            "tier": tier,
+            "tier": verdict.tier,
             "outcome": "awarded",
             "reason": None,
             "quota": None,
@@ -950,10 +1016,11 @@ def _run_paused(
             e["groups"] = groups = {}
             for (g, *_), values in zip(quotas, group_values, strict=True):
                 groups[g] = _jsonable(values[row])
+        ranked.append(e)
         if amt > remaining:
             e["outcome"] = "waitlisted"
             e["reason"] = "budget"
-            append(e)
+            waitlisted.append(_public(e, True))
             continue
         if quotas:
             hits = []
@@ -979,15 +1046,20 @@ def _run_paused(
                 e["outcome"] = "waitlisted"
                 e["reason"] = "quota"
                 e["quota"] = blocked
-                append(e)
+                waitlisted.append(_public(e, True))
                 continue
             for qi, gv, cnt, tot in hits:
                 usage[qi][gv] = (cnt + 1, tot + amt)
         remaining -= amt
-        append(e)
+        awarded.append(_public(e, False))
 
-    rejected.sort(key=ids.__getitem__)
-    reasons = _reasons_of(noms, c, scores, amounts, academic_year)
+    def reasons(row: int) -> list[str]:
+        verdict = verdicts[row]
+        if verdict.reasons is not None:
+            return list(verdict.reasons)
+        n = noms.row(row)
+        return c.reasons(n, verdict.score, verdict.amount, c.conditions(n), academic_year)
+
     ineligible = [{"nomination_id": ids[row], "student_code": codes[row], "reasons": reasons(row)} for row in rejected]
     alloc = Allocation(
         budget=budget,
@@ -996,45 +1068,11 @@ def _run_paused(
         remaining=remaining,
         rules_hash=rules_hash(rules),
         ranked=ranked,
+        awarded=awarded,
+        waitlisted=waitlisted,
         ineligible=ineligible,
     )
     return alloc, c, kept
-
-
-def _reasons_of(
-    noms: NominationColumns, c: _Compiled, scores: list, amounts: list, academic_year: str | None
-) -> Callable[[int], list[str]]:
-    """A function row -> every reason why that nomination is ineligible (empty when it is eligible)."""
-    column = noms.column
-    levels, statuses, units = column("level"), column("status"), column("unit")
-    insides, elsewheres = column("in_round_unit"), column("awarded_elsewhere")
-    # The conditions' reasons, like their results, are worked out once per combination of the facts read.
-    eligibility = _judge_rows(noms, c.eligibility_reasons, c.eligibility_facts) if c.eligibility else None
-    restriction = _judge_rows(noms, c.restriction_reasons, c.restriction_facts) if c.restriction else None
-    min_score = c.min_score
-    below = f"score gte min_score {_fmt(c.min_score_raw)}: "
-    year = f" {academic_year}" if academic_year else ""
-    elsewhere_text = f"already holds an award in academic year{year}"
-    check_elsewhere = c.one_award
-
-    def reasons(row: int) -> list[str]:
-        out = list(eligibility[row]) if eligibility is not None else []
-        if min_score is not None and scores[row] < min_score:
-            out.append(below + format_score(scores[row]))
-        if amounts[row][0] is None:
-            out.append(f"no amount for level: {_fmt(levels[row])}")
-        st = statuses[row]
-        if st not in (None, "", "active"):
-            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
-        if insides[row] is False:
-            out.append(f"unit outside the round's units: {_fmt(units[row])}")
-        if restriction is not None:
-            out.extend(restriction[row])
-        if check_elsewhere and elsewheres[row]:
-            out.append(elsewhere_text)
-        return out
-
-    return reasons
 
 
 def allocate(

@@ -246,12 +246,11 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
     facts, inputs_hash = _load_facts(session, round_)
     allocation = engine.allocate(facts, **_engine_arguments(session, round_))
     del facts
-    result = {"round": round_.id, **allocation.as_dict()}
-    text = _encode(result)
+    text = _encode({"round": round_.id, **allocation.as_dict()})
     ranked = _encode(allocation.ranked)
     result_hash = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    counts = {"allocated": result["allocated"], "awarded": len(result["awarded"])}
-    del result, allocation
+    counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
+    del allocation
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
         _refuse_if_approved(round_)
