@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
-from itertools import compress
+from itertools import compress, count
 from operator import attrgetter, itemgetter, not_
 from typing import Any
 
@@ -809,11 +809,13 @@ def _public(e: dict, waitlisted: bool) -> dict:
 def _places(values: list, desc: bool) -> tuple[list[int], int]:
     """Each value's place among the distinct values (ascending, or descending when `desc`), empty
     (None) values after all others either way; and the number of places."""
-    distinct = sorted({v for v in values if v is not None})
+    present = set(values)
+    present.discard(None)
+    distinct = sorted(present)
     last = len(distinct)
     place = {v: (last - 1 - i if desc else i) for i, v in enumerate(distinct)}
     place[None] = last
-    return [place[v] for v in values], last + 1
+    return list(map(place.__getitem__, values)), last + 1
 
 
 def _rank_order(rows: list[int], keys: list[tuple[Sequence, bool]]) -> list[int]:
@@ -846,20 +848,23 @@ def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tu
     columns = [noms.column(fact) for fact in facts]
 
     def combinations():
-        # One column's values are its combinations; several are zipped anew for each pass rather than kept
-        # as a list of tuples, as zip reuses its tuple once a lookup is done with it.
+        # One column's values are its combinations.
         return columns[0] if len(columns) == 1 else zip(*columns, strict=True)
 
     def judge(combination):
         return fn({facts[0]: combination} if len(columns) == 1 else dict(zip(facts, combination, strict=True)))
 
+    first_rows: dict = {}
     try:
-        results = dict.fromkeys(combinations())
-    except TypeError:
+        # One pass in C gives every nomination the first row that has its combination (setdefault keeps
+        # the first); what follows is list indexing, without hashing the combinations again.
+        firsts = list(map(first_rows.setdefault, combinations(), count()))
+    except TypeError:  # an unhashable value
         return [judge(combination) for combination in combinations()]
-    for combination in results:
-        results[combination] = judge(combination)
-    return list(map(results.__getitem__, combinations()))
+    results: list = [None] * noms.count
+    for combination, first in first_rows.items():
+        results[first] = judge(combination)
+    return list(map(results.__getitem__, firsts))
 
 
 def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callable[[Mapping], Any]:
