@@ -776,8 +776,8 @@ class Allocation:
     ineligible: list[dict]
 
     def as_dict(self) -> dict:
-        """RULES.md "Result" (without "round"), made of the allocation's own entries, not copies of them
-        (a province's result holds 100,000 entries and is encoded right away)."""
+        """RULES.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
+        copied (a province's result holds 100,000 of them, and is encoded right away)."""
         return {
             "budget": self.budget,
             "allocated": self.allocated,
