@@ -395,10 +395,11 @@ class DriverStatement:
                 raise TypeError(f"DriverStatement.columns: JSON column {selected.key!r}")
             process = selected.type.dialect_impl(dialect).result_processor(dialect, described[1])
             if process is not None:
-                converted: dict = {}
-                column = tuple(
-                    [converted[v] if v in converted else converted.setdefault(v, process(v)) for v in column]
-                )
+                # Each distinct value (the first of those equal under ==) converted once, looked up in C.
+                converted = dict.fromkeys(column)
+                for value in converted:
+                    converted[value] = process(value)
+                column = tuple(map(converted.__getitem__, column))
             typed.append(column)
         return Columns(raw, typed)
 

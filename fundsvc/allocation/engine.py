@@ -1,7 +1,9 @@
-"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts.
+"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts (or the same
+facts column by column, see NominationColumns).
 
-No Flask, no database. Conditions are compiled once per run into closures; scores are exact decimals;
-the result depends only on the nominations (as a set, keyed by id) and the rules, byte for byte.
+No Flask, no database. Conditions are compiled once per run into closures, and each part of the rules is
+judged once per distinct combination of the facts it reads; scores are exact decimals; the result depends
+only on the nominations (as a set, keyed by id) and the rules, byte for byte.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
-from operator import itemgetter
+from itertools import compress, count
+from operator import attrgetter, itemgetter, not_
 from typing import Any
 
 from ..memory import gc_paused
@@ -33,6 +36,7 @@ from .rules import (
 __all__ = [
     "Allocation",
     "Check",
+    "NominationColumns",
     "NominationNotFound",
     "RulesError",
     "ScoreTerm",
@@ -166,6 +170,38 @@ def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
         return None if v is None or v == "" else v
 
     return get_plain
+
+
+# --- nominations by column ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NominationColumns:
+    """Nominations column by column: one sequence per fact key, each `count` long; row i is one nomination.
+
+    What a loader that reads the database column-wise hands `allocate` and `explain`, so that no dict is
+    built per nomination. A key that is not there reads as empty (None) for every nomination, as a key
+    missing from a nomination dict does.
+    """
+
+    columns: Mapping[str, Sequence]
+    count: int
+
+    @classmethod
+    def of(cls, nominations: Iterable[Mapping], keys: Iterable[str]) -> NominationColumns:
+        """The `keys` (and "id", which every nomination must have) of plain nomination dicts, by column."""
+        rows = nominations if isinstance(nominations, list | tuple) else list(nominations)
+        columns = {key: [n.get(key) for n in rows] for key in keys}
+        columns["id"] = [n["id"] for n in rows]
+        return cls(columns, len(rows))
+
+    def column(self, key: str) -> Sequence:
+        values = self.columns.get(key)
+        return values if values is not None else (None,) * self.count
+
+    def row(self, i: int) -> dict:
+        """Nomination i as a plain dict."""
+        return {key: values[i] for key, values in self.columns.items()}
 
 
 # --- conditions --------------------------------------------------------------------------------------
@@ -415,6 +451,15 @@ def _fields_of(node: _Node) -> set[str]:
     return set().union(*(_fields_of(k) for k in node.children))
 
 
+def _facts_of(ref: dt.date | None, nodes: Iterable[_Node | None], fields: Iterable[str] = ()) -> tuple[str, ...]:
+    """The nomination keys that compiled conditions and plain rule fields read, sorted."""
+    names = set(fields)
+    for node in nodes:
+        if node is not None:
+            names.update(_fields_of(node))
+    return tuple(sorted(_fact_name(name, ref) for name in names))
+
+
 def _ref_date(academic_year: str | None) -> dt.date | None:
     y = _first_year(academic_year)
     return dt.date(y, 9, 1) if y is not None else None
@@ -461,6 +506,12 @@ class ScoreTerm:
         else:
             d["checks"] = [c.as_dict() for c in self.checks]
         return d
+
+
+# Read for every nomination whatever the rules: identity, output, eligibility flags, and explain's facts.
+_ALWAYS_READ = frozenset(
+    ("id", "student_code", "status", "unit", "in_round_unit", "awarded_elsewhere", "level", "birth_date")
+)
 
 
 class _Compiled:
@@ -513,19 +564,82 @@ class _Compiled:
             self.tie_break.append((name, desc, _getter(name, ref), FIELDS[name][0]))
         self.one_award = rules.get("one_award_per_year", True)
         self.score_fn = self._make_score_fn()
-        # Every fact that score, amount, eligibility and restriction read: nominations that agree on
-        # all of them are judged alike (see _run_paused).
-        names = {"level"}
-        for node in (
-            self.eligibility,
-            self.restriction,
-            *(nd for _, nd, _ in self.when_terms),
-            *(nd for nd, _, _ in self.tiers),
-        ):
-            if node is not None:
-                names.update(_fields_of(node))
-        names.update(name for _, name, _, _ in self.unit_terms)
-        self.judged_fields = tuple(sorted(_fact_name(x, ref) for x in names))
+        # The facts each part of the rules reads: nominations that agree on them are judged alike by that
+        # part (see _judge_rows), and a loader may leave out every other fact (see facts_read).
+        self.score_facts = _facts_of(
+            ref, (nd for _, nd, _ in self.when_terms), (name for _, name, _, _ in self.unit_terms)
+        )
+        self.amount_facts = _facts_of(ref, (nd for nd, _, _ in self.tiers), ("level",))
+        self.condition_facts = _facts_of(ref, (self.eligibility, self.restriction))
+        # Everything a nomination's verdict depends on: the facts the rules read and the flags the loader
+        # derives (see _verdicts).
+        self.verdict_facts = tuple(
+            sorted(
+                {
+                    *self.score_facts,
+                    *self.amount_facts,
+                    *self.condition_facts,
+                    "status",
+                    "in_round_unit",
+                    "awarded_elsewhere",
+                }
+            )
+        )
+        self.read_facts = frozenset(
+            (
+                *_ALWAYS_READ,
+                *self.verdict_facts,
+                *(_fact_name(name, ref) for name, _, _, _ in self.tie_break),
+                *(_fact_name(q[0], ref) for q in self.quotas),
+            )
+        )
+
+    def conditions(self, n: Mapping) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+        """Whether `n` meets the eligibility condition and the fund's restriction (where there are any),
+        and the reasons why not: the eligibility's and the restriction's, which reasons() lists apart."""
+        eligibility: list[str] = []
+        restriction: list[str] = []
+        if self.eligibility is not None:
+            self.eligibility.failing(n, True, eligibility)
+        if self.restriction is not None:
+            self.restriction.failing(n, True, restriction)
+        held = (self.eligibility is None or self.eligibility.fn(n)) and (
+            self.restriction is None or self.restriction.fn(n)
+        )
+        return held, tuple(eligibility), tuple(restriction)
+
+    def eligible(self, n: Mapping, s: Decimal, amt: int | None, held: bool) -> bool:
+        """Whether `n` is ranked, given its score, its amount and whether its conditions hold."""
+        st = n.get("status")
+        return (
+            held
+            and amt is not None
+            and (self.min_score is None or s >= self.min_score)
+            and (st is None or st == "active")
+            and n.get("in_round_unit", True) is not False
+            and not (self.one_award and n.get("awarded_elsewhere"))
+        )
+
+    def reasons(
+        self, n: Mapping, s: Decimal, amt: int | None, conditions: tuple, academic_year: str | None
+    ) -> list[str]:
+        """Every reason why `n` is ineligible (empty when it is eligible); `conditions` is self.conditions(n)."""
+        _held, eligibility, restriction = conditions
+        out = list(eligibility)
+        if self.min_score is not None and s < self.min_score:
+            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
+        if amt is None:
+            out.append(f"no amount for level: {_fmt(n.get('level'))}")
+        st = n.get("status")
+        if st not in (None, "", "active"):
+            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
+        if n.get("in_round_unit", True) is False:
+            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
+        out.extend(f"fund restriction: {r}" for r in restriction)
+        if self.one_award and n.get("awarded_elsewhere"):
+            year = f" {academic_year}" if academic_year else ""
+            out.append(f"already holds an award in academic year{year}")
+        return out
 
     def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
         whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
@@ -578,29 +692,6 @@ class _Compiled:
             return None, None
         return self.amounts.get(lvl), None
 
-    def reasons(self, n: Mapping, s: Decimal, amt: int | None, academic_year: str | None) -> list[str]:
-        """Every reason why `n` is ineligible (empty when it is eligible)."""
-        out: list[str] = []
-        if self.eligibility is not None:
-            self.eligibility.failing(n, True, out)
-        if self.min_score is not None and s < self.min_score:
-            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
-        if amt is None:
-            out.append(f"no amount for level: {_fmt(n.get('level'))}")
-        st = n.get("status")
-        if st not in (None, "", "active"):
-            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
-        if n.get("in_round_unit", True) is False:
-            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
-        if self.restriction is not None:
-            sub: list[str] = []
-            self.restriction.failing(n, True, sub)
-            out.extend(f"fund restriction: {r}" for r in sub)
-        if self.one_award and n.get("awarded_elsewhere"):
-            year = f" {academic_year}" if academic_year else ""
-            out.append(f"already holds an award in academic year{year}")
-        return out
-
 
 def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
     return _Compiled(rules, _ref_date(academic_year), restriction)
@@ -616,21 +707,12 @@ def amount_for(rules: Mapping, facts: Mapping, *, academic_year: str | None = No
     return _compiled(rules, academic_year).amount(facts)
 
 
-# Read for every nomination whatever the rules: identity, output, eligibility flags, and explain's facts.
-_ALWAYS_READ = frozenset(
-    ("id", "student_code", "status", "unit", "in_round_unit", "awarded_elsewhere", "level", "birth_date")
-)
-
-
 def facts_read(
     rules: Mapping, restriction: Mapping | None = None, *, academic_year: str | None = None
 ) -> frozenset[str]:
     """The nomination keys `allocate` and `explain` read under these rules (a loader may leave out the rest)."""
     c = _compiled(validate_rules(rules), academic_year, validate_condition(restriction) if restriction else None)
-    names = {*_ALWAYS_READ, *c.judged_fields}
-    names.update(_fact_name(name, c.ref) for name, _, _, _ in c.tie_break)
-    names.update(_fact_name(q[0], c.ref) for q in c.quotas)
-    return frozenset(names)
+    return c.read_facts
 
 
 # --- hashes ------------------------------------------------------------------------------------------
@@ -679,7 +761,8 @@ class Allocation:
 
     `ranked` holds every eligible nomination in rank order with what the service stores for later
     (amount, tier, outcome, the quota group values, `remaining_before` its turn); `promote_after_cancel`
-    works on it.
+    works on it. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by the
+    walk itself.
     """
 
     budget: int
@@ -688,29 +771,21 @@ class Allocation:
     remaining: int
     rules_hash: str
     ranked: list[dict]
+    awarded: list[dict]
+    waitlisted: list[dict]
     ineligible: list[dict]
 
-    @property
-    def awarded(self) -> list[dict]:
-        return [_public(e, False) for e in self.ranked if e["outcome"] == "awarded"]
-
-    @property
-    def waitlisted(self) -> list[dict]:
-        return [_public(e, True) for e in self.ranked if e["outcome"] == "waitlisted"]
-
     def as_dict(self) -> dict:
-        with gc_paused():
-            return self._as_dict()
-
-    def _as_dict(self) -> dict:
+        """RULES.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
+        copied (a province's result holds 100,000 of them, and is encoded right away)."""
         return {
             "budget": self.budget,
             "allocated": self.allocated,
             "remaining": self.remaining,
             "rules_hash": self.rules_hash,
-            "awarded": self.awarded,
-            "waitlisted": self.waitlisted,
-            "ineligible": [dict(e) for e in self.ineligible],
+            "awarded": list(self.awarded),
+            "waitlisted": list(self.waitlisted),
+            "ineligible": list(self.ineligible),
         }
 
 
@@ -734,34 +809,134 @@ def _public(e: dict, waitlisted: bool) -> dict:
 def _places(values: list, desc: bool) -> tuple[list[int], int]:
     """Each value's place among the distinct values (ascending, or descending when `desc`), empty
     (None) values after all others either way; and the number of places."""
-    distinct = sorted({v for v in values if v is not None})
+    present = set(values)
+    present.discard(None)
+    distinct = sorted(present)
     last = len(distinct)
     place = {v: (last - 1 - i if desc else i) for i, v in enumerate(distinct)}
     place[None] = last
-    return [place[v] for v in values], last + 1
+    return list(map(place.__getitem__, values)), last + 1
 
 
-def _sort_ranked(recs: list, tie_break: list) -> None:
-    """Sort eligible records (id, n, score, amount, tier, student code) into rank order, in place.
+def _rank_order(rows: list[int], keys: list[tuple[Sequence, bool]]) -> list[int]:
+    """The eligible rows (in nomination id order) in rank order.
 
-    Score (highest first), then each tie-break key: every value is replaced by its place among the
-    distinct values of that key, and the places are packed into one int per record, so the sort
-    compares ints instead of tuples of Decimals and dates (which cost most of a 100,000-nomination run).
-    Ties left after every key keep nomination id order (a stable sort of id-ordered records).
+    `keys`: (each row's value, descending?) for the score and then each tie-break key. Every value is
+    replaced by its place among the distinct values of its key, and the places are packed into one int per
+    row, so the sort compares ints instead of tuples of Decimals and dates (which cost most of a
+    100,000-nomination run). Ties left after every key keep nomination id order (a stable sort).
     """
-    recs.sort(key=itemgetter(0))
-    columns = [_places([r[2] for r in recs], True)]
-    for _, desc, get, _kind in tie_break:
-        columns.append(_places([get(r[1]) for r in recs], desc))
-    keys = [0] * len(recs)
-    for places, size in columns:
-        keys = [k * size + p for k, p in zip(keys, places, strict=True)]
-    order = sorted(range(len(recs)), key=keys.__getitem__)
-    recs[:] = [recs[i] for i in order]
+    packed = [0] * len(rows)
+    for values, desc in keys:
+        places, size = _places(list(map(values.__getitem__, rows)), desc)
+        packed = [k * size + p for k, p in zip(packed, places, strict=True)]
+    order = sorted(range(len(rows)), key=packed.__getitem__)
+    return [rows[i] for i in order]
+
+
+def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> list:
+    """fn(nomination) for every nomination, fn reading only the keys `facts`.
+
+    A province's nominations share few combinations of the handful of facts the rules read, so fn runs
+    once per distinct combination, on a dict of just those facts, and each nomination gets its
+    combination's result. Values equal under == share a result, as they compare alike in every rule (the
+    first nomination's values are the ones shown in reasons); an unhashable value makes every nomination
+    judged on its own.
+    """
+    if not facts:
+        return [fn({})] * noms.count
+    columns = [noms.column(fact) for fact in facts]
+
+    def combinations():
+        # One column's values are its combinations.
+        return columns[0] if len(columns) == 1 else zip(*columns, strict=True)
+
+    def judge(combination):
+        return fn({facts[0]: combination} if len(columns) == 1 else dict(zip(facts, combination, strict=True)))
+
+    first_rows: dict = {}
+    try:
+        # One pass in C gives every nomination the first row that has its combination (setdefault keeps
+        # the first); what follows is list indexing, without hashing the combinations again.
+        firsts = list(map(first_rows.setdefault, combinations(), count()))
+    except TypeError:  # an unhashable value
+        return [judge(combination) for combination in combinations()]
+    results: list = [None] * noms.count
+    for combination, first in first_rows.items():
+        results[first] = judge(combination)
+    return list(map(results.__getitem__, firsts))
+
+
+def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callable[[Mapping], Any]:
+    """fn, run once per distinct combination of the values of `facts` (all that fn reads) and remembered."""
+    pick = itemgetter(*facts) if facts else lambda n: ()
+    results: dict = {}
+
+    def remembered(n: Mapping) -> Any:
+        key = pick(n)
+        try:
+            return results[key]
+        except KeyError:
+            result = results[key] = fn(n)
+            return result
+        except TypeError:  # an unhashable value
+            return fn(n)
+
+    return remembered
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the rules make of one combination of facts, shared by every nomination that has it."""
+
+    eligible: bool
+    score: Decimal
+    score_text: str | None  # format_score(score), for the eligible
+    amount: int | None
+    tier: str | None
+    reasons: tuple[str, ...] | None  # for the ineligible; None when they name the nomination's own unit
+
+
+def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) -> list[_Verdict]:
+    """Each nomination's verdict, made once per combination of the facts it depends on (c.verdict_facts).
+
+    Those combinations are many more than the score's, the amount's or the conditions' alone, so each of
+    those is remembered on just the facts it reads.
+    """
+    score_of = _remembered(c.score_fn, c.score_facts)
+    amount_of = _remembered(c.amount, c.amount_facts)
+    conditions_of = _remembered(c.conditions, c.condition_facts)
+    texts: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
+
+    def verdict(n: Mapping) -> _Verdict:
+        s = score_of(n)
+        amt, tier = amount_of(n)
+        conditions = conditions_of(n)
+        if c.eligible(n, s, amt, conditions[0]):
+            text = texts.get(s)
+            if text is None:
+                text = texts[s] = format_score(s)
+            return _Verdict(True, s, text, amt, tier, None)
+        # The reason for a unit outside the round names the unit, which is not among the facts judged.
+        outside = n.get("in_round_unit") is False
+        reasons = None if outside else tuple(c.reasons(n, s, amt, conditions, academic_year))
+        return _Verdict(False, s, None, amt, tier, reasons)
+
+    return _judge_rows(noms, verdict, c.verdict_facts)
+
+
+def _refuse_duplicate_ids(ids: Sequence) -> None:
+    if len(set(ids)) == len(ids):
+        return
+    seen: set = set()
+    for nid in ids:
+        if nid in seen:
+            raise ValueError(f"duplicate nomination id {nid}")
+        seen.add(nid)
 
 
 def _run(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -783,7 +958,7 @@ def _run(
 
 
 def _run_paused(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -799,84 +974,44 @@ def _run_paused(
         if isinstance(v, bool) or not isinstance(v, int):
             raise TypeError(f"{name} must be an int number of đồng")
     c = _compiled(rules, academic_year, restriction)
+    noms = (
+        nominations if isinstance(nominations, NominationColumns) else NominationColumns.of(nominations, c.read_facts)
+    )
+    ids, codes = noms.column("id"), noms.column("student_code")
+    _refuse_duplicate_ids(ids)
 
-    elig = c.eligibility.fn if c.eligibility is not None else None
-    restr = c.restriction.fn if c.restriction is not None else None
-    score_fn = c.score_fn
-    amount = c.amount
-    min_score = c.min_score
-    one_award = c.one_award
+    verdicts = _verdicts(noms, c, academic_year)
+    is_eligible = list(map(attrgetter("eligible"), verdicts))
+    # Ranking ties keep nomination id order, and the ineligible are listed by id, whatever the input order.
+    eligible = sorted(compress(range(noms.count), is_eligible), key=ids.__getitem__)
+    rejected = sorted(compress(range(noms.count), map(not_, is_eligible)), key=ids.__getitem__)
+    kept = {}
+    if keep is not None and keep in ids:
+        row = ids.index(keep)
+        kept = {"n": noms.row(row), "score": verdicts[row].score}
 
-    def judge(n):
-        s = score_fn(n)
-        amt, tier = amount(n)
-        ok = (
-            (elig is None or elig(n))
-            and amt is not None
-            and (min_score is None or s >= min_score)
-            and (restr is None or restr(n))
-        )
-        return s, amt, tier, ok
-
-    # Score, amount and the rule conditions depend only on the facts they read (c.judged_fields), and
-    # a province's nominations share few combinations of them: each combination is judged once. Values
-    # equal under == share a judgement, as they compare alike in every rule.
-    fields = c.judged_fields
-    # One C call per nomination when every key is there (the service's facts); n.get otherwise.
-    pick = itemgetter(*fields)
-    flags = itemgetter("id", "student_code", "status", "in_round_unit", "awarded_elsewhere")
-    judged: dict = {}
-    recs: list[tuple] = []
-    rejected: list[tuple] = []
-    seen: set = set()
-    kept: dict = {}
-    for n in nominations:
-        try:
-            key = pick(n)
-            nid, code, st, inside, elsewhere = flags(n)
-        except KeyError:
-            key = tuple(map(n.get, fields))
-            nid, code, st = n["id"], n.get("student_code"), n.get("status")
-            inside, elsewhere = n.get("in_round_unit", True), n.get("awarded_elsewhere")
-        if nid in seen:
-            raise ValueError(f"duplicate nomination id {nid}")
-        seen.add(nid)
-        try:
-            hit = judged.get(key)
-        except TypeError:  # an unhashable value: judged on its own
-            key = None
-            hit = judge(n)
-        if hit is None:
-            hit = judged[key] = judge(n)
-        s, amt, tier, ok = hit
-        if nid == keep:
-            kept["n"] = n
-            kept["score"] = s
-        if ok and (st is None or st == "active") and inside is not False and not (one_award and elsewhere):
-            recs.append((nid, n, s, amt, tier, code))
-        else:
-            rejected.append((nid, n, s, amt, key, code, st, inside, elsewhere))
-
-    _sort_ranked(recs, c.tie_break)
+    rank_keys = [(list(map(attrgetter("score"), verdicts)), True)]
+    rank_keys += [(_judge_rows(noms, get, (_fact_name(name, c.ref),)), desc) for name, desc, get, _ in c.tie_break]
+    ranked_rows = _rank_order(eligible, rank_keys)
 
     start = max(0, min(budget, available))
     remaining = start
     quotas = c.quotas
+    group_values = [_judge_rows(noms, q[1], (_fact_name(q[0], c.ref),)) for q in quotas]
     usage: list[dict] = [{} for _ in quotas]
     ranked: list[dict] = []
-    append = ranked.append
-    shown: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
-    for rank, (nid, n, s, amt, tier, code) in enumerate(recs, 1):
-        text = shown.get(s)
-        if text is None:
-            text = shown[s] = format_score(s)
+    awarded: list[dict] = []
+    waitlisted: list[dict] = []
+    for rank, row in enumerate(ranked_rows, 1):
+        verdict = verdicts[row]
+        amt = verdict.amount
         e = {
-            "nomination_id": nid,
-            "student_code": code,
+            "nomination_id": ids[row],
+            "student_code": codes[row],
             "rank": rank,
-            "score": text,
+            "score": verdict.score_text,
             "amount": amt,
-            "tier": tier,
+            "tier": verdict.tier,
             "outcome": "awarded",
             "reason": None,
             "quota": None,
@@ -884,18 +1019,19 @@ def _run_paused(
         }
         if quotas:
             e["groups"] = groups = {}
-            for g, get, _, _, _, _ in quotas:
-                groups[g] = _jsonable(get(n))
+            for (g, *_), values in zip(quotas, group_values, strict=True):
+                groups[g] = _jsonable(values[row])
+        ranked.append(e)
         if amt > remaining:
             e["outcome"] = "waitlisted"
             e["reason"] = "budget"
-            append(e)
+            waitlisted.append(_public(e, True))
             continue
         if quotas:
             hits = []
             blocked = None
-            for qi, (g, get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
-                gv = get(n)
+            for qi, (g, _get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
+                gv = group_values[qi][row]
                 if gv is None or (has_value and gv != qv):
                     continue
                 u = usage[qi].get(gv)
@@ -915,36 +1051,21 @@ def _run_paused(
                 e["outcome"] = "waitlisted"
                 e["reason"] = "quota"
                 e["quota"] = blocked
-                append(e)
+                waitlisted.append(_public(e, True))
                 continue
             for qi, gv, cnt, tot in hits:
                 usage[qi][gv] = (cnt + 1, tot + amt)
         remaining -= amt
-        append(e)
+        awarded.append(_public(e, False))
 
-    rejected.sort(key=itemgetter(0))
-    # The reasons too are made once per judged combination and the few facts they add.
-    why: dict = {}
-    ineligible = []
-    for nid, n, s, amt, key, code, st, inside, elsewhere in rejected:
-        outside = inside is False
-        wkey = (key, st, outside, n.get("unit") if outside else None, bool(elsewhere))
-        cacheable = key is not None
-        try:
-            reasons = why.get(wkey) if cacheable else None
-        except TypeError:  # an unhashable unit
-            reasons, cacheable = None, False
-        if reasons is None:
-            reasons = c.reasons(n, s, amt, academic_year)
-            if cacheable:
-                why[wkey] = reasons
-        ineligible.append(
-            {
-                "nomination_id": nid,
-                "student_code": code,
-                "reasons": list(reasons),
-            }
-        )
+    def reasons(row: int) -> list[str]:
+        verdict = verdicts[row]
+        if verdict.reasons is not None:
+            return list(verdict.reasons)
+        n = noms.row(row)
+        return c.reasons(n, verdict.score, verdict.amount, c.conditions(n), academic_year)
+
+    ineligible = [{"nomination_id": ids[row], "student_code": codes[row], "reasons": reasons(row)} for row in rejected]
     alloc = Allocation(
         budget=budget,
         available=available,
@@ -952,13 +1073,15 @@ def _run_paused(
         remaining=remaining,
         rules_hash=rules_hash(rules),
         ranked=ranked,
+        awarded=awarded,
+        waitlisted=waitlisted,
         ineligible=ineligible,
     )
     return alloc, c, kept
 
 
 def allocate(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
@@ -978,7 +1101,7 @@ def allocate(
 
 
 def explain(
-    nominations: Iterable[Mapping],
+    nominations: Iterable[Mapping] | NominationColumns,
     rules: Mapping,
     *,
     budget: int,
