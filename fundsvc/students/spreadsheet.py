@@ -18,7 +18,8 @@ Pure layer (no Flask, no database); the format is ``shared/IMPORT.md``.
 ``write_template_xlsx() -> bytes``
     An empty import file with drop-down lists, an example row and a "Hướng dẫn" sheet.
 
-Speed: values are converted column by column.  Coded columns have few distinct
+Speed: the rows are read and turned into columns a chunk at a time (while the chunk's
+cells are still in the processor's cache), then converted column by column.  Coded columns have few distinct
 values, so each distinct raw value is parsed once (``set(col)``) and the column is
 mapped through the resulting table with C-level ``map``; free-text columns go
 through a C-level ``map`` chain (split/join/NFC).  A 100,000-row file costs about
@@ -35,10 +36,10 @@ import io
 import math
 import re
 from collections import deque
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -593,9 +594,15 @@ class _FileProblem(Exception):
 
 _XLSX_EXTS = ("xlsx", "xlsm")
 
+# Rows are read and turned into columns this many at a time (see _transpose).
+_CHUNK_ROWS = 256
 
-def _read_records(data: bytes, filename: str) -> tuple[list[list], int]:
-    """Rows of raw cells and the spreadsheet row number of the first one."""
+
+def _read_records(data: bytes, filename: str) -> tuple[Iterator[list[list]], int]:
+    """Rows of raw cells, in chunks of up to ``_CHUNK_ROWS``, and the spreadsheet row number of the first one.
+
+    A CSV file is read as the chunks are taken, so a malformed record raises ``_FileProblem`` from the iterator.
+    """
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data[:4] == b"PK\x03\x04":
         return _read_xlsx(data)
@@ -612,7 +619,7 @@ def _read_records(data: bytes, filename: str) -> tuple[list[list], int]:
     return _read_csv(data), 1
 
 
-def _read_xlsx(data: bytes) -> tuple[list[list], int]:
+def _read_xlsx(data: bytes) -> tuple[Iterator[list[list]], int]:
     import python_calamine
 
     try:
@@ -628,10 +635,10 @@ def _read_xlsx(data: bytes) -> tuple[list[list], int]:
             "Không đọc được tệp .xlsx: hãy mở bằng Excel và lưu lại "
             f"(cannot read the .xlsx file: {type(exc).__name__}; expected a valid Excel workbook)"
         ) from None
-    return rows, first
+    return (rows[start : start + _CHUNK_ROWS] for start in range(0, len(rows), _CHUNK_ROWS)), first
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes) -> Iterator[list[list[str]]]:
     try:
         if data.startswith(codecs.BOM_UTF8):
             text = data[3:].decode("utf-8")
@@ -654,10 +661,52 @@ def _read_csv(data: bytes) -> list[list[str]]:
     if delimiter is None:
         counts = {d: first_line.count(d) for d in (",", ";", "\t")}
         delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
+    return _csv_chunks(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _csv_chunks(reader: Iterator[list[str]]) -> Iterator[list[list[str]]]:
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        while chunk := list(islice(reader, _CHUNK_ROWS)):
+            yield chunk
     except csv.Error as exc:
         raise _FileProblem(f"Tệp CSV bị lỗi định dạng: {exc} (malformed CSV; expected one record per line)") from None
+
+
+def _head(chunks: Iterator[list[list]]) -> list[list]:
+    """The first chunks, up to the one holding the tenth non-empty row (as far as ``_find_header`` looks)."""
+    head: list[list] = []
+    non_empty = 0
+    for chunk in chunks:
+        head += chunk
+        non_empty += sum(1 for r in chunk if any(not _raw_blank(v) for v in r))
+        if non_empty >= 10:
+            break
+    return head
+
+
+def _transpose(chunks: Iterable[list[list]], width: int) -> list[list]:
+    """The rows of ``chunks`` as columns, at least ``width`` of them; short rows are padded with "".
+
+    A chunk at a time, while its cells are still in the processor's cache: transposing the whole
+    file at once (``zip(*rows)``) read every cell back from memory, which cost about 40 % of the
+    time of reading the csv file in the first place.
+    """
+    cols: list[list] = [[] for _ in range(width)]
+    n = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        lens = set(map(len, chunk))
+        if lens != {width}:
+            longest = max(lens)
+            if longest > width:  # a column the rows read so far did not reach: blank in them
+                cols += [[""] * n for _ in range(longest - width)]
+                width = longest
+            chunk = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in chunk]
+        for col, values in zip(cols, zip(*chunk, strict=True), strict=True):
+            col += values
+        n += len(chunk)
+    return cols
 
 
 # --------------------------------------------------------------------------- parsing
@@ -674,7 +723,7 @@ def _missing_message(c: Column) -> str:
     return f"Thiếu {c.header}: ô này bắt buộc phải có giá trị (missing {c.key.replace('_', ' ')}; a value is required)"
 
 
-def _convert_text(col: tuple, c: Column) -> tuple[list, dict[int, str]]:
+def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
     try:
         cleaned, maybe_empty = clean_column(col)
     except TypeError:  # an .xlsx column with numbers/dates in it
@@ -739,7 +788,7 @@ def _seed_table(key: str) -> dict[str, Any]:
     return table
 
 
-def _convert_table(col: tuple, c: Column, parser: Callable[[Any], Any], placeholder: Any):
+def _convert_table(col: list, c: Column, parser: Callable[[Any], Any], placeholder: Any):
     """Parse each distinct raw value once; map the column through the memo table."""
     missing = _missing_message(c) if c.required else None
     seed = _seed_table(c.key) if c.choices and not c.required else ()
@@ -832,12 +881,15 @@ def parse_nominations(data: bytes, filename: str, *, known_units: Container[str]
 def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> ParsedSheet:
     result = ParsedSheet()
     try:
-        records, first_row = _read_records(data, filename)
+        chunks, first_row = _read_records(data, filename)
+        records = _head(chunks)
+        h = _find_header(records)
+        # The body (every row below the header), column by column.
+        cols = _transpose(chain([records[h + 1 :]], chunks), len(records[h])) if h is not None else []
     except _FileProblem as exc:
         result.errors.append(CellError(1, "", str(exc)))
         return result
 
-    h = _find_header(records)
     if h is None:
         result.errors.append(
             CellError(
@@ -854,24 +906,14 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
             f"Đã bỏ qua các dòng phía trên dòng tiêu đề (dòng {header_row}) "
             f"(rows above the header row {header_row} were ignored)"
         )
-    header = records[h]
-    body = records[h + 1 :]
+    header = list(records[h]) + [""] * (len(cols) - len(records[h]))
+    del records
     base = header_row + 1
 
     # Empty rows are not filtered here: their cells are blank, so they show up as
     # "missing" required cells and are recognised (and dropped) further down.
-    rows = body
-    rownums = range(base, base + len(body))
-    n = len(rows)
-
-    # -- rectangular columns
-    width = len(header)
-    lens = set(map(len, rows))
-    if lens and (len(lens) > 1 or width not in lens):
-        width = max(width, max(lens))
-        rows = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in rows]
-    header = list(header) + [""] * (width - len(header))
-    cols: list[tuple] = list(zip(*rows, strict=True)) if n else [()] * width
+    n = len(cols[0]) if cols else 0
+    rownums = range(base, base + n)
 
     # -- map headers
     mapping: dict[str, tuple[int, str]] = {}
@@ -979,7 +1021,7 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
 
     # -- whitespace-only rows count as empty rows
     if missing_positions:
-        blank_rows = {i for i in missing_positions if all(map(_raw_blank, rows[i]))}
+        blank_rows = {i for i in missing_positions if all(_raw_blank(col[i]) for col in cols)}
         if blank_rows:
             cell_errors = [e for e in cell_errors if e[0] not in blank_rows]
     else:

@@ -501,3 +501,20 @@ def test_no_rows(name):
     data = make_csv([]) if name.endswith("csv") else make_xlsx([])
     parsed = parse_nominations(data, name)
     assert parsed.errors == [] and parsed.rows == []
+
+
+def test_long_ragged_file_read_in_chunks():
+    # Several of the parser's chunks of rows: a longer row, a shorter one and an empty one far down the file.
+    rows = [[f"HS{i}", f"An {i}", "05/09/2012", "T", "7A", "U", "", "8,5"] for i in range(700)]
+    rows[300] = [*rows[300], "ghi thêm"]
+    rows[450] = rows[450][:6]
+    rows[500] = []
+    for data, name in ((make_csv(rows), "a.csv"), (make_xlsx(rows), "a.xlsx")):
+        parsed = parse_nominations(data, name)
+        assert parsed.errors == []
+        assert [r["row"] for r in parsed.rows] == [i + 2 for i in range(700) if i != 500]
+        assert parsed.rows[450]["gpa"] is None and parsed.rows[449]["gpa"] == Decimal("8.5")
+        assert any("Cột thứ 9" in w for w in parsed.warnings)
+    rows[600][1] = "x" * 200_000  # longer than the csv module's field limit: a malformed file
+    bad = make_csv(rows)
+    assert [(e.row, e.column) for e in parse_nominations(bad, "a.csv").errors] == [(1, "")]
