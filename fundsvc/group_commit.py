@@ -79,6 +79,8 @@ class GroupCommit:
         self._queue = None
 
     def run(self, engine: Engine, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in a savepoint of the open group (a new group if none is open); returns or raises
+        what it did once the group has committed. The last thread in, when nobody else waits, commits."""
         with self._arrivals:
             self._waiting += 1
         try:
