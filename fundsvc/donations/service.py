@@ -182,11 +182,13 @@ _INSERT_IDEMPOTENCY = DriverStatement(insert(IdempotencyRecord.__table__))
 
 @dataclass(frozen=True)
 class _Written:
-    """The column values of the rows a gift's write transaction inserted (the new donor's, if any)."""
+    """The column values of the rows a gift's write transaction inserted (the new donor's, if any), and the row of
+    the donor it found instead of inserting one (a concurrent first gift of the same donor created it)."""
 
     donation: dict
     receipt: dict
     donor: dict | None
+    found_donor: tuple | None = None
 
 
 def _write(
@@ -195,11 +197,14 @@ def _write(
     """The write transaction's statements: Core, no unit-of-work flush, no read that could have been done before."""
     unit, fund, data = gift.unit, gift.fund, gift.data
     now = utcnow()
-    new_donor = None
+    new_donor = found_donor = None
     if gift.donor is not None:
         donor_id, donor_name = gift.donor.id, gift.donor.name
     else:
-        donor_id, donor_name, new_donor = _new_donor(connection, gift, now)
+        new_donor, found_donor = _new_donor(connection, gift, now)
+        donor_id, donor_name = (
+            (found_donor.id, found_donor.name) if found_donor else (new_donor["id"], new_donor["name"])
+        )
     received_on: date = data["received_on"]
     year = received_on.year
     book_id, number = take_number(connection, unit, year, "receipt")
@@ -271,21 +276,22 @@ def _write(
                 "created_at": now,
             },
         )
-    return _Written(donation, receipt, new_donor)
+    return _Written(donation, receipt, new_donor, found_donor)
 
 
-def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[int, str, dict | None]:
-    """(id, name, inserted column values) of the gift's new donor; values None when a concurrent gift created it."""
+def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[dict | None, tuple | None]:
+    """The gift's new donor: (its inserted column values, None), or (None, its row) when a concurrent first gift of
+    the same donor has created it since the gift was prepared."""
     keys = _donor_keys(gift.unit, gift.new_donor)
     if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
         found = _DONOR_MATCH.first(connection, keys)
         if found is not None:
-            return found.id, found.name, None
+            return None, found
     donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
     (donor["id"],) = _INSERT_DONOR.execute(connection, donor)
-    return donor["id"], donor["name"], donor
+    return donor, None
 
 
 def _answer(gift: _Gift, written: _Written) -> SimpleNamespace:
@@ -298,7 +304,7 @@ def _answer(gift: _Gift, written: _Written) -> SimpleNamespace:
     if written.donor is not None:
         donor = SimpleNamespace(**written.donor, unit=unit)
     else:
-        row = gift.donor._asdict()
+        row = (written.found_donor or gift.donor)._asdict()
         donor = SimpleNamespace(
             **{k: v for k, v in row.items() if not k.startswith("unit_")},
             unit_id=row["unit_id"],

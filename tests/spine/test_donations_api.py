@@ -71,6 +71,32 @@ def test_donor_matched_by_phone_or_tax_code(admin):
     )
 
 
+def test_two_first_gifts_of_one_new_donor_at_once_make_one_donor(app, admin, monkeypatch):
+    """The first gifts of a new donor prepared at the same moment (as under threaded workers, whose gifts share a
+    group commit): the one written second finds the donor inside its write transaction and answers with it."""
+    from fundsvc.donations import service
+    from fundsvc.extensions import db
+
+    prepare, raced = service._prepare, []
+
+    def prepare_then_race(session, actor, data):
+        gift = prepare(session, actor, data)  # no donor found yet: the gift will create one
+        if not raced:
+            raced.append(True)
+            with app.app_context():  # another request, recording the same donor's first gift meanwhile
+                other, _ = service.record_donation(db.session, actor, {**data, "amount": 1_000_000})
+                raced.append(other.donor.id)
+                db.session.remove()
+        return gift
+
+    monkeypatch.setattr(service, "_prepare", prepare_then_race)
+    response = admin.post("/api/v1/donations", GIFT)
+    assert response.status_code == 201, response.json
+    assert response.json["donor"]["id"] == raced[1]
+    assert response.json["donor"]["name"] == GIFT["donor"]["name"] and response.json["donor"]["unit"] == "ST-TP-P2"
+    assert admin.get(f"/api/v1/donations/{response.json['id']}").json["donor"] == response.json["donor"]
+
+
 def test_void_reverses_and_keeps_number(admin):
     before = fund(admin)["balance"]
     donation = admin.post("/api/v1/donations", GIFT).json
