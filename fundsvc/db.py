@@ -10,9 +10,32 @@ from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import islice
+from operator import gt
 
-from sqlalchemy import JSON, URL, BigInteger, Connection, DateTime, Engine, MetaData, TypeDecorator, event
+import orjson
+from sqlalchemy import (
+    JSON,
+    URL,
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    cast,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
@@ -291,11 +314,11 @@ def write_transaction(session: Session) -> Iterator[Session]:
 
 
 class DriverStatement:
-    """A Core statement run straight on the DB-API cursor: inside a gift's write lock, and for large reads.
+    """A Core statement run straight on the DB-API cursor: inside a gift's write lock.
 
     SQLAlchemy's execution path costs about a tenth of a millisecond of Python per statement, and on SQLite
     every writer waiting for the lock pays it too: a gift's handful of statements made half of the time the
-    lock was held (for large reads, see `columns`). This compiles the statement once per dialect and set of
+    lock was held. This compiles the statement once per dialect and set of
     parameter names (with the compiler SQLAlchemy would use), converts the values with the same bind
     processors, and runs it on the connection's DB-API cursor inside the connection's transaction. Driver
     errors are raised as SQLAlchemy's (an IntegrityError stays an IntegrityError). What it does not do:
@@ -377,39 +400,80 @@ class DriverStatement:
         shape = self._shapes[dialect.name] = (named, processors)
         return shape
 
-    def columns(self, connection: Connection, values: dict | None = None) -> Columns:
-        """Run a SELECT; its result column by column, as the driver returned it and typed as SQLAlchemy would.
 
-        For large reads (a province's nominations): SQLAlchemy converts every value of every row, while
-        such columns (dates, scores, flags) hold few distinct values, so here each distinct value of a column
-        is converted once by the column type's result processor, and equal values share the converted
-        object. Hence no JSON columns, whose values are mutable.
-        """
-        rows, description = self._fetch(connection, values or {}, "fetchall")
-        dialect = connection.dialect
-        raw = list(zip(*rows, strict=True)) if rows else [() for _ in description]
-        del rows
-        typed = []
-        for column, selected, described in zip(raw, self.statement.selected_columns, description, strict=True):
-            if isinstance(selected.type, JSON):
-                raise TypeError(f"DriverStatement.columns: JSON column {selected.key!r}")
-            process = selected.type.dialect_impl(dialect).result_processor(dialect, described[1])
-            if process is not None:
-                # Each distinct value (the first of those equal under ==) converted once, looked up in C.
-                converted = dict.fromkeys(column)
-                for value in converted:
-                    converted[value] = process(value)
-                column = tuple(map(converted.__getitem__, column))
-            typed.append(column)
-        return Columns(raw, typed)
+def fetch_columns(connection: Connection, columns: list, *, where, order_by) -> Columns:
+    """The rows `where` holds, in the order of `order_by` (a unique column), column by column: typed as
+    SQLAlchemy would type them, and as JSON texts of the values as the database gave them (what a hash of
+    the inputs should cover).
+
+    For large reads (a province's 100,000 nominations). The database gathers each column into one JSON
+    array (json_group_array on SQLite, json_agg on PostgreSQL), which orjson reads in C: one row of a
+    dozen texts instead of 100,000 rows of driver tuples that would then be transposed. Such columns
+    (dates, marks, codes, flags) hold few distinct values, so each distinct value is converted once and
+    equal values share one object, which later dict lookups on them compare by identity.
+    Supported: integers, strings, booleans, dates and Numerics; anything else raises TypeError.
+    """
+    dialect = connection.dialect
+    converters = [_json_converter(column, dialect) for column in columns]
+    if dialect.name == "postgresql":
+        # Numerics as text: a JSON number would come back a float, not the exact Decimal.
+        columns = [cast(c, Text) if _is_decimal(c.type) else c for c in columns]
+        gather = func.json_agg
+    else:
+        gather = func.json_group_array
+    # The order column comes last. The rows are put in order here, not by the database: they mostly come
+    # in order already (SQLite reads them through an index, PostgreSQL in the order they were written),
+    # and PostgreSQL would otherwise sort the whole table, or sort it once per column with an ORDER BY
+    # inside each aggregate.
+    rows = select(*columns, order_by.label("fundsvc_order")).where(where).subquery()
+    query = select(*(cast(gather(column), Text) for column in rows.c))
+    texts = [text if text is not None else "[]" for text in connection.execute(query).one()]
+    values = [orjson.loads(text) for text in texts]
+    order = values.pop()
+    texts.pop()
+    if any(map(gt, order, islice(order, 1, None))):
+        ranks = sorted(range(len(order)), key=order.__getitem__)
+        values = [[column[i] for i in ranks] for column in values]
+        texts = [orjson.dumps(column).decode() for column in values]
+    typed = []
+    for column_values, convert in zip(values, converters, strict=True):
+        if convert is None and _mostly_distinct(column_values):
+            typed.append(column_values)  # ids, codes: nothing to convert, nothing shared
+            continue
+        shared = dict.fromkeys(column_values)  # the first of the values equal under == stands for them all
+        for value in shared:
+            shared[value] = value if convert is None or value is None else convert(value)
+        typed.append(list(map(shared.__getitem__, column_values)))
+    return Columns(texts, typed)
+
+
+def _mostly_distinct(values: list, sample: int = 1024) -> bool:
+    return len(set(islice(values, sample))) > min(len(values), sample) // 2
+
+
+def _is_decimal(type_) -> bool:
+    return isinstance(type_, Numeric) and type_.asdecimal
+
+
+def _json_converter(column, dialect):
+    """What turns a value of `column` as the database writes it in JSON into SQLAlchemy's typed value."""
+    type_ = column.type
+    if not isinstance(type_, Integer | String | Boolean | Date | Numeric) or isinstance(type_, DateTime):
+        raise TypeError(f"fetch_columns: column {column.key!r} of type {type_!r} is not supported")
+    if dialect.name == "postgresql":
+        if _is_decimal(type_):
+            return Decimal
+        return date.fromisoformat if isinstance(type_, Date) else None
+    # SQLite's JSON holds the very values its driver would return (integers, reals, text, NULL).
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 @dataclass(frozen=True)
 class Columns:
-    """A query's result column by column (one tuple per selected column): see DriverStatement.columns."""
+    """A query's result column by column: see fetch_columns."""
 
-    raw: list[tuple]  # as the DB-API driver returned the values
-    typed: list[tuple]  # as SQLAlchemy's column types convert them (dates, Decimals, bools)
+    texts: list[str]  # each column as the JSON array the database sent
+    typed: list[list]  # as SQLAlchemy's column types convert the values (dates, Decimals, bools)
 
 
 def insert_ignore(connection: Connection, table, values: dict) -> None:

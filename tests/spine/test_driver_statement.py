@@ -87,27 +87,6 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_nothing_is_ke
     assert kept == ["first"]
 
 
-def test_columns_are_typed_as_core_types_them(any_app):
-    with write_transaction(db.session):
-        for n in range(3):
-            db.session.connection().execute(
-                insert(EVENTS), {**_event(str(n)), "at": datetime(2024, 1, 1 + n, tzinfo=UTC)}
-            )
-    query = (
-        select(EVENTS.c.id, EVENTS.c.at, EVENTS.c.entity_id, EVENTS.c.user_id)
-        .where(EVENTS.c.action == "test.driver")
-        .order_by(EVENTS.c.id)
-    )
-    fetched = DriverStatement(query).columns(db.session.connection())
-    core_rows = db.session.execute(query).all()
-    assert fetched.typed == [tuple(column) for column in zip(*core_rows, strict=True)]
-    assert fetched.typed[1][2] == datetime(2024, 1, 3, tzinfo=UTC)
-    assert len(fetched.raw) == 4 and fetched.raw[0] == fetched.typed[0]  # ids need no conversion
-
-    with pytest.raises(TypeError, match="JSON"):
-        DriverStatement(select(EVENTS.c.after)).columns(db.session.connection())
-
-
 def test_first_is_cores_first_row_typed_and_named(any_app):
     """The lookups every request makes (token, unit, fund, donor): same values and types as Core, by name too."""
     with write_transaction(db.session):
