@@ -17,7 +17,7 @@ from dataclasses import field as dc_field
 from decimal import Decimal
 from itertools import compress, count
 from operator import attrgetter, itemgetter, not_
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..memory import gc_paused
 from .rules import (
@@ -843,16 +843,24 @@ def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tu
     first nomination's values are the ones shown in reasons); an unhashable value makes every nomination
     judged on its own.
     """
-    if not facts:
-        return [fn({})] * noms.count
     columns = [noms.column(fact) for fact in facts]
+    # A fact every nomination shares (no one awarded elsewhere, every unit inside the round) is left out of
+    # the combinations, which are then shorter to build and to hash.
+    same = {fact: column[0] for fact, column in zip(facts, columns, strict=True) if _constant(column)}
+    if same:
+        facts = tuple(fact for fact in facts if fact not in same)
+        columns = [noms.column(fact) for fact in facts]
+    if not facts:
+        return [fn(same)] * noms.count
 
     def combinations():
         # One column's values are its combinations.
         return columns[0] if len(columns) == 1 else zip(*columns, strict=True)
 
     def judge(combination):
-        return fn({facts[0]: combination} if len(columns) == 1 else dict(zip(facts, combination, strict=True)))
+        if len(columns) == 1:
+            return fn({facts[0]: combination, **same})
+        return fn(dict(zip(facts, combination, strict=True), **same))
 
     first_rows: dict = {}
     try:
@@ -865,6 +873,11 @@ def _judge_rows(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tu
     for combination, first in first_rows.items():
         results[first] = judge(combination)
     return list(map(results.__getitem__, firsts))
+
+
+def _constant(column: Sequence) -> bool:
+    """Whether every value of a non-empty column is its first (compared by identity first, in C)."""
+    return len(column) > 0 and column.count(column[0]) == len(column)
 
 
 def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callable[[Mapping], Any]:
@@ -885,16 +898,18 @@ def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callabl
     return remembered
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    """What the rules make of one combination of facts, shared by every nomination that has it."""
+class _Verdict(NamedTuple):
+    """What the rules make of one combination of facts, shared by every nomination that has it (a tuple:
+    one is made per combination, thousands per run, and a frozen dataclass is much slower to make)."""
 
     eligible: bool
     score: Decimal
     score_text: str | None  # format_score(score), for the eligible
     amount: int | None
     tier: str | None
-    reasons: tuple[str, ...] | None  # for the ineligible; None when they name the nomination's own unit
+    # For the ineligible; None when they name the nomination's own unit. One list shared by every nomination
+    # with this verdict, in each of their result entries: it is read and encoded, never changed.
+    reasons: list[str] | None
 
 
 def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) -> list[_Verdict]:
@@ -919,7 +934,7 @@ def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) 
             return _Verdict(True, s, text, amt, tier, None)
         # The reason for a unit outside the round names the unit, which is not among the facts judged.
         outside = n.get("in_round_unit") is False
-        reasons = None if outside else tuple(c.reasons(n, s, amt, conditions, academic_year))
+        reasons = None if outside else c.reasons(n, s, amt, conditions, academic_year)
         return _Verdict(False, s, None, amt, tier, reasons)
 
     return _judge_rows(noms, verdict, c.verdict_facts)
@@ -1061,7 +1076,7 @@ def _run_paused(
     def reasons(row: int) -> list[str]:
         verdict = verdicts[row]
         if verdict.reasons is not None:
-            return list(verdict.reasons)
+            return verdict.reasons
         n = noms.row(row)
         return c.reasons(n, verdict.score, verdict.amount, c.conditions(n), academic_year)
 

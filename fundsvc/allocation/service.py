@@ -196,7 +196,7 @@ def _engine_arguments(session: Session, round_: Round) -> dict:
 def _encode(document) -> str:
     # Compact, and in the engine's own key order, which is fixed: the same result gives the same text.
     # orjson: a province's result is about 10 MB, which the json module takes half a second to write.
-    return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(document).decode()
 
 
 def _stored_json(session: Session, text: str):
