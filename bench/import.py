@@ -13,6 +13,11 @@ subprocess so memory peaks do not mix:
 * import csv / import xlsx : the FULL import service fundsvc.students.service.import_nominations
   (parse + identity keys + students and nominations stored + audit) on a fresh migrated SQLite
   database (demo unit tree plus the units the generated file names), a fresh copy for every run
+* store csv  : for information (no floor): what SQLite alone takes to store those rows. The import's
+  bulk INSERTs (statements and parameter tuples, captured from one import run) replayed with plain
+  sqlite3 on a fresh copy of the same database, with the same settings (WAL, synchronous=FULL,
+  foreign keys, the import's page cache), in one transaction, committed: no fundsvc code is timed.
+  Its ratio to the bare read is a floor no import storing into SQLite can go under.
 
 Time is the best of --repeat runs; "peak" is the growth of the process's peak RSS
 (ru_maxrss) over its size just before the measurement.
@@ -226,7 +231,47 @@ def _import_case(path: str):
             raise SystemExit(f"unexpected import outcome: {outcome}")
         return range(outcome.created)
 
-    return run, prepare
+    return run, prepare, live
+
+
+def _store_case(path: str):
+    """(run, prepare) replaying the import's bulk INSERTs with plain sqlite3 (see the module docstring)."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from fundsvc.extensions import db
+    from fundsvc.students.service import _IMPORT_PAGE_CACHE_KIB
+
+    import_run, import_prepare, live = _import_case(path)
+    captured = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, executemany):
+        if executemany and statement.lstrip().upper().startswith("INSERT"):
+            captured.append((statement, list(parameters)))
+
+    import_prepare()
+    event.listen(db.engine, "before_cursor_execute", capture)
+    import_run()
+    event.remove(db.engine, "before_cursor_execute", capture)
+    if sum(len(rows) for _, rows in captured) < 2:
+        raise SystemExit("store csv: no bulk INSERT captured from the import")
+
+    def run():
+        conn = sqlite3.connect(live, isolation_level=None)
+        try:
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+                conn.execute(f"PRAGMA {pragma}")
+            conn.execute(f"PRAGMA cache_size=-{_IMPORT_PAGE_CACHE_KIB}")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement, rows in captured:
+                conn.executemany(statement, rows)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return range(max(len(rows) for _, rows in captured))
+
+    return run, import_prepare
 
 
 def measure(case: str, path: str, repeat: int) -> dict:
@@ -247,7 +292,9 @@ def measure(case: str, path: str, repeat: int) -> dict:
             book.close()
             return rows
     elif case.startswith("import-"):
-        run, prepare = _import_case(path)
+        run, prepare, _ = _import_case(path)
+    elif case == "store-csv":
+        run, prepare = _store_case(path)
     else:
         from fundsvc.students.spreadsheet import parse_nominations
 
@@ -308,6 +355,7 @@ def main() -> None:
         ("bare-csv", csv_path),
         ("parse-csv", csv_path),
         ("import-csv", csv_path),
+        ("store-csv", csv_path),
         ("bare-xlsx", xlsx_path),
         ("parse-xlsx", xlsx_path),
         ("import-xlsx", xlsx_path),
@@ -325,6 +373,11 @@ def main() -> None:
         results["parse-xlsx"]["seconds"] / results["bare-xlsx"]["seconds"],
     )
     print(f"\nworst ratio parse/bare: {worst:.2f} (target <= 2.5)")
+    store = results["store-csv"]["seconds"]
+    print(
+        f"store csv (information): plain sqlite3 storing the import's rows takes {store:.3f} s, "
+        f"{store / results['bare-csv']['seconds']:.2f}x the bare read: the part of the import no code of ours runs"
+    )
     # The issue's floors: the full import at most 3x the bare read of the same file, under 1 GiB of memory.
     # A missed floor is reported, not an exit status: `make bench` runs every bench to the end.
     for fmt in ("csv", "xlsx"):
