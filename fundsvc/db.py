@@ -56,10 +56,6 @@ NAMING_CONVENTION = {
 Money = BigInteger
 # JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
-# A document stored and read whole, never queried inside (a round's allocation: about 10 MB for a province):
-# plain json on PostgreSQL too, which takes a third of jsonb's time to write one (no binary form to build)
-# and keeps the text as written.
-DocumentJSON = JSON
 
 
 def encode_json(document) -> bytes:
