@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from fundsvc.db import Base, DocumentJSON, JSONType, Money, utcnow
+from fundsvc.db import Base, CompressedJSON, JSONType, Money, utcnow
 from fundsvc.ledger.models import Fund
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
@@ -32,8 +32,9 @@ class Round(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # The last allocation: RULES.md "Result", the engine's ranked entries (for promotion after a
     # cancellation) and the hash of the nominations it was computed from (approve refuses a stale one).
-    result: Mapped[Any | None] = deferred(mapped_column(DocumentJSON))
-    ranked: Mapped[Any | None] = deferred(mapped_column(DocumentJSON))
+    # The documents are compressed (about 18 MB of JSON for a province), and deferred: only a few readers need them.
+    result: Mapped[Any | None] = deferred(mapped_column(CompressedJSON))
+    ranked: Mapped[Any | None] = deferred(mapped_column(CompressedJSON))
     inputs_hash: Mapped[str | None] = mapped_column(String(80))
     result_hash: Mapped[str | None] = mapped_column(String(80))
     allocated_at: Mapped[datetime | None]

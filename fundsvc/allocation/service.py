@@ -4,11 +4,10 @@ disburse, cancel with promotion, explain."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 
 import orjson
-from sqlalchemy import Text, cast, func, select, type_coerce, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation import engine
@@ -16,7 +15,7 @@ from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.db import DocumentJSON, fetch_columns, utcnow, write_transaction
+from fundsvc.db import CompressedJSON, encode_json, fetch_columns, utcnow, write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
@@ -193,24 +192,10 @@ def _engine_arguments(session: Session, round_: Round) -> dict:
     }
 
 
-def _encode(document) -> str:
-    # Compact, and in the engine's own key order, which is fixed: the same result gives the same text.
-    # orjson: a province's result is about 10 MB, which the json module takes half a second to write.
-    return orjson.dumps(document).decode()
-
-
-def _stored_json(session: Session, text: str):
-    """An already encoded JSON document as the value of a DocumentJSON column (so it is not encoded twice)."""
-    value = type_coerce(text, Text)
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(value, DocumentJSON)
-    return value
-
-
-def allocate_json(session: Session, actor: Actor, round_id: int) -> str:
+def allocate_json(session: Session, actor: Actor, round_id: int) -> bytes:
     """Run the round's rules over the year's nominations and store the result (re-runnable until approved).
 
-    Returns RULES.md "Result" as JSON text, the very text stored on the round and hashed as result_hash:
+    Returns RULES.md "Result" as JSON text (UTF-8), the very text stored on the round and hashed as result_hash:
     a province's result holds every nomination (about 10 MB for 100,000), so it is encoded once.
     """
     require_role(actor, *COMMITTEE)
@@ -225,7 +210,7 @@ def _refuse_if_approved(round_: Round) -> None:
         raise Conflict("Đợt xét đã được duyệt, không chạy lại được (round already approved)")
 
 
-def _allocate(session: Session, actor: Actor, round_id: int) -> str:
+def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
     # Reading and ranking write nothing, so they run before the write transaction: on SQLite its lock is
     # then held only to store the result, not for the seconds a province's allocation takes, during which
     # every gift would wait. Nothing is lost by it: approve stores nothing unless the inputs hash and the
@@ -235,9 +220,12 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
     facts, inputs_hash = _load_facts(session, round_)
     allocation = engine.allocate(facts, **_engine_arguments(session, round_))
     del facts
-    text = _encode({"round": round_.id, **allocation.as_dict()})
-    ranked = _encode(allocation.ranked)
-    result_hash = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    # The engine's key order is fixed, so the same result gives the same text, and the same hash.
+    text = encode_json({"round": round_.id, **allocation.as_dict()})
+    result_hash = "sha256:" + hashlib.sha256(text).hexdigest()
+    # Compressed here, not as the UPDATE binds them: on SQLite every other writer would wait meanwhile.
+    result = CompressedJSON.compress(text)
+    ranked = CompressedJSON.compress(allocation.ranked)
     counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
     del allocation
     with write_transaction(session):
@@ -248,8 +236,8 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
             update(Round)
             .where(Round.id == round_.id)
             .values(
-                result=_stored_json(session, text),
-                ranked=_stored_json(session, ranked),
+                result=result,
+                ranked=ranked,
                 inputs_hash=inputs_hash,
                 result_hash=result_hash,
                 status="allocated",
@@ -273,15 +261,21 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> str:
 
 def allocate(session: Session, actor: Actor, round_id: int) -> dict:
     """allocate_json, as a dict."""
-    return json.loads(allocate_json(session, actor, round_id))
+    return orjson.loads(allocate_json(session, actor, round_id))
 
 
-def stored_result(session: Session, actor: Actor, round_id: int) -> dict:
-    """The round's last allocation result (404 before the first allocation)."""
+def stored_result_json(session: Session, actor: Actor, round_id: int) -> bytes:
+    """The round's last allocation result as JSON text, byte for byte what allocate_json returned (404 before
+    the first allocation).
+
+    The stored text, only decompressed: decoding a province's 10 MB result to encode it again would cost
+    several times as much.
+    """
     round_ = get_round(session, actor, round_id)
-    if round_.result is None:
+    text = session.scalar(select(CompressedJSON.text(Round.result)).where(Round.id == round_.id))
+    if text is None:
         raise NotFound("Đợt xét chưa được chạy phân bổ (round not allocated yet)")
-    return round_.result
+    return text
 
 
 def _lock_fund(session: Session, fund: Fund) -> None:

@@ -48,17 +48,21 @@ def get_round(round_id):
 @blp.response(200, AllocationOut)
 def allocate(round_id):
     """Rank the nominations by the round's rules and allocate within budget and quotas (re-runnable until approved)."""
-    # The service hands back the result already encoded as JSON (the text it stored): dumping a province's
-    # 100,000 entries through AllocationOut again would cost more than the allocation. The schema stays
-    # on the route for the OpenAPI document.
-    return Response(service.allocate_json(db.session, current_actor(), round_id), mimetype="application/json")
+    return _allocation_response(service.allocate_json(db.session, current_actor(), round_id))
 
 
 @blp.get("/rounds/<int:round_id>/allocation")
 @blp.response(200, AllocationOut)
 def allocation(round_id):
     """The round's last allocation result."""
-    return service.stored_result(db.session, current_actor(), round_id)
+    return _allocation_response(service.stored_result_json(db.session, current_actor(), round_id))
+
+
+def _allocation_response(text: bytes) -> Response:
+    # The service hands back the result already encoded as JSON (the text it stores): dumping a province's
+    # 100,000 entries through AllocationOut again would cost more than the allocation. The schema stays
+    # on the routes for the OpenAPI document.
+    return Response(text, mimetype="application/json")
 
 
 @blp.post("/rounds/<int:round_id>/approve")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
+import zstandard
+from sqlalchemy import LargeBinary, select, type_coerce
 
+from fundsvc.allocation.models import Round
+from fundsvc.extensions import db
 from tests.conftest import SHARED_DATA, WORKED_EXAMPLE_GIFT
 
 GIFT = WORKED_EXAMPLE_GIFT
@@ -70,6 +75,30 @@ def test_worked_example_through_the_api(admin, example_round):
         assert sorted(ineligible_codes) == sorted(expected["ineligible"])
     again = admin.post(f"/api/v1/rounds/{example_round['id']}/allocate").json
     assert again == body  # the same data and rules give the same result, byte for byte
+
+
+def test_the_stored_result_is_the_allocated_text(admin, example_round):
+    """GET …/allocation answers the very bytes allocate answered (and hashed), which are stored compressed."""
+    round_id = example_round["id"]
+    assert admin.get(f"/api/v1/rounds/{round_id}/allocation").status_code == 404
+    allocated = admin.post(f"/api/v1/rounds/{round_id}/allocate")
+    assert allocated.status_code == 200 and allocated.mimetype == "application/json"
+    stored = admin.get(f"/api/v1/rounds/{round_id}/allocation")
+    assert stored.status_code == 200 and stored.mimetype == "application/json"
+    assert stored.data == allocated.data
+    round_ = admin.get(f"/api/v1/rounds/{round_id}").json
+    assert round_["result_hash"] == "sha256:" + hashlib.sha256(allocated.data).hexdigest()
+
+    raw = db.session.execute(
+        select(type_coerce(Round.result, LargeBinary), type_coerce(Round.ranked, LargeBinary)).where(
+            Round.id == round_id
+        )
+    ).one()
+    assert zstandard.decompress(raw[0]) == allocated.data and len(raw[0]) < len(allocated.data)
+    ranked = json.loads(zstandard.decompress(raw[1]))
+    assert [e["nomination_id"] for e in ranked if e["outcome"] == "awarded"] == [
+        e["nomination_id"] for e in allocated.json["awarded"]
+    ]
 
 
 def test_approve_reserves_and_lifecycle(app, admin, example_round, make_api):
