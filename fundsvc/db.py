@@ -470,7 +470,7 @@ class DriverStatement:
 
 
 def fetch_columns(connection: Connection, columns: list, *, where, order_by) -> Columns:
-    """The rows `where` holds, in the order of `order_by` (a unique column), column by column: typed as
+    """The rows `where` holds, in the order of `order_by` (a unique integer or text column), column by column: typed as
     SQLAlchemy would type them, and as JSON texts of the values as the database gave them (what a hash of
     the inputs should cover).
 
@@ -482,23 +482,29 @@ def fetch_columns(connection: Connection, columns: list, *, where, order_by) -> 
     Supported: integers, strings, booleans, dates and Numerics; anything else raises TypeError.
     """
     dialect = connection.dialect
+    if not isinstance(order_by.type, Integer | String):
+        raise TypeError(f"fetch_columns: order by an integer or text column, not {order_by.type!r}")
     converters = [_json_converter(column, dialect) for column in columns]
+    at = next((i for i, column in enumerate(columns) if column is order_by), None)
     if dialect.name == "postgresql":
         # Numerics as text: a JSON number would come back a float, not the exact Decimal.
         columns = [cast(c, Text) if _is_decimal(c.type) else c for c in columns]
         gather = func.json_agg
     else:
         gather = func.json_group_array
-    # The order column comes last. The rows are put in order here, not by the database: they mostly come
-    # in order already (SQLite reads them through an index, PostgreSQL in the order they were written),
-    # and PostgreSQL would otherwise sort the whole table, or sort it once per column with an ORDER BY
-    # inside each aggregate.
-    rows = select(*columns, order_by.label("fundsvc_order")).where(where).subquery()
+    # The rows are put in order here, not by the database: they mostly come in order already (SQLite reads
+    # them through an index, PostgreSQL in the order they were written), and PostgreSQL would otherwise sort
+    # the whole table, or sort it once per column with an ORDER BY inside each aggregate.
+    read = columns if at is not None else [*columns, order_by]
+    rows = select(*read).where(where).subquery()
     query = select(*(cast(gather(column), Text) for column in rows.c))
     texts = [text if text is not None else "[]" for text in connection.execute(query).one()]
     values = [orjson.loads(text) for text in texts]
-    order = values.pop()
-    texts.pop()
+    if at is None:  # read only to order the rows by
+        order = values.pop()
+        texts.pop()
+    else:
+        order = values[at]
     if any(map(gt, order, islice(order, 1, None))):
         ranks = sorted(range(len(order)), key=order.__getitem__)
         values = [[column[i] for i in ranks] for column in values]

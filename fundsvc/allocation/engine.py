@@ -789,20 +789,18 @@ class Allocation:
         }
 
 
-def _public(e: dict, waitlisted: bool) -> dict:
+def _waitlisted(e: dict) -> dict:
+    """RULES.md's waitlisted entry of a ranked entry."""
     d = {
         "nomination_id": e["nomination_id"],
         "student_code": e["student_code"],
         "rank": e["rank"],
         "score": e["score"],
         "amount": e["amount"],
+        "reason": e["reason"],
     }
-    if waitlisted:
-        d["reason"] = e["reason"]
-        if e["reason"] == "quota":
-            d["quota"] = dict(e["quota"])
-    else:
-        d["tier"] = e["tier"]
+    if e["reason"] == "quota":
+        d["quota"] = dict(e["quota"])
     return d
 
 
@@ -1040,7 +1038,7 @@ def _run_paused(
         if amt > remaining:
             e["outcome"] = "waitlisted"
             e["reason"] = "budget"
-            waitlisted.append(_public(e, True))
+            waitlisted.append(_waitlisted(e))
             continue
         if quotas:
             hits = []
@@ -1066,12 +1064,22 @@ def _run_paused(
                 e["outcome"] = "waitlisted"
                 e["reason"] = "quota"
                 e["quota"] = blocked
-                waitlisted.append(_public(e, True))
+                waitlisted.append(_waitlisted(e))
                 continue
             for qi, gv, cnt, tot in hits:
                 usage[qi][gv] = (cnt + 1, tot + amt)
         remaining -= amt
-        awarded.append(_public(e, False))
+        # RULES.md's awarded entry, made here from the walk's own values: one per award, tens of thousands.
+        awarded.append(
+            {
+                "nomination_id": e["nomination_id"],
+                "student_code": e["student_code"],
+                "rank": rank,
+                "score": e["score"],
+                "amount": amt,
+                "tier": e["tier"],
+            }
+        )
 
     def reasons(row: int) -> list[str]:
         verdict = verdicts[row]

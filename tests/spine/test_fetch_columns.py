@@ -114,3 +114,15 @@ def test_a_where_that_holds_for_no_row_gives_empty_columns(pupils):
 def test_types_it_cannot_carry_exactly_are_refused(pupils, column):
     with pytest.raises(TypeError, match=column):
         fetch_columns(pupils.connection(), [PUPILS.c.id, PUPILS.c[column]], where=true(), order_by=PUPILS.c.id)
+
+
+def test_the_order_column_need_not_be_read(pupils):
+    read = READ[1:]  # no id
+    fetched = fetch_columns(pupils.connection(), read, where=true(), order_by=PUPILS.c.id)
+    assert fetched.typed == _core_columns(PUPILS.c.id)[1:]
+    assert len(fetched.texts) == len(read)
+
+
+def test_order_by_a_column_it_could_not_order_exactly_is_refused(pupils):
+    with pytest.raises(TypeError, match="order by"):
+        fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.gpa)
