@@ -488,14 +488,15 @@ def fetch_columns(connection: Connection, columns: list, *, where, order_by) -> 
     at = next((i for i, column in enumerate(columns) if column is order_by), None)
     if dialect.name == "postgresql":
         # Numerics as text: a JSON number would come back a float, not the exact Decimal.
-        columns = [cast(c, Text) if _is_decimal(c.type) else c for c in columns]
+        selected = [cast(c, Text) if _is_decimal(c.type) else c for c in columns]
         gather = func.json_agg
     else:
+        selected = columns
         gather = func.json_group_array
     # The rows are put in order here, not by the database: they mostly come in order already (SQLite reads
     # them through an index, PostgreSQL in the order they were written), and PostgreSQL would otherwise sort
     # the whole table, or sort it once per column with an ORDER BY inside each aggregate.
-    read = columns if at is not None else [*columns, order_by]
+    read = selected if at is not None else [*selected, order_by]
     rows = select(*read).where(where).subquery()
     query = select(*(cast(gather(column), Text) for column in rows.c))
     texts = [text if text is not None else "[]" for text in connection.execute(query).one()]
@@ -510,17 +511,18 @@ def fetch_columns(connection: Connection, columns: list, *, where, order_by) -> 
         values = [[column[i] for i in ranks] for column in values]
         texts = [orjson.dumps(column).decode() for column in values]
     typed = []
-    for column_values, convert in zip(values, converters, strict=True):
-        if convert is None and _mostly_distinct(column_values):
-            typed.append(column_values)  # ids, codes: nothing to convert, nothing shared
-            continue
-        # The first of the values equal under == stands for them all (one pass in C).
-        first = {}
-        shared = list(map(first.setdefault, column_values, column_values))
+    for column, column_values, convert in zip(columns, values, converters, strict=True):
         if convert is not None:
-            converted = {value: None if value is None else convert(value) for value in first}
-            shared = list(map(converted.__getitem__, shared))
-        typed.append(shared)
+            # Each distinct value converted once, and its converted value shared by all its rows.
+            converted = {value: None if value is None else convert(value) for value in set(column_values)}
+            typed.append(list(map(converted.__getitem__, column_values)))
+        elif isinstance(column.type, String) and not _mostly_distinct(column_values):
+            # The first of the texts equal under == stands for them all (one pass in C): a text's hash is
+            # then worked out once, and lookups find their keys by identity.
+            first = {}
+            typed.append(list(map(first.setdefault, column_values, column_values)))
+        else:
+            typed.append(column_values)  # numbers, flags (true and false are one object each), ids, codes
     return Columns(texts, typed)
 
 

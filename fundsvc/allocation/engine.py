@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
+from functools import cached_property
 from itertools import compress, count
 from operator import attrgetter, itemgetter, not_
 from typing import Any, NamedTuple
@@ -38,6 +39,7 @@ __all__ = [
     "Check",
     "NominationColumns",
     "NominationNotFound",
+    "Ranking",
     "RulesError",
     "ScoreTerm",
     "allocate",
@@ -49,6 +51,7 @@ __all__ = [
     "gc_paused",
     "inputs_hash",
     "promote_after_cancel",
+    "ranked_entries",
     "rules_hash",
     "score",
 ]
@@ -755,14 +758,110 @@ def inputs_hash(nominations: Iterable[Mapping]) -> str:
 # --- allocation ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """The eligible nominations in rank order, column by column: rank i + 1 is at index i.
+
+    What the walk decided for each (outcome, reason, the money remaining before its turn) beside what the
+    verdicts gave (score, amount, tier) and each quota's group value. A province ranks tens of thousands,
+    so no dict is made per entry unless asked for (`entry`, `entries`); a service stores `stored()`.
+    """
+
+    nomination_id: list[int]
+    student_code: list
+    score: list[str]  # format_score
+    amount: list[int]
+    tier: list[str | None]
+    outcome: list[str]  # awarded | waitlisted
+    reason: list[str | None]  # why waitlisted: budget | quota
+    remaining_before: list[int]
+    groups: dict[str, list] | None  # each quota group's value (as JSON), when there are quotas
+    # The waitlisted by a quota, by index: the quota that stopped them, and its usage at their turn.
+    by_quota: dict[int, tuple[dict, dict]]
+
+    def __len__(self) -> int:
+        return len(self.nomination_id)
+
+    def index(self, nomination_id: int) -> int | None:
+        """Where a nomination is in the ranking, or None when it is not ranked."""
+        try:
+            return self.nomination_id.index(nomination_id)
+        except ValueError:
+            return None
+
+    def entry(self, i: int) -> dict:
+        """Rank i + 1 as one dict: nomination_id, student_code, rank, score, amount, tier, outcome, reason,
+        quota, remaining_before, and `groups` (with quotas) and `quota_usage` (waitlisted by a quota)."""
+        e = {
+            "nomination_id": self.nomination_id[i],
+            "student_code": self.student_code[i],
+            "rank": i + 1,
+            "score": self.score[i],
+            "amount": self.amount[i],
+            "tier": self.tier[i],
+            "outcome": self.outcome[i],
+            "reason": self.reason[i],
+            "quota": None,
+            "remaining_before": self.remaining_before[i],
+        }
+        if self.groups is not None:
+            e["groups"] = {g: values[i] for g, values in self.groups.items()}
+        if i in self.by_quota:
+            quota, usage = self.by_quota[i]
+            e["quota"] = dict(quota)
+            e["quota_usage"] = dict(usage)
+        return e
+
+    def entries(self) -> list[dict]:
+        return [self.entry(i) for i in range(len(self))]
+
+    def stored(self) -> dict:
+        """What a service keeps to promote after a cancellation (see `ranked_entries`): lists of plain
+        values, which encode several times faster, and smaller, than one object per entry."""
+        doc = {
+            "nomination_id": self.nomination_id,
+            "score": self.score,
+            "amount": self.amount,
+            "tier": self.tier,
+            "outcome": self.outcome,
+        }
+        if self.groups is not None:
+            doc["groups"] = self.groups
+        return doc
+
+
+def ranked_entries(stored: Mapping | list) -> list[dict]:
+    """`Ranking.stored()` as entries for `promote_after_cancel`: nomination_id, rank, score, amount, tier,
+    outcome and, with quotas, groups. A list is taken as such entries already: rounds allocated before the
+    ranking was stored by column kept one dict per entry."""
+    if isinstance(stored, list):
+        return stored
+    groups = stored.get("groups")
+    columns = (stored["nomination_id"], stored["score"], stored["amount"], stored["tier"], stored["outcome"])
+    entries = []
+    for i, (nomination_id, score_text, amount, tier, outcome) in enumerate(zip(*columns, strict=True)):
+        e = {
+            "nomination_id": nomination_id,
+            "rank": i + 1,
+            "score": score_text,
+            "amount": amount,
+            "tier": tier,
+            "outcome": outcome,
+        }
+        if groups is not None:
+            e["groups"] = {g: values[i] for g, values in groups.items()}
+        entries.append(e)
+    return entries
+
+
 @dataclass
 class Allocation:
     """The outcome of one allocation run. `as_dict()` is RULES.md "Result" (without "round").
 
-    `ranked` holds every eligible nomination in rank order with what the service stores for later
-    (amount, tier, outcome, the quota group values, `remaining_before` its turn); `promote_after_cancel`
-    works on it. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by the
-    walk itself.
+    `ranking` holds every eligible nomination in rank order with what the service stores for later
+    (amount, tier, outcome, the quota group values, `remaining_before` its turn); `ranked` is the same as
+    one dict per entry. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by
+    the walk itself.
     """
 
     budget: int
@@ -770,10 +869,15 @@ class Allocation:
     allocated: int
     remaining: int
     rules_hash: str
-    ranked: list[dict]
+    ranking: Ranking
     awarded: list[dict]
     waitlisted: list[dict]
     ineligible: list[dict]
+
+    @cached_property
+    def ranked(self) -> list[dict]:
+        """The ranking, one dict per entry (see Ranking.entry), made when first asked for."""
+        return self.ranking.entries()
 
     def as_dict(self) -> dict:
         """RULES.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
@@ -787,21 +891,6 @@ class Allocation:
             "waitlisted": list(self.waitlisted),
             "ineligible": list(self.ineligible),
         }
-
-
-def _waitlisted(e: dict) -> dict:
-    """RULES.md's waitlisted entry of a ranked entry."""
-    d = {
-        "nomination_id": e["nomination_id"],
-        "student_code": e["student_code"],
-        "rank": e["rank"],
-        "score": e["score"],
-        "amount": e["amount"],
-        "reason": e["reason"],
-    }
-    if e["reason"] == "quota":
-        d["quota"] = dict(e["quota"])
-    return d
 
 
 def _places(values: list, desc: bool) -> tuple[list[int], int]:
@@ -878,24 +967,6 @@ def _constant(column: Sequence) -> bool:
     return len(column) > 0 and column.count(column[0]) == len(column)
 
 
-def _remembered(fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> Callable[[Mapping], Any]:
-    """fn, run once per distinct combination of the values of `facts` (all that fn reads) and remembered."""
-    pick = itemgetter(*facts) if facts else lambda n: ()
-    results: dict = {}
-
-    def remembered(n: Mapping) -> Any:
-        key = pick(n)
-        try:
-            return results[key]
-        except KeyError:
-            result = results[key] = fn(n)
-            return result
-        except TypeError:  # an unhashable value
-            return fn(n)
-
-    return remembered
-
-
 class _Verdict(NamedTuple):
     """What the rules make of one combination of facts, shared by every nomination that has it (a tuple:
     one is made per combination, thousands per run, and a frozen dataclass is much slower to make)."""
@@ -910,32 +981,69 @@ class _Verdict(NamedTuple):
     reasons: list[str] | None
 
 
-def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) -> list[_Verdict]:
-    """Each nomination's verdict, made once per combination of the facts it depends on (c.verdict_facts).
+def _coded(noms: NominationColumns, fn: Callable[[Mapping], Any], facts: tuple[str, ...]) -> tuple[list[int], list]:
+    """fn(nomination) for every nomination as _judge_rows runs it, with equal results made one: each
+    nomination's code (its result's index) and the distinct results. fn's results must be hashable."""
+    results: list = []
+    codes: dict = {}
 
-    Those combinations are many more than the score's, the amount's or the conditions' alone, so each of
-    those is remembered on just the facts it reads.
+    def code(n: Mapping) -> int:
+        result = fn(n)
+        at = codes.get(result)
+        if at is None:
+            at = codes[result] = len(results)
+            results.append(result)
+        return at
+
+    return _judge_rows(noms, code, facts), results
+
+
+def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) -> list[_Verdict]:
+    """Each nomination's verdict, made once per distinct combination of what it depends on.
+
+    The score, the amount and the conditions are each judged once per combination of the few facts they
+    read. The verdict then depends only on their results and the nomination's status and unit flags: far
+    fewer combinations than those of every fact together (the eligible mostly share one conditions
+    result), so far fewer verdicts are made.
     """
-    score_of = _remembered(c.score_fn, c.score_facts)
-    amount_of = _remembered(c.amount, c.amount_facts)
-    conditions_of = _remembered(c.conditions, c.condition_facts)
+
+    def amount(n: Mapping) -> tuple[int | None, str | None, Any]:
+        amt, tier = c.amount(n)
+        # The reason for no amount names the level, so the levels without one are kept apart.
+        return amt, tier, n.get("level") if amt is None else None
+
+    score_codes, scores = _coded(noms, c.score_fn, c.score_facts)
+    amount_codes, amounts = _coded(noms, amount, c.amount_facts)
+    condition_codes, conditions = _coded(noms, c.conditions, c.condition_facts)
+    flags = ("status", "in_round_unit", "awarded_elsewhere")
+    parts = NominationColumns(
+        {
+            "score": score_codes,
+            "amount": amount_codes,
+            "conditions": condition_codes,
+            **{flag: noms.column(flag) for flag in flags},
+        },
+        noms.count,
+    )
     texts: dict = {}  # format_score per distinct score (it normalises, so equal scores print alike)
 
-    def verdict(n: Mapping) -> _Verdict:
-        s = score_of(n)
-        amt, tier = amount_of(n)
-        conditions = conditions_of(n)
-        if c.eligible(n, s, amt, conditions[0]):
+    def verdict(part: Mapping) -> _Verdict:
+        s = scores[part["score"]]
+        amt, tier, level = amounts[part["amount"]]
+        held = conditions[part["conditions"]]
+        # What eligible() and reasons() read of a nomination besides its score, amount and conditions.
+        n = {"level": level, **{flag: part[flag] for flag in flags}}
+        if c.eligible(n, s, amt, held[0]):
             text = texts.get(s)
             if text is None:
                 text = texts[s] = format_score(s)
             return _Verdict(True, s, text, amt, tier, None)
         # The reason for a unit outside the round names the unit, which is not among the facts judged.
-        outside = n.get("in_round_unit") is False
-        reasons = None if outside else c.reasons(n, s, amt, conditions, academic_year)
+        outside = n["in_round_unit"] is False
+        reasons = None if outside else c.reasons(n, s, amt, held, academic_year)
         return _Verdict(False, s, None, amt, tier, reasons)
 
-    return _judge_rows(noms, verdict, c.verdict_facts)
+    return _judge_rows(parts, verdict, tuple(parts.columns))
 
 
 def _refuse_duplicate_ids(ids: Sequence) -> None:
@@ -1012,74 +1120,82 @@ def _run_paused(
     quotas = c.quotas
     group_values = [_judge_rows(noms, q[1], (_fact_name(q[0], c.ref),)) for q in quotas]
     usage: list[dict] = [{} for _ in quotas]
-    ranked: list[dict] = []
+    ranked_verdicts = list(map(verdicts.__getitem__, ranked_rows))
+    ranked_ids = list(map(ids.__getitem__, ranked_rows))
+    ranked_codes = list(map(codes.__getitem__, ranked_rows))
+    # What the walk decides, rank by rank; the rest of the ranking is the verdicts' (see Ranking).
+    outcomes: list[str] = []
+    why: list[str | None] = []
+    remaining_before: list[int] = []
+    by_quota: dict[int, tuple[dict, dict]] = {}
     awarded: list[dict] = []
     waitlisted: list[dict] = []
-    for rank, row in enumerate(ranked_rows, 1):
-        verdict = verdicts[row]
+    for i, row in enumerate(ranked_rows):
+        verdict = ranked_verdicts[i]
         amt = verdict.amount
-        e = {
-            "nomination_id": ids[row],
-            "student_code": codes[row],
-            "rank": rank,
+        remaining_before.append(remaining)
+        blocked = None
+        if amt > remaining:
+            reason = "budget"
+        else:
+            reason = None
+            if quotas:
+                hits = []
+                for qi, (g, _get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
+                    gv = group_values[qi][row]
+                    if gv is None or (has_value and gv != qv):
+                        continue
+                    u = usage[qi].get(gv)
+                    cnt, tot = u if u is not None else (0, 0)
+                    if blocked is None:
+                        over_a = max_awards is not None and cnt + 1 > max_awards
+                        over_m = max_amount is not None and tot + amt > max_amount
+                        if over_a or over_m:
+                            blocked = {"index": qi, "group": g, "value": _jsonable(gv)}
+                            if over_a:
+                                blocked["max_awards"] = max_awards
+                            if over_m:
+                                blocked["max_amount"] = max_amount
+                            by_quota[i] = (blocked, {"awards": cnt, "amount": tot})
+                    hits.append((qi, gv, cnt, tot))
+                if blocked is not None:
+                    reason = "quota"
+                else:
+                    for qi, gv, cnt, tot in hits:
+                        usage[qi][gv] = (cnt + 1, tot + amt)
+        # RULES.md's awarded and waitlisted entries, made here from the walk's own values: tens of thousands.
+        entry = {
+            "nomination_id": ranked_ids[i],
+            "student_code": ranked_codes[i],
+            "rank": i + 1,
             "score": verdict.score_text,
             "amount": amt,
-            "tier": verdict.tier,
-            "outcome": "awarded",
-            "reason": None,
-            "quota": None,
-            "remaining_before": remaining,
         }
-        if quotas:
-            e["groups"] = groups = {}
-            for (g, *_), values in zip(quotas, group_values, strict=True):
-                groups[g] = _jsonable(values[row])
-        ranked.append(e)
-        if amt > remaining:
-            e["outcome"] = "waitlisted"
-            e["reason"] = "budget"
-            waitlisted.append(_waitlisted(e))
-            continue
-        if quotas:
-            hits = []
-            blocked = None
-            for qi, (g, _get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
-                gv = group_values[qi][row]
-                if gv is None or (has_value and gv != qv):
-                    continue
-                u = usage[qi].get(gv)
-                cnt, tot = u if u is not None else (0, 0)
-                if blocked is None:
-                    over_a = max_awards is not None and cnt + 1 > max_awards
-                    over_m = max_amount is not None and tot + amt > max_amount
-                    if over_a or over_m:
-                        blocked = {"index": qi, "group": g, "value": _jsonable(gv)}
-                        if over_a:
-                            blocked["max_awards"] = max_awards
-                        if over_m:
-                            blocked["max_amount"] = max_amount
-                        e["quota_usage"] = {"awards": cnt, "amount": tot}
-                hits.append((qi, gv, cnt, tot))
+        why.append(reason)
+        if reason is None:
+            remaining -= amt
+            outcomes.append("awarded")
+            entry["tier"] = verdict.tier
+            awarded.append(entry)
+        else:
+            outcomes.append("waitlisted")
+            entry["reason"] = reason
             if blocked is not None:
-                e["outcome"] = "waitlisted"
-                e["reason"] = "quota"
-                e["quota"] = blocked
-                waitlisted.append(_waitlisted(e))
-                continue
-            for qi, gv, cnt, tot in hits:
-                usage[qi][gv] = (cnt + 1, tot + amt)
-        remaining -= amt
-        # RULES.md's awarded entry, made here from the walk's own values: one per award, tens of thousands.
-        awarded.append(
-            {
-                "nomination_id": e["nomination_id"],
-                "student_code": e["student_code"],
-                "rank": rank,
-                "score": e["score"],
-                "amount": amt,
-                "tier": e["tier"],
-            }
-        )
+                entry["quota"] = dict(blocked)
+            waitlisted.append(entry)
+    ranked_groups = zip((q[0] for q in quotas), group_values, strict=True)
+    ranking = Ranking(
+        nomination_id=ranked_ids,
+        student_code=ranked_codes,
+        score=list(map(attrgetter("score_text"), ranked_verdicts)),
+        amount=list(map(attrgetter("amount"), ranked_verdicts)),
+        tier=list(map(attrgetter("tier"), ranked_verdicts)),
+        outcome=outcomes,
+        reason=why,
+        remaining_before=remaining_before,
+        groups={g: [_jsonable(values[row]) for row in ranked_rows] for g, values in ranked_groups} if quotas else None,
+        by_quota=by_quota,
+    )
 
     def reasons(row: int) -> list[str]:
         verdict = verdicts[row]
@@ -1095,7 +1211,7 @@ def _run_paused(
         allocated=start - remaining,
         remaining=remaining,
         rules_hash=rules_hash(rules),
-        ranked=ranked,
+        ranking=ranking,
         awarded=awarded,
         waitlisted=waitlisted,
         ineligible=ineligible,
@@ -1192,25 +1308,25 @@ def explain(
         "amount_source": "tier" if tier is not None else ("level" if amt is not None else None),
         "start_remaining": max(0, min(budget, available)),
         "rank": None,
-        "ranked_count": len(alloc.ranked),
+        "ranked_count": len(alloc.ranking),
         "outcome": None,
         "reason": None,
         "quota": None,
         "remaining_before": None,
         "reasons": [],
     }
-    for e in alloc.ranked:
-        if e["nomination_id"] == nomination_id:
-            out["rank"] = e["rank"]
-            out["outcome"] = e["outcome"]
-            out["reason"] = e["reason"]
-            out["remaining_before"] = e["remaining_before"]
-            if e["reason"] == "quota":
-                q = dict(e["quota"])
-                q["used_awards"] = e["quota_usage"]["awards"]
-                q["used_amount"] = e["quota_usage"]["amount"]
-                out["quota"] = q
-            break
+    at = alloc.ranking.index(nomination_id)
+    if at is not None:
+        e = alloc.ranking.entry(at)
+        out["rank"] = e["rank"]
+        out["outcome"] = e["outcome"]
+        out["reason"] = e["reason"]
+        out["remaining_before"] = e["remaining_before"]
+        if e["reason"] == "quota":
+            q = dict(e["quota"])
+            q["used_awards"] = e["quota_usage"]["awards"]
+            q["used_amount"] = e["quota_usage"]["amount"]
+            out["quota"] = q
     else:
         out["outcome"] = "ineligible"
         out["reasons"] = next(x["reasons"] for x in alloc.ineligible if x["nomination_id"] == nomination_id)

@@ -225,7 +225,7 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
     result_hash = "sha256:" + hashlib.sha256(text).hexdigest()
     # Compressed here, not as the UPDATE binds them: on SQLite every other writer would wait meanwhile.
     result = CompressedJSON.compress(text)
-    ranked = CompressedJSON.compress(allocation.ranked)
+    ranked = CompressedJSON.compress(allocation.ranking.stored())
     counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
     del allocation
     with write_transaction(session):
@@ -458,7 +458,8 @@ def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
     remaining = min(round_.budget - spent, _available(session, round_.fund))
     # Never promote a pupil twice, one who was withdrawn, or one who now holds an award elsewhere this year.
     excluded = {a.nomination_id for a in awards if a.status == "cancelled"}
-    candidates = [e["nomination_id"] for e in round_.ranked if e["outcome"] == "waitlisted"]
+    ranked = engine.ranked_entries(round_.ranked)
+    candidates = [e["nomination_id"] for e in ranked if e["outcome"] == "waitlisted"]
     if candidates:
         inactive = session.scalars(
             select(Nomination.id).where(Nomination.id.in_(candidates), Nomination.status != "active")
@@ -477,7 +478,7 @@ def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
             )
         )
     entry = engine.promote_after_cancel(
-        round_.ranked,
+        ranked,
         round_.rules,
         awarded_ids=[a.nomination_id for a in holding],
         remaining=max(0, remaining),

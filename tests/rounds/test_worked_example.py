@@ -7,9 +7,12 @@ import json
 
 import pytest
 import zstandard
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, select, type_coerce, update
 
+from fundsvc.allocation import engine
+from fundsvc.allocation.engine import ranked_entries
 from fundsvc.allocation.models import Round
+from fundsvc.allocation.service import _engine_arguments, nomination_facts
 from fundsvc.extensions import db
 from tests.conftest import SHARED_DATA, WORKED_EXAMPLE_GIFT
 
@@ -95,9 +98,14 @@ def test_the_stored_result_is_the_allocated_text(admin, example_round):
         )
     ).one()
     assert zstandard.decompress(raw[0]) == allocated.data and len(raw[0]) < len(allocated.data)
-    ranked = json.loads(zstandard.decompress(raw[1]))
-    assert [e["nomination_id"] for e in ranked if e["outcome"] == "awarded"] == [
+    ranking = json.loads(zstandard.decompress(raw[1]))  # stored by column, in rank order
+    assert set(ranking) == {"nomination_id", "score", "amount", "tier", "outcome", "groups"}  # it has quotas
+    assert [nid for nid, o in zip(ranking["nomination_id"], ranking["outcome"], strict=True) if o == "awarded"] == [
         e["nomination_id"] for e in allocated.json["awarded"]
+    ]
+    same = ("nomination_id", "rank", "score", "amount")
+    assert [[e[k] for k in same] for e in ranked_entries(ranking) if e["outcome"] == "waitlisted"] == [
+        [e[k] for k in same] for e in allocated.json["waitlisted"]
     ]
 
 
@@ -239,3 +247,38 @@ def test_explain_explains_every_pupil(admin, example_round):
                 assert explained["reasons"] == entry["reasons"]
             else:
                 assert (explained["rank"], explained["score"]) == (entry["rank"], entry["score"])
+
+
+@pytest.mark.parametrize("stored_as", ["columns", "entries"])
+def test_cancel_promotes_from_the_stored_ranking(app, admin, example_round, make_api, stored_as):
+    """The ranking is stored by column; a round allocated before that kept a list of entries, and promotes
+    from either alike: the best-ranked waitlisted pupil that fits the money and quotas freed."""
+    round_id = example_round["id"]
+    result = admin.post(f"/api/v1/rounds/{round_id}/allocate").json
+    round_ = db.session.get(Round, round_id)
+    entries = engine.allocate(
+        nomination_facts(db.session, round_), **_engine_arguments(db.session, round_)
+    ).ranked  # what such a round stored
+    assert admin.post(f"/api/v1/rounds/{round_id}/approve").status_code == 200
+    if stored_as == "entries":
+        db.session.execute(update(Round).where(Round.id == round_id).values(ranked=entries))
+        db.session.commit()
+    awards = admin.get(f"/api/v1/rounds/{round_id}/awards").json
+    victim = max(awards, key=lambda a: (a["amount"], -a["rank"]))
+    expected = engine.promote_after_cancel(
+        entries,
+        example_round["rules"],
+        awarded_ids={a["nomination_id"] for a in awards} - {victim["nomination_id"]},
+        remaining=result["remaining"] + victim["amount"],
+        exclude_ids={victim["nomination_id"]},
+    )
+    assert expected is not None and expected["outcome"] == "waitlisted"
+    committee = make_api(app, "committee", "ST")
+    cancelled = committee.post(f"/api/v1/awards/{victim['id']}/cancel", {"reason": "Gia đình chuyển đi nơi khác"})
+    assert cancelled.status_code == 200, cancelled.json
+    promoted = cancelled.json["promoted"]
+    assert (promoted["nomination_id"], promoted["rank"], promoted["amount"]) == (
+        expected["nomination_id"],
+        expected["rank"],
+        expected["amount"],
+    )
