@@ -1197,14 +1197,18 @@ def _run_paused(
         by_quota=by_quota,
     )
 
-    def reasons(row: int) -> list[str]:
-        verdict = verdicts[row]
-        if verdict.reasons is not None:
-            return verdict.reasons
-        n = noms.row(row)
-        return c.reasons(n, verdict.score, verdict.amount, c.conditions(n), academic_year)
-
-    ineligible = [{"nomination_id": ids[row], "student_code": codes[row], "reasons": reasons(row)} for row in rejected]
+    # Each verdict's reasons, but for the units outside the round, whose reasons name the unit (see _verdicts).
+    rejected_reasons = [verdicts[row].reasons for row in rejected]
+    for i in (i for i, reasons in enumerate(rejected_reasons) if reasons is None):
+        n = noms.row(rejected[i])
+        verdict = verdicts[rejected[i]]
+        rejected_reasons[i] = c.reasons(n, verdict.score, verdict.amount, c.conditions(n), academic_year)
+    ineligible = [
+        {"nomination_id": nomination_id, "student_code": code, "reasons": reasons}
+        for nomination_id, code, reasons in zip(
+            map(ids.__getitem__, rejected), map(codes.__getitem__, rejected), rejected_reasons, strict=True
+        )
+    ]
     alloc = Allocation(
         budget=budget,
         available=available,

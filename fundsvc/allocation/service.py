@@ -145,8 +145,13 @@ def _load_facts(session: Session, round_: Round) -> tuple[engine.NominationColum
         )
     )
     columns = facts_columns(round_)
+    # In parallel on PostgreSQL (two backends at once): nothing the read must see is uncommitted here.
     fetched = fetch_columns(
-        session.connection(), columns, where=Nomination.academic_year == round_.academic_year, order_by=Nomination.id
+        session.connection(),
+        columns,
+        where=Nomination.academic_year == round_.academic_year,
+        order_by=Nomination.id,
+        parallel=True,
     )
     keys = ["id", "unit_id", "status", *(c.key for c in columns[3:])]
     facts = dict(zip(keys, fetched.typed, strict=True))

@@ -23,7 +23,8 @@ from sqlalchemy import (
     update,
 )
 
-from fundsvc.db import fetch_columns, write_transaction
+import fundsvc.db
+from fundsvc.db import _SNAPSHOT_ID, fetch_columns, write_transaction
 from fundsvc.extensions import db
 
 METADATA = MetaData()
@@ -70,8 +71,9 @@ def _core_columns(order_by) -> list[list]:
 
 
 @pytest.mark.parametrize("order_by", ["id", "code"])
-def test_values_and_types_are_cores_in_the_order_asked_for(pupils, order_by):
-    fetched = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c[order_by])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_values_and_types_are_cores_in_the_order_asked_for(pupils, order_by, parallel):
+    fetched = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c[order_by], parallel=parallel)
     expected = _core_columns(PUPILS.c[order_by])
     assert fetched.typed == expected
     for got, want in zip(fetched.typed, expected, strict=True):
@@ -87,11 +89,12 @@ def test_equal_values_share_one_object(pupils):
     assert by_id[4] is by_id[7]
 
 
-def test_a_row_moved_by_an_update_is_still_read_in_order(pupils):
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_row_moved_by_an_update_is_still_read_in_order(pupils, parallel):
     with write_transaction(db.session):
         # PostgreSQL writes the new version of the row at the end of the table.
         db.session.connection().execute(update(PUPILS).where(PUPILS.c.id == 2).values(name="Nguyễn Văn Ân"))
-    fetched = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id)
+    fetched = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id, parallel=parallel)
     assert fetched.typed == _core_columns(PUPILS.c.id)
 
 
@@ -105,8 +108,9 @@ def test_texts_follow_the_values(pupils):
     assert [a == b for a, b in zip(read.texts, changed.texts, strict=True)] == [c is not PUPILS.c.gpa for c in READ]
 
 
-def test_a_where_that_holds_for_no_row_gives_empty_columns(pupils):
-    fetched = fetch_columns(pupils.connection(), READ, where=PUPILS.c.id > 100, order_by=PUPILS.c.id)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_where_that_holds_for_no_row_gives_empty_columns(pupils, parallel):
+    fetched = fetch_columns(pupils.connection(), READ, where=PUPILS.c.id > 100, order_by=PUPILS.c.id, parallel=parallel)
     assert fetched.typed == [[] for _ in READ]
 
 
@@ -116,9 +120,10 @@ def test_types_it_cannot_carry_exactly_are_refused(pupils, column):
         fetch_columns(pupils.connection(), [PUPILS.c.id, PUPILS.c[column]], where=true(), order_by=PUPILS.c.id)
 
 
-def test_the_order_column_need_not_be_read(pupils):
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_order_column_need_not_be_read(pupils, parallel):
     read = READ[1:]  # no id
-    fetched = fetch_columns(pupils.connection(), read, where=true(), order_by=PUPILS.c.id)
+    fetched = fetch_columns(pupils.connection(), read, where=true(), order_by=PUPILS.c.id, parallel=parallel)
     assert fetched.typed == _core_columns(PUPILS.c.id)[1:]
     assert len(fetched.texts) == len(read)
 
@@ -126,3 +131,29 @@ def test_the_order_column_need_not_be_read(pupils):
 def test_order_by_a_column_it_could_not_order_exactly_is_refused(pupils):
     with pytest.raises(TypeError, match="order by"):
         fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.gpa)
+
+
+def test_a_parallel_read_sees_one_moment(pupils, monkeypatch):
+    """On PostgreSQL both halves of a parallel read see the snapshot of its start, not a change committed while
+    they run: here, between the snapshot's export and either half's query."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("parallel reads are PostgreSQL's")
+    before = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id)
+    pupils.commit()
+
+    class CommitsMeanwhile:
+        def fullmatch(self, snapshot):
+            with db.engine.begin() as other:
+                other.execute(update(PUPILS).values(gpa=Decimal("9.75"), level="university"))
+                other.execute(insert(PUPILS), {"id": 11, "code": "HS-11", "level": "primary"})
+            return _SNAPSHOT_ID.fullmatch(snapshot)
+
+    monkeypatch.setattr(fundsvc.db, "_SNAPSHOT_ID", CommitsMeanwhile())
+    during = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id, parallel=True)
+    assert during == before
+    monkeypatch.undo()
+    after = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id, parallel=True)
+    assert after.typed[0] == [2, 4, 7, 9, 11] and set(after.typed[READ.index(PUPILS.c.level)]) == {
+        "university",
+        "primary",
+    }
