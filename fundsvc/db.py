@@ -478,12 +478,12 @@ def fetch_columns(connection: Connection, columns: list, *, where, order_by, par
     For large reads (a province's 100,000 nominations). The database gathers each column into one JSON
     array (json_group_array on SQLite, json_agg on PostgreSQL), which orjson reads in C: one row of a
     dozen texts instead of 100,000 rows of driver tuples that would then be transposed. Such columns
-    (dates, marks, codes, flags) hold few distinct values, so each distinct value is converted once and
-    equal values share one object, which later dict lookups on them compare by identity.
+    (dates, marks, codes, flags) hold few distinct values, so each distinct value is converted once, and
+    equal converted values and texts share one object, which later dict lookups on them compare by identity.
     Supported: integers, strings, booleans, dates and Numerics; anything else raises TypeError.
 
-    `parallel`, on PostgreSQL: half of the columns are gathered on two other connections of the pool at
-    once, both on one snapshot (see _gather_in_parallel). The read then does not see what `connection`'s
+    `parallel`, on PostgreSQL: the columns are gathered on two other connections of the pool, half on each,
+    at once and on one snapshot (see _gather_in_parallel). The read then does not see what `connection`'s
     own transaction has written and not committed.
     """
     dialect = connection.dialect

@@ -133,11 +133,10 @@ def test_order_by_a_column_it_could_not_order_exactly_is_refused(pupils):
         fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.gpa)
 
 
+@pytest.mark.parametrize("engine_url", ["postgresql"], indirect=True)  # parallel reads are PostgreSQL's
 def test_a_parallel_read_sees_one_moment(pupils, monkeypatch):
     """On PostgreSQL both halves of a parallel read see the snapshot of its start, not a change committed while
     they run: here, between the snapshot's export and either half's query."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("parallel reads are PostgreSQL's")
     before = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id)
     pupils.commit()
 
