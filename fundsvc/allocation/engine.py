@@ -1124,7 +1124,6 @@ def _run_paused(
     ranked_ids = list(map(ids.__getitem__, ranked_rows))
     ranked_codes = list(map(codes.__getitem__, ranked_rows))
     # What the walk decides, rank by rank; the rest of the ranking is the verdicts' (see Ranking).
-    outcomes: list[str] = []
     why: list[str | None] = []
     remaining_before: list[int] = []
     by_quota: dict[int, tuple[dict, dict]] = {}
@@ -1174,11 +1173,9 @@ def _run_paused(
         why.append(reason)
         if reason is None:
             remaining -= amt
-            outcomes.append("awarded")
             entry["tier"] = verdict.tier
             awarded.append(entry)
         else:
-            outcomes.append("waitlisted")
             entry["reason"] = reason
             if blocked is not None:
                 entry["quota"] = dict(blocked)
@@ -1190,7 +1187,7 @@ def _run_paused(
         score=list(map(attrgetter("score_text"), ranked_verdicts)),
         amount=list(map(attrgetter("amount"), ranked_verdicts)),
         tier=list(map(attrgetter("tier"), ranked_verdicts)),
-        outcome=outcomes,
+        outcome=["awarded" if reason is None else "waitlisted" for reason in why],
         reason=why,
         remaining_before=remaining_before,
         groups={g: [_jsonable(values[row]) for row in ranked_rows] for g, values in ranked_groups} if quotas else None,
