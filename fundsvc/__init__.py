@@ -54,9 +54,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from fundsvc.boundary import register_boundary
     from fundsvc.errors import register_errorhandlers as register
 
     register(app)
+    register_boundary(app)
 
 
 def register_commands(app: Flask) -> None:
