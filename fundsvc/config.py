@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """The key kept in `<instance>/secret_key`, made on first use (random, mode 0600).
+
+    Created with O_EXCL, so workers starting at once agree on one key: the loser of the race reads the winner's.
+    """
+    path = instance_dir / "secret_key"
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the creator may not have written it yet
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty: delete it or set FUNDSVC_SECRET_KEY") from None
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -21,7 +44,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'fundsvc.sqlite3'}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": get("SECRET_KEY") or "dev-only-change-me",
+        # None: create_app takes the instance folder's generated key (instance_secret_key), never a known default.
+        "SECRET_KEY": get("SECRET_KEY") or None,
+        "SECURE_COOKIES": _bool(get("SECURE_COOKIES"), False),
         "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),
         "ORG_ADDRESS": get("ORG_ADDRESS", "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng"),
         "RECEIPT_FORM_LABEL": get("RECEIPT_FORM_LABEL", "Mẫu số C40-BB"),

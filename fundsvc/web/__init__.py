@@ -30,6 +30,28 @@ def _protect_forms() -> None:
     csrf.protect()
 
 
+# No inline script anywhere in the UI: scripts come from our static files only; nothing may frame a page.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# The API docs page runs Swagger UI, whose initialiser is an inline script (from its configured URL).
+DOCS_PATHS = ("/api/v1/docs",)
+
+
+def security_headers(response):
+    """Headers every answer carries; HTML pages also get the content policy and frame protection."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith(DOCS_PATHS):
+            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'")
+        else:
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
 def register_web(app: Flask) -> None:
     """Attach the web UI: CSRF protection, languages, the login session, the pages."""
     from fundsvc.documents.words import format_date, format_vnd
@@ -40,13 +62,16 @@ def register_web(app: Flask) -> None:
 
     # The check runs from _protect_forms so the API stays exempt, including blueprints added later.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask defines these keys already (SameSite as None), so they are set, not defaulted.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get("SECURE_COOKIES", False)
     app.session_interface = _LoginSessionInterface()
     csrf.init_app(app)
     app.before_request(_protect_forms)
     babel.init_app(app, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh", locale_selector=select_locale)
     app.after_request(remember_language)
+    app.after_request(security_headers)
     app.jinja_env.filters.update(vnd=format_vnd, vndate=format_date, **filters.FILTERS)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES)
 

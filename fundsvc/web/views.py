@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,10 +19,17 @@ PUBLIC_ENDPOINTS = {"web.login", "web.static", "web.language"}
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site is followed after login or a language switch (no open redirect).
+
+    Checked on the decoded text: browsers drop tabs and newlines from a Location, so "/\t/evil.example"
+    would become "//evil.example", another host; a newline would also break the header itself.
+    """
+    if not target or any(ord(char) < 33 or ord(char) == 127 for char in target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.before_request
