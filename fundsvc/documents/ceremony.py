@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from .cells import sheet_text
 from .collation import name_sort_key, vietnamese_sort_key
 from .words import amount_in_words, format_date
 
@@ -447,14 +448,14 @@ def award_list_xlsx(
 
     def total_row(label: str, count: int, amount: int) -> list:
         values: list[Any] = [None] * len(columns)
-        values[name_col] = cell(f"{label} ({count} học sinh)", font=bold)
+        values[name_col] = cell(sheet_text(f"{label} ({count} học sinh)"), font=bold)
         values[money_col] = cell(amount, font=bold, fmt="#,##0")
         return values
 
     for unit in groups["units"]:
         for school in unit["schools"]:
             for r in school["rows"]:
-                values = [_sheet_value(r, unit["name"], k, personal) for k in keys]
+                values = [sheet_text(_sheet_value(r, unit["name"], k, personal)) for k in keys]
                 values[money_col] = cell(r["amount"], fmt="#,##0")
                 if personal:
                     values[keys.index("birth_date")] = cell(r.get("birth_date"), fmt="DD/MM/YYYY")
@@ -487,6 +488,6 @@ def award_list_csv(groups: Mapping[str, Any], *, personal: bool = True) -> bytes
                     value = _sheet_value(r, unit["name"], key, personal)
                     if isinstance(value, date):
                         value = format_date(value)
-                    row.append("" if value is None else value)
+                    row.append("" if value is None else sheet_text(value))
                 writer.writerow(row)
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")

@@ -22,6 +22,7 @@ from fundsvc.audit.service import record
 from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import utcnow, write_transaction
+from fundsvc.documents.cells import sheet_text
 from fundsvc.documents.render import render_html, render_pdf
 from fundsvc.documents.service import METHOD_LABELS, DocumentSettings
 from fundsvc.documents.words import VN_TZ, format_date, format_vnd
@@ -472,7 +473,7 @@ def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, *
 
     def put(row: int, values: list, *, strong: bool = False) -> None:
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row, col, value)
+            cell = ws.cell(row, col, sheet_text(value))
             cell.border = box
             if col >= 5 and isinstance(value, int):
                 cell.number_format = money
