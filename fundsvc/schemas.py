@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from fundsvc.documents.words import today_in_vietnam
+
 # Ten thousand billion đồng: far above any single gift, far below BIGINT's limit.
 MAX_AMOUNT = 10_000_000_000_000
 # Ids are INTEGER columns: 32-bit on PostgreSQL. A larger id can name nothing (and would overflow the query).
@@ -26,6 +28,17 @@ def Text(max_length: int, *, required: bool = False, allow_none: bool = True, **
         validate=validate.Length(min=1 if required else 0, max=max_length),
         **kw,
     )
+
+
+def _not_after_today(value) -> None:
+    today = today_in_vietnam()
+    if value > today:
+        raise ma.ValidationError(f"Ngày không được sau hôm nay ({today:%d/%m/%Y}, giờ Việt Nam)")
+
+
+def DocumentDate(**kw) -> fields.Date:
+    """The date of a gift or payment: never after today in Asia/Ho_Chi_Minh (BOOKS.md "Dates")."""
+    return fields.Date(validate=_not_after_today, **kw)
 
 
 def Amount(**kw) -> fields.Integer:

@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from fundsvc.schemas import Amount, StrictSchema, Text
+from fundsvc.schemas import Amount, DocumentDate, StrictSchema, Text
 from fundsvc.students.schemas import ACADEMIC_YEAR
 from fundsvc.units.schemas import CODE
 
@@ -59,7 +59,7 @@ class AwardOut(StrictSchema):
 
 
 class DisburseIn(StrictSchema):
-    paid_on = fields.Date(required=True)
+    paid_on = DocumentDate(required=True)
     received_by = Text(200, required=True)
 
 

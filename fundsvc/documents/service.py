@@ -20,6 +20,7 @@ from fundsvc.allocation.service import get_award
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
 from fundsvc.documents.render import render_pdf
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation, Receipt
 from fundsvc.donations.service import donations_query, get_donor, get_receipt
 from fundsvc.errors import NotFound
@@ -229,7 +230,7 @@ def donor_statement_pdf(session: Session, actor: Actor, donor_id: int, year: int
         "org_name": settings.org_name,
         "unit": _unit_block(unit, settings),
         "place": settings.org_address.split(",")[-1].strip() or "Sóc Trăng",
-        "date": date.today() if date.today().year == year else date(year, 12, 31),
+        "date": today_in_vietnam() if today_in_vietnam().year == year else date(year, 12, 31),
         "year": year,
         "donor": {"name": donor.name, "address": donor.address or ""},
         "gifts": [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["VN_TZ", "amount_in_words", "date_parts", "format_date", "format_vnd"]
+__all__ = ["VN_TZ", "amount_in_words", "date_parts", "format_date", "format_vnd", "today_in_vietnam"]
 
 _DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
@@ -32,6 +32,11 @@ def _vn_tz() -> tzinfo:
 
 
 VN_TZ = _vn_tz()
+
+
+def today_in_vietnam() -> date:
+    """Today's date in Asia/Ho_Chi_Minh: the service's "today" everywhere (the server may run in UTC)."""
+    return datetime.now(VN_TZ).date()
 
 
 def _read_group(n: int, *, full: bool, style: tuple[str, str, str]) -> list[str]:

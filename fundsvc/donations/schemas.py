@@ -1,7 +1,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
-from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, StrictSchema, Text
+from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, DocumentDate, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
 PHONE = validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Số điện thoại không hợp lệ (invalid phone number)")
@@ -27,7 +27,7 @@ class DonationIn(StrictSchema):
     amount = Amount(required=True)
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
     in_kind_description = Text(1000)
-    received_on = fields.Date(required=True)
+    received_on = DocumentDate(required=True)
     purpose = Text(500)
     anonymous = fields.Boolean(load_default=False)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
@@ -371,7 +372,7 @@ def void_donation(session: Session, actor: Actor, donation_id: int, reason: str)
             actor,
             fund_id=donation.fund_id,
             unit_id=donation.unit_id,
-            entry_date=max(date.today(), donation.received_on),
+            entry_date=max(today_in_vietnam(), donation.received_on),
             kind="reversal",
             amount=-donation.amount,
             method=donation.method,

@@ -10,7 +10,7 @@ from flask import current_app, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from fundsvc.documents.words import VN_TZ
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.extensions import db
 
 PAGE_SIZE = 50
@@ -18,7 +18,7 @@ PAGE_SIZE = 50
 
 def today() -> date:
     """Today in Vietnam (the server may run in UTC)."""
-    return datetime.now(VN_TZ).date()
+    return today_in_vietnam()
 
 
 def current_academic_year(on: date | None = None) -> str:
