@@ -56,11 +56,20 @@ _DONOR_MATCH = DriverStatement(
 )
 
 
-def _donor_keys(unit: UnitRef, data: dict) -> dict | None:
+def donor_scope(actor: Actor, unit: UnitRef) -> str:
+    """The path under which a gift's donor is looked for: the caller's own subtree, never beyond it.
+
+    A treasurer matching by phone must not be handed (and shown) another commune's donor; a user of every unit
+    matches within the gift's province.
+    """
+    return actor.unit_path if actor.unit_path is not None else _root_path(unit)
+
+
+def _donor_keys(scope: str, data: dict) -> dict | None:
     """The parameters of _DONOR_MATCH for a donor's data; None when it has neither a phone nor a tax code."""
     if not data.get("phone") and not data.get("tax_code"):
         return None
-    return {"phone": data.get("phone") or None, "tax_code": data.get("tax_code") or None, "root": _root_path(unit)}
+    return {"phone": data.get("phone") or None, "tax_code": data.get("tax_code") or None, "root": scope}
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class _Gift:
 
     unit: UnitRef
     fund: FundRef
+    donor_scope: str
     # A _DONOR_ROW (a named tuple); None: a new donor (`new_donor`), unless one with its phone or tax code appears.
     donor: tuple | None
     new_donor: dict
@@ -104,19 +114,20 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
         )
 
     new_donor: dict = {}
+    scope = donor_scope(actor, unit)
     connection = session.connection()
     if "donor_id" in data and data["donor_id"] is not None:
         donor = _DONOR_BY_ID.first(connection, {"id": data["donor_id"]})
         if donor is not None:
             donor_unit = UnitRef(donor.unit_id, donor.unit_code, donor.unit_path)
-        if donor is None or (not actor.sees(donor_unit) and not unit.path.startswith(_root_path(donor_unit))):
+        if donor is None or not actor.sees(donor_unit):
             raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
     else:
-        keys = _donor_keys(unit, data["donor"])
+        keys = _donor_keys(scope, data["donor"])
         donor = _DONOR_MATCH.first(connection, keys) if keys is not None else None
         if donor is None:
             new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
-    return _Gift(unit, fund, donor, new_donor, data)
+    return _Gift(unit, fund, scope, donor, new_donor, data)
 
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
@@ -283,7 +294,7 @@ def _write(
 def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[dict | None, tuple | None]:
     """The gift's new donor: (its inserted column values, None), or (None, its row) when a concurrent first gift of
     the same donor has created it since the gift was prepared."""
-    keys = _donor_keys(gift.unit, gift.new_donor)
+    keys = _donor_keys(gift.donor_scope, gift.new_donor)
     if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.

@@ -24,6 +24,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
 
 from tests.conftest import SHARED_DATA  # noqa: E402
 
+expect = sync_api.expect
+
 PASSWORD = "khuyenhoc2024"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
@@ -124,7 +126,8 @@ def login(page, username: str) -> None:
 
 def focused(page, element_id: str) -> None:
     """Wait until the element with `element_id` has the keyboard focus."""
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
+    # A locator assertion, not wait_for_function: the pages' CSP forbids the eval its polling uses.
+    expect(page.locator(f"#{element_id}")).to_be_focused()
 
 
 def shoot(page, name: str) -> None:
@@ -154,7 +157,7 @@ def test_treasurer_records_a_gift_by_keyboard_and_gets_the_receipt(new_page):
     page = new_page("thuquy")
     shoot(page, "dashboard-treasurer")
     record_by_keyboard(page, "Trần Văn Nam", "0987654321", "2500000")
-    page.wait_for_function("document.getElementById('amount-words').textContent.length > 0")
+    expect(page.locator("#amount-words")).not_to_have_text("")
     assert page.input_value("#amount") == "2.500.000"
     assert page.text_content("#amount-words") == "Hai triệu năm trăm nghìn đồng"
     shoot(page, "donation-form")
@@ -254,7 +257,7 @@ def test_committee_imports_allocates_the_worked_example_and_approves(new_page):
     page.select_option("#fund", "KH")
     page.click("details.more summary")
     page.fill("#rules", (SHARED_DATA / "rules_example.json").read_text(encoding="utf-8"))
-    page.wait_for_function("document.getElementById('rules-status').textContent.length > 0")
+    expect(page.locator("#rules-status")).not_to_have_text("")
     shoot(page, "round-form")
     page.click("#round-form button[type=submit]")
     page.wait_for_url(re.compile(r"/rounds/\d+$"))
