@@ -130,6 +130,7 @@ def set_password(session: Session, username: str, password: str) -> None:
         if user is None:
             raise NotFound(f"Unknown user {username!r}")
         user.password_hash = generate_password_hash(password)
+        user.session_version += 1  # a session opened with the old password ends
 
 
 # Built once, of plain columns (no ORM entity): it runs first in every API request.
@@ -158,7 +159,22 @@ def authenticate_password(session: Session, username: str, password: str) -> Act
     return actor_for(user)
 
 
-def load_actor(session: Session, user_id: int) -> Actor | None:
-    """The actor of a logged-in web session."""
+def load_actor(session: Session, user_id: int, session_version: int | None = None) -> Actor | None:
+    """The actor of a logged-in web session opened under `session_version`; None once that session has ended."""
     user = session.get(User, user_id)
-    return actor_for(user) if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != session_version:
+        return None
+    return actor_for(user)
+
+
+def session_version(session: Session, user_id: int) -> int:
+    """The version a web session opened now carries (see load_actor)."""
+    return session.scalar(select(User.session_version).where(User.id == user_id))
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every web session of the user, wherever its cookie is (logout)."""
+    with write_transaction(session):
+        user = session.get(User, user_id)
+        if user is not None:
+            user.session_version += 1

@@ -6,10 +6,11 @@ from functools import wraps
 
 from flask import g, redirect, request, session, url_for
 
-from fundsvc.auth.service import Actor, load_actor
+from fundsvc.auth.service import Actor, end_sessions, load_actor, session_version
 from fundsvc.extensions import db
 
 SESSION_KEY = "user_id"
+VERSION_KEY = "session_version"
 
 
 def session_actor() -> Actor | None:
@@ -17,8 +18,8 @@ def session_actor() -> Actor | None:
     user_id = session.get(SESSION_KEY)
     if not isinstance(user_id, int):
         return None
-    actor = load_actor(db.session, user_id)
-    if actor is None:  # deactivated or deleted since the login
+    actor = load_actor(db.session, user_id, session.get(VERSION_KEY))
+    if actor is None:  # logged out elsewhere, password changed, deactivated or deleted since the login
         session.pop(SESSION_KEY, None)
     return actor
 
@@ -28,13 +29,17 @@ def log_in(actor: Actor) -> None:
     lang = session.get("lang")
     session.clear()
     session[SESSION_KEY] = actor.user_id
+    session[VERSION_KEY] = session_version(db.session, actor.user_id)
     if lang:
         session["lang"] = lang
     session.permanent = True
 
 
 def log_out() -> None:
-    """Forget the login (keep nothing else from the session)."""
+    """End the login here and in every copy of this cookie (keep nothing else from the session)."""
+    user_id = session.get(SESSION_KEY)
+    if isinstance(user_id, int) and session_actor() is not None:
+        end_sessions(db.session, user_id)
     session.clear()
 
 

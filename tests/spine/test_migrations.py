@@ -165,6 +165,7 @@ def test_0006_compresses_the_round_documents_and_back(empty_url):
     run(empty_url, lambda: upgrade(revision="0005"))
     _fill_0005(empty_url)
     run(empty_url, lambda: upgrade(revision="0006"))
+    run(empty_url, lambda: upgrade())  # and on to head, so the models' schema is the one to compare
     assert schema_diff(empty_url) == []
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url})
@@ -189,3 +190,22 @@ def test_0006_compresses_the_round_documents_and_back(empty_url):
     finally:
         engine.dispose()
     assert all(isinstance(columns[name], JSON) for name in ("result", "ranked")), columns
+
+
+def test_0007_gives_existing_users_a_session_version(empty_url):
+    run(empty_url, lambda: upgrade(revision="0006"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO users (username, role, active, created_at) VALUES ('lan', 'treasurer', true, :now)"),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        run(empty_url, lambda: upgrade(revision="0007"))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT session_version FROM users")).scalar_one() == 0
+        run(empty_url, lambda: downgrade(revision="0006"))
+        columns = {c["name"] for c in inspect(engine).get_columns("users")}
+        assert "session_version" not in columns
+    finally:
+        engine.dispose()
