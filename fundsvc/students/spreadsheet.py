@@ -622,6 +622,12 @@ def _read_records(data: bytes, filename: str) -> tuple[Iterator[list[list]], int
 def _read_xlsx(data: bytes) -> tuple[Iterator[list[list]], int]:
     import python_calamine
 
+    from fundsvc.uploads import UploadRefused, check_xlsx
+
+    try:
+        check_xlsx(data)  # before calamine, which would build the whole rectangle a cell reference implies
+    except UploadRefused as refused:
+        raise _FileProblem(str(refused)) from None
     try:
         book = python_calamine.load_workbook(io.BytesIO(data))
         try:
@@ -665,8 +671,17 @@ def _read_csv(data: bytes) -> Iterator[list[list[str]]]:
 
 
 def _csv_chunks(reader: Iterator[list[str]]) -> Iterator[list[list[str]]]:
+    from fundsvc.uploads import MAX_COLUMNS, MAX_ROWS
+
+    rows = 0
     try:
         while chunk := list(islice(reader, _CHUNK_ROWS)):
+            rows += len(chunk)
+            if rows > MAX_ROWS:
+                raise _FileProblem(f"Tệp CSV có hơn {MAX_ROWS} dòng: hãy chia thành nhiều tệp")
+            for record in chunk:
+                if len(record) > MAX_COLUMNS and any(record[MAX_COLUMNS:]):
+                    raise _FileProblem(f"Tệp CSV có dòng hơn {MAX_COLUMNS} cột có dữ liệu: tối đa {MAX_COLUMNS} cột")
             yield chunk
     except csv.Error as exc:
         raise _FileProblem(f"Tệp CSV bị lỗi định dạng: {exc} (malformed CSV; expected one record per line)") from None

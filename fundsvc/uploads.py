@@ -1,0 +1,98 @@
+"""An .xlsx upload inspected within limits before any spreadsheet reader sees it.
+
+A reader builds the sheet's whole rectangle: one cell at XFD1048576 in a 2 KB file asked for 512 GiB and killed
+the worker, and a zip of 1 MB can inflate to gigabytes. So the zip's entries are counted, each one is inflated in
+bounded pieces (the sizes its header declares are not trusted), XML that declares a DTD or entities is refused,
+and every row and cell reference is checked against the rows and columns a nomination sheet can have.
+Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+
+MAX_ENTRIES = 1_000
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 200_000
+# IMPORT.md's 18 columns, with ample room for a school's own extra columns.
+MAX_COLUMNS = 100
+_PIECE = 1 << 20
+# A cell's or a row's reference attribute: r="BC12" or r="12".
+_REFERENCE = re.compile(rb' r="([A-Z]{0,4})(\d{1,9})"')
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+class UploadRefused(ValueError):
+    """The file is over a limit, or not a workbook that can be read safely; the message says which."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int = MAX_ROWS
+    max_columns: int = MAX_COLUMNS
+    max_inflated_bytes: int = MAX_INFLATED_BYTES
+    max_entries: int = MAX_ENTRIES
+
+
+def column_number(letters: bytes) -> int:
+    """Excel's column letters as a number: A → 1, Z → 26, AA → 27, XFD → 16384."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_xlsx(data: bytes, limits: Limits = Limits()) -> None:
+    """Raise UploadRefused unless the workbook `data` stays within `limits` (see the module doc)."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UploadRefused("Tệp .xlsx hỏng: hãy mở bằng Excel và lưu lại") from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > limits.max_entries:
+            raise UploadRefused(f"Tệp .xlsx có quá nhiều thành phần (hơn {limits.max_entries})")
+        inflated = 0
+        for entry in entries:
+            if not entry.filename.endswith((".xml", ".rels")):
+                inflated += entry.file_size
+                continue
+            inflated = _scan(archive, entry, inflated, limits)
+        if inflated > limits.max_inflated_bytes:
+            raise _too_big(limits)
+
+
+def _scan(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, inflated: int, limits: Limits) -> int:
+    """Inflate one XML part piece by piece, checking it as it comes; returns the running inflated total."""
+    sheet = entry.filename.startswith("xl/worksheets/")
+    tail = b""
+    try:
+        with archive.open(entry) as part:
+            while piece := part.read(_PIECE):
+                inflated += len(piece)
+                if inflated > limits.max_inflated_bytes:
+                    raise _too_big(limits)
+                text = tail + piece
+                if any(declaration in text for declaration in _DECLARATIONS):
+                    raise UploadRefused("Tệp .xlsx chứa khai báo DTD/ENTITY trong XML: không được chấp nhận")
+                if sheet:
+                    _check_references(text, limits)
+                tail = text[-32:]  # a reference or declaration cut between two pieces is seen whole next time
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
+        raise UploadRefused(f"Tệp .xlsx hỏng ({type(error).__name__}): hãy mở bằng Excel và lưu lại") from None
+    return inflated
+
+
+def _check_references(text: bytes, limits: Limits) -> None:
+    for letters, digits in _REFERENCE.findall(text):
+        if int(digits) > limits.max_rows:
+            raise UploadRefused(f"Bảng tính có dữ liệu ở dòng {int(digits)}: tối đa {limits.max_rows} dòng")
+        if letters and column_number(letters) > limits.max_columns:
+            raise UploadRefused(f"Bảng tính có dữ liệu ở cột {letters.decode()}: tối đa {limits.max_columns} cột")
+
+
+def _too_big(limits: Limits) -> UploadRefused:
+    return UploadRefused(f"Tệp .xlsx giải nén vượt quá {limits.max_inflated_bytes // (1024 * 1024)} MiB")
