@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from fundsvc.auth.models import ROLES, ApiToken, User
+from fundsvc.auth.passwords import hash_password, verify_password
 from fundsvc.db import DriverStatement, write_transaction
 from fundsvc.errors import Forbidden, Invalid, NotFound
 from fundsvc.units.models import Unit
@@ -103,7 +103,7 @@ def create_user(
             role=role,
             unit=unit,
             full_name=full_name,
-            password_hash=generate_password_hash(password) if password else None,
+            password_hash=hash_password(password) if password else None,
         )
         session.add(user)
         token = issue_token(session, user)
@@ -129,7 +129,7 @@ def set_password(session: Session, username: str, password: str) -> None:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound(f"Unknown user {username!r}")
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = hash_password(password)
         user.session_version += 1  # a session opened with the old password ends
 
 
@@ -154,8 +154,12 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
 def authenticate_password(session: Session, username: str, password: str) -> Actor | None:
     """The actor for a web login, or None."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+    matches, rehash = verify_password(user.password_hash if user is not None else None, password)
+    if not matches:
         return None
+    if rehash:
+        with write_transaction(session):
+            user.password_hash = hash_password(password)
     return actor_for(user)
 
 
