@@ -4,6 +4,7 @@ disburse, cancel with promotion, explain."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 
 import orjson
@@ -20,6 +21,7 @@ from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
 from fundsvc.numbering import document_code, take_number
+from fundsvc.privacy import redact_allocation
 from fundsvc.students.models import FIELDS, Nomination
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
@@ -280,6 +282,8 @@ def stored_result_json(session: Session, actor: Actor, round_id: int) -> bytes:
     text = session.scalar(select(CompressedJSON.text(Round.result)).where(Round.id == round_.id))
     if text is None:
         raise NotFound("Đợt xét chưa được chạy phân bổ (round not allocated yet)")
+    if not actor.sees_personal_data:  # the stored text names pupils' values: decoded and redacted for them
+        return encode_json(redact_allocation(json.loads(text)))
     return text
 
 

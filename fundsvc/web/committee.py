@@ -19,6 +19,7 @@ from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import DomainError, Invalid
 from fundsvc.extensions import db
 from fundsvc.ledger.service import list_positions
+from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
 from fundsvc.units.service import list_units
@@ -278,6 +279,8 @@ def round_detail(round_id):
     """A round: its rules, the ranked allocation with each pupil's explanation, approval, awards."""
     round_ = rounds.get_round(db.session, g.actor, round_id)
     result = round_.result
+    if result and not g.actor.sees_personal_data:
+        result = redact_allocation(result)
     tab = request.args.get("tab") if request.args.get("tab") in RESULT_TABS else "awarded"
     entries, page, names = [], None, {}
     if result:

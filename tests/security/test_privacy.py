@@ -1,0 +1,45 @@
+"""Pupils' values in allocation reasons are shown only to the roles that decide on them (issue 17, finding 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fundsvc.privacy import redact_allocation, redact_reason
+from tests.rounds.test_worked_example import example_round  # noqa: F401  (fixture)
+
+
+def test_a_reason_keeps_its_field_and_comparison_only():
+    assert redact_reason("household in [poor, near_poor, hardship]: none") == "household in …"
+    assert redact_reason("gpa gte 6.5: 5.9") == "gpa gte …"
+    assert redact_reason("note eq a: b: c") == "note eq …"
+    result = {"budget": 1, "ineligible": [{"nomination_id": 1, "reasons": ["conduct eq good: fair"]}]}
+    assert redact_allocation(result)["ineligible"][0]["reasons"] == ["conduct eq …"]
+    assert result["ineligible"][0]["reasons"] == ["conduct eq good: fair"]  # the stored result is untouched
+
+
+@pytest.fixture
+def allocated(admin, example_round):  # noqa: F811
+    response = admin.post(f"/api/v1/rounds/{example_round['id']}/allocate")
+    assert response.status_code == 200, response.json
+    return example_round["id"]
+
+
+def _reasons(result: dict) -> list[str]:
+    return [
+        reason
+        for name in ("awarded", "waitlisted", "ineligible")
+        for e in result[name]
+        for reason in e.get("reasons") or []
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"), [("admin", True), ("committee", True), ("treasurer", False), ("viewer", False)]
+)
+def test_allocation_reasons_by_role(app, admin, allocated, make_api, role, sees):
+    api = admin if role == "admin" else make_api(app, role)
+    result = api.get(f"/api/v1/rounds/{allocated}/allocation").json
+    reasons = _reasons(result)
+    assert reasons
+    assert all(reason.endswith("…") for reason in reasons) is not sees
+    assert any(":" in reason for reason in reasons) is sees
