@@ -39,3 +39,23 @@ def _redacted_entry(entry: Any) -> Any:
     if not isinstance(entry, dict) or not entry.get("reasons"):
         return entry
     return {**entry, "reasons": [redact_reason(reason) for reason in entry["reasons"]]}
+
+
+# Donors' contact details go to the roles that deal with donors; a viewer sees names and amounts only.
+DONOR_CONTACT_FIELDS = ("phone", "email", "address", "tax_code")
+ANONYMOUS_NAME = "Nhà hảo tâm ẩn danh"
+
+
+def sees_donor_contact(role: str) -> bool:
+    """Whether `role` sees donors' phones, e-mails, addresses and tax codes (and anonymous donors' names)."""
+    return role in ("admin", "treasurer")
+
+
+def redact_donor(donor: dict[str, Any], role: str, *, anonymous: bool = False) -> dict[str, Any]:
+    """A dumped donor as `role` may see it: contact details dropped, and the name of an anonymous gift's donor."""
+    if sees_donor_contact(role):
+        return donor
+    out = {key: value for key, value in donor.items() if key not in DONOR_CONTACT_FIELDS}
+    if anonymous:
+        out["name"] = ANONYMOUS_NAME
+    return out

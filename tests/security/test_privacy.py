@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fundsvc.privacy import redact_allocation, redact_reason
@@ -43,3 +45,21 @@ def test_allocation_reasons_by_role(app, admin, allocated, make_api, role, sees)
     assert reasons
     assert all(reason.endswith("…") for reason in reasons) is not sees
     assert any(":" in reason for reason in reasons) is sees
+
+
+DONOR = {"name": "Trần Thị Hồng Nhung", "kind": "person", "phone": "0912345678", "address": "12 Lê Lợi"}
+
+
+@pytest.mark.parametrize(("role", "sees"), [("treasurer", True), ("viewer", False), ("committee", False)])
+def test_donor_contact_and_anonymous_names_by_role(app, tree, make_api, role, sees):
+    treasurer = make_api(app, "treasurer", "ST-TP-P2")
+    gift = {"donor": DONOR, "unit": "ST-TP-P2", "amount": 1, "method": "cash", "received_on": "2024-10-01"}
+    assert treasurer.post("/api/v1/donations", json={**gift, "anonymous": True}).status_code == 201
+    api = treasurer if role == "treasurer" else make_api(app, role, "ST-TP-P2")
+    listing = api.get("/api/v1/donations")
+    assert listing.status_code == 200, listing.json
+    donor = listing.json[0]["donor"]
+    assert (donor.get("phone") == DONOR["phone"]) is sees
+    assert ("address" in donor) is sees
+    assert (donor["name"] == DONOR["name"]) is sees
+    assert (DONOR["name"] in json.dumps(listing.json, ensure_ascii=False)) is sees
