@@ -49,10 +49,18 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SECURE_COOKIES": _bool(get("SECURE_COOKIES"), False),
         "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),
         "ORG_ADDRESS": get("ORG_ADDRESS", "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng"),
+        # The line printed above the top unit's name (the body it belongs to).
+        "ORG_PARENT_NAME": get("ORG_PARENT_NAME", "Hội Khuyến học Việt Nam"),
+        "ORG_PHONE": get("ORG_PHONE"),
         "RECEIPT_FORM_LABEL": get("RECEIPT_FORM_LABEL", "Mẫu số C40-BB"),
         "VOUCHER_FORM_LABEL": get("VOUCHER_FORM_LABEL", "Mẫu số C41-BB"),
-        "RECEIPT_DEBIT_ACCOUNT": get("RECEIPT_DEBIT_ACCOUNT", "111"),
-        "RECEIPT_CREDIT_ACCOUNT": get("RECEIPT_CREDIT_ACCOUNT", "511"),
+        # The chart of accounts (README "Chart of accounts"): a fund's account when the fund names none. The money
+        # side's account is its money account's own (111 cash, 112 bank by default).
+        "ACCOUNT_FUND": get("ACCOUNT_FUND", "353"),
+        # The accounting regime the forms cite ("Ban hành kèm theo …").
+        "FORMS_REGIME": get(
+            "FORMS_REGIME", "Ban hành kèm theo Thông tư số 24/2024/TT-BTC ngày 17/4/2024 của Bộ trưởng Bộ Tài chính"
+        ),
         "RECEIPT_COPIES": int(get("RECEIPT_COPIES", "2")),
         "RECEIPT_PAPER": get("RECEIPT_PAPER", "A5"),
         "WORDS_STYLE": get("WORDS_STYLE", "north"),

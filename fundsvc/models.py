@@ -4,7 +4,7 @@ from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, User
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
-from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
+from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, MoneyAccount, Period, Reservation
 from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
@@ -17,8 +17,11 @@ __all__ = [
     "Donor",
     "Fund",
     "IdempotencyRecord",
+    "InKindEntry",
     "LedgerEntry",
+    "MoneyAccount",
     "Nomination",
+    "Period",
     "Receipt",
     "ReceiptBook",
     "Reservation",

@@ -20,7 +20,10 @@ from fundsvc.db import CompressedJSON, encode_json, fetch_columns, utcnow, write
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
+from fundsvc.ledger.accounts import cash_account_id, require_cover
+from fundsvc.ledger.periods import check_books_opened, check_open
 from fundsvc.numbering import document_code, take_number
+from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.privacy import redact_allocation
 from fundsvc.students.models import FIELDS, Nomination
 from fundsvc.units.models import Unit
@@ -412,22 +415,33 @@ def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, recei
         if award.status != "approved":
             raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không chi được (award not payable)")
         round_ = award.round
+        payer = round_.unit
+        check_books_opened(payer, paid_on, field="paid_on")
+        connection = session.connection()
+        check_open(connection, payer, paid_on, action="chi")
         _lock_fund(session, round_.fund)
         if balance(session, round_.fund_id) < award.amount:
             raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
+        # Paid in cash from the paying unit's cash box, which must hold the money.
+        account_id = cash_account_id(connection, payer)
+        require_cover(session, account_id, award.amount, "chi học bổng")
         before = _award_state(award)
-        _book, number = take_number(session.connection(), round_.unit, paid_on.year, "voucher")
+        _book, number = take_number(connection, payer, paid_on, "voucher", field="paid_on")
         award.voucher_number = number
-        award.voucher_code = document_code(round_.unit, paid_on.year, number, prefix="PC-")
+        award.voucher_code = document_code(payer, paid_on.year, number, "voucher")
+        award.voucher_issuer = resolved_identity(identity_chain(session, payer))
+        award.paid_from_account_id = account_id
         award.status = "paid"
         award.paid_on = paid_on
         award.received_by = received_by
         _release(session, award)
+        # The payment counts for the unit whose fund and money account paid it, not for the pupil's commune.
         post_entry(
             session,
             actor,
             fund_id=round_.fund_id,
-            unit_id=award.nomination.unit_id,
+            unit_id=payer.id,
+            account_id=account_id,
             entry_date=paid_on,
             kind="disbursement",
             amount=-award.amount,

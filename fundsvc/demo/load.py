@@ -15,7 +15,11 @@ from fundsvc.auth.models import User
 from fundsvc.auth.service import SYSTEM, create_user, issue_token
 from fundsvc.db import write_transaction
 from fundsvc.donations.service import record_donation
+from fundsvc.documents.words import today_in_vietnam
+from fundsvc.ledger.accounts import add_bank_account
+from fundsvc.ledger.periods import close_month
 from fundsvc.ledger.service import create_fund
+from fundsvc.units.identity import apply_identity, resolved_identity
 from fundsvc.units.models import Unit
 from fundsvc.units.service import create_unit
 
@@ -107,20 +111,58 @@ def load_demo(
     return summary
 
 
+# The demo's books open early enough for the examples of the documentation and the tests (2023 onwards).
+BOOKS_OPENED_ON = date(2023, 1, 1)
+# What the demo's province and one ward print on their documents; every other unit inherits or derives it.
+IDENTITIES = {
+    "ST": {
+        "printed_name": "Hội Khuyến học tỉnh Sóc Trăng",
+        "parent_printed_name": "Hội Khuyến học Việt Nam",
+        "address": "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng",
+        "phone": "0299 3822 123",
+        "signatories": {"head": "Trần Văn Hùng", "accountant": "Lê Thị Hạnh", "cashier": "Phạm Thị Lan"},
+    },
+    "ST-TP-P2": {
+        "printed_name": "Hội Khuyến học phường 2",
+        "address": "Số 8 đường Hai Bà Trưng, Phường 2, TP. Sóc Trăng",
+        "phone": "0299 3611 456",
+        "signatories": {"head": "Nguyễn Văn Nam", "accountant": "Võ Thị Thu", "cashier": "Lâm Thị Mai"},
+    },
+}
+# Vietcombank's NAPAS BIN; the account numbers are made up.
+DEMO_BANK = {"bank_name": "Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)", "bank_bin": "970436"}
+
+
 def _create(session: Session, donations: int, seed: int, users: bool) -> None:
     rng = random.Random(seed)
-    for unit in _units():
-        create_unit(session, SYSTEM, unit)
+    for number, unit in enumerate(_units(), start=1):
+        created = create_unit(session, SYSTEM, {**unit, "books_opened_on": BOOKS_OPENED_ON})
+        if unit["code"] in IDENTITIES:
+            with write_transaction(session):
+                apply_identity(created, IDENTITIES[unit["code"]])
         fund_code = "KH" if unit["parent"] is None else f"KH-{unit['code']}"
         fund_name = f"Quỹ Khuyến học {unit['name']}"
         create_fund(session, SYSTEM, {"code": fund_code, "name": fund_name, "unit": unit["code"]})
+        add_bank_account(
+            session,
+            SYSTEM,
+            unit["code"],
+            {
+                **DEMO_BANK,
+                "name": f"Tiền gửi Vietcombank — {unit['name']}",
+                "account_number": f"10{number:02d}88{number * 7919 % 100000:05d}",
+                "account_holder": (resolved_identity([created]).get("printed_name") or unit["name"]).upper(),
+            },
+        )
     for username, role, unit in DEMO_USERS if users else []:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username, role, unit, password=DEMO_PASSWORD, full_name=username)
     collecting = [u["code"] for u in _units()]
     donors = _donors(rng)
-    start = date(date.today().year - 1, 1, 1)
-    span = (date.today() - start).days
+    today = today_in_vietnam()
+    start = date(today.year - 1, 1, 1)
+    span = (today - start).days
+    gifts = []
     for _ in range(donations):
         donor = rng.choice(donors)
         unit = rng.choice(collecting)
@@ -137,8 +179,27 @@ def _create(session: Session, donations: int, seed: int, users: bool) -> None:
             "anonymous": rng.random() < 0.05,
         }
         if method == "in_kind":
-            data["in_kind_description"] = rng.choice(["50 bộ sách giáo khoa", "20 chiếc xe đạp", "100 cuốn vở, bút"])
+            description, quantity, measure = rng.choice(GOODS)
+            data.update(in_kind_description=description, quantity=quantity, unit_of_measure=measure)
+        if method == "bank_transfer":
+            data["bank_reference"] = f"FT{received:%y%m%d}{rng.randrange(10**6):06d}"
+        gifts.append(data)
+    # Each series numbers its documents in date order, as a treasurer enters them day by day.
+    for data in sorted(gifts, key=lambda d: d["received_on"]):
         record_donation(session, SYSTEM, data)
+    if donations:
+        _close_months(session, "ST-TP-P2", until=date(today.year - 1, 12, 1))
+
+
+GOODS = [("Sách giáo khoa lớp 6", 50, "bộ"), ("Xe đạp", 20, "chiếc"), ("Vở học sinh 96 trang", 100, "cuốn")]
+
+
+def _close_months(session: Session, unit: str, *, until: date) -> None:
+    """Close a unit's months from the one its books opened in to `until`: the demo shows a closed year."""
+    month = BOOKS_OPENED_ON
+    while month <= until:
+        close_month(session, SYSTEM, unit, f"{month:%Y-%m}")
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _donors(rng: random.Random) -> list[dict]:

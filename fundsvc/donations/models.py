@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from fundsvc.db import Base, Money, utcnow
+from fundsvc.db import Base, JSONType, Money, utcnow
 from fundsvc.ledger.models import Fund
 from fundsvc.units.models import Unit
 
@@ -50,6 +51,11 @@ class Donation(Base):
     amount: Mapped[int] = mapped_column(Money)
     method: Mapped[str] = mapped_column(String(16))
     in_kind_description: Mapped[str | None] = mapped_column(String(1000))
+    quantity: Mapped[int | None]
+    unit_of_measure: Mapped[str | None] = mapped_column(String(40))
+    # Where the money went: the unit's cash account, or the bank account a transfer reached. None for goods.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("money_accounts.id"), index=True)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
     received_on: Mapped[date] = mapped_column(index=True)
     purpose: Mapped[str | None] = mapped_column(String(500))
     anonymous: Mapped[bool] = mapped_column(default=False)
@@ -66,8 +72,12 @@ class Donation(Base):
     receipt: Mapped[Receipt] = relationship(back_populates="donation", uselist=False)
 
 
+DOCUMENT_KINDS = ("receipt", "acknowledgement", "in_kind_record")
+
+
 class ReceiptBook(Base):
-    """A unit's book of receipts (kind "receipt") or payment vouchers ("voucher") for one calendar year.
+    """A unit's series of one document kind for one calendar year: receipts ("receipt"), acknowledgements of bank
+    transfers ("acknowledgement", XN-), goods records ("in_kind_record", HV-), payment vouchers ("voucher", PC-).
 
     `last_number` is the gapless counter.
     """
@@ -80,11 +90,18 @@ class ReceiptBook(Base):
     kind: Mapped[str] = mapped_column(String(16), default="receipt")
     year: Mapped[int]
     last_number: Mapped[int] = mapped_column(default=0)
+    # The date of the last document numbered: a later one may not be dated before it (numbers follow dates).
+    last_date: Mapped[date | None]
 
 
 class Receipt(Base):
+    """The numbered document of a gift, of the kind its method calls for (BOOKS.md "Documents")."""
+
     __tablename__ = "receipts"
-    __table_args__ = (UniqueConstraint("book_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("book_id", "number"),
+        CheckConstraint(f"kind IN {DOCUMENT_KINDS!r}", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
@@ -93,6 +110,10 @@ class Receipt(Base):
     year: Mapped[int]
     number: Mapped[int]
     code: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="receipt")
+    # The issuing unit's effective identity when the document was issued: a later rename or a new head does not
+    # change what an issued document prints (fundsvc.units.identity).
+    issuer: Mapped[Any | None] = mapped_column(JSONType)
     # Rendered once and kept: every fetch returns these bytes (a void receipt: the stamped ones).
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))

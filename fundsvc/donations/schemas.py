@@ -28,6 +28,11 @@ class DonationIn(StrictSchema):
     amount = Amount(required=True)
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
     in_kind_description = Text(1000)
+    quantity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10**9))
+    unit_of_measure = Text(40)
+    # A bank transfer: the bank account it reached (optional when the unit has exactly one) and the bank's reference.
+    account = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    bank_reference = Text(100)
     received_on = DocumentDate(required=True)
     purpose = Text(500)
     anonymous = fields.Boolean(load_default=False)
@@ -38,8 +43,14 @@ class DonationIn(StrictSchema):
             raise ValidationError("Give exactly one of donor or donor_id", "donor")
         if data.get("method") == "in_kind" and not (data.get("in_kind_description") or "").strip():
             raise ValidationError("Required when method is in_kind", "in_kind_description")
-        if data.get("method") != "in_kind" and data.get("in_kind_description"):
-            raise ValidationError("Only for method in_kind", "in_kind_description")
+        if data.get("method") != "in_kind":
+            for name in ("in_kind_description", "quantity", "unit_of_measure"):
+                if data.get(name):
+                    raise ValidationError("Only for method in_kind", name)
+        if data.get("method") != "bank_transfer":
+            for name in ("account", "bank_reference"):
+                if data.get(name):
+                    raise ValidationError("Only for method bank_transfer", name)
 
 
 class VoidIn(StrictSchema):
@@ -74,6 +85,7 @@ class ReceiptOut(StrictSchema):
     book = fields.Function(lambda r: str(r.year))
     number = fields.Integer()
     code = fields.String()
+    kind = fields.String()
     void = fields.Function(lambda r: r.donation.status == "void")
     pdf = fields.Function(lambda r: f"/api/v1/receipts/{r.id}.pdf")
 
@@ -84,6 +96,10 @@ class DonationOut(StrictSchema):
     status = fields.String()
     method = fields.String()
     in_kind_description = fields.String()
+    quantity = fields.Integer()
+    unit_of_measure = fields.String()
+    account = fields.Integer(attribute="account_id")
+    bank_reference = fields.String()
     donor = fields.Nested(DonorOut)
     fund = fields.Function(lambda d: d.fund.code)
     unit = fields.Function(lambda d: d.unit.code)

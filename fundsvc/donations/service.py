@@ -15,14 +15,28 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.audit.service import insert_event, record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import DriverStatement, utcnow, write_transaction
-from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
-from fundsvc.ledger.service import FundRef, default_fund_ref, get_fund, get_fund_ref, insert_entry, post_entry
+from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
+from fundsvc.ledger.models import InKindEntry
+from fundsvc.ledger.periods import check_books_opened, check_open
+from fundsvc.ledger.service import (
+    FundRef,
+    default_fund_ref,
+    get_fund,
+    get_fund_ref,
+    insert_entry,
+    post_entry,
+    require_available,
+)
 from fundsvc.numbering import document_code, take_number
+from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
+
+# The document each way of giving gets (BOOKS.md "Documents"): a cash receipt only for cash.
+DOCUMENT_OF_METHOD = {"cash": "receipt", "bank_transfer": "acknowledgement", "in_kind": "in_kind_record"}
 
 TREASURY_ROLES = ("treasurer",)
 
@@ -78,6 +92,9 @@ class _Gift:
 
     unit: UnitRef
     fund: FundRef
+    # The money account the money went to (None for goods), and the issuer's identity as the tree gives it today.
+    account_id: int | None
+    issuer: dict
     donor_scope: str
     # A _DONOR_ROW (a named tuple); None: a new donor (`new_donor`), unless one with its phone or tax code appears.
     donor: tuple | None
@@ -107,15 +124,23 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
         fund = default_fund_ref(session, unit)
         if fund is None:
             raise Invalid(f"Đơn vị {unit.code} chưa có quỹ mặc định (no default fund)", {"fund": ["required"]})
-    if data["method"] == "in_kind" and not (data.get("in_kind_description") or "").strip():
-        raise Invalid(
-            "Quà hiện vật cần mô tả (in-kind gifts need a description)",
-            {"in_kind_description": ["required when method is in_kind"]},
-        )
+    check_books_opened(unit, data["received_on"], field="received_on")
+    connection = session.connection()
+    if data["method"] == "in_kind":
+        if not (data.get("in_kind_description") or "").strip():
+            raise Invalid(
+                "Quà hiện vật cần mô tả (in-kind gifts need a description)",
+                {"in_kind_description": ["required when method is in_kind"]},
+            )
+        account_id = None
+    elif data["method"] == "bank_transfer":
+        account_id = bank_account_id(connection, unit, data.get("account"))
+    else:
+        account_id = cash_account_id(connection, unit)
+    issuer = resolved_identity(identity_chain(session, unit))
 
     new_donor: dict = {}
     scope = donor_scope(actor, unit)
-    connection = session.connection()
     if "donor_id" in data and data["donor_id"] is not None:
         donor = _DONOR_BY_ID.first(connection, {"id": data["donor_id"]})
         if donor is not None:
@@ -127,7 +152,7 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
         donor = _DONOR_MATCH.first(connection, keys) if keys is not None else None
         if donor is None:
             new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
-    return _Gift(unit, fund, scope, donor, new_donor, data)
+    return _Gift(unit, fund, account_id, issuer, scope, donor, new_donor, data)
 
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
@@ -190,6 +215,26 @@ _INSERT_DONOR = DriverStatement(insert(Donor.__table__).returning(Donor.__table_
 _INSERT_DONATION = DriverStatement(insert(Donation.__table__).returning(Donation.__table__.c.id))
 _INSERT_RECEIPT = DriverStatement(insert(Receipt.__table__).returning(Receipt.__table__.c.id))
 _INSERT_IDEMPOTENCY = DriverStatement(insert(IdempotencyRecord.__table__))
+_INSERT_IN_KIND = DriverStatement(insert(InKindEntry.__table__))
+
+
+def _in_kind_line(actor: Actor, donation: dict, kind: str, code: str, now: datetime) -> dict:
+    """The in-kind register's line of a gift of goods ("received") or of its void ("reversal", negative)."""
+    sign = -1 if kind == "reversal" else 1
+    return {
+        "unit_id": donation["unit_id"],
+        "fund_id": donation["fund_id"],
+        "donation_id": donation["id"],
+        "entry_date": donation["received_on"],
+        "kind": kind,
+        "description": donation["in_kind_description"],
+        "quantity": sign * donation["quantity"] if donation.get("quantity") is not None else None,
+        "unit_of_measure": donation.get("unit_of_measure"),
+        "value": sign * donation["amount"],
+        "document_code": code,
+        "created_at": now,
+        "created_by": actor.user_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -219,8 +264,11 @@ def _write(
         )
     received_on: date = data["received_on"]
     year = received_on.year
-    book_id, number = take_number(connection, unit, year, "receipt")
-    code = document_code(unit, year, number)
+    # Inside the lock, so that a month being closed at this moment either sees this gift or refuses it.
+    check_open(connection, unit, received_on)
+    document = DOCUMENT_OF_METHOD[data["method"]]
+    book_id, number = take_number(connection, unit, received_on, document, field="received_on")
+    code = document_code(unit, year, number, document)
     donation = {
         "donor_id": donor_id,
         "fund_id": fund.id,
@@ -228,6 +276,10 @@ def _write(
         "amount": data["amount"],
         "method": data["method"],
         "in_kind_description": data.get("in_kind_description"),
+        "quantity": data.get("quantity"),
+        "unit_of_measure": data.get("unit_of_measure"),
+        "account_id": gift.account_id,
+        "bank_reference": data.get("bank_reference"),
         "received_on": received_on,
         "purpose": data.get("purpose"),
         "anonymous": bool(data.get("anonymous")),
@@ -246,24 +298,31 @@ def _write(
         "year": year,
         "number": number,
         "code": code,
+        "kind": document,
+        "issuer": gift.issuer,
         "pdf_sha256": None,
         "void_pdf_sha256": None,
         "created_at": now,
     }
     (receipt["id"],) = _INSERT_RECEIPT.execute(connection, receipt)
-    insert_entry(
-        connection,
-        actor,
-        fund_id=fund.id,
-        unit_id=unit.id,
-        entry_date=received_on,
-        kind="donation",
-        amount=donation["amount"],
-        method=donation["method"],
-        donation_id=donation["id"],
-        document_code=code,
-        description=f"Thu {code}: {donor_name}"[:500],
-    )
+    if gift.account_id is None:
+        # Goods are not money: the in-kind register, at the agreed value.
+        _INSERT_IN_KIND.execute(connection, _in_kind_line(actor, donation, "received", code, now))
+    else:
+        insert_entry(
+            connection,
+            actor,
+            fund_id=fund.id,
+            unit_id=unit.id,
+            account_id=gift.account_id,
+            entry_date=received_on,
+            kind="donation",
+            amount=donation["amount"],
+            method=donation["method"],
+            donation_id=donation["id"],
+            document_code=code,
+            description=f"Thu {code}: {donor_name}"[:500],
+        )
     insert_event(
         connection,
         actor,
@@ -367,30 +426,45 @@ def snapshot(donation: Donation) -> dict:
 
 
 def void_donation(session: Session, actor: Actor, donation_id: int, reason: str) -> Donation:
-    """Void a donation: status void, receipt keeps its number, a reversing ledger entry; 409 the second time."""
+    """Void a donation in its own period (BOOKS.md "Voids"): status void, the document keeps its number, and a
+    reversal dated the gift's own date undoes it there, in the ledger (money) or the in-kind register (goods).
+
+    409 the second time, when the gift's month is closed (the correction is an adjustment in the open period), and
+    when the money is no longer there to take back (spent from its account, or held for approved awards).
+    """
     require_role(actor, *TREASURY_ROLES)
     with write_transaction(session):
         donation = get_donation(session, actor, donation_id, lock=True)
         if donation.status == "void":
             raise Conflict(f"Khoản thu {donation.receipt.code} đã bị hủy trước đó (already void)")
+        connection = session.connection()
+        check_open(connection, donation.unit, donation.received_on, action="hủy")
         before = snapshot(donation)
+        code = donation.receipt.code
+        if donation.account_id is None:
+            values = {c.name: getattr(donation, c.name) for c in Donation.__table__.columns}
+            _INSERT_IN_KIND.execute(connection, _in_kind_line(actor, values, "reversal", code, utcnow()))
+        else:
+            require_cover(session, donation.account_id, donation.amount, f"hủy {code}")
+            require_available(session, donation.fund_id, donation.amount, f"hủy {code}")
+            post_entry(
+                session,
+                actor,
+                fund_id=donation.fund_id,
+                unit_id=donation.unit_id,
+                account_id=donation.account_id,
+                entry_date=donation.received_on,
+                kind="reversal",
+                amount=-donation.amount,
+                method=donation.method,
+                donation_id=donation.id,
+                document_code=code,
+                description=f"Hủy {code}: {reason}"[:500],
+            )
         donation.status = "void"
         donation.void_reason = reason
         donation.voided_at = utcnow()
         donation.voided_by = actor.user_id
-        post_entry(
-            session,
-            actor,
-            fund_id=donation.fund_id,
-            unit_id=donation.unit_id,
-            entry_date=max(today_in_vietnam(), donation.received_on),
-            kind="reversal",
-            amount=-donation.amount,
-            method=donation.method,
-            donation_id=donation.id,
-            document_code=donation.receipt.code,
-            description=f"Hủy {donation.receipt.code}: {reason}"[:500],
-        )
         record(session, actor, "donation.void", "donation", donation.id, before, snapshot(donation), donation.unit_id)
     return donation
 

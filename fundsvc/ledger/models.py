@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundsvc.db import Base, JSONType, Money, utcnow
@@ -23,6 +23,8 @@ class Fund(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     # A condition in the RULES.md language; None means unrestricted.
     restriction: Mapped[Any | None] = mapped_column(JSONType)
+    # The fund's own account in the chart (the other side of every money document); None: the configured default.
+    ledger_account: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
@@ -30,7 +32,11 @@ class Fund(Base):
 
 
 class LedgerEntry(Base):
-    """One money movement. Signed: gifts are positive, reversals and payments negative. Never updated."""
+    """One money movement. Signed: gifts are positive, reversals and payments negative. Never updated.
+
+    Money only: goods received are entered in the in-kind register (InKindEntry). A void's reversal is dated the
+    voided document's own date, so the pair annuls itself in that period (BOOKS.md "Voids").
+    """
 
     __tablename__ = "ledger_entries"
 
@@ -41,6 +47,8 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Money)
     method: Mapped[str | None] = mapped_column(String(16))
+    # The money account the money is in (or left): every entry names its fund and its money account.
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     award_id: Mapped[int | None] = mapped_column(index=True)
     document_code: Mapped[str | None] = mapped_column(String(60))
@@ -62,3 +70,96 @@ class Reservation(Base):
     amount: Mapped[int] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+ACCOUNT_KINDS = ("cash", "bank")
+# Default chart-of-accounts numbers of the money side (README "Chart of accounts").
+CASH_LEDGER_ACCOUNT = "111"
+BANK_LEDGER_ACCOUNT = "112"
+CASH_ACCOUNT_NAME = "Quỹ tiền mặt"
+
+
+class MoneyAccount(Base):
+    """Where a unit's money is: its one cash box (quỹ tiền mặt) or one of its bank accounts (tiền gửi ngân hàng)."""
+
+    __tablename__ = "money_accounts"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ACCOUNT_KINDS!r}", name="kind"),
+        # Exactly one cash account per unit: created with the unit, never a second.
+        Index(
+            "uq_money_accounts_one_cash",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("kind = 'cash'"),
+            postgresql_where=text("kind = 'cash'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    bank_name: Mapped[str | None] = mapped_column(String(200))
+    bank_bin: Mapped[str | None] = mapped_column(String(8))
+    account_number: Mapped[str | None] = mapped_column(String(40))
+    account_holder: Mapped[str | None] = mapped_column(String(200))
+    # The chart-of-accounts number the money side of its documents prints (111 cash, 112 bank by default).
+    ledger_account: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    @classmethod
+    def cash_of(cls, unit: Unit) -> MoneyAccount:
+        """The cash account a new unit is created with."""
+        return cls(unit=unit, kind="cash", name=CASH_ACCOUNT_NAME, ledger_account=CASH_LEDGER_ACCOUNT)
+
+
+PERIOD_STATUSES = ("open", "closed")
+
+
+class Period(Base):
+    """A month of a unit's books once it has been closed (khóa sổ); a month without a row is open."""
+
+    __tablename__ = "periods"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "month"),
+        CheckConstraint(f"status IN {PERIOD_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM"
+    status: Mapped[str] = mapped_column(String(8))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+IN_KIND_KINDS = ("received", "reversal", "handed_out")
+
+
+class InKindEntry(Base):
+    """One line of a unit's in-kind register (sổ theo dõi hiện vật): goods received, a received gift voided,
+    or goods handed out. Goods are never money: nothing here enters a fund's or a money account's balance.
+
+    `value` and `quantity` are signed like the ledger's amounts: received positive, voided and handed out negative.
+    """
+
+    __tablename__ = "in_kind_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    entry_date: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(1000))
+    quantity: Mapped[int | None]
+    unit_of_measure: Mapped[str | None] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Money)
+    document_code: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

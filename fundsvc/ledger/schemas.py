@@ -29,6 +29,7 @@ class FundOut(StrictSchema):
     balance = fields.Integer()
     reserved = fields.Integer()
     available = fields.Integer()
+    in_kind_value = fields.Integer()
     restriction = fields.Function(lambda p: p.fund.restriction)
 
 

@@ -11,17 +11,20 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import DriverStatement, utcnow, write_transaction
-from fundsvc.errors import Invalid, NotFound
-from fundsvc.ledger.models import Fund, LedgerEntry, Reservation
+from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Reservation
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import ancestors, visible_unit
 
 
 @dataclass(frozen=True)
 class FundPosition:
+    """A fund's money (balance, reserved for approved awards, available) and, beside it, the goods it holds."""
+
     fund: Fund
     balance: int
     reserved: int
+    in_kind_value: int = 0
 
     @property
     def available(self) -> int:
@@ -112,9 +115,28 @@ def reserved(session: Session, fund_id: int) -> int:
     )
 
 
+def in_kind_value(session: Session, fund_id: int) -> int:
+    """The agreed value of the goods given to the fund and still held (never part of its money)."""
+    return int(
+        session.scalar(select(func.coalesce(func.sum(InKindEntry.value), 0)).where(InKindEntry.fund_id == fund_id))
+    )
+
+
 def position(session: Session, fund: Fund) -> FundPosition:
     """Balance, reserved and available of one fund."""
-    return FundPosition(fund, balance(session, fund.id), reserved(session, fund.id))
+    return FundPosition(fund, balance(session, fund.id), reserved(session, fund.id), in_kind_value(session, fund.id))
+
+
+def require_available(session: Session, fund_id: int, amount: int, what: str) -> None:
+    """409 unless the fund's available money (balance less what approved awards hold) covers `amount`."""
+    available = balance(session, fund_id) - reserved(session, fund_id)
+    if available < amount:
+        raise Conflict(
+            f"Số tiền khả dụng của quỹ không đủ để {what}: còn {available:,} đồng (fund available too low)".replace(
+                ",", "."
+            ),
+            {"fund": [f"available {available} is less than {amount}"]},
+        )
 
 
 def list_positions(session: Session, actor: Actor) -> list[FundPosition]:
@@ -130,7 +152,13 @@ def list_positions(session: Session, actor: Actor) -> list[FundPosition]:
             .group_by(Reservation.fund_id)
         ).all()
     )
-    return [FundPosition(f, int(balances.get(f.id) or 0), int(holds.get(f.id) or 0)) for f in funds]
+    goods = dict(
+        session.execute(select(InKindEntry.fund_id, func.sum(InKindEntry.value)).group_by(InKindEntry.fund_id)).all()
+    )
+    return [
+        FundPosition(f, int(balances.get(f.id) or 0), int(holds.get(f.id) or 0), int(goods.get(f.id) or 0))
+        for f in funds
+    ]
 
 
 def create_fund(session: Session, actor: Actor, data: dict, *, validate_restriction=None) -> Fund:

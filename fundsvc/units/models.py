@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +25,19 @@ class Unit(Base):
     # Materialised path of ids ("/1/4/9/"): a subtree is one prefix match, no recursive query.
     path: Mapped[str] = mapped_column(String(400), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
+    # The identity printed on what the unit issues (BOOKS.md "Who keeps books"); a field left None is inherited from
+    # the unit above, then from the organisation's configuration (fundsvc.units.identity).
+    printed_name: Mapped[str | None] = mapped_column(String(200))
+    parent_printed_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    tax_code: Mapped[str | None] = mapped_column(String(20))
+    budget_code: Mapped[str | None] = mapped_column(String(20))
+    head_name: Mapped[str | None] = mapped_column(String(200))
+    accountant_name: Mapped[str | None] = mapped_column(String(200))
+    cashier_name: Mapped[str | None] = mapped_column(String(200))
+    preparer_name: Mapped[str | None] = mapped_column(String(200))
+    # Ngày mở sổ: no document of the unit may be dated before it.
+    books_opened_on: Mapped[date]
     default_fund_id: Mapped[int | None] = mapped_column(
         ForeignKey("funds.id", use_alter=True, name="fk_units_default_fund_id_funds")
     )
@@ -45,3 +58,4 @@ class UnitRef:
     id: int
     code: str
     path: str
+    books_opened_on: date | None = None

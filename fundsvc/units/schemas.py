@@ -1,9 +1,15 @@
 from marshmallow import fields, validate
 
-from fundsvc.schemas import StrictSchema, Text
+from fundsvc.schemas import DocumentDate, StrictSchema, Text
+from fundsvc.units.identity import stored_identity
 from fundsvc.units.models import LEVELS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", error="Letters, digits, '-', '_' or '.', at most 40")
+TAX_CODE = validate.Regexp(
+    r"^([0-9]{10}(-[0-9]{3})?)?$", error="Mã số thuế gồm 10 chữ số, có thể thêm -NNN (invalid tax code)"
+)
+BUDGET_CODE = validate.Regexp(r"^([0-9]{7})?$", error="Mã QHNS gồm 7 chữ số (invalid budget relation code)")
+PHONE = validate.Regexp(r"^(\+?[0-9 .()-]{6,40})?$", error="Số điện thoại không hợp lệ (invalid phone number)")
 
 
 class UnitIn(StrictSchema):
@@ -12,6 +18,50 @@ class UnitIn(StrictSchema):
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     parent = fields.String(allow_none=True, validate=CODE)
     address = Text(300)
+    # Ngày mở sổ; default 1 January of the current year. Earlier to enter past years from the paper books.
+    books_opened_on = DocumentDate()
+
+
+class SignatoriesIn(StrictSchema):
+    head = Text(200)
+    accountant = Text(200)
+    cashier = Text(200)
+    preparer = Text(200)
+
+
+class IdentityIn(StrictSchema):
+    """Any of the identity's fields; an empty string clears a field, so that it is inherited again."""
+
+    printed_name = Text(200)
+    parent_printed_name = Text(200)
+    address = Text(300)
+    phone = fields.String(allow_none=True, validate=PHONE)
+    tax_code = fields.String(allow_none=True, validate=TAX_CODE)
+    budget_code = fields.String(allow_none=True, validate=BUDGET_CODE)
+    signatories = fields.Nested(SignatoriesIn)
+
+
+class UnitPatchIn(StrictSchema):
+    name = Text(200)
+    identity = fields.Nested(IdentityIn)
+    books_opened_on = DocumentDate()
+
+
+class SignatoriesOut(StrictSchema):
+    head = fields.String()
+    accountant = fields.String()
+    cashier = fields.String()
+    preparer = fields.String()
+
+
+class IdentityOut(StrictSchema):
+    printed_name = fields.String()
+    parent_printed_name = fields.String()
+    address = fields.String()
+    phone = fields.String()
+    tax_code = fields.String()
+    budget_code = fields.String()
+    signatories = fields.Nested(SignatoriesOut)
 
 
 class UnitOut(StrictSchema):
@@ -21,3 +71,11 @@ class UnitOut(StrictSchema):
     level = fields.String()
     parent = fields.Function(lambda u: u.parent.code if u.parent else None)
     address = fields.String()
+    books_opened_on = fields.Date()
+    identity = fields.Function(lambda u: IdentityOut().dump(stored_identity(u)))
+
+
+class UnitDetailOut(UnitOut):
+    """One unit: its stored identity and the identity it prints (inherited values filled in)."""
+
+    effective_identity = fields.Function(lambda u: IdentityOut().dump(u.effective_identity))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from datetime import date
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import DriverStatement, write_transaction
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.errors import Invalid
+from fundsvc.ledger.models import MoneyAccount
+from fundsvc.units.identity import apply_identity, effective_identity, identity_chain, stored_identity
 from fundsvc.units.models import LEVELS, Unit, UnitRef
 
 _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
@@ -17,7 +22,7 @@ _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
 
 _UNITS = Unit.__table__
 # Built once: recording a gift resolves its unit on every request.
-_UNIT_REF = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path)
+_UNIT_REF = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path, _UNITS.c.books_opened_on)
 _UNIT_REF_BY_CODE = DriverStatement(_UNIT_REF.where(_UNITS.c.code == bindparam("code")))
 _UNIT_REF_BY_ID = DriverStatement(_UNIT_REF.where(_UNITS.c.id == bindparam("id")))
 
@@ -96,10 +101,13 @@ def create_unit(session: Session, actor: Actor, data: dict) -> Unit:
             level=data["level"],
             parent=parent,
             address=data.get("address"),
+            books_opened_on=data.get("books_opened_on") or date(today_in_vietnam().year, 1, 1),
             path="",
         )
         session.add(unit)
         session.flush()
+        # Every unit holds its cash from its creation.
+        session.add(MoneyAccount.cash_of(unit))
         unit.path = f"{parent.path if parent else '/'}{unit.id}/"
         record(
             session,
@@ -112,6 +120,57 @@ def create_unit(session: Session, actor: Actor, data: dict) -> Unit:
             unit.id,
         )
     return unit
+
+
+def unit_detail(session: Session, actor: Actor, code: str, defaults: dict) -> Unit:
+    """A unit of the actor's scope with `effective_identity` set: the identity it prints today."""
+    unit = visible_unit(session, actor, code)
+    unit.effective_identity = effective_identity(identity_chain(session, unit), defaults)
+    return unit
+
+
+def update_unit(session: Session, actor: Actor, code: str, data: dict, defaults: dict) -> Unit:
+    """Rename a unit, change its identity or move its books' opening date earlier (admin of the unit or above).
+
+    Documents already issued keep the identity they were issued under (they store it).
+    """
+    require_role(actor, "admin")
+    with write_transaction(session):
+        unit = visible_unit(session, actor, code)
+        before = _unit_state(unit)
+        if data.get("name"):
+            unit.name = data["name"]
+        if "identity" in data:
+            apply_identity(unit, data["identity"])
+        if data.get("books_opened_on"):
+            _move_books_opening(session, unit, data["books_opened_on"])
+        session.flush()
+        record(session, actor, "unit.update", "unit", unit.id, before, _unit_state(unit), unit.id)
+    unit.effective_identity = effective_identity(identity_chain(session, unit), defaults)
+    return unit
+
+
+def _move_books_opening(session: Session, unit: Unit, opened: date) -> None:
+    """Ngày mở sổ may move earlier (to enter past years), never after the unit's first document."""
+    from fundsvc.allocation.models import Award, Round
+    from fundsvc.donations.models import Donation
+
+    first_gift = session.scalar(select(func.min(Donation.received_on)).where(Donation.unit_id == unit.id))
+    first_payment = session.scalar(
+        select(func.min(Award.paid_on)).join(Round, Round.id == Award.round_id).where(Round.unit_id == unit.id)
+    )
+    first = min((d for d in (first_gift, first_payment) if d is not None), default=None)
+    if first is not None and opened > first:
+        raise Invalid(
+            f"Ngày mở sổ không thể sau chứng từ đầu tiên của đơn vị ({first:%d/%m/%Y}) "
+            f"(books cannot open after the first document; latest allowed {first.isoformat()})",
+            {"books_opened_on": [f"must be on or before {first.isoformat()}"]},
+        )
+    unit.books_opened_on = opened
+
+
+def _unit_state(unit: Unit) -> dict:
+    return {"name": unit.name, "books_opened_on": unit.books_opened_on, **stored_identity(unit)}
 
 
 def district_of(unit_path: str, units_by_id: dict[int, Unit]) -> str | None:

@@ -1,9 +1,12 @@
 """/api/v1/units"""
 
+from flask import current_app
+
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
 from fundsvc.units import service
-from fundsvc.units.schemas import UnitIn, UnitOut
+from fundsvc.units.identity import identity_defaults
+from fundsvc.units.schemas import UnitDetailOut, UnitIn, UnitOut, UnitPatchIn
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="The organisation tree")
 
@@ -21,3 +24,18 @@ def list_units():
 def create_unit(data):
     """Create a unit below its parent (admin)."""
     return service.create_unit(db.session, current_actor(), data)
+
+
+@blp.get("/<code>")
+@blp.response(200, UnitDetailOut)
+def get_unit(code):
+    """One unit: its identity as stored and as printed (inherited values filled in)."""
+    return service.unit_detail(db.session, current_actor(), code, identity_defaults(current_app.config))
+
+
+@blp.patch("/<code>")
+@blp.arguments(UnitPatchIn)
+@blp.response(200, UnitDetailOut)
+def update_unit(data, code):
+    """Rename a unit or change its identity (admin of the unit or above); issued documents keep theirs."""
+    return service.update_unit(db.session, current_actor(), code, data, identity_defaults(current_app.config))
