@@ -6,12 +6,15 @@ names one, so each account has a balance, and a unit's funds and its money accou
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import DriverStatement, write_transaction
+from fundsvc.documents.words import format_vnd
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import BANK_LEDGER_ACCOUNT, LedgerEntry, MoneyAccount
 from fundsvc.units.models import Unit, UnitRef
@@ -79,13 +82,19 @@ def require_cover(session: Session | Connection, account_id: int, amount: int, w
     held = account_balance(session, account_id)
     if held < amount:
         raise Conflict(
-            f"Số dư tài khoản tiền không đủ để {what}: còn {held:,} đồng, cần {amount:,} đồng "
-            "(the money account would go below zero)".replace(",", "."),
+            f"Số dư tài khoản tiền không đủ để {what}: còn {format_vnd(held)} đồng, cần {format_vnd(amount)} đồng "
+            "(the money account would go below zero)",
             {"account": [f"balance {held} is less than {amount}"]},
         )
 
 
-def list_accounts(session: Session, actor: Actor, unit_code: str) -> list[tuple[MoneyAccount, int]]:
+@dataclass(frozen=True)
+class AccountPosition:
+    account: MoneyAccount
+    balance: int
+
+
+def list_accounts(session: Session, actor: Actor, unit_code: str) -> list[AccountPosition]:
     """A unit's money accounts (cash first) with their balances."""
     unit = visible_unit(session, actor, unit_code)
     accounts = list(
@@ -102,7 +111,7 @@ def list_accounts(session: Session, actor: Actor, unit_code: str) -> list[tuple[
             .group_by(LedgerEntry.account_id)
         ).all()
     )
-    return [(a, int(balances.get(a.id) or 0)) for a in accounts]
+    return [AccountPosition(a, int(balances.get(a.id) or 0)) for a in accounts]
 
 
 def add_bank_account(session: Session, actor: Actor, unit_code: str, data: dict) -> MoneyAccount:

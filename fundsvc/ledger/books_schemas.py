@@ -18,7 +18,7 @@ class BankAccountIn(StrictSchema):
 
 
 class AccountPatchIn(StrictSchema):
-    name = Text(200)
+    name = fields.String(validate=validate.Length(min=1, max=200))
     bank_name = Text(200)
     bank_bin = fields.String(validate=BIN)
     account_number = fields.String(validate=ACCOUNT_NUMBER)
@@ -27,16 +27,16 @@ class AccountPatchIn(StrictSchema):
 
 
 class AccountOut(StrictSchema):
-    id = fields.Function(lambda pair: pair[0].id)
-    unit = fields.Function(lambda pair: pair[0].unit.code)
-    kind = fields.Function(lambda pair: pair[0].kind)
-    name = fields.Function(lambda pair: pair[0].name)
-    bank_name = fields.Function(lambda pair: pair[0].bank_name)
-    bank_bin = fields.Function(lambda pair: pair[0].bank_bin)
-    account_number = fields.Function(lambda pair: pair[0].account_number)
-    account_holder = fields.Function(lambda pair: pair[0].account_holder)
-    ledger_account = fields.Function(lambda pair: pair[0].ledger_account)
-    balance = fields.Function(lambda pair: pair[1])
+    id = fields.Function(lambda p: p.account.id)
+    unit = fields.Function(lambda p: p.account.unit.code)
+    kind = fields.Function(lambda p: p.account.kind)
+    name = fields.Function(lambda p: p.account.name)
+    bank_name = fields.Function(lambda p: p.account.bank_name)
+    bank_bin = fields.Function(lambda p: p.account.bank_bin)
+    account_number = fields.Function(lambda p: p.account.account_number)
+    account_holder = fields.Function(lambda p: p.account.account_holder)
+    ledger_account = fields.Function(lambda p: p.account.ledger_account)
+    balance = fields.Function(lambda p: p.balance)
 
 
 class PeriodOut(StrictSchema):

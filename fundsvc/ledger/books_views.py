@@ -20,8 +20,7 @@ def list_accounts(code):
 @blp.response(201, AccountOut)
 def add_account(data, code):
     """Declare a bank account of the unit (treasurer or admin)."""
-    account = accounts.add_bank_account(db.session, current_actor(), code, data)
-    return account, 0
+    return accounts.AccountPosition(accounts.add_bank_account(db.session, current_actor(), code, data), 0)
 
 
 @blp.patch("/accounts/<int:account_id>")
@@ -30,7 +29,7 @@ def add_account(data, code):
 def update_account(data, account_id):
     """Change a money account's details."""
     account = accounts.update_account(db.session, current_actor(), account_id, data)
-    return account, accounts.account_balance(db.session, account.id)
+    return accounts.AccountPosition(account, accounts.account_balance(db.session, account.id))
 
 
 @blp.get("/units/<code>/periods")

@@ -32,7 +32,9 @@ def _parse_month(month: str) -> date:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError:
-        raise Invalid(f"Tháng {month!r} không hợp lệ, cần dạng YYYY-MM (invalid month)", {"month": ["YYYY-MM"]}) from None
+        raise Invalid(
+            f"Tháng {month!r} không hợp lệ, cần dạng YYYY-MM (invalid month)", {"month": ["YYYY-MM"]}
+        ) from None
     return first
 
 

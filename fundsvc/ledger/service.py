@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.documents.words import format_vnd
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Reservation
 from fundsvc.units.models import Unit, UnitRef
@@ -132,9 +133,7 @@ def require_available(session: Session, fund_id: int, amount: int, what: str) ->
     available = balance(session, fund_id) - reserved(session, fund_id)
     if available < amount:
         raise Conflict(
-            f"Số tiền khả dụng của quỹ không đủ để {what}: còn {available:,} đồng (fund available too low)".replace(
-                ",", "."
-            ),
+            f"Số tiền khả dụng của quỹ không đủ để {what}: còn {format_vnd(available)} đồng (fund available too low)",
             {"fund": [f"available {available} is less than {amount}"]},
         )
 

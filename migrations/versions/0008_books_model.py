@@ -78,7 +78,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['reopened_by'], ['users.id'], name=op.f('fk_periods_reopened_by_users')),
         sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_periods_unit_id_units')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_periods')),
-        sa.UniqueConstraint('unit_id', 'month', name=op.f('uq_periods_unit_id')),
+        sa.UniqueConstraint('unit_id', 'month', name=op.f('uq_periods_unit_id_month')),
     )
     op.create_index(op.f('ix_periods_unit_id'), 'periods', ['unit_id'], unique=False)
     op.create_table(

@@ -68,7 +68,9 @@ def test_users_create_on_an_empty_database(empty_app):
     assert api.get("/api/v1/units").json == []
     assert api.get("/api/v1/funds").json == []
     # The first admin builds the tree from nothing.
-    created = api.post("/api/v1/units", {"code": "ST", "name": "Tỉnh Sóc Trăng", "level": "province"})
+    created = api.post(
+        "/api/v1/units", {"code": "ST", "name": "Tỉnh Sóc Trăng", "level": "province", "books_opened_on": "2024-01-01"}
+    )
     assert created.status_code == 201, created.json
     assert api.post("/api/v1/funds", {"code": "KH", "name": "Quỹ Khuyến học", "unit": "ST"}).status_code == 201
     gift = {**GIFT, "unit": "ST"}
@@ -143,7 +145,14 @@ def test_every_state_change_is_audited(app, runner, make_api):
 
     admin = Api(app.test_client(), token_of(create_user_cli(runner, "admin2", "--role", "admin")))
     unit = admin.post(
-        "/api/v1/units", {"code": "ST-TP-P9", "name": "Phường 9", "level": "commune", "parent": "ST-TP"}
+        "/api/v1/units",
+        {
+            "code": "ST-TP-P9",
+            "name": "Phường 9",
+            "level": "commune",
+            "parent": "ST-TP",
+            "books_opened_on": "2024-01-01",
+        },
     ).json
     treasurer = make_api(app, "treasurer", "ST-TP", username="thuquy.tp")
     fund = treasurer.post("/api/v1/funds", {"code": "HB-P9", "name": "Quỹ học bổng P9", "unit": "ST-TP-P9"})

@@ -41,7 +41,10 @@ def test_record_donation_contract_shape(admin):
     assert body["donor"]["name"] == "Công ty TNHH Minh Phát"
     receipt = body["receipt"]
     assert receipt["book"] == "2024" and receipt["number"] == 1
-    assert receipt["code"] == "ST-TP-P2/2024/00001"
+    # A bank transfer gets an acknowledgement of the XN- series, not a cash receipt, and names its bank account.
+    assert receipt["kind"] == "acknowledgement" and receipt["code"] == "XN-ST-TP-P2/2024/00001"
+    (bank,) = [a for a in admin.get("/api/v1/units/ST-TP-P2/accounts").json if a["kind"] == "bank"]
+    assert body["account"] == bank["id"] and bank["balance"] == 5_000_000
     assert receipt["pdf"] == f"/api/v1/receipts/{receipt['id']}.pdf"
 
 
