@@ -18,14 +18,14 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import CompressedJSON, encode_json, fetch_columns, utcnow, write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.models import Fund, Reservation
-from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
 from fundsvc.ledger.accounts import cash_account_id, require_cover
+from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.periods import check_books_opened, check_open
+from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
 from fundsvc.numbering import document_code, take_number
-from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.privacy import redact_allocation
 from fundsvc.students.models import FIELDS, Nomination
+from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
 

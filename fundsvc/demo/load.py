@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from fundsvc.auth.models import User
 from fundsvc.auth.service import SYSTEM, create_user, issue_token
 from fundsvc.db import write_transaction
-from fundsvc.donations.service import record_donation
 from fundsvc.documents.words import today_in_vietnam
+from fundsvc.donations.service import record_donation
 from fundsvc.ledger.accounts import add_bank_account
 from fundsvc.ledger.periods import close_month
 from fundsvc.ledger.service import create_fund

@@ -46,7 +46,8 @@ def bank_account_id(
         ).first()
         if row is None or row.unit_id != unit.id or row.kind != "bank":
             raise Invalid(
-                f"Tài khoản {requested} không phải tài khoản ngân hàng của {unit.code} (not a bank account of the unit)",
+                f"Tài khoản {requested} không phải tài khoản ngân hàng của {unit.code} "
+                "(not a bank account of the unit)",
                 {field: [f"not a bank account of {unit.code}"]},
             )
         return requested

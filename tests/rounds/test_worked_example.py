@@ -282,3 +282,37 @@ def test_cancel_promotes_from_the_stored_ranking(app, admin, example_round, make
         expected["rank"],
         expected["amount"],
     )
+
+
+def test_payments_leave_the_paying_units_cash_and_held_money_cannot_be_voided(app, admin, example_round, make_api):
+    """BOOKS.md: a payment counts for the unit whose fund and money account paid it; a void may not take back money
+    that approved awards hold (nor money already paid out)."""
+    from sqlalchemy import select
+
+    from fundsvc.extensions import db
+    from fundsvc.ledger.models import LedgerEntry, MoneyAccount
+    from fundsvc.units.models import Unit
+
+    round_id = example_round["id"]
+    admin.post(f"/api/v1/rounds/{round_id}/allocate")
+    admin.post(f"/api/v1/rounds/{round_id}/approve")
+    (gift,) = admin.get("/api/v1/donations").json
+    refused = admin.post(f"/api/v1/donations/{gift['id']}/void", {"reason": "Ghi nhầm"})
+    assert refused.status_code == 409 and "khả dụng" in refused.json["message"]
+
+    award = admin.get(f"/api/v1/rounds/{round_id}/awards").json[0]
+    treasurer = make_api(app, "treasurer", "ST")
+    paid = treasurer.post(f"/api/v1/awards/{award['id']}/disburse", {"paid_on": "2024-11-20", "received_by": "Mẹ em"})
+    assert paid.status_code == 200, paid.json
+    province = db.session.scalar(select(Unit).where(Unit.code == "ST"))
+    cash = db.session.scalar(
+        select(MoneyAccount).where(MoneyAccount.unit_id == province.id, MoneyAccount.kind == "cash")
+    )
+    entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "disbursement"))
+    assert (entry.unit_id, entry.account_id, entry.amount) == (province.id, cash.id, -award["amount"])
+    balances = {a["kind"]: a["balance"] for a in treasurer.get("/api/v1/units/ST/accounts").json}
+    assert balances["cash"] == 50_000_000 - award["amount"]
+    # A voucher dated before the series' last one is refused, as every document series is in date order.
+    second = admin.get(f"/api/v1/rounds/{round_id}/awards").json[1]
+    early = treasurer.post(f"/api/v1/awards/{second['id']}/disburse", {"paid_on": "2024-11-19", "received_by": "Bố em"})
+    assert early.status_code == 422 and "20/11/2024" in early.json["message"]

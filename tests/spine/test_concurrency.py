@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from tests.spine.gunicorn_helpers import MP, Gunicorn, gift, make_token, read_book, run_processes
 
@@ -102,3 +103,64 @@ def test_same_idempotency_key_at_the_same_moment_makes_one_donation(engine_url, 
     assert book.donation_count == rounds
     assert book.balance == sum(2_500_000 + r for r in range(rounds))
     assert book.idempotency_orphans == 0
+
+
+METHODS = ("cash", "bank_transfer", "in_kind")
+
+
+def post_gifts_of_every_kind(base: str, token: str, client: int, count: int, barrier) -> list[tuple[str, int, dict]]:
+    """One client: `count` gifts cycling through cash, bank transfer and goods; returns (method, status, body)."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    barrier.wait(timeout=60)
+    answers = []
+    for i in range(count):
+        method = METHODS[(client + i) % len(METHODS)]
+        body = {**gift(UNIT, 1_000 * (client * 1_000 + i + 1), name=f"Khách {client}-{i}"), "method": method}
+        if method == "in_kind":
+            body.update(in_kind_description="Vở học sinh", quantity=10, unit_of_measure="cuốn")
+        response = session.post(f"{base}/api/v1/donations", json=body, timeout=120)
+        answers.append((method, response.status_code, response.json()))
+    session.close()
+    return answers
+
+
+def test_each_document_series_stays_gapless_when_kinds_are_mixed(engine_url, worker_args, tmp_path):
+    """Receipts, acknowledgements (XN-) and goods records (HV-) of one unit, recorded at once by 8 processes: each
+    series is exactly 1..N, and only the money reaches the fund."""
+    token = make_token(engine_url, "treasurer", "ST-TP")
+    barrier = MP.Barrier(CLIENTS)
+    per_client = 12
+    with Gunicorn(engine_url, tmp_path / "gunicorn.log", extra_args=worker_args) as server:
+        results = run_processes(
+            post_gifts_of_every_kind, [(server.base, token, c, per_client, barrier) for c in range(CLIENTS)]
+        )
+        funds = requests.get(
+            f"{server.base}/api/v1/funds", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ).json()
+    answers = [a for client in results for a in client]
+    assert [status for _, status, _ in answers] == [201] * len(answers), [b for _, s, b in answers if s != 201][:3]
+    kinds = {"cash": "receipt", "bank_transfer": "acknowledgement", "in_kind": "in_kind_record"}
+    prefixes = {"cash": f"{UNIT}/", "bank_transfer": f"XN-{UNIT}/", "in_kind": f"HV-{UNIT}/"}
+    for method in METHODS:
+        mine = [body["receipt"] for m, _, body in answers if m == method]
+        assert all(r["kind"] == kinds[method] and r["code"].startswith(prefixes[method]) for r in mine)
+        assert sorted(r["number"] for r in mine) == list(range(1, len(mine) + 1)), method
+    engine = create_engine(engine_url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text(
+                    "SELECT r.kind, r.number FROM receipts r JOIN units u ON u.id = r.unit_id WHERE u.code = :unit"
+                ),
+                {"unit": UNIT},
+            ).all()
+    finally:
+        engine.dispose()
+    for kind in kinds.values():
+        numbers = sorted(n for k, n in stored if k == kind)
+        assert numbers == list(range(1, len(numbers) + 1)), kind
+    money = sum(body["amount"] for m, _, body in answers if m != "in_kind")
+    goods = sum(body["amount"] for m, _, body in answers if m == "in_kind")
+    kh = next(f for f in funds if f["code"] == "KH")
+    assert kh["balance"] == money and kh["in_kind_value"] == goods
