@@ -221,9 +221,10 @@ def downgrade():
     bind = op.get_bind()
     # The register's gift lines go back into the ledger as version 1 kept them (goods counted as money).
     bind.execute(sa.text(
-        "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, donation_id,"
+        "INSERT INTO ledger_entries (fund_id, unit_id, account_id, entry_date, kind, amount, method, donation_id,"
         " document_code, description, created_at, created_by)"
-        " SELECT COALESCE(i.fund_id, d.fund_id), i.unit_id, i.entry_date,"
+        " SELECT COALESCE(i.fund_id, d.fund_id), i.unit_id,"
+        " (SELECT m.id FROM money_accounts m WHERE m.unit_id = i.unit_id AND m.kind = 'cash'), i.entry_date,"
         " CASE WHEN i.kind = 'reversal' THEN 'reversal' ELSE 'donation' END, i.value, 'in_kind', i.donation_id,"
         " i.document_code, SUBSTR(i.description, 1, 500), i.created_at, i.created_by"
         " FROM in_kind_entries i JOIN donations d ON d.id = i.donation_id WHERE i.kind IN ('received', 'reversal')"))

@@ -209,3 +209,128 @@ def test_0007_gives_existing_users_a_session_version(empty_url):
         assert "session_version" not in columns
     finally:
         engine.dispose()
+
+
+def _fill_0007(url: str) -> None:
+    """Version 1's books at 0007: a province and a ward; at the ward a cash gift, a bank transfer, 200 sets of
+    textbooks (counted as money then), and a 2024 cash gift voided in 2026 (its reversal dated 2026); a province
+    round whose award to a pupil of the ward was paid (charged to the ward then)."""
+    engine = create_engine(url)
+    postgresql = engine.dialect.name == "postgresql"
+    document = "CAST(:{} AS json)" if postgresql else ":{}"
+    t = "2024-01-05 00:00:00+00:00"
+    rows = [
+        "INSERT INTO units (id, code, name, level, path, created_at) VALUES (1, 'ST', 'Tỉnh Sóc Trăng', 'province', '/1/', :t)",
+        "INSERT INTO units (id, code, name, level, parent_id, path, created_at)"
+        " VALUES (2, 'ST-P2', 'Phường 2', 'commune', 1, '/1/2/', :t)",
+        "INSERT INTO units (id, code, name, level, path, created_at) VALUES (3, 'XX', 'Tỉnh trống', 'province', '/3/', :t)",
+        "INSERT INTO funds (id, code, name, unit_id, created_at) VALUES (1, 'KH', 'Quỹ Khuyến học', 1, :t)",
+        "INSERT INTO donors (id, name, kind, unit_id, created_at) VALUES (1, 'Bà Lan', 'person', 2, :t)",
+        "INSERT INTO receipt_books (id, unit_id, kind, year, last_number) VALUES (1, 2, 'receipt', 2024, 4)",
+        "INSERT INTO receipt_books (id, unit_id, kind, year, last_number) VALUES (2, 1, 'voucher', 2024, 1)",
+    ]
+    gifts = [  # id, method, amount, received_on, status
+        (1, "cash", 1_000_000, "2024-03-02", "recorded"),
+        (2, "bank_transfer", 3_000_000, "2024-03-05", "recorded"),
+        (3, "in_kind", 15_000_000, "2024-03-09", "recorded"),
+        (4, "cash", 500_000, "2024-04-01", "void"),
+    ]
+    for gid, method, amount, on, status in gifts:
+        description = "'200 bộ sách giáo khoa'" if method == "in_kind" else "NULL"
+        rows += [
+            "INSERT INTO donations (id, donor_id, fund_id, unit_id, amount, method, in_kind_description, received_on,"
+            f" anonymous, status, created_at) VALUES ({gid}, 1, 1, 2, {amount}, '{method}', {description}, '{on}',"
+            f" :no, '{status}', :t)",
+            "INSERT INTO receipts (id, donation_id, book_id, unit_id, year, number, code, created_at)"
+            f" VALUES ({gid}, {gid}, 1, 2, 2024, {gid}, 'ST-P2/2024/0000{gid}', :t)",
+            "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, donation_id, document_code,"
+            f" description, created_at) VALUES (1, 2, '{on}', 'donation', {amount}, '{method}', {gid},"
+            f" 'ST-P2/2024/0000{gid}', 'Thu', :t)",
+        ]
+    rows += [
+        "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, donation_id, document_code,"
+        " description, created_at) VALUES (1, 2, '2026-02-01', 'reversal', -500000, 'cash', 4, 'ST-P2/2024/00004',"
+        " 'Hủy', :t)",
+        "INSERT INTO students (id, identity_key, full_name, birth_date, school, created_at)"
+        " VALUES (1, 'k', 'Nguyễn Thị Ánh', '2012-05-01', 'THCS 1', :t)",
+        "INSERT INTO nominations (id, student_id, academic_year, unit_id, status, full_name, birth_date,"
+        " ethnic_minority, school, grade, household, orphan, disability, achievement, created_at, updated_at)"
+        " VALUES (1, 1, '2024-2025', 2, 'active', 'Nguyễn Thị Ánh', '2012-05-01', :no, 'THCS 1', '6', 'poor',"
+        " :no, :no, 'none', :t, :t)",
+        "INSERT INTO rounds (id, name, academic_year, fund_id, unit_id, budget, rules, rules_hash, status, created_at)"
+        f" VALUES (1, 'Đợt 1', '2024-2025', 1, 1, 800000, {document.format('r')}, 'h', 'approved', :t)",
+        "INSERT INTO awards (id, round_id, nomination_id, amount, rank, score, status, promoted, paid_on,"
+        " voucher_number, voucher_code, created_at) VALUES (1, 1, 1, 800000, 1, '9', 'paid', :no, '2024-05-06', 1,"
+        " 'PC-ST/2024/00001', :t)",
+        "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, award_id, document_code,"
+        " description, created_at) VALUES (1, 2, '2024-05-06', 'disbursement', -800000, 'cash', 1,"
+        " 'PC-ST/2024/00001', 'Chi', :t)",
+    ]
+    try:
+        with engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql), {"t": t, "no": False, "r": "{}"})
+    finally:
+        engine.dispose()
+
+
+def _query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_0008_carries_version_1_books_into_accounts_and_the_in_kind_register(empty_url):
+    run(empty_url, lambda: upgrade(revision="0007"))
+    _fill_0007(empty_url)
+    run(empty_url, lambda: upgrade(revision="0008"))
+    run(empty_url, lambda: upgrade())
+    assert schema_diff(empty_url) == []
+
+    accounts = _query(
+        empty_url, "SELECT id, unit_id, kind, name, ledger_account FROM money_accounts ORDER BY unit_id, kind"
+    )
+    # Every unit its cash account; a bank account "to be completed" where transfers were received.
+    assert [(u, k, a) for _, u, k, _, a in accounts] == [
+        (1, "cash", "111"),
+        (2, "bank", "112"),
+        (2, "cash", "111"),
+        (3, "cash", "111"),
+    ]
+    assert accounts[1][3] == "Tài khoản ngân hàng (chưa khai báo)"
+    account = {(u, k): i for i, u, k, _, _ in accounts}
+    entries = _query(
+        empty_url,
+        "SELECT donation_id, award_id, unit_id, account_id, kind, amount, entry_date FROM ledger_entries ORDER BY id",
+    )
+    as_text = [(d, a, u, acc, k, amt, str(on)[:10]) for d, a, u, acc, k, amt, on in entries]
+    assert as_text == [
+        (1, None, 2, account[(2, "cash")], "donation", 1_000_000, "2024-03-02"),
+        (2, None, 2, account[(2, "bank")], "donation", 3_000_000, "2024-03-05"),
+        (4, None, 2, account[(2, "cash")], "donation", 500_000, "2024-04-01"),
+        # The void annuls in the gift's own period, not in 2026.
+        (4, None, 2, account[(2, "cash")], "reversal", -500_000, "2024-04-01"),
+        # The payment counts for the province, whose round paid it, from its cash.
+        (None, 1, 1, account[(1, "cash")], "disbursement", -800_000, "2024-05-06"),
+    ]
+    # The textbooks left the money for the register, at their value.
+    register = _query(empty_url, "SELECT unit_id, donation_id, kind, description, value FROM in_kind_entries")
+    assert register == [(2, 3, "received", "200 bộ sách giáo khoa", 15_000_000)]
+    donations = _query(empty_url, "SELECT id, account_id FROM donations ORDER BY id")
+    assert donations == [(1, account[(2, "cash")]), (2, account[(2, "bank")]), (3, None), (4, account[(2, "cash")])]
+    # Issued documents keep their numbers and codes; each series remembers its last date.
+    assert _query(empty_url, "SELECT kind, COUNT(*) FROM receipts GROUP BY kind") == [("receipt", 4)]
+    books = {k: str(d)[:10] for k, d in _query(empty_url, "SELECT kind, last_date FROM receipt_books")}
+    assert books == {"receipt": "2024-04-01", "voucher": "2024-05-06"}
+    opened = {c: str(d)[:10] for c, d in _query(empty_url, "SELECT code, books_opened_on FROM units")}
+    assert opened == {"ST": "2024-05-06", "ST-P2": "2024-03-02", "XX": "2024-01-01"}
+    assert _query(empty_url, "SELECT paid_from_account_id FROM awards") == [(account[(1, "cash")],)]
+
+    # And back: version 1's shape, the goods in the ledger again, the payment on the pupil's unit.
+    run(empty_url, lambda: downgrade(revision="0007"))
+    back = _query(empty_url, "SELECT donation_id, award_id, unit_id, kind, amount FROM ledger_entries ORDER BY id")
+    assert (3, None, 2, "donation", 15_000_000) in back and (None, 1, 2, "disbursement", -800_000) in back
+    assert "money_accounts" not in tables(empty_url)
