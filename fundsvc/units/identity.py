@@ -105,10 +105,12 @@ def default_printed_name(unit: Unit) -> str:
 _PLACE_WORDS = {"tỉnh", "thành", "phường", "xã", "thị", "đặc", "huyện", "quận", "tp.", "tx."}
 
 
-def identity_chain(session: Session, unit: Unit) -> list[Unit]:
-    """The unit and every unit above it, nearest first (one query)."""
+def identity_chain(session: Session, unit) -> list:
+    """The unit and every unit above it, nearest first, as plain rows of the units' columns (one query; every
+    gift reads it, to store the identity its document is issued under)."""
     ids = [int(part) for part in unit.path.strip("/").split("/")]
-    by_id = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(ids)))}
+    table = Unit.__table__
+    by_id = {row.id: row for row in session.execute(select(table).where(table.c.id.in_(ids)))}
     return [by_id[i] for i in reversed(ids)]
 
 
