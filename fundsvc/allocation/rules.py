@@ -122,13 +122,56 @@ def _scalar_error(field: str, value: Any) -> str | None:
         return f"A string is expected for {field}."
     if value == "":
         return "Must not be empty (a comparison on an empty field is always false)."
+    if len(value) > MAX_TEXT:
+        return f"At most {MAX_TEXT} characters."
     if allowed is not None and value not in allowed:
         return f"Must be one of: {', '.join(allowed)}."
     return None
 
 
+# Limits of a rules document: far above any real round's rules, low enough that no document can make allocating
+# slow or the round's page huge (issue "Hostile input cannot hurt it", finding 11).
+MAX_CONDITION_DEPTH = 12
+MAX_CONDITION_NODES = 500
+MAX_LIST_VALUES = 500
+MAX_SCORE_TERMS = 100
+MAX_TIE_BREAK = len(FIELDS)
+MAX_TIERS = 50
+MAX_QUOTAS = 500
+MAX_TEXT = 200
+
+
+def _condition_size_error(cond: Any) -> str | None:
+    """Why a condition is too deep or too big, walked without recursion (so no depth can overflow the stack)."""
+    pending, nodes = [(cond, 1)], 0
+    while pending:
+        node, depth = pending.pop()
+        nodes += 1
+        if depth > MAX_CONDITION_DEPTH:
+            return f"Conditions may be nested at most {MAX_CONDITION_DEPTH} levels deep."
+        if nodes > MAX_CONDITION_NODES:
+            return f"A condition may have at most {MAX_CONDITION_NODES} parts."
+        if isinstance(node, dict):
+            for comb in COMBINATORS:
+                sub = node.get(comb)
+                if isinstance(sub, dict):
+                    pending.append((sub, depth + 1))
+                elif isinstance(sub, list):
+                    pending.extend((c, depth + 1) for c in sub[: MAX_CONDITION_NODES + 1])
+            if isinstance(node.get("value"), list) and len(node["value"]) > MAX_LIST_VALUES:
+                return f"A list of values may hold at most {MAX_LIST_VALUES} items."
+    return None
+
+
 def condition_errors(cond: Any) -> dict | list | None:
     """Nested marshmallow-style errors of one condition (None when valid)."""
+    too_big = _condition_size_error(cond)
+    if too_big:
+        return [too_big]
+    return _condition_errors(cond)
+
+
+def _condition_errors(cond: Any) -> dict | list | None:
     if not isinstance(cond, dict):
         return ["A condition must be an object."]
     if not cond:
@@ -138,7 +181,7 @@ def condition_errors(cond: Any) -> dict | list | None:
             errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k != comb}
             sub = cond[comb]
             if comb == "not":
-                e = condition_errors(sub)
+                e = _condition_errors(sub)
                 if e:
                     errs[comb] = e
             elif not isinstance(sub, list):
@@ -148,7 +191,7 @@ def condition_errors(cond: Any) -> dict | list | None:
             else:
                 items = {}
                 for i, c in enumerate(sub):
-                    e = condition_errors(c)
+                    e = _condition_errors(c)
                     if e:
                         items[i] = e
                 if items:
@@ -331,7 +374,7 @@ class TierSchema(marshmallow.Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=marshmallow.validate.Length(min=1))
+    name = fields.String(required=True, validate=marshmallow.validate.Length(min=1, max=MAX_TEXT))
     when = ConditionField(required=True)
     amount = PositiveAmount(required=True)
 
@@ -378,12 +421,25 @@ class RulesSchema(marshmallow.Schema):
 
 
 _SCHEMA = RulesSchema()
+_LIST_LIMITS = {"score": MAX_SCORE_TERMS, "tie_break": MAX_TIE_BREAK, "tiers": MAX_TIERS, "quotas": MAX_QUOTAS}
+
+
+def _list_length_errors(doc: dict) -> dict[str, list[str]]:
+    """The document's lists longer than their limits, checked before any item is read."""
+    return {
+        f"rules.{name}": [f"At most {limit} items."]
+        for name, limit in _LIST_LIMITS.items()
+        if isinstance(doc.get(name), list) and len(doc[name]) > limit
+    }
 
 
 def validate_rules(doc: Any) -> dict:
     """Validate a rules document; return a deep copy of it, or raise RulesError with path-keyed errors."""
     if not isinstance(doc, dict):
         raise RulesError({"rules": ["The rules must be an object."]})
+    too_long = _list_length_errors(doc)
+    if too_long:
+        raise RulesError(too_long)
     try:
         _SCHEMA.load(doc)
     except ValidationError as exc:
