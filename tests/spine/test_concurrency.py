@@ -150,9 +150,7 @@ def test_each_document_series_stays_gapless_when_kinds_are_mixed(engine_url, wor
     try:
         with engine.connect() as conn:
             stored = conn.execute(
-                text(
-                    "SELECT r.kind, r.number FROM receipts r JOIN units u ON u.id = r.unit_id WHERE u.code = :unit"
-                ),
+                text("SELECT r.kind, r.number FROM receipts r JOIN units u ON u.id = r.unit_id WHERE u.code = :unit"),
                 {"unit": UNIT},
             ).all()
     finally:

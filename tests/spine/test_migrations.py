@@ -220,10 +220,12 @@ def _fill_0007(url: str) -> None:
     document = "CAST(:{} AS json)" if postgresql else ":{}"
     t = "2024-01-05 00:00:00+00:00"
     rows = [
-        "INSERT INTO units (id, code, name, level, path, created_at) VALUES (1, 'ST', 'Tỉnh Sóc Trăng', 'province', '/1/', :t)",
+        "INSERT INTO units (id, code, name, level, path, created_at)"
+        " VALUES (1, 'ST', 'Tỉnh Sóc Trăng', 'province', '/1/', :t)",
         "INSERT INTO units (id, code, name, level, parent_id, path, created_at)"
         " VALUES (2, 'ST-P2', 'Phường 2', 'commune', 1, '/1/2/', :t)",
-        "INSERT INTO units (id, code, name, level, path, created_at) VALUES (3, 'XX', 'Tỉnh trống', 'province', '/3/', :t)",
+        "INSERT INTO units (id, code, name, level, path, created_at)"
+        " VALUES (3, 'XX', 'Tỉnh trống', 'province', '/3/', :t)",
         "INSERT INTO funds (id, code, name, unit_id, created_at) VALUES (1, 'KH', 'Quỹ Khuyến học', 1, :t)",
         "INSERT INTO donors (id, name, kind, unit_id, created_at) VALUES (1, 'Bà Lan', 'person', 2, :t)",
         "INSERT INTO receipt_books (id, unit_id, kind, year, last_number) VALUES (1, 2, 'receipt', 2024, 4)",
@@ -243,8 +245,8 @@ def _fill_0007(url: str) -> None:
             f" :no, '{status}', :t)",
             "INSERT INTO receipts (id, donation_id, book_id, unit_id, year, number, code, created_at)"
             f" VALUES ({gid}, {gid}, 1, 2, 2024, {gid}, 'ST-P2/2024/0000{gid}', :t)",
-            "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, donation_id, document_code,"
-            f" description, created_at) VALUES (1, 2, '{on}', 'donation', {amount}, '{method}', {gid},"
+            "INSERT INTO ledger_entries (fund_id, unit_id, entry_date, kind, amount, method, donation_id,"
+            f" document_code, description, created_at) VALUES (1, 2, '{on}', 'donation', {amount}, '{method}', {gid},"
             f" 'ST-P2/2024/0000{gid}', 'Thu', :t)",
         ]
     rows += [
