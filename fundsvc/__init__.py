@@ -44,6 +44,14 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine, app.config["WRITE_WAIT_SECONDS"])
     api.init_app(app)
     init_api_auth(app)
+    from fundsvc.auth.throttle import Throttle
+
+    app.extensions["throttle"] = Throttle(app.config.get("RATELIMIT_STORAGE_URI"))
+    if app.config.get("PROXY_HOPS"):
+        # Behind nginx: the client's address is the one the proxy saw (throttling counts per address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,7 +7,7 @@ from functools import cache
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import func, select
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -76,6 +76,11 @@ def authenticate_api_request() -> None:
 
         actor = session_actor()
     if actor is None:
+        if token:
+            # A wrong token counts against its address; valid tokens never touch the counters.
+            throttle = current_app.extensions["throttle"]
+            throttle.refuse_if_blocked("token", request.remote_addr)
+            throttle.failed("token", request.remote_addr)
         raise Unauthorized("Thiếu hoặc sai mã truy cập (missing or invalid bearer token)")
     g.actor = actor
 

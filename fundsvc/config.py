@@ -47,6 +47,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # None: create_app takes the instance folder's generated key (instance_secret_key), never a known default.
         "SECRET_KEY": get("SECRET_KEY") or None,
         "SECURE_COOKIES": _bool(get("SECURE_COOKIES"), False),
+        # Where throttling counts failed logins and tokens: a Redis URL, or None for the service's own database.
+        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI"),
+        # How many proxies (nginx) stand in front: their X-Forwarded-For / -Proto are then trusted.
+        "PROXY_HOPS": int(get("PROXY_HOPS", "0")),
         "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),
         "ORG_ADDRESS": get("ORG_ADDRESS", "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng"),
         # The line printed above the top unit's name (the body it belongs to).

@@ -99,7 +99,8 @@ def register_errorhandlers(app: Flask) -> None:
             from fundsvc.web.errors import render_error_page
 
             return render_error_page(error.status, error.message)
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else None
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return _json_error(error.status, error.message, error.errors, headers)
 
     @app.errorhandler(HTTPException)

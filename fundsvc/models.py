@@ -2,7 +2,7 @@
 
 from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
-from fundsvc.auth.models import ApiToken, User
+from fundsvc.auth.models import ApiToken, ThrottleCounter, User
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, MoneyAccount, Period, Reservation
 from fundsvc.reports.models import PublicStatement  # noqa: F401
@@ -27,6 +27,7 @@ __all__ = [
     "Reservation",
     "Round",
     "Student",
+    "ThrottleCounter",
     "Unit",
     "User",
 ]

@@ -44,3 +44,15 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class ThrottleCounter(Base):
+    """A rate limit's counter (fundsvc.auth.throttle): failures of one key in the current window, shared by every
+    worker through the database."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    count: Mapped[int]
+    # When the window ends, in seconds since the epoch.
+    expires_at: Mapped[float]

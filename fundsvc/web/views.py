@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from fundsvc.auth.service import authenticate_password
+from fundsvc.auth.throttle import TooManyRequests
 from fundsvc.extensions import db
 from fundsvc.web.auth import log_in, log_out, session_actor
 
@@ -49,20 +50,29 @@ def login():
     next_url = safe_next(request.values.get("next"))
     if g.actor is not None and request.method == "GET":
         return redirect(next_url or url_for("web.index"))
-    error = None
+    error, status, headers = None, 200, {}
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        actor = authenticate_password(db.session, username, password) if username and password else None
-        if actor is None:
-            error = _("Sai tên đăng nhập hoặc mật khẩu.")
+        throttle = current_app.extensions["throttle"]
+        try:
+            throttle.refuse_if_blocked("login", request.remote_addr, username)
+        except TooManyRequests as refused:
+            error = _("Quá nhiều lần thử sai. Vui lòng thử lại sau khoảng %(minutes)s phút.", minutes=refused.minutes)
+            status, headers = 429, {"Retry-After": str(refused.retry_after)}
         else:
-            log_in(actor)
-            flash(_("Xin chào %(name)s.", name=actor.username), "success")
-            return redirect(next_url or url_for("web.index"))
-    status = 401 if error else 200
-    return render_template("web/login.html", error=error, username=username, next=next_url), status
+            actor = authenticate_password(db.session, username, password) if username and password else None
+            if actor is None:
+                throttle.failed("login", request.remote_addr, username)
+                error, status = _("Sai tên đăng nhập hoặc mật khẩu."), 401
+            else:
+                throttle.succeeded("login", username)
+                log_in(actor)
+                flash(_("Xin chào %(name)s.", name=actor.username), "success")
+                return redirect(next_url or url_for("web.index"))
+    page = render_template("web/login.html", error=error, username=username, next=next_url)
+    return page, status, headers
 
 
 @bp.post("/logout")
