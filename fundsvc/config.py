@@ -74,6 +74,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
         # Rendered ceremony documents; None means <instance>/documents.
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
+        # How many big documents may render at once on this machine; more are answered 503 with Retry-After.
+        "RENDER_SLOTS": int(get("RENDER_SLOTS", str(os.cpu_count() or 2))),
         # flask-smorest / OpenAPI
         "API_TITLE": "fundsvc",
         "API_VERSION": "v1",

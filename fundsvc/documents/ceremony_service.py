@@ -12,6 +12,7 @@ fields, the filter, the document kind and variant, the print settings and the te
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.service import HELD, get_round
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.errors import Conflict, NotFound
+from fundsvc.errors import Conflict, NotFound, Unavailable
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
@@ -99,7 +100,7 @@ def load_rows(
         scope_path = chosen.path
         scope.update(unit=chosen.code, unit_name=chosen.name)
     if school:
-        scope["school"] = school.strip()
+        scope["school"] = " ".join(school.split())
     units = {u.id: u for u in session.scalars(select(Unit))}
     query = (
         select(
@@ -163,7 +164,7 @@ def load_rows(
         nom_unit = units[unit_id]
         if scope_path is not None and not nom_unit.path.startswith(scope_path):
             continue
-        if school and school_name.strip().casefold() != scope["school"].casefold():
+        if school and " ".join(school_name.split()).casefold() != scope["school"].casefold():
             continue
         rows.append(
             {
@@ -183,6 +184,10 @@ def load_rows(
                 "unit_sort": [int(p) for p in nom_unit.path.strip("/").split("/") if p],
             }
         )
+    if school and rows:
+        # The filter ignores case and spacing, so its scope (and the cache key) takes the school's stored name:
+        # "thcs  lê lợi" and "THCS Lê Lợi" are one document, rendered once.
+        scope["school"] = min(row["school"] for row in rows)
     return Loaded(round_.id, round_.result_hash, round_info(round_), rows, digest.hexdigest(), scope)
 
 
@@ -374,8 +379,12 @@ def ceremony_document(
     executor: Executor | None = None,
     workers: int | None = None,
     out: IO[bytes] | None = None,
+    render_slots: int = 2,
 ) -> Document:
     """A ceremony document of a round, from the cache when nothing it was made from has changed.
+
+    Identical requests at the same moment (in any worker) share one render; at most `render_slots` renders run at
+    once on the machine, a request beyond them is answered 503 with Retry-After.
 
     With `out` (a binary file) the document is written there and Document.data is None: the CLI's way, so a
     100,000-pupil list goes from the renderer to the cache file and on to `out` without being held in memory.
@@ -407,9 +416,52 @@ def ceremony_document(
             return Document(render(kind, loaded, plain, **options), media_type, filename, False)
         write_document(kind, loaded, plain, out, **options)
         return Document(None, media_type, filename, False)
-    with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
-        write_document(kind, loaded, plain, f, **options)
-    return Document(_deliver(cache.path(round_id, kind, loaded.scope, personal, key), out), media_type, filename, False)
+    path = cache.path(round_id, kind, loaded.scope, personal, key)
+    with _exclusive(path.with_name(path.name + ".lock")):
+        # An identical request may have rendered it while this one waited for the lock: share its result.
+        if not path.exists():
+            with render_slot(Path(cache_dir), render_slots):
+                with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
+                    write_document(kind, loaded, plain, f, **options)
+            rendered = True
+        else:
+            rendered = False
+    return Document(_deliver(path, out), media_type, filename, not rendered)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file, across threads and processes (flock), for the block."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def render_slot(root: Path, slots: int) -> Iterator[None]:
+    """One of the machine's `slots` render places (lock files under `root`), or 503 when all are taken: big renders
+    are CPU-bound, and more at once than there are slots only makes every one of them, and everyone else, slower."""
+    root.mkdir(parents=True, exist_ok=True)
+    for number in range(max(1, slots)):
+        f = open(root / f"render-slot-{number}.lock", "a+b")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
+        return
+    raise Unavailable(
+        "Máy chủ đang dựng nhiều tài liệu lớn cùng lúc, xin thử lại sau ít phút (too many renders at once, retry later)"
+    )
 
 
 def _deliver(path: Path, out: IO[bytes] | None) -> bytes | None:
