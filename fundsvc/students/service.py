@@ -28,6 +28,16 @@ COMMITTEE = ("committee",)
 PERSONAL_FIELDS = ("birth_date", "household", "guardian", "disability", "orphan", "note")
 STUDENT_FIELDS = ("student_code", "full_name", "birth_date", "school")  # what a new pupil's row stores
 _CHUNK = 900  # stays under SQLite's bound-parameter limit in IN (…) lists
+MAX_WARNINGS = 20  # shown of an import's warnings; the rest are counted (a hostile file cannot inflate the answer)
+MAX_ERROR_ROWS = 1000  # likewise for the rows of a refused file
+
+
+def capped(messages: list[str]) -> list[str]:
+    """The first MAX_WARNINGS messages and, when there were more, one line saying how many more."""
+    if len(messages) <= MAX_WARNINGS:
+        return list(messages)
+    more = len(messages) - MAX_WARNINGS
+    return [*messages[:MAX_WARNINGS], f"… và {more} cảnh báo khác (and {more} more warnings)"]
 
 
 def _norm(text: str) -> str:
@@ -223,17 +233,23 @@ def import_nominations(
     columns = parsed.columns
     errors = parsed.errors + _too_long(columns)
     if errors:
-        rows = [{"row": e.row, "column": e.column, "message": e.message} for e in sorted(errors, key=lambda e: e.row)]
+        ordered = sorted(errors, key=lambda e: e.row)[:MAX_ERROR_ROWS]
+        rows = [{"row": e.row, "column": e.column, "message": e.message} for e in ordered]
         raise Invalid(
-            f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì (file has errors; nothing was stored)",
-            {"rows": rows, "warnings": parsed.warnings},
+            f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì (file has errors; nothing was stored)"
+            + (
+                f"; {MAX_ERROR_ROWS} lỗi đầu tiên được liệt kê (first {MAX_ERROR_ROWS} listed)"
+                if len(errors) > MAX_ERROR_ROWS
+                else ""
+            ),
+            {"rows": rows, "warnings": capped(parsed.warnings)},
         )
     n = parsed.count
     if not n:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
 
     digest = hashlib.sha256(data).hexdigest()
-    outcome = ImportOutcome(warnings=list(parsed.warnings), dry_run=dry_run)
+    outcome = ImportOutcome(warnings=capped(parsed.warnings), dry_run=dry_run)
     with gc_paused():
         keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
         unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))

@@ -92,3 +92,15 @@ def test_limits_and_ordinary_files():
 
 def test_the_sample_still_imports(admin):
     assert upload(admin, SAMPLE).status_code == 200
+
+
+def test_warnings_are_capped_with_a_count(admin):
+    """Finding 10: ninety unknown columns make ninety warnings; the answer shows twenty and counts the rest."""
+    text = SAMPLE.decode("utf-8-sig") if isinstance(SAMPLE, bytes) else SAMPLE
+    lines = text.splitlines()
+    extra = ",".join(f"Cột lạ {i}" for i in range(1, 81))
+    widened = [lines[0] + "," + extra] + [line + "," * 80 for line in lines[1:] if line.strip()]
+    response = upload(admin, ("\n".join(widened) + "\n").encode())
+    assert response.status_code == 200, response.json
+    warnings = response.json["warnings"]
+    assert len(warnings) == 21 and "60 cảnh báo khác" in warnings[-1]
