@@ -112,6 +112,14 @@ def _decimals_as_numbers(self, field, ret, **kwargs) -> dict:
     }
 
 
+def _swagger_ui_asset(filename: str):
+    """Swagger UI's files from the packaged copy (swagger-ui-bundle), so the docs page loads nothing from elsewhere."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    return send_from_directory(swagger_ui_path, filename, max_age=24 * 3600)
+
+
 def init_api_auth(app: Flask) -> None:
     """Install the token check in front of every request.
 
@@ -120,6 +128,7 @@ def init_api_auth(app: Flask) -> None:
     """
     from fundsvc.extensions import api
 
+    app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_ui_assets", _swagger_ui_asset)
     app.url_map.converters["int"] = IdConverter
     if getattr(api, "ma_plugin", None) is not None:
         api.ma_plugin.converter.add_attribute_function(_decimals_as_numbers)

@@ -83,7 +83,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": get("SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"),
+        "OPENAPI_SWAGGER_UI_URL": get("SWAGGER_UI_URL", "/api/v1/docs/assets/"),
         "API_SPEC_OPTIONS": {
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -35,8 +35,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# The API docs page runs Swagger UI, whose initialiser is an inline script (from its configured URL).
+# The API docs page runs Swagger UI from the packaged copy; its initialiser is an inline script.
 DOCS_PATHS = ("/api/v1/docs",)
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 
 def security_headers(response):
@@ -46,7 +50,7 @@ def security_headers(response):
     if response.mimetype == "text/html":
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith(DOCS_PATHS):
-            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'")
+            response.headers.setdefault("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY)
         else:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response

@@ -63,3 +63,18 @@ def test_pages_carry_security_headers(client, tree):
 def test_api_answers_carry_nosniff(client):
     response = client.get("/api/v1/health")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_docs_load_swagger_ui_from_the_service_itself(app):
+    """Finding 13: no script from a public CDN on the service's origin; the packaged Swagger UI is served."""
+    client = app.test_client()
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/v1/docs/assets/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline'" in policy and "frame-ancestors 'none'" in policy
+    bundle = client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and b"SwaggerUIBundle" in bundle.data[:200_000] + bundle.data[-200_000:]
+    assert client.get("/api/v1/docs/assets/../../../etc/passwd").status_code == 404
