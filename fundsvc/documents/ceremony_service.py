@@ -394,7 +394,8 @@ def ceremony_document(
     loaded = load_rows(session, actor, round_id, unit=unit, school=school)
     if not loaded.rows:
         raise NotFound("Không có suất học bổng nào trong phạm vi đã chọn (no awards in this scope)")
-    personal = actor.role != "viewer"
+    # Pupils' birth dates only for the roles that decide on awards (fundsvc/privacy.py), not for treasurers or viewers.
+    personal = actor.sees_personal_data
     plain = settings_dict(settings)
     ext, media_type, stem = KINDS[kind]
     suffix = "".join(f"-{v}" for k, v in sorted(loaded.scope.items()) if k in ("unit",))

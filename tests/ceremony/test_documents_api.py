@@ -69,8 +69,9 @@ def test_award_list_pdf(admin, round_id, pdf_text):
     assert "04/03/2012" in text  # birth dates for the committee/admin
 
 
-def test_viewer_gets_no_birth_dates(app, tree, make_api, round_id, pdf_text):
-    viewer = make_api(app, "viewer")
+@pytest.mark.parametrize("role", ["viewer", "treasurer"])
+def test_only_deciding_roles_get_birth_dates(app, tree, make_api, round_id, pdf_text, role):
+    viewer = make_api(app, role)
     response = viewer.get(url(round_id, "award-list.pdf"))
     assert response.status_code == 200
     text = _whole(pdf_text(response.data))
