@@ -77,6 +77,9 @@ def register_web(app: Flask) -> None:
     app.after_request(remember_language)
     app.after_request(security_headers)
     app.jinja_env.filters.update(vnd=format_vnd, vndate=format_date, **filters.FILTERS)
+    from fundsvc.privacy import sees_donor_contact
+
+    app.jinja_env.globals["sees_donor_contact"] = sees_donor_contact
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES)
 
     @app.context_processor

@@ -17,6 +17,7 @@ from fundsvc.donations.schemas import DonationIn, VoidIn
 from fundsvc.errors import DomainError, Invalid
 from fundsvc.extensions import db
 from fundsvc.ledger.service import list_positions
+from fundsvc.privacy import redact_donor
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import flatten_errors, paginate, parse_amount, parse_date, parse_int, today
@@ -295,12 +296,8 @@ def donors_json():
     if len(q) < 2:
         return jsonify([])
     donors = db.session.scalars(service.donors_query(g.actor, search=q).limit(8)).all()
-    return jsonify(
-        [
-            {"id": d.id, "name": d.name, "kind": d.kind, "phone": d.phone, "address": d.address, "tax_code": d.tax_code}
-            for d in donors
-        ]
-    )
+    fields = ("id", "name", "kind", "phone", "address", "tax_code")
+    return jsonify([redact_donor({name: getattr(d, name) for name in fields}, g.actor.role) for d in donors])
 
 
 @bp.get("/ui/amount")
