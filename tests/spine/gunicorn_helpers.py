@@ -264,14 +264,16 @@ def _child(results, index, target, args) -> None:
         results.put((index, False, traceback.format_exc()))
 
 
-def gift(unit: str, amount: int, received_on: str = "2024-10-01", fund: str = "KH", **donor) -> dict:
+def gift(
+    unit: str, amount: int, received_on: str = "2024-10-01", fund: str = "KH", method: str = "cash", **donor
+) -> dict:
     """A POST /donations body."""
     return {
         "donor": {"name": donor.get("name", "Nhà hảo tâm"), "kind": "person", **donor},
         "fund": fund,
         "unit": unit,
         "amount": amount,
-        "method": "cash",
+        "method": method,
         "received_on": received_on,
         "purpose": "Ủng hộ Quỹ Khuyến học",
     }
@@ -292,8 +294,8 @@ class Book:
         return sorted(self.by_number)
 
 
-def read_book(database_url: str, unit: str, year: int, fund: str = "KH") -> Book:
-    """Read the stored state straight from the database (not through the app under test)."""
+def read_book(database_url: str, unit: str, year: int, fund: str = "KH", kind: str = "receipt") -> Book:
+    """Read the stored state of one document series straight from the database (not through the app under test)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -301,9 +303,9 @@ def read_book(database_url: str, unit: str, year: int, fund: str = "KH") -> Book
                 text(
                     "SELECT r.number, d.id, d.amount, d.status FROM receipts r "
                     "JOIN donations d ON d.id = r.donation_id JOIN units u ON u.id = r.unit_id "
-                    "WHERE u.code = :unit AND r.year = :year"
+                    "WHERE u.code = :unit AND r.year = :year AND r.kind = :kind"
                 ),
-                {"unit": unit, "year": year},
+                {"unit": unit, "year": year, "kind": kind},
             ).all()
             by_number: dict[int, tuple[int, int, str]] = {}
             for number, donation_id, amount, status in rows:
