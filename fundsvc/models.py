@@ -4,7 +4,16 @@ from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, ThrottleCounter, User
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
-from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, MoneyAccount, Period, Reservation
+from fundsvc.ledger.models import (
+    Fund,
+    InKindEntry,
+    LedgerEntry,
+    MoneyAccount,
+    Movement,
+    MovementCategory,
+    Period,
+    Reservation,
+)
 from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
@@ -20,6 +29,8 @@ __all__ = [
     "InKindEntry",
     "LedgerEntry",
     "MoneyAccount",
+    "Movement",
+    "MovementCategory",
     "Nomination",
     "Period",
     "Receipt",

@@ -12,7 +12,16 @@ from fundsvc.errors import Invalid
 from fundsvc.units.models import Unit, UnitRef
 
 # Each document kind's series and the prefix of its codes (BOOKS.md "Documents").
-PREFIXES = {"receipt": "", "acknowledgement": "XN-", "in_kind_record": "HV-", "voucher": "PC-"}
+PREFIXES = {
+    "receipt": "",  # Phiếu thu: cash in
+    "acknowledgement": "XN-",  # a gift by bank transfer
+    "in_kind_record": "HV-",  # goods received
+    "voucher": "PC-",  # Phiếu chi: cash out
+    "bank_credit": "BC-",  # other money in by bank (the bank's credit advice, giấy báo Có)
+    "bank_payment": "UNC-",  # money out by bank (ủy nhiệm chi)
+    "opening": "DK-",  # an opening balance (số dư đầu kỳ)
+    "adjustment": "DC-",  # an adjustment of a closed period (bút toán điều chỉnh)
+}
 
 _BOOKS = ReceiptBook.__table__
 # Built once: it runs inside every numbered write transaction, where each statement's cost is paid by every

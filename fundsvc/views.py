@@ -11,9 +11,10 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.donations.views import blp as donations
     from fundsvc.health import blp as health
     from fundsvc.ledger.books_views import blp as books
+    from fundsvc.ledger.movement_views import blp as movements
     from fundsvc.ledger.views import blp as funds
     from fundsvc.reports.views import blp as reports
     from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
 
-    return [health, units, books, funds, donations, nominations, rounds, documents, ceremony, reports, audit]
+    return [health, units, books, funds, donations, movements, nominations, rounds, documents, ceremony, reports, audit]

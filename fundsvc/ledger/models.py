@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fundsvc.db import Base, JSONType, Money, utcnow
 from fundsvc.units.models import Unit
 
-ENTRY_KINDS = ("donation", "reversal", "disbursement", "adjustment")
+ENTRY_KINDS = ("donation", "reversal", "disbursement", "adjustment", "movement")
 
 
 class Fund(Base):
@@ -51,6 +51,7 @@ class LedgerEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     award_id: Mapped[int | None] = mapped_column(index=True)
+    movement_id: Mapped[int | None] = mapped_column(ForeignKey("movements.id"), index=True)
     document_code: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -163,3 +164,66 @@ class InKindEntry(Base):
     document_code: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+MOVEMENT_KINDS = ("opening_balance", "income", "expense", "transfer", "adjustment")
+DIRECTIONS = ("in", "out")
+MOVEMENT_STATUSES = ("recorded", "void")
+
+
+class MovementCategory(Base):
+    """A category of other income or of expenses (configurable by admins): "Lãi tiền gửi", "Chi tổ chức lễ" …"""
+
+    __tablename__ = "movement_categories"
+    __table_args__ = (CheckConstraint(f"direction IN {DIRECTIONS!r}", name="direction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(4))
+
+
+class Movement(Base):
+    """A movement of money that is neither a gift nor an award (BOOKS.md "Movements besides gifts and awards"):
+    an opening balance, other income, an expense, one side of a transfer, an adjustment. Each has its numbered
+    document of the series its direction and money account call for; a transfer is two rows, one per side, sharing
+    `transfer_id`, never one without the other."""
+
+    __tablename__ = "movements"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"kind IN {MOVEMENT_KINDS!r}", name="kind"),
+        CheckConstraint(f"direction IN {DIRECTIONS!r}", name="direction"),
+        CheckConstraint(f"status IN {MOVEMENT_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(4))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    movement_date: Mapped[date] = mapped_column(index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("movement_categories.id"))
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_address: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(500))
+    corrects: Mapped[str | None] = mapped_column(String(60))
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    document_kind: Mapped[str] = mapped_column(String(16))
+    document_number: Mapped[int]
+    document_code: Mapped[str] = mapped_column(String(60), unique=True)
+    transfer_id: Mapped[int | None] = mapped_column(index=True)
+    issuer: Mapped[Any | None] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="recorded")
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    unit: Mapped[Unit] = relationship()
+    fund: Mapped[Fund] = relationship()
+    account: Mapped[MoneyAccount] = relationship()
+    category: Mapped[MovementCategory | None] = relationship()

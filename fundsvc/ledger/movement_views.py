@@ -1,0 +1,75 @@
+"""/api/v1/movements: opening balances, other income, expenses, transfers, adjustments."""
+
+from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.extensions import db
+from fundsvc.ledger import movements
+from fundsvc.ledger.movement_schemas import (
+    CategoryIn,
+    CategoryOut,
+    MovementArgs,
+    MovementIn,
+    MovementOut,
+    MovementsOut,
+    MovementVoidIn,
+)
+
+blp = Blueprint(
+    "movements", __name__, url_prefix="/api/v1/movements", description="Every movement besides gifts and awards"
+)
+
+
+@blp.post("")
+@blp.arguments(MovementIn)
+@blp.response(201, MovementsOut)
+def record_movement(data):
+    """Record a movement with its document; a transfer answers both sides (the paying side first)."""
+    return {"movements": movements.record_movement(db.session, current_actor(), data)}
+
+
+@blp.get("")
+@blp.arguments(MovementArgs, location="query")
+@blp.response(200, MovementOut(many=True))
+@blp.paginate(max_page_size=1000)
+def list_movements(args, pagination_parameters):
+    """Movements in your scope, oldest first."""
+    query = movements.movements_query(
+        db.session,
+        current_actor(),
+        unit=args.get("unit"),
+        fund=args.get("fund"),
+        account=args.get("account"),
+        kind=args.get("kind"),
+        date_from=args.get("date_from"),
+        date_to=args.get("date_to"),
+    )
+    return paginate(query, pagination_parameters)
+
+
+@blp.get("/categories")
+@blp.response(200, CategoryOut(many=True))
+def list_categories():
+    """The categories of other income and of expenses."""
+    current_actor()
+    return movements.list_categories(db.session)
+
+
+@blp.post("/categories")
+@blp.arguments(CategoryIn)
+@blp.response(201, CategoryOut)
+def add_category(data):
+    """Add a category of income or expense (admin)."""
+    return movements.add_category(db.session, current_actor(), data)
+
+
+@blp.get("/<int:movement_id>")
+@blp.response(200, MovementOut)
+def get_movement(movement_id):
+    return movements.get_movement(db.session, current_actor(), movement_id)
+
+
+@blp.post("/<int:movement_id>/void")
+@blp.arguments(MovementVoidIn)
+@blp.response(200, MovementsOut)
+def void_movement(data, movement_id):
+    """Void a movement in its own period (both sides of a transfer)."""
+    return {"movements": movements.void_movement(db.session, current_actor(), movement_id, data["reason"])}
