@@ -16,6 +16,7 @@ PREFIXES = {
     "receipt": "",  # Phiếu thu: cash in
     "acknowledgement": "XN-",  # a gift by bank transfer
     "in_kind_record": "HV-",  # goods received
+    "in_kind_out": "HVX-",  # goods handed out (biên bản bàn giao hiện vật)
     "voucher": "PC-",  # Phiếu chi: cash out
     "bank_credit": "BC-",  # other money in by bank (the bank's credit advice, giấy báo Có)
     "bank_payment": "UNC-",  # money out by bank (ủy nhiệm chi)

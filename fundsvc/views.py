@@ -12,9 +12,24 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.health import blp as health
     from fundsvc.ledger.books_views import blp as books
     from fundsvc.ledger.movement_views import blp as movements
+    from fundsvc.ledger.movement_views import in_kind_blp as in_kind
     from fundsvc.ledger.views import blp as funds
     from fundsvc.reports.views import blp as reports
     from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
 
-    return [health, units, books, funds, donations, movements, nominations, rounds, documents, ceremony, reports, audit]
+    return [
+        health,
+        units,
+        books,
+        funds,
+        donations,
+        movements,
+        in_kind,
+        nominations,
+        rounds,
+        documents,
+        ceremony,
+        reports,
+        audit,
+    ]

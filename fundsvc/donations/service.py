@@ -442,6 +442,14 @@ def void_donation(session: Session, actor: Actor, donation_id: int, reason: str)
         before = snapshot(donation)
         code = donation.receipt.code
         if donation.account_id is None:
+            handed_out = session.scalar(
+                select(InKindEntry.id).where(InKindEntry.donation_id == donation.id, InKindEntry.kind == "handed_out")
+            )
+            if handed_out is not None:
+                raise Conflict(
+                    f"Hàng của {code} đã được bàn giao một phần: không hủy được, hãy lập điều chỉnh "
+                    "(goods already handed out; book an adjustment)"
+                )
             values = {c.name: getattr(donation, c.name) for c in Donation.__table__.columns}
             _INSERT_IN_KIND.execute(connection, _in_kind_line(actor, values, "reversal", code, utcnow()))
         else:

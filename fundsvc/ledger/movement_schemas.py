@@ -95,3 +95,22 @@ class CategoryOut(StrictSchema):
     code = fields.String()
     name = fields.String()
     direction = fields.String()
+
+
+class HandOutIn(StrictSchema):
+    to = Text(200, required=True)
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
+    date = DocumentDate(required=True)
+    description = Text(500)
+
+
+class InKindEntryOut(StrictSchema):
+    id = fields.Integer()
+    donation_id = fields.Integer()
+    kind = fields.String()
+    date = fields.Date(attribute="entry_date")
+    description = fields.String()
+    quantity = fields.Integer()
+    unit_of_measure = fields.String()
+    value = fields.Integer()
+    document = fields.String(attribute="document_code")

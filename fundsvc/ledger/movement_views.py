@@ -2,10 +2,12 @@
 
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.extensions import db
-from fundsvc.ledger import movements
+from fundsvc.ledger import in_kind, movements
 from fundsvc.ledger.movement_schemas import (
     CategoryIn,
     CategoryOut,
+    HandOutIn,
+    InKindEntryOut,
     MovementArgs,
     MovementIn,
     MovementOut,
@@ -73,3 +75,14 @@ def get_movement(movement_id):
 def void_movement(data, movement_id):
     """Void a movement in its own period (both sides of a transfer)."""
     return {"movements": movements.void_movement(db.session, current_actor(), movement_id, data["reason"])}
+
+
+in_kind_blp = Blueprint("in_kind", __name__, url_prefix="/api/v1/in-kind", description="Goods handed out")
+
+
+@in_kind_blp.post("/<int:donation_id>/hand-out")
+@in_kind_blp.arguments(HandOutIn)
+@in_kind_blp.response(201, InKindEntryOut)
+def hand_out(data, donation_id):
+    """Hand out some or all of a gift of goods, with its numbered record (HVX- series)."""
+    return in_kind.hand_out(db.session, current_actor(), donation_id, data)

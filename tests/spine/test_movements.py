@@ -163,3 +163,37 @@ def test_funds_equal_money_accounts_after_movements(treasurer):
         .where(MoneyAccount.unit_id == unit_id)
     )
     assert in_funds == in_accounts == 2_300_000
+
+
+def test_goods_are_handed_out_from_the_register_never_from_money(treasurer):
+    gift = {
+        "donor": {"name": "Nhà sách Phương Nam", "kind": "organization"},
+        "unit": "ST-TP-P2",
+        "fund": "KH-ST-TP-P2",
+        "amount": 15_000_000,
+        "method": "in_kind",
+        "in_kind_description": "Sách giáo khoa lớp 6",
+        "quantity": 200,
+        "unit_of_measure": "bộ",
+        "received_on": "2024-03-01",
+    }
+    donation = treasurer.post("/api/v1/donations", gift).json
+    first = treasurer.post(
+        f"/api/v1/in-kind/{donation['id']}/hand-out", {"to": "Trường THCS Lê Lợi", "quantity": 30, "date": "2024-03-04"}
+    )
+    assert first.status_code == 201, first.json
+    assert first.json["document"] == "HVX-ST-TP-P2/2024/00001" and first.json["value"] == -2_250_000
+    assert first.json["quantity"] == -30
+    too_many = treasurer.post(
+        f"/api/v1/in-kind/{donation['id']}/hand-out", {"to": "Trường X", "quantity": 171, "date": "2024-03-05"}
+    )
+    assert too_many.status_code == 409 and "170" in too_many.json["message"]
+    rest = treasurer.post(f"/api/v1/in-kind/{donation['id']}/hand-out", {"to": "Trường Y", "date": "2024-03-05"})
+    assert rest.status_code == 201 and rest.json["quantity"] == -170 and rest.json["value"] == -12_750_000
+    fund = next(f for f in treasurer.get("/api/v1/funds").json if f["code"] == "KH-ST-TP-P2")
+    assert fund["in_kind_value"] == 0 and fund["balance"] == 0
+    assert (
+        treasurer.post(f"/api/v1/in-kind/{donation['id']}/hand-out", {"to": "Z", "date": "2024-03-06"}).status_code
+        == 409
+    )
+    assert treasurer.post(f"/api/v1/donations/{donation['id']}/void", {"reason": "Nhầm"}).status_code == 409
