@@ -73,6 +73,7 @@ class Award(Base):
     voucher_code: Mapped[str | None] = mapped_column(String(60), unique=True)
     # The money account the award was paid from, and the paying unit's identity when its voucher was issued.
     paid_from_account_id: Mapped[int | None] = mapped_column(ForeignKey("money_accounts.id"))
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
     voucher_issuer: Mapped[Any | None] = mapped_column(JSONType)
     voucher_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     voucher_pdf_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -55,12 +55,18 @@ class AwardOut(StrictSchema):
     received_by = fields.String()
     voucher = fields.Function(lambda a: f"/api/v1/awards/{a.id}/voucher.pdf" if a.voucher_code else None)
     voucher_code = fields.String()
+    bank_reference = fields.String()
     cancel_reason = fields.String()
 
 
 class DisburseIn(StrictSchema):
     paid_on = DocumentDate(required=True)
     received_by = Text(200, required=True)
+    # In cash from the paying unit's cash box (a Phiếu chi, PC-), or by bank transfer from one of its bank accounts
+    # (a payment record, UNC-, with the bank's reference).
+    method = fields.String(load_default="cash", validate=validate.OneOf(["cash", "bank_transfer"]))
+    account = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    bank_reference = Text(100)
 
 
 class CancelIn(StrictSchema):

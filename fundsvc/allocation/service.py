@@ -18,7 +18,7 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import CompressedJSON, encode_json, fetch_columns, utcnow, write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.accounts import cash_account_id, require_cover
+from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
 from fundsvc.ledger.models import Fund, Reservation
 from fundsvc.ledger.periods import check_books_opened, check_open
 from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
@@ -407,8 +407,19 @@ def _award_state(award: Award) -> dict:
     }
 
 
-def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, received_by: str) -> Award:
-    """Pay an approved award: status paid, a ledger debit, a numbered payment voucher; the hold released."""
+def disburse(
+    session: Session,
+    actor: Actor,
+    award_id: int,
+    paid_on: date,
+    received_by: str,
+    *,
+    method: str = "cash",
+    account: int | None = None,
+    bank_reference: str | None = None,
+) -> Award:
+    """Pay an approved award: status paid, a ledger debit from the paying unit's money account, a numbered document
+    (a Phiếu chi for cash, a payment record UNC- for a bank transfer); the hold released."""
     require_role(actor, *TREASURY)
     with write_transaction(session):
         award = get_award(session, actor, award_id, lock=True)
@@ -422,13 +433,17 @@ def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, recei
         _lock_fund(session, round_.fund)
         if balance(session, round_.fund_id) < award.amount:
             raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
-        # Paid in cash from the paying unit's cash box, which must hold the money.
-        account_id = cash_account_id(connection, payer)
+        # Paid from the paying unit's cash box or bank account, which must hold the money.
+        if method == "cash":
+            account_id, series = cash_account_id(connection, payer), "voucher"
+        else:
+            account_id, series = bank_account_id(connection, payer, account), "bank_payment"
         require_cover(session, account_id, award.amount, "chi học bổng")
         before = _award_state(award)
-        _book, number = take_number(connection, payer, paid_on, "voucher", field="paid_on")
+        _book, number = take_number(connection, payer, paid_on, series, field="paid_on")
         award.voucher_number = number
-        award.voucher_code = document_code(payer, paid_on.year, number, "voucher")
+        award.voucher_code = document_code(payer, paid_on.year, number, series)
+        award.bank_reference = bank_reference
         award.voucher_issuer = resolved_identity(identity_chain(session, payer))
         award.paid_from_account_id = account_id
         award.status = "paid"
@@ -445,7 +460,7 @@ def disburse(session: Session, actor: Actor, award_id: int, paid_on: date, recei
             entry_date=paid_on,
             kind="disbursement",
             amount=-award.amount,
-            method="cash",
+            method=method,
             award_id=award.id,
             document_code=award.voucher_code,
             description=f"Chi học bổng {award.voucher_code}: {award.nomination.full_name}"[:500],

@@ -98,7 +98,16 @@ def get_award(award_id):
 @blp.response(200, AwardOut)
 def disburse(data, award_id):
     """Pay the award: a ledger debit and a payment voucher (Phiếu chi)."""
-    return service.disburse(db.session, current_actor(), award_id, data["paid_on"], data["received_by"])
+    return service.disburse(
+        db.session,
+        current_actor(),
+        award_id,
+        data["paid_on"],
+        data["received_by"],
+        method=data["method"],
+        account=data.get("account"),
+        bank_reference=data.get("bank_reference"),
+    )
 
 
 @blp.post("/awards/<int:award_id>/cancel")

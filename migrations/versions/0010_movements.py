@@ -1,4 +1,5 @@
-"""movements: opening balances, other income, expenses, transfers and adjustments, with their categories
+"""movements: opening balances, other income, expenses, transfers and adjustments, with their categories;
+awards paid by bank transfer keep the bank's reference
 
 Existing books hold no such movement; the categories an association starts with are created.
 
@@ -82,6 +83,8 @@ def upgrade():
     )
     for column in ('account_id', 'fund_id', 'movement_date', 'transfer_id', 'unit_id'):
         op.create_index(op.f(f'ix_movements_{column}'), 'movements', [column], unique=False)
+    with op.batch_alter_table('awards') as batch_op:
+        batch_op.add_column(sa.Column('bank_reference', sa.String(length=100), nullable=True))
     with op.batch_alter_table('ledger_entries') as batch_op:
         batch_op.add_column(sa.Column('movement_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_ledger_entries_movement_id'), ['movement_id'], unique=False)
@@ -96,5 +99,7 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_ledger_entries_movement_id_movements'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_ledger_entries_movement_id'))
         batch_op.drop_column('movement_id')
+    with op.batch_alter_table('awards') as batch_op:
+        batch_op.drop_column('bank_reference')
     op.drop_table('movements')
     op.drop_table('movement_categories')

@@ -316,3 +316,21 @@ def test_payments_leave_the_paying_units_cash_and_held_money_cannot_be_voided(ap
     second = admin.get(f"/api/v1/rounds/{round_id}/awards").json[1]
     early = treasurer.post(f"/api/v1/awards/{second['id']}/disburse", {"paid_on": "2024-11-19", "received_by": "Bố em"})
     assert early.status_code == 422 and "20/11/2024" in early.json["message"]
+
+
+def test_an_award_paid_by_bank_transfer_leaves_the_bank_account(app, admin, example_round, make_api):
+    round_id = example_round["id"]
+    admin.post(f"/api/v1/rounds/{round_id}/allocate")
+    admin.post(f"/api/v1/rounds/{round_id}/approve")
+    treasurer = make_api(app, "treasurer", "ST")
+    bank_gift = {**GIFT, "method": "bank_transfer", "amount": 20_000_000, "received_on": "2024-09-02"}
+    assert treasurer.post("/api/v1/donations", bank_gift).status_code == 201
+    award = admin.get(f"/api/v1/rounds/{round_id}/awards").json[0]
+    paid = treasurer.post(
+        f"/api/v1/awards/{award['id']}/disburse",
+        {"paid_on": "2024-11-20", "received_by": "Mẹ em", "method": "bank_transfer", "bank_reference": "FT2432512"},
+    )
+    assert paid.status_code == 200, paid.json
+    assert paid.json["voucher_code"].startswith("UNC-ST/2024/") and paid.json["bank_reference"] == "FT2432512"
+    balances = {a["kind"]: a["balance"] for a in treasurer.get("/api/v1/units/ST/accounts").json}
+    assert balances == {"cash": 50_000_000, "bank": 20_000_000 - award["amount"]}
