@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from fundsvc.db import Base, CompressedJSON, JSONType, Money, utcnow
@@ -70,7 +70,9 @@ class Award(Base):
     paid_on: Mapped[date | None]
     received_by: Mapped[str | None] = mapped_column(String(200))
     voucher_number: Mapped[int | None]
-    voucher_code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Shared by the awards of a list paid at once (one Phiếu chi for the total, the signature sheet attached).
+    voucher_code: Mapped[str | None] = mapped_column(String(60), index=True)
+    paid_in_list: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The money account the award was paid from, and the paying unit's identity when its voucher was issued.
     paid_from_account_id: Mapped[int | None] = mapped_column(ForeignKey("money_accounts.id"))
     bank_reference: Mapped[str | None] = mapped_column(String(100))

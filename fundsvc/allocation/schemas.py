@@ -69,6 +69,21 @@ class DisburseIn(StrictSchema):
     bank_reference = Text(100)
 
 
+class DisburseListIn(StrictSchema):
+    paid_on = DocumentDate(required=True)
+    unit = fields.String(validate=CODE)
+    school = Text(200)
+    method = fields.String(load_default="cash", validate=validate.OneOf(["cash", "bank_transfer"]))
+    account = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class DisbursedListOut(StrictSchema):
+    voucher_code = fields.String()
+    count = fields.Integer()
+    amount = fields.Integer()
+    awards = fields.List(fields.Integer())
+
+
 class CancelIn(StrictSchema):
     reason = Text(500, required=True)
 

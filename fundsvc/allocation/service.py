@@ -469,6 +469,80 @@ def disburse(
     return award
 
 
+def disburse_list(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    paid_on: date,
+    *,
+    unit: str | None = None,
+    school: str | None = None,
+    method: str = "cash",
+    account: int | None = None,
+) -> list[Award]:
+    """Pay every approved, unpaid award of a list (the round's, or a unit's subtree, or a school's) at once: one
+    document for the total (a Phiếu chi with the signature sheet as its attachment, or a UNC- record), one ledger
+    entry, every award paid under that document's code."""
+    require_role(actor, *TREASURY)
+    with write_transaction(session):
+        round_ = get_round(session, actor, round_id, lock=True)
+        payer = round_.unit
+        query = (
+            select(Award)
+            .join(Nomination, Nomination.id == Award.nomination_id)
+            .join(Unit, Unit.id == Nomination.unit_id)
+            .where(Award.round_id == round_.id, Award.status == "approved")
+            .order_by(Award.rank, Award.id)
+            .with_for_update(of=Award)
+        )
+        if actor.unit_path is not None:
+            query = query.where(Unit.path.startswith(actor.unit_path))
+        if unit:
+            query = query.where(Unit.path.startswith(visible_unit(session, actor, unit).path))
+        awards = list(session.scalars(query))
+        if school:
+            wanted = " ".join(school.split()).casefold()
+            awards = [a for a in awards if " ".join(a.nomination.school.split()).casefold() == wanted]
+        if not awards:
+            raise Conflict("Không còn suất học bổng nào chờ chi trong danh sách này (nothing left to pay)")
+        total = sum(a.amount for a in awards)
+        check_books_opened(payer, paid_on, field="paid_on")
+        connection = session.connection()
+        check_open(connection, payer, paid_on, action="chi")
+        _lock_fund(session, round_.fund)
+        if balance(session, round_.fund_id) < total:
+            raise Conflict("Số dư quỹ không đủ để chi cả danh sách (fund balance too low)")
+        if method == "cash":
+            account_id, series = cash_account_id(connection, payer), "voucher"
+        else:
+            account_id, series = bank_account_id(connection, payer, account), "bank_payment"
+        require_cover(session, account_id, total, "chi học bổng theo danh sách")
+        _book, number = take_number(connection, payer, paid_on, series, field="paid_on")
+        code = document_code(payer, paid_on.year, number, series)
+        issuer = resolved_identity(identity_chain(session, payer))
+        for award in awards:
+            before = _award_state(award)
+            award.voucher_number, award.voucher_code, award.voucher_issuer = number, code, issuer
+            award.paid_from_account_id, award.paid_in_list = account_id, True
+            award.status, award.paid_on, award.received_by = "paid", paid_on, "Theo danh sách ký nhận"
+            _release(session, award)
+            record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
+        post_entry(
+            session,
+            actor,
+            fund_id=round_.fund_id,
+            unit_id=payer.id,
+            account_id=account_id,
+            entry_date=paid_on,
+            kind="disbursement",
+            amount=-total,
+            method=method,
+            document_code=code,
+            description=f"Chi học bổng {code}: {round_.name}, {len(awards)} học sinh theo danh sách ký nhận"[:500],
+        )
+    return awards
+
+
 def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[Award, Award | None]:
     """Cancel an unpaid award, release its hold and promote the best-ranked waitlisted pupil that now fits."""
     require_role(actor, *COMMITTEE)

@@ -9,7 +9,9 @@ from fundsvc.allocation.schemas import (
     AwardOut,
     CancelIn,
     CancelOut,
+    DisbursedListOut,
     DisburseIn,
+    DisburseListIn,
     RoundArgs,
     RoundIn,
     RoundOut,
@@ -108,6 +110,30 @@ def disburse(data, award_id):
         account=data.get("account"),
         bank_reference=data.get("bank_reference"),
     )
+
+
+@blp.post("/rounds/<int:round_id>/disburse")
+@blp.arguments(DisburseListIn)
+@blp.response(200, DisbursedListOut)
+def disburse_list(data, round_id):
+    """Pay a whole list at once (the round, a unit's or a school's awards): one Phiếu chi for the total, with the
+    signature sheet as its attachment."""
+    awards = service.disburse_list(
+        db.session,
+        current_actor(),
+        round_id,
+        data["paid_on"],
+        unit=data.get("unit"),
+        school=data.get("school"),
+        method=data["method"],
+        account=data.get("account"),
+    )
+    return {
+        "voucher_code": awards[0].voucher_code,
+        "count": len(awards),
+        "amount": sum(a.amount for a in awards),
+        "awards": [a.id for a in awards],
+    }
 
 
 @blp.post("/awards/<int:award_id>/cancel")

@@ -297,6 +297,7 @@ def signature_sheet_items(groups: Mapping[str, Any], *, personal: bool = True) -
                         "birth_date": format_date(r.get("birth_date")) if personal else "",
                         "grade": r.get("grade") or "",
                         "amount": r["amount"],
+                        "paid_by": r.get("paid_by"),
                     }
                 )
             blocks.append(

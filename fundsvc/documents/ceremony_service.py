@@ -117,6 +117,8 @@ def load_rows(
             Nomination.school,
             Nomination.level,
             Nomination.unit_id,
+            Award.voucher_code,
+            Award.paid_in_list,
         )
         .join(Nomination, Nomination.id == Award.nomination_id)
         .where(Award.round_id == round_.id)
@@ -138,6 +140,8 @@ def load_rows(
         school_name,
         level,
         unit_id,
+        voucher_code,
+        paid_in_list,
     ) in session.execute(query):
         # Every award's state and printed fields, whatever the filter: any change anywhere in the round
         # gives new documents.
@@ -178,6 +182,8 @@ def load_rows(
                 "tier": tier,
                 "amount": amount,
                 "status": status,
+                # Paid on its own voucher before the list: the sheet says so, and it is not to be paid again.
+                "paid_by": voucher_code if status == "paid" and not paid_in_list else None,
                 "unit_code": nom_unit.code,
                 "unit_name": nom_unit.name,
                 # Tree order, siblings in the order they were set up (the official order of the province's lists).

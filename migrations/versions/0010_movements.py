@@ -1,5 +1,5 @@
 """movements: opening balances, other income, expenses, transfers and adjustments, with their categories;
-awards paid by bank transfer keep the bank's reference
+awards paid by bank transfer keep the bank's reference; a list of awards paid at once shares one voucher
 
 Existing books hold no such movement; the categories an association starts with are created.
 
@@ -85,6 +85,10 @@ def upgrade():
         op.create_index(op.f(f'ix_movements_{column}'), 'movements', [column], unique=False)
     with op.batch_alter_table('awards') as batch_op:
         batch_op.add_column(sa.Column('bank_reference', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('paid_in_list', sa.Boolean(), nullable=False, server_default=sa.false()))
+        # A list paid at once shares one Phiếu chi: the code is no longer one award's alone.
+        batch_op.drop_constraint('uq_awards_voucher_code', type_='unique')
+        batch_op.create_index(batch_op.f('ix_awards_voucher_code'), ['voucher_code'], unique=False)
     with op.batch_alter_table('ledger_entries') as batch_op:
         batch_op.add_column(sa.Column('movement_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_ledger_entries_movement_id'), ['movement_id'], unique=False)
@@ -100,6 +104,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_entries_movement_id'))
         batch_op.drop_column('movement_id')
     with op.batch_alter_table('awards') as batch_op:
+        batch_op.drop_index(batch_op.f('ix_awards_voucher_code'))
+        batch_op.create_unique_constraint('uq_awards_voucher_code', ['voucher_code'])
+        batch_op.drop_column('paid_in_list')
         batch_op.drop_column('bank_reference')
     op.drop_table('movements')
     op.drop_table('movement_categories')

@@ -334,3 +334,41 @@ def test_an_award_paid_by_bank_transfer_leaves_the_bank_account(app, admin, exam
     assert paid.json["voucher_code"].startswith("UNC-ST/2024/") and paid.json["bank_reference"] == "FT2432512"
     balances = {a["kind"]: a["balance"] for a in treasurer.get("/api/v1/units/ST/accounts").json}
     assert balances == {"cash": 50_000_000, "bank": 20_000_000 - award["amount"]}
+
+
+def test_a_whole_list_is_paid_with_one_voucher(app, admin, example_round, make_api):
+    from sqlalchemy import select
+
+    from fundsvc.extensions import db
+    from fundsvc.ledger.models import LedgerEntry
+
+    round_id = example_round["id"]
+    admin.post(f"/api/v1/rounds/{round_id}/allocate")
+    admin.post(f"/api/v1/rounds/{round_id}/approve")
+    awards = admin.get(f"/api/v1/rounds/{round_id}/awards").json
+    treasurer = make_api(app, "treasurer", "ST")
+    one = treasurer.post(
+        f"/api/v1/awards/{awards[0]['id']}/disburse", {"paid_on": "2024-11-20", "received_by": "Mẹ em"}
+    )
+    assert one.status_code == 200
+    paid = treasurer.post(f"/api/v1/rounds/{round_id}/disburse", {"paid_on": "2024-11-21"})
+    assert paid.status_code == 200, paid.json
+    rest = sum(a["amount"] for a in awards[1:])
+    assert paid.json["count"] == len(awards) - 1 and paid.json["amount"] == rest
+    assert paid.json["voucher_code"] == "PC-ST/2024/00002"
+    after = admin.get(f"/api/v1/rounds/{round_id}/awards").json
+    assert all(a["status"] == "paid" for a in after)
+    assert {a["voucher_code"] for a in after[1:]} == {"PC-ST/2024/00002"}
+    # One ledger entry for the total, as the cash book shows one Phiếu chi.
+    entries = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.document_code == "PC-ST/2024/00002")))
+    assert [e.amount for e in entries] == [-rest]
+    assert treasurer.post(f"/api/v1/rounds/{round_id}/disburse", {"paid_on": "2024-11-21"}).status_code == 409
+    # The signature sheet shows the award paid on its own voucher as paid, never as to be paid again.
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    sheet = treasurer.get(f"/api/v1/rounds/{round_id}/signature-sheet.pdf")
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages))
+    assert text.count("Đã nhận") == 1 and "PC-ST/2024/00001" in text.replace(" ", "")
