@@ -52,3 +52,8 @@ class ReopenIn(StrictSchema):
 
 class ReopenOut(StrictSchema):
     reopened = fields.List(fields.String())
+
+
+class QrArgs(StrictSchema):
+    amount = fields.Integer(validate=validate.Range(min=1, max=10**12))
+    memo = fields.String(validate=validate.Length(max=200))

@@ -1,9 +1,20 @@
 """/api/v1/units/{code}/accounts, /api/v1/accounts/{id}, /api/v1/units/{code}/periods"""
 
+from flask import Response
+
 from fundsvc.api import Blueprint, current_actor
+from fundsvc.bank import service as bank
 from fundsvc.extensions import db
 from fundsvc.ledger import accounts, periods
-from fundsvc.ledger.books_schemas import AccountOut, AccountPatchIn, BankAccountIn, PeriodOut, ReopenIn, ReopenOut
+from fundsvc.ledger.books_schemas import (
+    AccountOut,
+    AccountPatchIn,
+    BankAccountIn,
+    PeriodOut,
+    QrArgs,
+    ReopenIn,
+    ReopenOut,
+)
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1", description="Money accounts and the periods of the books")
 
@@ -52,3 +63,17 @@ def close_period(code, month):
 def reopen_period(data, code, month):
     """Reopen a closed month and every later one (admin, with a reason; audited)."""
     return {"reopened": periods.reopen_month(db.session, current_actor(), code, month, data["reason"])}
+
+
+QR_MEDIA = {"png": "image/png", "svg": "image/svg+xml", "txt": "text/plain; charset=utf-8"}
+
+
+@blp.get("/accounts/<int:account_id>/qr.<any(png, svg, txt):ext>")
+@blp.arguments(QrArgs, location="query")
+@blp.response(200, content_type="image/png")
+def account_qr(args, account_id, ext):
+    """The VietQR of a bank account (PNG, SVG, or the payload string itself as .txt); amount and memo optional,
+    the memo stripped of diacritics to at most 25 characters."""
+    text = bank.account_payload(db.session, current_actor(), account_id, args.get("amount"), args.get("memo"))
+    body = text.encode() if ext == "txt" else bank.qr_image(text, ext)
+    return Response(body, mimetype=QR_MEDIA[ext].split(";")[0], content_type=QR_MEDIA[ext])
