@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fundsvc.bank import vietqr
 
 # A published NAPAS payload (a merchant code): its checksum, computed by the bank's side, is 5802.
-PUBLISHED = "00020101021138480010A00000072701300006970403011621129950446040255204581253037045802VN5910PHUONG CAC6005HANOI62110307NPS6869"
+PUBLISHED = (
+    "00020101021138480010A00000072701300006970403011621129950446040255204581253037045802VN"
+    "5910PHUONG CAC6005HANOI62110307NPS6869"
+)
 
 
 def test_checksum_matches_a_published_payload():
