@@ -3,6 +3,7 @@
 from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, ThrottleCounter, User
+from fundsvc.bank.models import Pledge
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
 from fundsvc.ledger.models import (
     Fund,
@@ -33,6 +34,7 @@ __all__ = [
     "MovementCategory",
     "Nomination",
     "Period",
+    "Pledge",
     "Receipt",
     "ReceiptBook",
     "Reservation",

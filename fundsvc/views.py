@@ -6,6 +6,7 @@ from fundsvc.api import Blueprint
 def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
+    from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
     from fundsvc.documents.views import blp as documents
     from fundsvc.donations.views import blp as donations
@@ -26,6 +27,7 @@ def blueprints() -> list[Blueprint]:
         donations,
         movements,
         in_kind,
+        pledges,
         nominations,
         rounds,
         documents,

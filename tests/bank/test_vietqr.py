@@ -71,3 +71,19 @@ def test_the_qr_endpoints(app, tree, make_api):
     assert treasurer.get(f"/api/v1/accounts/{bank['id']}/qr.png?amount=-5").status_code == 422
     other = make_api(app, "treasurer", "ST-TP-P5")
     assert other.get(f"/api/v1/accounts/{bank['id']}/qr.png").status_code == 404
+
+
+def test_a_pledge_gets_a_memo_code_and_its_qr(app, tree, make_api):
+    treasurer = make_api(app, "treasurer", "ST-TP-P2")
+    pledge = treasurer.post(
+        "/api/v1/pledges", {"unit": "ST-TP-P2", "amount": 300_000, "donor": {"name": "Chị Hoa"}, "purpose": "Học bổng"}
+    )
+    assert pledge.status_code == 201, pledge.json
+    assert pledge.json["code"] == f"KH P2 {pledge.json['id']:05d}" and pledge.json["status"] == "open"
+    qr = treasurer.get(pledge.json["qr"])
+    assert qr.status_code == 200 and qr.data.startswith(b"\x89PNG")
+    listed = treasurer.get("/api/v1/pledges?status=open").json
+    assert [p["code"] for p in listed] == [pledge.json["code"]]
+    assert treasurer.post(f"/api/v1/pledges/{pledge.json['id']}/cancel").json["status"] == "cancelled"
+    assert treasurer.post(f"/api/v1/pledges/{pledge.json['id']}/cancel").status_code == 409
+    assert make_api(app, "viewer", "ST").post("/api/v1/pledges", {"unit": "ST-TP-P2"}).status_code == 403
