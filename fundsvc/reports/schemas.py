@@ -129,3 +129,50 @@ class VersionsOut(StrictSchema):
     year = fields.Integer()
     latest = fields.Integer()
     versions = fields.List(fields.Nested(StatementVersionOut))
+
+
+class BookArgs(DateRangeArgs):
+    unit = fields.String(required=True, validate=CODE, metadata={"description": "Unit code"})
+
+
+class CashBookLineOut(StrictSchema):
+    date = fields.Date()
+    document_in = fields.String(allow_none=True)
+    document_out = fields.String(allow_none=True)
+    description = fields.String()
+    # null on a voided document's line: it counts nowhere
+    _in = fields.Integer(data_key="in", attribute="in", allow_none=True)
+    out = fields.Integer(allow_none=True)
+    balance = fields.Integer()
+    void = fields.Boolean()
+
+
+class CashBookOut(StrictSchema):
+    unit = fields.Dict()
+    account = fields.Dict()
+    _from = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    opening_balance = fields.Integer()
+    lines = fields.List(fields.Nested(CashBookLineOut))
+    total_in = fields.Integer()
+    total_out = fields.Integer()
+    closing_balance = fields.Integer()
+
+
+class VoidLineOut(StrictSchema):
+    date = fields.Date()
+    document = fields.String()
+    document_kind = fields.String()
+    unit = fields.String()
+    amount = fields.Integer()
+    counterparty = fields.String()
+    reason = fields.String()
+    voided_at = fields.DateTime()
+    voided_by = fields.String()
+
+
+class VoidRegisterOut(StrictSchema):
+    unit = fields.Dict()
+    _from = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    lines = fields.List(fields.Nested(VoidLineOut))

@@ -5,8 +5,10 @@ from flask import current_app, make_response
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
-from fundsvc.reports import service
+from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
+    BookArgs,
+    CashBookOut,
     FundBookArgs,
     FundBookOut,
     PublishArgs,
@@ -15,7 +17,9 @@ from fundsvc.reports.schemas import (
     SummaryOut,
     VersionArgs,
     VersionsOut,
+    VoidRegisterOut,
 )
+from fundsvc.units.identity import identity_defaults
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports and the public statements")
 
@@ -52,6 +56,76 @@ def summary(args):
     return service.summary(
         db.session, current_actor(), unit=args.get("unit"), date_from=args.get("date_from"), date_to=args.get("date_to")
     )
+
+
+def _book_args(args: dict) -> dict:
+    return {"date_from": args.get("date_from"), "date_to": args.get("date_to")}
+
+
+def _dated_name(stem: str, args: dict, ext: str) -> str:
+    parts = [stem, args["unit"], str(args.get("date_from") or ""), str(args.get("date_to") or "")]
+    return "-".join(p for p in parts if p) + "." + ext
+
+
+@blp.get("/reports/cash-book")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, CashBookOut)
+def cash_book(args):
+    """The unit's cash book (sổ quỹ tiền mặt): its cash account only, voids in place with no amount."""
+    return books.cash_book(db.session, current_actor(), args["unit"], **_book_args(args))
+
+
+@blp.get("/reports/cash-book.pdf")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def cash_book_pdf(args):
+    data = books.cash_book_pdf(
+        db.session,
+        current_actor(),
+        args["unit"],
+        identity_defaults(current_app.config),
+        current_app.config["CASH_BOOK_FORM_LABEL"],
+        **_book_args(args),
+    )
+    return _file(data, "application/pdf", _dated_name("so-quy-tien-mat", args, "pdf"))
+
+
+@blp.get("/reports/cash-book.xlsx")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type=XLSX)
+def cash_book_xlsx(args):
+    data = books.cash_book_xlsx(
+        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
+    )
+    return _file(data, XLSX, _dated_name("so-quy-tien-mat", args, "xlsx"), inline=False)
+
+
+@blp.get("/reports/voids")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, VoidRegisterOut)
+def void_register(args):
+    """The void register: every voided document of the unit's subtree dated in the period."""
+    return books.void_register(db.session, current_actor(), args["unit"], **_book_args(args))
+
+
+@blp.get("/reports/voids.pdf")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def void_register_pdf(args):
+    data = books.void_register_pdf(
+        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
+    )
+    return _file(data, "application/pdf", _dated_name("chung-tu-huy", args, "pdf"))
+
+
+@blp.get("/reports/voids.xlsx")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type=XLSX)
+def void_register_xlsx(args):
+    data = books.void_register_xlsx(
+        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
+    )
+    return _file(data, XLSX, _dated_name("chung-tu-huy", args, "xlsx"), inline=False)
 
 
 @blp.get("/reports/fund-book")
