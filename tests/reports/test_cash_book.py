@@ -32,19 +32,19 @@ def test_only_cash_and_voids_in_place_without_amounts(app, tree, make_api):
     viewer = make_api(app, "viewer", "ST")
     book = viewer.get(URL).json
     assert book["opening_balance"] == 0
-    assert [(l["document_in"], l["in"], l["void"]) for l in book["lines"]] == [
+    assert [(line["document_in"], line["in"], line["void"]) for line in book["lines"]] == [
         ("ST-TP-P2/2024/00001", 1_000_000, False),
         ("ST-TP-P2/2024/00002", None, True),  # in its place, no amount
         ("ST-TP-P2/2024/00003", 200_000, False),
     ]
     assert "Ghi nhầm số tiền" in book["lines"][1]["description"] and book["lines"][1]["out"] is None
-    assert [l["balance"] for l in book["lines"]] == [1_000_000, 1_000_000, 1_200_000]
+    assert [line["balance"] for line in book["lines"]] == [1_000_000, 1_000_000, 1_200_000]
     assert (book["total_in"], book["total_out"], book["closing_balance"]) == (1_200_000, 0, 1_200_000)
     cash = next(a for a in viewer.get("/api/v1/units/ST-TP-P2/accounts").json if a["kind"] == "cash")
     assert cash["balance"] == book["closing_balance"]
 
     register = viewer.get("/api/v1/reports/voids?unit=ST-TP-P2&from=2024-01-01&to=2024-12-31").json
-    assert [(l["document"], l["amount"], l["reason"]) for l in register["lines"]] == [
+    assert [(line["document"], line["amount"], line["reason"]) for line in register["lines"]] == [
         ("ST-TP-P2/2024/00002", 500_000, "Ghi nhầm số tiền")
     ]
 
