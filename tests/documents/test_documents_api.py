@@ -13,6 +13,7 @@ from sqlalchemy import select
 from fundsvc.auth.service import create_user
 from fundsvc.db import write_transaction
 from fundsvc.documents.words import date_parts, today_in_vietnam
+from fundsvc.donations.models import Receipt
 from fundsvc.extensions import db as _db
 from fundsvc.ledger.models import Fund, MoneyAccount
 from fundsvc.units.models import Unit
@@ -249,3 +250,28 @@ def test_donor_letter_not_found_without_a_counted_gift(admin, treasurer):
         assert "không có khoản đóng góp nào" in answer.json["message"]
     # A unit outside the treasurer's scope is refused, not searched.
     assert statement(treasurer, donor_id, 2024, "ST-TP-P5").status_code in (403, 404)
+
+
+def test_a_receipt_from_before_document_kinds_renders_as_issued(admin, pages_text):
+    """A bank transfer receipted as a Phiếu thu before migration 0008 (kind "receipt", no stored identity) keeps
+    rendering as that receipt, in the unit's identity of today."""
+    answer = admin.post("/api/v1/donations", {**GIFT, "method": "bank_transfer"}).json
+    with write_transaction(_db.session):
+        receipt = _db.session.get(Receipt, answer["receipt"]["id"])
+        receipt.kind, receipt.issuer = "receipt", None
+    text = text_of(admin.get(answer["receipt"]["pdf"]).data, pages_text)
+    assert_issuer_p2(text)
+    assert "PHIẾU THU" in text and "Hình thức: Chuyển khoản" in text and "Nợ: 112" in text and "Có: 353" in text
+    assert text.rstrip().endswith("Đã nhận đủ số tiền (viết bằng chữ):")
+
+
+def test_void_acknowledgement_and_goods_record_stamped(admin, pages_text):
+    goods = {**GIFT, "method": "in_kind", "in_kind_description": "Xe đạp", "quantity": 1, "unit_of_measure": "chiếc"}
+    for body in ({**GIFT, "method": "bank_transfer"}, goods):
+        answer = admin.post("/api/v1/donations", body).json
+        original = admin.get(answer["receipt"]["pdf"]).data
+        assert admin.post(f"/api/v1/donations/{answer['id']}/void", {"reason": "Ghi nhầm"}).status_code == 200
+        voided = admin.get(answer["receipt"]["pdf"]).data
+        assert voided != original
+        for page in pages_text(voided):
+            assert "ĐÃ HỦY" in page and "Lý do: Ghi nhầm" in page
