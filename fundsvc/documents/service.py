@@ -43,6 +43,7 @@ RECEIPT_TEMPLATES = {
     "acknowledgement": "documents/acknowledgement.html",
     "in_kind_record": "documents/in_kind_record.html",
 }
+SERIES_ORDER = ("receipt", "acknowledgement", "in_kind_record")
 
 
 @dataclass(frozen=True)
@@ -379,14 +380,16 @@ def receipts_archive_pdf(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> bytes:
-    """Every receipt of a period in one PDF, in receipt-number order, for the paper archive."""
+    """Every gift's document of a period (receipts, acknowledgements, goods records) in one PDF, by unit, year and
+    number, for the paper archive."""
     require_role(actor, "treasurer")
     query = donations_query(session, actor, unit=unit, date_from=date_from, date_to=date_to)
     receipt_ids = [
         d.receipt.id
         for d in sorted(
             session.scalars(query).unique(),
-            key=lambda d: (d.unit.code, d.receipt.year, d.receipt.number),
+            # Each series on its own, in number order: receipts, then acknowledgements, then goods records.
+            key=lambda d: (d.unit.code, d.receipt.year, SERIES_ORDER.index(d.receipt.kind), d.receipt.number),
         )
     ]
     if not receipt_ids:

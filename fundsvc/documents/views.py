@@ -49,7 +49,7 @@ def receipt_pdf(receipt_id):
 @blp.arguments(ArchiveArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def receipts_archive(args):
-    """All receipts of a period in one PDF, for the paper archive."""
+    """All documents of gifts of a period in one PDF, for the paper archive."""
     return pdf_response(
         service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
         "phieu-thu.pdf",

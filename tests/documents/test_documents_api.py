@@ -275,3 +275,13 @@ def test_void_acknowledgement_and_goods_record_stamped(admin, pages_text):
         assert voided != original
         for page in pages_text(voided):
             assert "ĐÃ HỦY" in page and "Lý do: Ghi nhầm" in page
+
+
+def test_archive_holds_each_series_in_order(admin, pages_text):
+    for body in (GIFT, {**GIFT, "method": "bank_transfer"}, {**GIFT, "amount": 300_000}):
+        assert admin.post("/api/v1/donations", body).status_code == 201
+    pages = pages_text(admin.get("/api/v1/receipts.pdf?unit=ST-TP-P2&from=2024-01-01&to=2024-12-31").data)
+    titles = [("GIẤY XÁC NHẬN TÀI TRỢ" if "GIẤY XÁC NHẬN" in page else "PHIẾU THU") for page in pages]
+    numbers = [re.search(r"Số: (\S+)", page).group(1) for page in pages]
+    assert titles == ["PHIẾU THU"] * 4 + ["GIẤY XÁC NHẬN TÀI TRỢ"] * 2
+    assert numbers[:4] == ["1", "1", "2", "2"] and numbers[4].startswith("XN-ST-TP-P2/2024/00001")
