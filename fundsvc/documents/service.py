@@ -320,7 +320,7 @@ def donor_statement_context(
             f"{donor.name} không có khoản đóng góp nào được ghi nhận tại {unit.code} trong năm {year} "
             f"(no counted gift of this donor at this unit in {year})"
         )
-    issuer = complete_identity(resolved_identity(identity_chain(session, unit)), settings.identity)
+    issuer = issuer_identity(session, None, unit, settings)  # a letter is written in the identity of today
     today = today_in_vietnam()
     gifts = [
         {
