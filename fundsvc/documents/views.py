@@ -29,10 +29,16 @@ class ArchiveArgs(DateRangeArgs):
     unit = fields.String(validate=CODE)
 
 
+class DonorStatementArgs(StatementArgs):
+    # The unit writing the letter (in the caller's scope); the caller's own unit when left out.
+    unit = fields.String(validate=CODE)
+
+
 @blp.get("/receipts/<int:receipt_id>.pdf")
 @blp.response(200, content_type="application/pdf")
 def receipt_pdf(receipt_id):
-    """The Phiếu thu: the same bytes at every fetch (a void receipt: stamped ĐÃ HỦY)."""
+    """The gift's document of its kind (Phiếu thu for cash, Giấy xác nhận tài trợ for a bank transfer, Biên bản tiếp
+    nhận hiện vật for goods): the same bytes at every fetch (a void one: stamped ĐÃ HỦY)."""
     return pdf_response(
         service.receipt_pdf(db.session, current_actor(), receipt_id, settings()),
         f"phieu-thu-{receipt_id}.pdf",
@@ -43,7 +49,7 @@ def receipt_pdf(receipt_id):
 @blp.arguments(ArchiveArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def receipts_archive(args):
-    """All receipts of a period in one PDF, for the paper archive."""
+    """All documents of gifts of a period in one PDF, for the paper archive."""
     return pdf_response(
         service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
         "phieu-thu.pdf",
@@ -51,12 +57,13 @@ def receipts_archive(args):
 
 
 @blp.get("/donors/<int:donor_id>/statement.pdf")
-@blp.arguments(StatementArgs, location="query")
+@blp.arguments(DonorStatementArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def donor_statement(args, donor_id):
-    """A letter of thanks and the donor's gifts of the year, with the total in figures and words."""
+    """A unit's letter of thanks and the donor's counted gifts of the year at that unit (money, and goods apart),
+    with the total in figures and words; 404 when the donor gave nothing counted there that year."""
     return pdf_response(
-        service.donor_statement_pdf(db.session, current_actor(), donor_id, args["year"], settings()),
+        service.donor_statement_pdf(db.session, current_actor(), donor_id, args["year"], settings(), args.get("unit")),
         f"thu-cam-on-{donor_id}-{args['year']}.pdf",
     )
 

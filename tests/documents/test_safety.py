@@ -7,7 +7,7 @@ import threading
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject
-from samples import receipt_context, statement_context
+from samples import ISSUER, receipt_context, statement_context
 
 from fundsvc.documents import render
 from fundsvc.documents.render import DocumentURLError, render_pdf, resolve_asset
@@ -100,7 +100,7 @@ def test_hostile_donor_text_prints_literally(listener, fetched, pages_text):
         in_kind={"description": extra},
         method="in_kind",
         attachments=extra2,
-        unit={"name": extra, "address": extra2},
+        issuer={**ISSUER, "printed_name": extra, "address": extra2},
         void={"on": "2024-10-03", "reason": name},
     )
     pdf = render_pdf("documents/receipt.html", ctx)
