@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from fundsvc.allocation.models import Award
+from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.service import record
 from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role, require_unit
@@ -28,7 +28,7 @@ from fundsvc.documents.service import METHOD_LABELS, DocumentSettings
 from fundsvc.documents.words import VN_TZ, format_date, format_vnd
 from fundsvc.donations.models import METHODS, Donation, Donor
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.models import Fund, LedgerEntry
+from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement
 from fundsvc.ledger.service import default_fund_for, get_fund
 from fundsvc.reports import charts
 from fundsvc.reports.models import PublicStatement
@@ -61,7 +61,8 @@ class Figures:
 
     opening: int = 0
     money_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METHODS, 0))
-    reversals: int = 0  # positive: the money given back by voided gifts
+    reversals: int = 0  # positive: money given back (voided documents count nowhere, so only legacy rows)
+    in_kind: int = 0  # the agreed value of goods received: apart, never money
     out: int = 0  # positive: awards paid
     adjustments: int = 0  # signed
     donations: int = 0
@@ -72,7 +73,8 @@ class Figures:
 
     @property
     def in_total(self) -> int:
-        return sum(self.money_in.values())
+        """Money in: cash and bank transfers (goods are reported apart)."""
+        return sum(v for k, v in self.money_in.items() if k != "in_kind")
 
     @property
     def net(self) -> int:
@@ -89,6 +91,7 @@ class Figures:
         for method, amount in other.money_in.items():
             self.money_in[method] = self.money_in.get(method, 0) + amount
         self.reversals += other.reversals
+        self.in_kind += other.in_kind
         self.out += other.out
         self.adjustments += other.adjustments
         self.donations += other.donations
@@ -117,7 +120,11 @@ class Figures:
         levels = sorted(self.awards_by_level.items(), key=lambda kv: _level_order(kv[0]))
         return {
             "opening_balance": self.opening,
-            "in": {**{m: self.money_in.get(m, 0) for m in METHODS}, "total": self.in_total},
+            "in": {
+                **{m: self.money_in.get(m, 0) for m in METHODS if m != "in_kind"},
+                "in_kind": self.in_kind,
+                "total": self.in_total,
+            },
             "reversals": self.reversals,
             "out": self.out,
             "adjustments": self.adjustments,
@@ -181,6 +188,19 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
             .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
         ):
             cells[unit_id, fund_id].opening += int(total)
+    # A voided document counts nowhere (BOOKS.md "Voids"): its entry and its reversal, which share its date, are
+    # left out together, so no total includes it only to subtract it again.
+    # (Each test guarded by IS NOT NULL: `NULL IN (…)` is NULL, and NOT NULL would drop every other entry.)
+    voided = or_(
+        and_(
+            LedgerEntry.donation_id.is_not(None),
+            LedgerEntry.donation_id.in_(select(Donation.id).where(Donation.status == "void")),
+        ),
+        and_(
+            LedgerEntry.movement_id.is_not(None),
+            LedgerEntry.movement_id.in_(select(Movement.id).where(Movement.status == "void")),
+        ),
+    )
     for unit_id, fund_id, kind, method, total in session.execute(
         period(
             select(
@@ -189,11 +209,24 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
                 LedgerEntry.kind,
                 LedgerEntry.method,
                 func.sum(LedgerEntry.amount),
-            ).where(in_scope),
+            ).where(in_scope, not_(voided)),
             LedgerEntry.entry_date,
         ).group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method)
     ):
         cells[unit_id, fund_id].add_entry(kind, method, int(total))
+    # Goods received (and still counted) in the period: their value apart, never money.
+    goods_scope = InKindEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    for unit_id, fund_id, total in session.execute(
+        period(
+            select(InKindEntry.unit_id, InKindEntry.fund_id, func.sum(InKindEntry.value)).where(
+                goods_scope,
+                InKindEntry.kind == "received",
+                InKindEntry.donation_id.in_(select(Donation.id).where(Donation.status == "recorded")),
+            ),
+            InKindEntry.entry_date,
+        ).group_by(InKindEntry.unit_id, InKindEntry.fund_id)
+    ):
+        cells[unit_id, fund_id].in_kind += int(total)
 
     donation_scope = Donation.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
     for unit_id, fund_id, status, count in session.execute(
@@ -216,28 +249,22 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
     ):
         cells[unit_id, fund_id].donors.add(donor_id)
 
-    # Awards are counted from their payment entries, so count and amount match "out" exactly.
+    # Awards paid in the period, counted for the unit that paid them (the round's), as their payment entries are.
+    payer_scope = Round.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
     for unit_id, fund_id, level, tier, count, total in session.execute(
         period(
-            select(
-                LedgerEntry.unit_id,
-                LedgerEntry.fund_id,
-                Nomination.level,
-                Award.tier,
-                func.count(),
-                func.sum(LedgerEntry.amount),
-            )
-            .join(Award, Award.id == LedgerEntry.award_id)
+            select(Round.unit_id, Round.fund_id, Nomination.level, Award.tier, func.count(), func.sum(Award.amount))
+            .join(Round, Round.id == Award.round_id)
             .join(Nomination, Nomination.id == Award.nomination_id)
-            .where(in_scope, LedgerEntry.kind == "disbursement"),
-            LedgerEntry.entry_date,
-        ).group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, Nomination.level, Award.tier)
+            .where(payer_scope, Award.status == "paid"),
+            Award.paid_on,
+        ).group_by(Round.unit_id, Round.fund_id, Nomination.level, Award.tier)
     ):
         cell = cells[unit_id, fund_id]
         cell.awards_by_level[level][0] += count
-        cell.awards_by_level[level][1] -= int(total)
+        cell.awards_by_level[level][1] += int(total)
         cell.awards_by_tier[tier or NO_TIER][0] += count
-        cell.awards_by_tier[tier or NO_TIER][1] -= int(total)
+        cell.awards_by_tier[tier or NO_TIER][1] += int(total)
 
     unit_ids = {u.id for u in units}
     fund_ids = {f for _u, f in cells} | set(session.scalars(select(Fund.id).where(Fund.unit_id.in_(unit_ids))))
