@@ -1,4 +1,4 @@
-from marshmallow import ValidationError, fields, validates
+from marshmallow import ValidationError, fields, validate, validates
 
 from fundsvc.schemas import DateRangeArgs, StrictSchema, Text
 from fundsvc.units.schemas import CODE
@@ -10,6 +10,8 @@ class FundIn(StrictSchema):
     unit = fields.String(required=True, validate=CODE)
     restriction = fields.Dict(allow_none=True)
     default = fields.Boolean()
+    # The fund's own account in the chart (the other side of its documents); default FUNDSVC_ACCOUNT_FUND.
+    ledger_account = fields.String(validate=validate.Regexp(r"^[0-9]{3,10}$", error="3–10 digits"))
 
     @validates("restriction")
     def _restriction(self, value, **_):
@@ -31,6 +33,7 @@ class FundOut(StrictSchema):
     available = fields.Integer()
     in_kind_value = fields.Integer()
     restriction = fields.Function(lambda p: p.fund.restriction)
+    ledger_account = fields.Function(lambda p: p.fund.ledger_account)
 
 
 class LedgerArgs(DateRangeArgs):

@@ -168,7 +168,13 @@ def create_fund(session: Session, actor: Actor, data: dict, *, validate_restrict
             raise Invalid(f"Mã quỹ {data['code']!r} đã tồn tại (code already used)", {"code": ["already exists"]})
         unit = visible_unit(session, actor, data["unit"])
         require_unit(actor, unit)
-        fund = Fund(code=data["code"], name=data["name"], unit=unit, restriction=data.get("restriction"))
+        fund = Fund(
+            code=data["code"],
+            name=data["name"],
+            unit=unit,
+            restriction=data.get("restriction"),
+            ledger_account=data.get("ledger_account"),
+        )
         session.add(fund)
         session.flush()
         if unit.default_fund_id is None or data.get("default"):

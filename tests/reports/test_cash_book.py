@@ -66,7 +66,7 @@ def test_the_printed_cash_book_and_its_spreadsheet(app, tree, make_api):
         "Nguyễn Văn Nam",  # the head
         "Võ Thị Thu",  # the chief accountant
         "Trang 1/1",
-        "HỦY",
+        "Hủy: Ghi nhầm số tiền",
     ):
         assert expected in text, expected
     sheet = treasurer.get(URL.replace("cash-book?", "cash-book.xlsx?"))
