@@ -36,7 +36,7 @@ def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     return date_from or date(today.year, 1, 1), date_to or today
 
 
-def _gift_descriptions(session: Session, actor: Actor, donation_ids: set[int]) -> dict[int, str]:
+def gift_descriptions(session: Session, actor: Actor, donation_ids: set[int]) -> dict[int, str]:
     """What the books say of each gift: its donor (an anonymous donor's name only to those who may see it)."""
     if not donation_ids:
         return {}
@@ -71,7 +71,7 @@ def cash_book(
     opening = sum(e.amount for e in entries if e.entry_date < date_from)
     period = [e for e in entries if e.entry_date >= date_from]
     reversed_codes = {e.document_code: e for e in period if e.kind == "reversal"}
-    gifts = _gift_descriptions(session, actor, {e.donation_id for e in period if e.donation_id})
+    gifts = gift_descriptions(session, actor, {e.donation_id for e in period if e.donation_id})
     lines, running, total_in, total_out = [], opening, 0, 0
     for entry in period:
         if entry.kind == "reversal":

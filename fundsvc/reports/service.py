@@ -31,6 +31,7 @@ from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement
 from fundsvc.ledger.service import default_fund_for, get_fund
 from fundsvc.reports import charts
+from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
@@ -402,8 +403,13 @@ def fund_book(
         query = query.where(LedgerEntry.entry_date >= date_from)
     if date_to is not None:
         query = query.where(LedgerEntry.entry_date <= date_to)
+    entries = list(session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)))
+    # A gift's line names its donor as the reader may see it (an anonymous donor's name only to admins and treasurers).
+    gifts = gift_descriptions(
+        session, actor, {e.donation_id for e in entries if e.donation_id and e.kind == "donation"}
+    )
     lines, running, total_in, total_out = [], opening, 0, 0
-    for entry in session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)):
+    for entry in entries:
         running += entry.amount
         money_in = max(0, entry.amount)
         money_out = max(0, -entry.amount)
@@ -414,7 +420,7 @@ def fund_book(
                 "date": entry.entry_date,
                 "document_code": entry.document_code or "",
                 "kind": entry.kind,
-                "description": _describe(entry),
+                "description": gifts.get(entry.donation_id) if entry.kind == "donation" else _describe(entry),
                 "in": money_in,
                 "out": money_out,
                 "balance": running,

@@ -114,3 +114,15 @@ def test_the_cash_book_agrees_with_the_cash_account(app, tree, make_api, gifts, 
     db.session.execute(delete(Donation))
     db.session.execute(delete(ReceiptBook))
     db.session.commit()
+
+
+def test_books_name_anonymous_donors_only_to_those_who_may_see_them(app, tree, make_api):
+    give(db.session, "ST-TP-P2", 1_000_000, on=date(2024, 3, 1), donor="Ông Giấu Tên", anonymous=True)
+    for role, sees in (("viewer", False), ("committee", False), ("treasurer", True)):
+        api = make_api(app, role, "ST-TP-P2")
+        for url in (URL, "/api/v1/reports/fund-book?fund=KH-ST-TP-P2&from=2024-01-01&to=2024-12-31"):
+            text = str(api.get(url).json)
+            assert ("Ông Giấu Tên" in text) is sees, (role, url)
+            assert ("Nhà hảo tâm ẩn danh" in text) is not sees, (role, url)
+        pdf = pdf_text(api.get("/api/v1/reports/fund-book.pdf?fund=KH-ST-TP-P2&from=2024-01-01&to=2024-12-31").data)
+        assert ("Ông Giấu Tên" in pdf) is sees, role
