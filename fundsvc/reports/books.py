@@ -201,35 +201,31 @@ def _preparer(session: Session, actor: Actor) -> str:
     return (session.scalar(select(User.full_name).where(User.id == actor.user_id)) if actor.user_id else None) or ""
 
 
-def cash_book_pdf(
-    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
-) -> bytes:
-    """The cash book as the accountant signs it: the unit's identity, the form label, "Ngày mở sổ", page numbers,
-    the signatures on the page that ends the table."""
-    book = cash_book(session, actor, unit_code, **period)
-    identity = _identity(session, unit_code, defaults)
+def _print(session: Session, actor: Actor, template: str, book: dict, defaults: Mapping, **more) -> bytes:
+    """A book as the accountant signs it: the unit's identity, the period, "Ngày mở sổ", page numbers, and the
+    signatures (the person printing it as Người ghi sổ) on the page that ends the table."""
+    identity = _identity(session, book["unit"]["code"], defaults)
     context = {
         **book,
+        **more,
         "identity": identity,
-        "form_label": form_label,
         "period_text": f"Từ ngày {format_date(book['from'])} đến ngày {format_date(book['to'])}",
         "today": today_in_vietnam(),
         "preparer": _preparer(session, actor) or identity["signatories"].get("preparer") or "",
     }
-    return render_pdf("documents/cash_book.html", context)
+    return render_pdf(template, context)
+
+
+def cash_book_pdf(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
+) -> bytes:
+    book = cash_book(session, actor, unit_code, **period)
+    return _print(session, actor, "documents/cash_book.html", book, defaults, form_label=form_label)
 
 
 def void_register_pdf(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:
     register = void_register(session, actor, unit_code, **period)
-    identity = _identity(session, unit_code, defaults)
-    context = {
-        **register,
-        "identity": identity,
-        "period_text": f"Từ ngày {format_date(register['from'])} đến ngày {format_date(register['to'])}",
-        "today": today_in_vietnam(),
-        "preparer": _preparer(session, actor) or identity["signatories"].get("preparer") or "",
-    }
-    return render_pdf("documents/void_register.html", context)
+    return _print(session, actor, "documents/void_register.html", register, defaults)
 
 
 def _sheet(title: str, identity: dict, period_text: str, headers: list[str], rows: list[list], widths: list[int]):

@@ -75,29 +75,31 @@ def cash_book(args):
     return books.cash_book(db.session, current_actor(), args["unit"], **_book_args(args))
 
 
+def _printed_book(build, stem: str, args: dict, ext: str, *extra):
+    """A book printed (PDF) or exported (XLSX) for the unit and period asked, in the unit's identity of today."""
+    data = build(
+        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), *extra, **_book_args(args)
+    )
+    if ext == "pdf":
+        return _file(data, "application/pdf", _dated_name(stem, args, ext))
+    return _file(data, XLSX, _dated_name(stem, args, ext), inline=False)
+
+
 @blp.get("/reports/cash-book.pdf")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def cash_book_pdf(args):
-    data = books.cash_book_pdf(
-        db.session,
-        current_actor(),
-        args["unit"],
-        identity_defaults(current_app.config),
-        current_app.config["CASH_BOOK_FORM_LABEL"],
-        **_book_args(args),
+    """The cash book ready to sign."""
+    return _printed_book(
+        books.cash_book_pdf, "so-quy-tien-mat", args, "pdf", current_app.config["CASH_BOOK_FORM_LABEL"]
     )
-    return _file(data, "application/pdf", _dated_name("so-quy-tien-mat", args, "pdf"))
 
 
 @blp.get("/reports/cash-book.xlsx")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type=XLSX)
 def cash_book_xlsx(args):
-    data = books.cash_book_xlsx(
-        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
-    )
-    return _file(data, XLSX, _dated_name("so-quy-tien-mat", args, "xlsx"), inline=False)
+    return _printed_book(books.cash_book_xlsx, "so-quy-tien-mat", args, "xlsx")
 
 
 @blp.get("/reports/voids")
@@ -112,20 +114,14 @@ def void_register(args):
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def void_register_pdf(args):
-    data = books.void_register_pdf(
-        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
-    )
-    return _file(data, "application/pdf", _dated_name("chung-tu-huy", args, "pdf"))
+    return _printed_book(books.void_register_pdf, "chung-tu-huy", args, "pdf")
 
 
 @blp.get("/reports/voids.xlsx")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type=XLSX)
 def void_register_xlsx(args):
-    data = books.void_register_xlsx(
-        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), **_book_args(args)
-    )
-    return _file(data, XLSX, _dated_name("chung-tu-huy", args, "xlsx"), inline=False)
+    return _printed_book(books.void_register_xlsx, "chung-tu-huy", args, "xlsx")
 
 
 @blp.get("/reports/fund-book")
