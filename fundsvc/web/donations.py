@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
@@ -14,8 +15,9 @@ from fundsvc.documents.words import amount_in_words, format_vnd
 from fundsvc.donations import service
 from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation, Donor, Receipt
 from fundsvc.donations.schemas import DonationIn, VoidIn
-from fundsvc.errors import DomainError, Invalid
+from fundsvc.errors import DomainError
 from fundsvc.extensions import db
+from fundsvc.ledger.accounts import list_accounts
 from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import redact_donor
 from fundsvc.units.service import list_units
@@ -41,6 +43,36 @@ def _form_choices():
     return units, funds
 
 
+# Where the service names a field other than the form's: a closed month is the date's fault.
+FIELD_OF_ERROR = {"date": "received_on"}
+# What each form field asks for, shown in Vietnamese when the schema's own message is in English.
+FIELD_HINTS = {
+    "donor_name": _l("Cần tên nhà hảo tâm"),
+    "donor_phone": _l("Số điện thoại không hợp lệ"),
+    "donor_tax_code": _l("Mã số thuế gồm 10 chữ số, có thể thêm -NNN"),
+    "amount": _l("Số tiền phải là số nguyên dương"),
+    "received_on": _l("Nhập ngày nhận, không sau hôm nay"),
+    "in_kind_description": _l("Cần mô tả hiện vật"),
+    "quantity": _l("Số lượng là số nguyên dương"),
+    "unit_of_measure": _l("Đơn vị tính tối đa 40 ký tự"),
+    "account": _l("Chọn tài khoản ngân hàng nhận tiền"),
+    "bank_reference": _l("Mã giao dịch tối đa 100 ký tự"),
+}
+
+
+def _form_field(path: str) -> str:
+    """The form field a schema or service error names (donor.phone → donor_phone)."""
+    path = FIELD_OF_ERROR.get(path, path)
+    return path.replace("donor.", "donor_")
+
+
+def _field_message(field: str, message: str) -> str:
+    """A schema message for the page: Vietnamese first, the English one kept as its gloss."""
+    if message.isascii() and field in FIELD_HINTS:
+        return f"{FIELD_HINTS[field]} ({message})"
+    return message
+
+
 def _donation_data(form) -> tuple[dict, dict]:
     """The API's DonationIn body from the form, validated by the same schema; (data, errors by field)."""
     errors: dict[str, str] = {}
@@ -60,18 +92,54 @@ def _donation_data(form) -> tuple[dict, dict]:
     for key in ("fund", "unit", "purpose"):
         if (form.get(key) or "").strip():
             body[key] = form[key].strip()
+    # Only the fields of the chosen method are sent: the others may still hold what was typed before a change.
     if body["method"] == "in_kind":
-        body["in_kind_description"] = (form.get("in_kind_description") or "").strip()
+        for key in ("in_kind_description", "unit_of_measure"):
+            body[key] = (form.get(key) or "").strip() or None
+        quantity = (form.get("quantity") or "").strip()
+        if quantity:
+            body["quantity"] = parse_int(quantity)
+            if body["quantity"] is None:
+                errors["quantity"] = str(FIELD_HINTS["quantity"])
+    elif body["method"] == "bank_transfer":
+        body["account"] = parse_int(form.get("account"))
+        body["bank_reference"] = (form.get("bank_reference") or "").strip() or None
     body["anonymous"] = bool(form.get("anonymous"))
     try:
         data = DonationIn().load(body)
     except ValidationError as error:
         for path, message in flatten_errors(error.messages):
-            errors.setdefault(path.replace("donor.", "donor_"), message)
+            field = _form_field(path)
+            errors.setdefault(field, _field_message(field, message))
         return body, errors
     if errors:
         return body, errors
     return data, {}
+
+
+def _service_errors(error: DomainError) -> dict[str, str]:
+    """A refusal of the service shown beside each field it names, in its own (Vietnamese) words."""
+    return {_form_field(path): error.message for path, _message in flatten_errors(error.errors)}
+
+
+def bank_accounts(unit_code: str | None) -> list:
+    """The bank accounts a transfer to the unit may have reached (none when no unit is chosen)."""
+    if not unit_code:
+        return []
+    try:
+        return [p.account for p in list_accounts(db.session, g.actor, unit_code) if p.account.kind == "bank"]
+    except DomainError:
+        return []  # an unknown unit in the form: the schema or the service says so beside that field
+
+
+def _form_unit(values: dict) -> str | None:
+    """The unit the gift goes to: the one chosen in the form, else the user's own."""
+    from fundsvc.units.models import Unit
+
+    if values.get("unit"):
+        return values["unit"]
+    unit = db.session.get(Unit, g.actor.unit_id) if g.actor.unit_id else None
+    return unit.code if unit else None
 
 
 def find_duplicates(
@@ -97,6 +165,9 @@ def find_duplicates(
 
 def _render_form(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
     units, funds = _form_choices()
+    accounts = bank_accounts(_form_unit(values))
+    if len(accounts) == 1 and not values.get("account"):
+        values = {**values, "account": str(accounts[0].id)}
     return render_template(
         "web/donation_form.html",
         values=values,
@@ -104,6 +175,7 @@ def _render_form(values: dict, errors: dict | None = None, duplicates=None, stat
         duplicates=duplicates,
         units=units,
         funds=funds,
+        accounts=accounts,
         methods=METHODS,
         form_key=values.get("form_key") or secrets.token_urlsafe(16),
     ), status
@@ -143,7 +215,7 @@ def donation_new():
         donation, replayed = service.record_donation(
             db.session, g.actor, data, idempotency_key=f"web:{key}", fingerprint=service.request_fingerprint(data)
         )
-    except Invalid as error:
+    except DomainError as error:
         if "Idempotency-Key" in error.errors:
             # The same form was already recorded and then edited (browser Back): a fresh form, nothing lost.
             form["form_key"] = secrets.token_urlsafe(16)
@@ -155,23 +227,38 @@ def donation_new():
                 "error",
             )
             return _render_form(form, {}, status=409)
-        flash(error.message, "error")
-        return _render_form(
-            form, {k.replace("donor.", "donor_"): m for k, m in flatten_errors(error.errors)}, status=422
-        )
-    except DomainError as error:
-        flash(error.message, "error")
-        return _render_form(form, {}, status=error.status)
+        return _refused(form, error)
     if not replayed:
-        flash(
-            _(
-                "Đã ghi khoản thu %(amount)s đồng, phiếu thu số %(code)s.",
-                amount=format_vnd(donation.amount),
-                code=donation.receipt.code,
-            ),
-            "success",
-        )
+        flash(_recorded_message(donation), "success")
     return redirect(url_for("web.receipt_page", donation_id=donation.id))
+
+
+def _refused(form: dict, error: DomainError):
+    """The form again with the service's refusal (422, 409) beside the fields it names, or on top."""
+    errors = _service_errors(error)
+    flash(_("Chưa ghi được: xem các ô báo lỗi bên dưới.") if errors else error.message, "error")
+    return _render_form(form, errors, status=error.status)
+
+
+def _recorded_message(donation: Donation) -> str:
+    """What was recorded and the number of its document, named by its kind."""
+    if donation.method == "in_kind":
+        return _(
+            "Đã ghi hiện vật trị giá %(amount)s đồng, biên bản tiếp nhận số %(code)s.",
+            amount=format_vnd(donation.amount),
+            code=donation.receipt.code,
+        )
+    if donation.method == "bank_transfer":
+        return _(
+            "Đã ghi khoản thu %(amount)s đồng chuyển khoản, giấy xác nhận tài trợ số %(code)s.",
+            amount=format_vnd(donation.amount),
+            code=donation.receipt.code,
+        )
+    return _(
+        "Đã ghi khoản thu %(amount)s đồng, phiếu thu số %(code)s.",
+        amount=format_vnd(donation.amount),
+        code=donation.receipt.code,
+    )
 
 
 @bp.get("/donations/<int:donation_id>/receipt")
@@ -334,5 +421,16 @@ def duplicates_json():
                 "url": url_for("web.donation_detail", donation_id=d.id),
             }
             for d in found
+        ]
+    )
+
+
+@bp.get("/ui/accounts")
+def accounts_json():
+    """The bank accounts of the unit chosen in the donation form, for its account select."""
+    return jsonify(
+        [
+            {"id": a.id, "name": a.name, "account_number": a.account_number}
+            for a in bank_accounts((request.args.get("unit") or "").strip()[:40] or _form_unit({}))
         ]
     )

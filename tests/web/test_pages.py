@@ -306,3 +306,39 @@ def test_documents_under_the_api_still_need_a_token_without_a_session(app, make_
     assert browser().get(f"/api/v1/receipts/{donation.receipt.id}.pdf").status_code == 401
     # A session never authorises a state change through the API (no CSRF token there).
     assert b.client.post(f"/api/v1/donations/{donation.id}/void", json={"reason": "x"}).status_code == 401
+
+
+# The donation form on the books model (issue 18)
+
+
+def test_the_form_records_a_transfer_to_its_bank_account_and_goods_with_their_quantity(app, tree, make_user, browser):
+    b = browser(make_user("thuquy.form", "treasurer", "ST-TP-P2"))
+    form = b.get("/donations/new?unit=ST-TP-P2").get_data(as_text=True)
+    assert "Giá trị ước tính" in form and 'name="bank_reference"' in form and 'name="quantity"' in form
+    from fundsvc.ledger.models import MoneyAccount
+    from fundsvc.units.models import Unit
+
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.code == "ST-TP-P2"))
+    bank = db.session.scalar(select(MoneyAccount).where(MoneyAccount.unit_id == unit_id, MoneyAccount.kind == "bank"))
+    transfer = record(b, unit="ST-TP-P2", method="bank_transfer", account=str(bank.id), bank_reference="FT2427512")
+    assert transfer.status_code == 302, transfer.get_data(as_text=True)[:300]
+    goods = record(
+        b,
+        unit="ST-TP-P2",
+        method="in_kind",
+        amount="2.000.000",
+        received_on="2024-10-02",
+        in_kind_description="Vở học sinh",
+        quantity="100",
+        unit_of_measure="quyển",
+    )
+    assert goods.status_code == 302
+    db.session.rollback()
+    gifts = {d.method: d for d in db.session.scalars(select(Donation))}
+    assert gifts["bank_transfer"].account_id == bank.id and gifts["bank_transfer"].bank_reference == "FT2427512"
+    assert gifts["bank_transfer"].receipt.code.startswith("XN-")
+    assert (gifts["in_kind"].quantity, gifts["in_kind"].unit_of_measure) == (100, "quyển")
+    assert gifts["in_kind"].receipt.code.startswith("HV-")
+    # A date before the series' last document is refused next to the date, in Vietnamese.
+    early = record(b, unit="ST-TP-P2", method="bank_transfer", account=str(bank.id), received_on="2024-09-01")
+    assert early.status_code == 422 and "01/10/2024" in early.get_data(as_text=True)

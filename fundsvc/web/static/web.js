@@ -66,7 +66,7 @@
 
   function donationForm(form) {
     var name = $("#donor_name"), list = $("#donor-results"), donorId = $("#donor_id"), picked = $("#donor-picked");
-    var phone = $("#donor_phone"), method = $("#method"), inKind = $("#in-kind-field");
+    var phone = $("#donor_phone"), method = $("#method");
     var results = [], active = -1, searching = null;
 
     function close() { list.hidden = true; name.setAttribute("aria-expanded", "false"); name.removeAttribute("aria-activedescendant"); active = -1; }
@@ -123,8 +123,37 @@
     name.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { closed = true; close(); } });
     name.addEventListener("blur", function () { setTimeout(close, 150); });
 
-    function toggleKind() { inKind.hidden = method.value !== "in_kind"; }
-    method.addEventListener("change", toggleKind); toggleKind();
+    /* What the chosen way of giving asks for: bank account and reference, or the goods; the amount's label. */
+    function showMethod() {
+      $$("[data-show-method]", form).forEach(function (el) {
+        el.hidden = el.getAttribute("data-show-method").split(" ").indexOf(method.value) < 0;
+      });
+    }
+    method.addEventListener("change", showMethod); showMethod();
+
+    /* The bank accounts follow the receiving unit. */
+    var unit = $("#unit"), account = $("#account");
+    if (unit && account) {
+      unit.addEventListener("change", function () {
+        getJSON(account.getAttribute("data-accounts-url") + "?unit=" + encodeURIComponent(unit.value))
+          .then(function (accounts) {
+            account.innerHTML = "";
+            if (accounts.length !== 1) {
+              var first = document.createElement("option");
+              first.value = "";
+              first.textContent = account.getAttribute(accounts.length ? "data-msg-choose" : "data-msg-none");
+              account.appendChild(first);
+            }
+            accounts.forEach(function (a) {
+              var option = document.createElement("option");
+              option.value = a.id;
+              option.textContent = a.name + (a.account_number ? " · " + a.account_number : "");
+              account.appendChild(option);
+            });
+          })
+          .catch(function () { /* the server checks the account again */ });
+      });
+    }
 
     /* Same donor, same amount, same day: ask before recording it again. */
     var box = $("#duplicate-check"), boxList = $("#duplicate-list"), confirmField = $("#confirm_duplicate"), sending = false;
