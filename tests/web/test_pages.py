@@ -342,3 +342,21 @@ def test_the_form_records_a_transfer_to_its_bank_account_and_goods_with_their_qu
     # A date before the series' last document is refused next to the date, in Vietnamese.
     early = record(b, unit="ST-TP-P2", method="bank_transfer", account=str(bank.id), received_on="2024-09-01")
     assert early.status_code == 422 and "01/10/2024" in early.get_data(as_text=True)
+
+
+def test_the_unit_page_shows_identity_accounts_and_closes_a_month(app, tree, make_user, browser):
+    treasurer = browser(make_user("thuquy.unit", "treasurer", "ST-TP-P2"))
+    page = treasurer.get("/units/-")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Hội Khuyến học phường 2" in text and "Nguyễn Văn Nam" in text
+    assert "Tiền gửi Vietcombank" in text and "Khóa sổ tháng 2023-01" in text
+    closed = treasurer.post("/units/ST-TP-P2/periods/2023-01/close")
+    assert closed.status_code == 302
+    after = treasurer.get("/units/ST-TP-P2").get_data(as_text=True)
+    assert "Đã khóa sổ tháng 2023-01" in after and "Khóa sổ tháng 2023-02" in after
+    # A gift dated in the closed month is refused with a visible message.
+    refused = record(treasurer, unit="ST-TP-P2", received_on="2023-01-15")
+    assert refused.status_code in (409, 422) and "khóa sổ" in refused.get_data(as_text=True)
+    viewer = browser(make_user("xem.unit", "viewer", "ST-TP-P2"))
+    assert 'id="close-month"' not in viewer.get("/units/ST-TP-P2").get_data(as_text=True)
+    assert viewer.post("/units/ST-TP-P2/periods/2023-02/close").status_code == 403
