@@ -25,10 +25,10 @@ from fundsvc.db import utcnow, write_transaction
 from fundsvc.documents.cells import sheet_text
 from fundsvc.documents.render import render_html, render_pdf
 from fundsvc.documents.service import METHOD_LABELS, DocumentSettings
-from fundsvc.documents.words import VN_TZ, format_date, format_vnd
+from fundsvc.documents.words import VN_TZ, format_date, format_vnd, today_in_vietnam
 from fundsvc.donations.models import METHODS, Donation, Donor
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement
+from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement, Period
 from fundsvc.ledger.service import default_fund_for, get_fund
 from fundsvc.reports import charts
 from fundsvc.reports.books import gift_descriptions
@@ -560,8 +560,19 @@ def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, *
 
 def statement_figures(session: Session, unit: Unit, year: int, org_name: str, signer: str = "") -> dict:
     """Everything the public statement prints, as plain JSON: money, honour roll, awards; no pupil data
-    beyond name, school and amount."""
+    beyond name, school and amount.
+
+    A year whose December the unit has closed is final ("số dư cuối năm"); before that the statement is an interim
+    one, up to today (BOOKS.md "Reports and the public statement")."""
     date_from, date_to = date(year, 1, 1), date(year, 12, 31)
+    final = (
+        session.scalar(
+            select(Period.id).where(Period.unit_id == unit.id, Period.month == f"{year}-12", Period.status == "closed")
+        )
+        is not None
+    )
+    if not final:
+        date_to = min(date_to, today_in_vietnam())
     collected = collect(session, unit, date_from, date_to)
     own, rolled, _per_fund, total = rollup(collected)
     figures = total.as_dict()
@@ -661,6 +672,7 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         "year": year,
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
+        "final": final,
         "money": {
             k: figures[k]
             for k in ("opening_balance", "in", "reversals", "out", "adjustments", "net", "closing_balance")

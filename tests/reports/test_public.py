@@ -177,3 +177,18 @@ def test_charts_escape_text_and_are_deterministic():
     assert one.count("<rect") >= 24
     assert charts.money_short(1_250_000) == "1,25 tr" and charts.money_short(3_500_000_000) == "3,5 tỷ"
     assert charts.axis_step(0) == 1 and charts.axis_step(9_000_000) == 5_000_000
+
+
+def test_a_year_not_closed_is_published_as_an_interim_statement(session, admin, client):
+    _year(session)
+    admin.post("/api/v1/reports/public/2024/publish?unit=ST")
+    interim = _pdf_text(client.get("/api/v1/public/statements/ST/2024.pdf").data)
+    assert "Số dư đến ngày 31/12/2024" in interim and "tạm tính" in interim and "Số dư cuối năm" not in interim
+    # Once the province's December is closed the statement is final.
+    month = date(2023, 1, 1)
+    while month <= date(2024, 12, 1):
+        assert admin.post(f"/api/v1/units/ST/periods/{month:%Y-%m}/close").status_code == 200
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    assert admin.post("/api/v1/reports/public/2024/publish?unit=ST").status_code in (201, 409)
+    final = _pdf_text(client.get("/api/v1/public/statements/ST/2024.pdf").data)
+    assert "Số dư cuối năm (31/12/2024)" in final
