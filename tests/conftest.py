@@ -19,22 +19,10 @@ from fundsvc import create_app
 from fundsvc.auth.service import create_user
 from fundsvc.extensions import db as _db
 
-
-def _shared_data() -> Path:
-    """`../shared/data` beside the repo (where CI puts it); FUNDSVC_SHARED_DATA or /work/shared/data otherwise."""
-    candidates = [
-        os.environ.get("FUNDSVC_SHARED_DATA"),
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-        "/work/shared/data",
-    ]
-    for candidate in filter(None, candidates):
-        if Path(candidate, "nominations_sample.csv").is_file():
-            return Path(candidate)
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-SHARED_DATA = _shared_data()
-# The worked example's money (../shared/data): a gift into the province fund KH, amount added by each test. In cash,
+# The worked example and the sample spreadsheet, kept with the tests (copied from the specification's data/, which
+# the project does not need to run or test).
+SHARED_DATA = Path(__file__).resolve().parent / "data"
+# The worked example's money (tests/data): a gift into the province fund KH, amount added by each test. In cash,
 # so that the province's cash box holds what its awards are paid from in cash.
 WORKED_EXAMPLE_GIFT = {
     "donor": {"name": "Quỹ từ thiện Ánh Dương", "kind": "organization"},
