@@ -425,47 +425,19 @@ def disburse(
         award = get_award(session, actor, award_id, lock=True)
         if award.status != "approved":
             raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không chi được (award not payable)")
-        round_ = award.round
-        payer = round_.unit
-        check_books_opened(payer, paid_on, field="paid_on")
-        connection = session.connection()
-        check_open(connection, payer, paid_on, action="chi")
-        _lock_fund(session, round_.fund)
-        if balance(session, round_.fund_id) < award.amount:
-            raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
-        # Paid from the paying unit's cash box or bank account, which must hold the money.
-        if method == "cash":
-            account_id, series = cash_account_id(connection, payer), "voucher"
-        else:
-            account_id, series = bank_account_id(connection, payer, account), "bank_payment"
-        require_cover(session, account_id, award.amount, "chi học bổng")
-        before = _award_state(award)
-        _book, number = take_number(connection, payer, paid_on, series, field="paid_on")
-        award.voucher_number = number
-        award.voucher_code = document_code(payer, paid_on.year, number, series)
-        award.bank_reference = bank_reference
-        award.voucher_issuer = resolved_identity(identity_chain(session, payer))
-        award.paid_from_account_id = account_id
-        award.status = "paid"
-        award.paid_on = paid_on
-        award.received_by = received_by
-        _release(session, award)
-        # The payment counts for the unit whose fund and money account paid it, not for the pupil's commune.
-        post_entry(
+        _pay(
             session,
             actor,
-            fund_id=round_.fund_id,
-            unit_id=payer.id,
-            account_id=account_id,
-            entry_date=paid_on,
-            kind="disbursement",
-            amount=-award.amount,
-            method=method,
-            award_id=award.id,
-            document_code=award.voucher_code,
-            description=f"Chi học bổng {award.voucher_code}: {award.nomination.full_name}"[:500],
+            award.round,
+            [award],
+            paid_on,
+            method,
+            account,
+            received_by=received_by,
+            bank_reference=bank_reference,
+            description=award.nomination.full_name,
+            in_list=False,
         )
-        record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
     return award
 
 
@@ -486,7 +458,6 @@ def disburse_list(
     require_role(actor, *TREASURY)
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
-        payer = round_.unit
         query = (
             select(Award)
             .join(Nomination, Nomination.id == Award.nomination_id)
@@ -505,42 +476,77 @@ def disburse_list(
             awards = [a for a in awards if " ".join(a.nomination.school.split()).casefold() == wanted]
         if not awards:
             raise Conflict("Không còn suất học bổng nào chờ chi trong danh sách này (nothing left to pay)")
-        total = sum(a.amount for a in awards)
-        check_books_opened(payer, paid_on, field="paid_on")
-        connection = session.connection()
-        check_open(connection, payer, paid_on, action="chi")
-        _lock_fund(session, round_.fund)
-        if balance(session, round_.fund_id) < total:
-            raise Conflict("Số dư quỹ không đủ để chi cả danh sách (fund balance too low)")
-        if method == "cash":
-            account_id, series = cash_account_id(connection, payer), "voucher"
-        else:
-            account_id, series = bank_account_id(connection, payer, account), "bank_payment"
-        require_cover(session, account_id, total, "chi học bổng theo danh sách")
-        _book, number = take_number(connection, payer, paid_on, series, field="paid_on")
-        code = document_code(payer, paid_on.year, number, series)
-        issuer = resolved_identity(identity_chain(session, payer))
-        for award in awards:
-            before = _award_state(award)
-            award.voucher_number, award.voucher_code, award.voucher_issuer = number, code, issuer
-            award.paid_from_account_id, award.paid_in_list = account_id, True
-            award.status, award.paid_on, award.received_by = "paid", paid_on, "Theo danh sách ký nhận"
-            _release(session, award)
-            record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
-        post_entry(
+        _pay(
             session,
             actor,
-            fund_id=round_.fund_id,
-            unit_id=payer.id,
-            account_id=account_id,
-            entry_date=paid_on,
-            kind="disbursement",
-            amount=-total,
-            method=method,
-            document_code=code,
-            description=f"Chi học bổng {code}: {round_.name}, {len(awards)} học sinh theo danh sách ký nhận"[:500],
+            round_,
+            awards,
+            paid_on,
+            method,
+            account,
+            received_by="Theo danh sách ký nhận",
+            description=f"{round_.name}, {len(awards)} học sinh theo danh sách ký nhận",
+            in_list=True,
         )
     return awards
+
+
+def _pay(
+    session: Session,
+    actor: Actor,
+    round_: Round,
+    awards: list[Award],
+    paid_on: date,
+    method: str,
+    account: int | None,
+    *,
+    received_by: str,
+    description: str,
+    in_list: bool,
+    bank_reference: str | None = None,
+) -> None:
+    """The one way awards are paid, alone or as a list: the date's checks, the money there in the fund and in the
+    paying unit's cash box or bank account, one numbered document and one ledger entry for the total, each award
+    paid under that code and its hold released. The payment counts for the unit whose fund and account paid it
+    (the round's), not for the pupils' communes."""
+    payer = round_.unit
+    total = sum(a.amount for a in awards)
+    check_books_opened(payer, paid_on, field="paid_on")
+    connection = session.connection()
+    check_open(connection, payer, paid_on, action="chi")
+    _lock_fund(session, round_.fund)
+    if balance(session, round_.fund_id) < total:
+        raise Conflict("Số dư quỹ không đủ để chi (fund balance too low)")
+    if method == "cash":
+        account_id, series = cash_account_id(connection, payer), "voucher"
+    else:
+        account_id, series = bank_account_id(connection, payer, account), "bank_payment"
+    require_cover(session, account_id, total, "chi học bổng")
+    _book, number = take_number(connection, payer, paid_on, series, field="paid_on")
+    code = document_code(payer, paid_on.year, number, series)
+    issuer = resolved_identity(identity_chain(session, payer))
+    for award in awards:
+        before = _award_state(award)
+        award.voucher_number, award.voucher_code, award.voucher_issuer = number, code, issuer
+        award.paid_from_account_id, award.paid_in_list = account_id, in_list
+        award.bank_reference = bank_reference
+        award.status, award.paid_on, award.received_by = "paid", paid_on, received_by
+        _release(session, award)
+        record(session, actor, "award.disburse", "award", award.id, before, _award_state(award), round_.unit_id)
+    post_entry(
+        session,
+        actor,
+        fund_id=round_.fund_id,
+        unit_id=payer.id,
+        account_id=account_id,
+        entry_date=paid_on,
+        kind="disbursement",
+        amount=-total,
+        method=method,
+        award_id=None if in_list else awards[0].id,
+        document_code=code,
+        description=f"Chi học bổng {code}: {description}"[:500],
+    )
 
 
 def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[Award, Award | None]:

@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundsvc.auth.models import User
@@ -61,15 +61,20 @@ def cash_book(
     unit = visible_unit(session, actor, unit_code)
     date_from, date_to = _period(date_from, date_to)
     account = session.scalar(select(MoneyAccount).where(MoneyAccount.unit_id == unit.id, MoneyAccount.kind == "cash"))
-    entries = list(
+    opening = int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.account_id == account.id, LedgerEntry.entry_date < date_from
+            )
+        )
+    )
+    period = list(
         session.scalars(
             select(LedgerEntry)
-            .where(LedgerEntry.account_id == account.id, LedgerEntry.entry_date <= date_to)
+            .where(LedgerEntry.account_id == account.id, LedgerEntry.entry_date.between(date_from, date_to))
             .order_by(LedgerEntry.entry_date, LedgerEntry.id)
         )
     )
-    opening = sum(e.amount for e in entries if e.entry_date < date_from)
-    period = [e for e in entries if e.entry_date >= date_from]
     reversed_codes = {e.document_code: e for e in period if e.kind == "reversal"}
     gifts = gift_descriptions(session, actor, {e.donation_id for e in period if e.donation_id})
     lines, running, total_in, total_out = [], opening, 0, 0
