@@ -63,4 +63,12 @@ def yesno(value) -> str:
     return gettext("Có") if value else ""
 
 
-FILTERS = {"label": label, "yesno": yesno}
+def month(value: str | None) -> str:
+    """A period code "2026-01" as printed in Vietnam, "01/2026"."""
+    if not value:
+        return ""
+    year, _, number = value.partition("-")
+    return f"{number}/{year}"
+
+
+FILTERS = {"label": label, "yesno": yesno, "month": month}

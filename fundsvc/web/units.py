@@ -10,8 +10,13 @@ from fundsvc.extensions import db
 from fundsvc.ledger import accounts, periods
 from fundsvc.units.identity import identity_defaults
 from fundsvc.units.service import list_units, unit_detail
+from fundsvc.web import filters
 from fundsvc.web.auth import roles_required
 from fundsvc.web.views import bp
+
+
+# Months close in order, so the closed ones are one stretch summed up in a line; the open ones are listed newest first.
+SHOWN_OPEN_MONTHS = 12
 
 
 @bp.get("/units/<code>")
@@ -28,7 +33,8 @@ def unit_page(code):
         "web/unit.html",
         unit=unit,
         positions=accounts.list_accounts(db.session, g.actor, code),
-        months=list(reversed(months))[:24],
+        open_months=list(reversed(open_months))[:SHOWN_OPEN_MONTHS],
+        older_open=max(0, len(open_months) - SHOWN_OPEN_MONTHS),
         closable=closable,
         last_closed=last_closed,
     )
@@ -47,7 +53,7 @@ def period_close(code, month):
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash(_("Đã khóa sổ tháng %(month)s.", month=month), "success")
+        flash(_("Đã khóa sổ tháng %(month)s.", month=filters.month(month)), "success")
     return redirect(url_for("web.unit_page", code=code))
 
 
@@ -63,5 +69,5 @@ def period_reopen(code, month):
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash(_("Đã mở lại sổ các tháng %(months)s.", months=", ".join(reopened)), "success")
+        flash(_("Đã mở lại sổ các tháng %(months)s.", months=", ".join(map(filters.month, reopened))), "success")
     return redirect(url_for("web.unit_page", code=code))

@@ -349,11 +349,12 @@ def test_the_unit_page_shows_identity_accounts_and_closes_a_month(app, tree, mak
     page = treasurer.get("/units/-")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Hội Khuyến học phường 2" in text and "Nguyễn Văn Nam" in text
-    assert "Tiền gửi Vietcombank" in text and "Khóa sổ tháng 2023-01" in text
+    assert "Tiền gửi Vietcombank" in text and "Khóa sổ tháng 01/2023" in text and "Chưa khóa sổ tháng nào." in text
     closed = treasurer.post("/units/ST-TP-P2/periods/2023-01/close")
     assert closed.status_code == 302
     after = treasurer.get("/units/ST-TP-P2").get_data(as_text=True)
-    assert "Đã khóa sổ tháng 2023-01" in after and "Khóa sổ tháng 2023-02" in after
+    assert "Đã khóa sổ tháng 01/2023." in after and "Khóa sổ tháng 02/2023" in after
+    assert "Đã khóa sổ đến hết tháng 01/2023." in after
     # A gift dated in the closed month is refused with a visible message.
     refused = record(treasurer, unit="ST-TP-P2", received_on="2023-01-15")
     assert refused.status_code in (409, 422) and "khóa sổ" in refused.get_data(as_text=True)
