@@ -14,7 +14,6 @@ from fundsvc.web import filters
 from fundsvc.web.auth import roles_required
 from fundsvc.web.views import bp
 
-
 # Months close in order, so the closed ones are one stretch summed up in a line; the open ones are listed newest first.
 SHOWN_OPEN_MONTHS = 12
 
