@@ -23,8 +23,9 @@ from sqlalchemy import (
     update,
 )
 
-import fundsvc.db
-from fundsvc.db import _SNAPSHOT_ID, fetch_columns, write_transaction
+import fundsvc.db.columns
+from fundsvc.db import fetch_columns, write_transaction
+from fundsvc.db.columns import _SNAPSHOT_ID
 from fundsvc.extensions import db
 
 METADATA = MetaData()
@@ -147,7 +148,7 @@ def test_a_parallel_read_sees_one_moment(pupils, monkeypatch):
                 other.execute(insert(PUPILS), {"id": 11, "code": "HS-11", "level": "primary"})
             return _SNAPSHOT_ID.fullmatch(snapshot)
 
-    monkeypatch.setattr(fundsvc.db, "_SNAPSHOT_ID", CommitsMeanwhile())
+    monkeypatch.setattr(fundsvc.db.columns, "_SNAPSHOT_ID", CommitsMeanwhile())
     during = fetch_columns(pupils.connection(), READ, where=true(), order_by=PUPILS.c.id, parallel=True)
     assert during == before
     monkeypatch.undo()
