@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from fundsvc.auth.service import Actor, authenticate_token
 from fundsvc.errors import Unauthorized
 from fundsvc.extensions import db
+from fundsvc.login_session import session_actor
 from fundsvc.schemas import MAX_ID
 
 API_PREFIX = "/api/v1"
@@ -72,8 +73,6 @@ def authenticate_api_request() -> None:
     actor = authenticate_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
     if actor is None and not header and request.method in ("GET", "HEAD"):
         # Documents linked from the web UI (PDF, xlsx, csv) open with its login; safe methods only, so no CSRF risk.
-        from fundsvc.web.auth import session_actor
-
         actor = session_actor()
     if actor is None:
         if token:

@@ -16,7 +16,7 @@ from fundsvc.allocation.models import AWARD_STATUSES, Award
 from fundsvc.allocation.rules import PRESETS
 from fundsvc.allocation.schemas import CancelIn, DisburseIn, RoundIn
 from fundsvc.documents.words import amount_in_words
-from fundsvc.errors import DomainError, Invalid
+from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import redact_allocation
@@ -25,6 +25,7 @@ from fundsvc.students.models import NOMINATION_STATUSES, Nomination
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import (
+    REFUSED,
     Page,
     current_academic_year,
     flatten_errors,
@@ -252,9 +253,7 @@ def round_new():
         round_ = rounds.create_round(db.session, g.actor, data)
     except ValidationError as error:
         errors = flatten_errors(error.messages)
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         errors = flatten_errors(error.errors) or [("", error.message)]
     else:
         flash(_("Đã tạo đợt xét “%(name)s”. Bấm Chạy phân bổ để xếp hạng.", name=round_.name), "success")
@@ -322,9 +321,7 @@ def round_allocate(round_id):
     """Run the round's rules (again) over the year's nominations."""
     try:
         result = rounds.allocate(db.session, g.actor, round_id)
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         flash(error.message, "error")
     else:
         flash(
@@ -345,9 +342,7 @@ def round_approve(round_id):
     """Approve the allocation: awards created, their total reserved on the fund."""
     try:
         rounds.approve(db.session, g.actor, round_id)
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         flash(error.message, "error")
         return redirect(url_for("web.round_detail", round_id=round_id))
     flash(_("Đã duyệt đợt xét. Các suất học bổng đã được tạo và số tiền đã được giữ trên quỹ."), "success")
@@ -431,9 +426,7 @@ def award_disburse(award_id):
             "error",
         )
         return redirect(url_for("web.award_detail", award_id=award_id))
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         flash(error.message, "error")
         return redirect(url_for("web.award_detail", award_id=award_id))
     flash(
@@ -453,9 +446,7 @@ def award_cancel(award_id):
         return redirect(url_for("web.award_detail", award_id=award_id))
     try:
         award, promoted = rounds.cancel(db.session, g.actor, award_id, data["reason"])
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         flash(error.message, "error")
         return redirect(url_for("web.award_detail", award_id=award_id))
     if promoted is not None:

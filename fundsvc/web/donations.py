@@ -22,7 +22,7 @@ from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import redact_donor
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
-from fundsvc.web.util import flatten_errors, paginate, parse_amount, parse_date, parse_int, today
+from fundsvc.web.util import REFUSED, flatten_errors, paginate, parse_amount, parse_date, parse_int, today
 from fundsvc.web.views import bp
 
 DONOR_FIELDS = ("name", "kind", "phone", "address", "tax_code")
@@ -343,9 +343,7 @@ def donation_void(donation_id):
         return redirect(url_for("web.donation_detail", donation_id=donation_id))
     try:
         donation = service.void_donation(db.session, g.actor, donation_id, data["reason"])
-    except DomainError as error:
-        if error.status == 404:
-            raise
+    except REFUSED as error:
         flash(error.message, "error")
         return redirect(url_for("web.donation_detail", donation_id=donation_id))
     flash(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, g, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from fundsvc.errors import DomainError
 from fundsvc.extensions import db
+from fundsvc.reports import service as reports
 from fundsvc.units.service import list_units
-from fundsvc.web.util import parse_date, parse_int, route_exists, today
+from fundsvc.web.util import REFUSED, parse_date, parse_int, route_exists, today
 from fundsvc.web.views import bp
 
 REPORT_LINKS = [  # (API path, label, kind); shown only when the app serves the path
@@ -54,14 +54,9 @@ def reports_page():
     ]
     summary = None
     try:
-        from fundsvc.reports import service as reports
-    except ImportError:  # the reports package is optional for the web UI
-        reports = None
-    if reports is not None and hasattr(reports, "summary"):
-        try:
-            summary = reports.summary(db.session, g.actor, unit=unit or None, date_from=date_from, date_to=date_to)
-        except DomainError as error:
-            flash(error.message, "error")
+        summary = reports.summary(db.session, g.actor, unit=unit or None, date_from=date_from, date_to=date_to)
+    except REFUSED as error:
+        flash(error.message, "error")
     return render_template(
         "web/reports.html",
         links=links,

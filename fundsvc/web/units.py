@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from fundsvc.errors import DomainError
 from fundsvc.extensions import db
 from fundsvc.ledger import accounts, periods
 from fundsvc.units.identity import identity_defaults
 from fundsvc.units.service import list_units, unit_detail
 from fundsvc.web import filters
 from fundsvc.web.auth import roles_required
+from fundsvc.web.util import REFUSED
 from fundsvc.web.views import bp
 
 # Months close in order, so the closed ones are one stretch summed up in a line; the open ones are listed newest first.
@@ -49,7 +49,7 @@ def _own_unit_code() -> str:
 def period_close(code, month):
     try:
         periods.close_month(db.session, g.actor, code, month)
-    except DomainError as error:
+    except REFUSED as error:
         flash(error.message, "error")
     else:
         flash(_("Đã khóa sổ tháng %(month)s.", month=filters.month(month)), "success")
@@ -65,7 +65,7 @@ def period_reopen(code, month):
         return redirect(url_for("web.unit_page", code=code))
     try:
         reopened = periods.reopen_month(db.session, g.actor, code, month, reason[:500])
-    except DomainError as error:
+    except REFUSED as error:
         flash(error.message, "error")
     else:
         flash(_("Đã mở lại sổ các tháng %(months)s.", months=", ".join(map(filters.month, reopened))), "success")

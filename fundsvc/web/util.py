@@ -10,10 +10,16 @@ from flask import current_app, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from fundsvc.auth.throttle import TooManyRequests
 from fundsvc.documents.words import today_in_vietnam
+from fundsvc.errors import Conflict, Forbidden, Invalid, Unavailable
 from fundsvc.extensions import db
 
 PAGE_SIZE = 50
+
+# What a page's action answers with a message beside its form; anything else a service raises (an unknown record,
+# NotFound) becomes the error page.
+REFUSED = (Conflict, Forbidden, Invalid, Unavailable, TooManyRequests)
 
 
 def today() -> date:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from fundsvc.auth.service import authenticate_password
 from fundsvc.auth.throttle import TooManyRequests
 from fundsvc.extensions import db
-from fundsvc.web.auth import log_in, log_out, session_actor
+from fundsvc.login_session import log_in, log_out, session_actor
 
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static/web")
 
