@@ -51,11 +51,46 @@ def sees_donor_contact(role: str) -> bool:
     return role in ("admin", "treasurer")
 
 
-def redact_donor(donor: dict[str, Any], role: str, *, anonymous: bool = False) -> dict[str, Any]:
-    """A dumped donor as `role` may see it: contact details dropped, and the name of an anonymous gift's donor."""
+# What every role may see of a nomination (the API's NominationPublicOut): no birth date, household, guardian, marks…
+PUPIL_PUBLIC_FIELDS = frozenset(
+    ("id", "academic_year", "status", "student_code", "full_name", "gender", "school", "grade", "level", "unit")
+)
+
+
+class Seen:
+    """A record as one viewer may see it, for the API's schemas to dump: an attribute outside `shown` (when given) or
+    in `hidden` is absent, and a schema leaves an absent attribute out; `replaced` ones read as given."""
+
+    __slots__ = ("_hidden", "_record", "_replaced", "_shown")
+
+    def __init__(self, record: Any, *, shown=None, hidden=(), replaced: dict | None = None):
+        self._record = record
+        self._shown = shown
+        self._hidden = frozenset(hidden)
+        self._replaced = replaced or {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._hidden or (self._shown is not None and name not in self._shown):
+            raise AttributeError(name)
+        if name in self._replaced:
+            return self._replaced[name]
+        return getattr(self._record, name)
+
+
+def donor_seen_by(role: str, donor: Any, *, anonymous: bool = False) -> Any:
+    """A donor as `role` may see it: contact details absent, and the name of an anonymous gift's donor."""
     if sees_donor_contact(role):
         return donor
-    out = {key: value for key, value in donor.items() if key not in DONOR_CONTACT_FIELDS}
-    if anonymous:
-        out["name"] = ANONYMOUS_NAME
-    return out
+    return Seen(donor, hidden=DONOR_CONTACT_FIELDS, replaced={"name": ANONYMOUS_NAME} if anonymous else None)
+
+
+def donation_seen_by(role: str, donation: Any) -> Any:
+    """A gift as `role` may see it: its donor's contact details, and an anonymous donor's name, only for some roles."""
+    if sees_donor_contact(role):
+        return donation
+    return Seen(donation, replaced={"donor": donor_seen_by(role, donation.donor, anonymous=donation.anonymous)})
+
+
+def nomination_seen_by(actor: Any, nomination: Any) -> Any:
+    """A nomination as `actor` may see it: pupils' personal data only for the roles that decide on them."""
+    return nomination if actor.sees_personal_data else Seen(nomination, shown=PUPIL_PUBLIC_FIELDS)

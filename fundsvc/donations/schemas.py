@@ -1,7 +1,6 @@
-from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
-from fundsvc.privacy import redact_donor
 from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, DocumentDate, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
@@ -74,11 +73,6 @@ class DonorOut(StrictSchema):
     tax_code = fields.String()
     unit = fields.Function(lambda d: d.unit.code)
 
-    @post_dump
-    def _redact(self, data, **_):
-        # Contact details only for the roles that deal with donors (fundsvc/privacy.py).
-        return redact_donor(data, _role())
-
 
 class ReceiptOut(StrictSchema):
     id = fields.Integer()
@@ -110,18 +104,6 @@ class DonationOut(StrictSchema):
     voided_at = fields.DateTime()
     created_at = fields.DateTime()
     receipt = fields.Nested(ReceiptOut)
-
-    @post_dump
-    def _redact(self, data, **_):
-        if data.get("anonymous") and isinstance(data.get("donor"), dict):
-            data["donor"] = redact_donor(data["donor"], _role(), anonymous=True)
-        return data
-
-
-def _role() -> str:
-    from fundsvc.api import current_actor
-
-    return current_actor().role
 
 
 class DonorSearchArgs(StrictSchema):

@@ -7,6 +7,7 @@ from fundsvc.donations import service
 from fundsvc.donations.schemas import DonationArgs, DonationIn, DonationOut, DonorOut, DonorSearchArgs, VoidIn
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.privacy import donation_seen_by, donor_seen_by
 
 blp = Blueprint("donations", __name__, url_prefix="/api/v1", description="Donations, donors and receipts")
 
@@ -23,14 +24,15 @@ def record_donation(data):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200):
         raise Invalid("Idempotency-Key phải dài 1–200 ký tự", {"Idempotency-Key": ["1 to 200 characters"]})
+    actor = current_actor()
     donation, _replayed = service.record_donation(
         db.session,
-        current_actor(),
+        actor,
         data,
         idempotency_key=key,
         fingerprint=service.request_fingerprint(request.get_json(silent=True)) if key is not None else None,
     )
-    return donation
+    return donation_seen_by(actor.role, donation)
 
 
 @blp.get("/donations")
@@ -39,14 +41,17 @@ def record_donation(data):
 @blp.paginate(max_page_size=1000)
 def list_donations(args, pagination_parameters):
     """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund and status."""
-    return paginate(service.donations_query(db.session, current_actor(), **args), pagination_parameters)
+    actor = current_actor()
+    page = paginate(service.donations_query(db.session, actor, **args), pagination_parameters)
+    return [donation_seen_by(actor.role, donation) for donation in page]
 
 
 @blp.get("/donations/<int:donation_id>")
 @blp.response(200, DonationOut)
 def get_donation(donation_id):
     """One donation."""
-    return service.get_donation(db.session, current_actor(), donation_id)
+    actor = current_actor()
+    return donation_seen_by(actor.role, service.get_donation(db.session, actor, donation_id))
 
 
 @blp.post("/donations/<int:donation_id>/void")
@@ -54,7 +59,8 @@ def get_donation(donation_id):
 @blp.response(200, DonationOut)
 def void_donation(data, donation_id):
     """Void a donation: its receipt keeps its number, stamped void; a reversing ledger entry is written."""
-    return service.void_donation(db.session, current_actor(), donation_id, data["reason"])
+    actor = current_actor()
+    return donation_seen_by(actor.role, service.void_donation(db.session, actor, donation_id, data["reason"]))
 
 
 @blp.get("/donors")
@@ -63,11 +69,14 @@ def void_donation(data, donation_id):
 @blp.paginate(max_page_size=1000)
 def list_donors(args, pagination_parameters):
     """Donors of your scope, by name; `q` searches name, phone and tax code."""
-    return paginate(service.donors_query(current_actor(), search=args.get("q")), pagination_parameters)
+    actor = current_actor()
+    page = paginate(service.donors_query(actor, search=args.get("q")), pagination_parameters)
+    return [donor_seen_by(actor.role, donor) for donor in page]
 
 
 @blp.get("/donors/<int:donor_id>")
 @blp.response(200, DonorOut)
 def get_donor(donor_id):
     """One donor."""
-    return service.get_donor(db.session, current_actor(), donor_id)
+    actor = current_actor()
+    return donor_seen_by(actor.role, service.get_donor(db.session, actor, donor_id))

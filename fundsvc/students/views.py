@@ -7,6 +7,7 @@ from flask import send_file
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.privacy import nomination_seen_by
 from fundsvc.students import service
 from fundsvc.students.schemas import (
     ImportFile,
@@ -46,7 +47,9 @@ def import_nominations(form, files):
 @blp.paginate(max_page_size=1000)
 def list_nominations(args, pagination_parameters):
     """Nominations of your scope, filtered by academic year, unit (subtree) and school."""
-    return paginate(service.nominations_query(db.session, current_actor(), **args), pagination_parameters)
+    actor = current_actor()
+    page = paginate(service.nominations_query(db.session, actor, **args), pagination_parameters)
+    return [nomination_seen_by(actor, nomination) for nomination in page]
 
 
 @blp.get("/nominations/template.xlsx")
@@ -69,7 +72,8 @@ def export_nominations(args):
 @blp.response(200, NominationOut)
 def get_nomination(nomination_id):
     """One nomination (personal data only for committee and admin)."""
-    return service.get_nomination(db.session, current_actor(), nomination_id)
+    actor = current_actor()
+    return nomination_seen_by(actor, service.get_nomination(db.session, actor, nomination_id))
 
 
 @blp.patch("/nominations/<int:nomination_id>")
@@ -77,7 +81,8 @@ def get_nomination(nomination_id):
 @blp.response(200, NominationOut)
 def patch_nomination(changes, nomination_id):
     """Correct a nomination's fields (audited)."""
-    return service.update_nomination(db.session, current_actor(), nomination_id, changes)
+    actor = current_actor()
+    return nomination_seen_by(actor, service.update_nomination(db.session, actor, nomination_id, changes))
 
 
 @blp.post("/nominations/<int:nomination_id>/withdraw")
@@ -85,4 +90,5 @@ def patch_nomination(changes, nomination_id):
 @blp.response(200, NominationOut)
 def withdraw_nomination(data, nomination_id):
     """Withdraw a nomination (kept on file; no round considers it)."""
-    return service.withdraw_nomination(db.session, current_actor(), nomination_id, data.get("reason"))
+    actor = current_actor()
+    return nomination_seen_by(actor, service.withdraw_nomination(db.session, actor, nomination_id, data.get("reason")))

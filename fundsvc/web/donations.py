@@ -19,7 +19,7 @@ from fundsvc.errors import DomainError
 from fundsvc.extensions import db
 from fundsvc.ledger.accounts import list_accounts
 from fundsvc.ledger.service import list_positions
-from fundsvc.privacy import redact_donor
+from fundsvc.privacy import donor_seen_by
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import REFUSED, flatten_errors, paginate, parse_amount, parse_date, parse_int, today
@@ -382,7 +382,8 @@ def donors_json():
         return jsonify([])
     donors = db.session.scalars(service.donors_query(g.actor, search=q).limit(8)).all()
     fields = ("id", "name", "kind", "phone", "address", "tax_code")
-    return jsonify([redact_donor({name: getattr(d, name) for name in fields}, g.actor.role) for d in donors])
+    shown = [donor_seen_by(g.actor.role, donor) for donor in donors]
+    return jsonify([{name: getattr(d, name) for name in fields if hasattr(d, name)} for d in shown])
 
 
 @bp.get("/ui/amount")

@@ -63,3 +63,23 @@ def test_donor_contact_and_anonymous_names_by_role(app, tree, make_api, role, se
     assert ("address" in donor) is sees
     assert (donor["name"] == DONOR["name"]) is sees
     assert (DONOR["name"] in json.dumps(listing.json, ensure_ascii=False)) is sees
+
+
+def test_the_public_nomination_schema_shows_exactly_what_the_privacy_rule_allows():
+    from fundsvc.privacy import PUPIL_PUBLIC_FIELDS
+    from fundsvc.students.schemas import NominationPublicOut
+
+    assert set(NominationPublicOut._declared_fields) == PUPIL_PUBLIC_FIELDS
+
+
+def test_a_seen_record_leaves_out_what_the_viewer_may_not_see():
+    from types import SimpleNamespace
+
+    from fundsvc.privacy import ANONYMOUS_NAME, donation_seen_by
+
+    donor = SimpleNamespace(id=1, name="Trần Văn An", phone="0912345678", email="a@b.vn", address="x", tax_code="1")
+    gift = SimpleNamespace(id=7, anonymous=True, donor=donor, amount=100)
+    seen = donation_seen_by("viewer", gift)
+    assert seen.amount == 100 and seen.donor.name == ANONYMOUS_NAME
+    assert not any(hasattr(seen.donor, name) for name in ("phone", "email", "address", "tax_code"))
+    assert donation_seen_by("treasurer", gift) is gift
