@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.service import Actor
-from fundsvc.db import DriverStatement, utcnow
+from fundsvc.db import DriverStatement, connection_of, utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -40,27 +40,11 @@ def _event_values(
     }
 
 
-def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    entity: str,
-    entity_id: Any,
-    before: dict | None,
-    after: dict | None,
-    unit_id: int | None = None,
-) -> AuditEvent:
-    """Add an audit event to the caller's transaction."""
-    event = AuditEvent(**_event_values(actor, action, entity, entity_id, before, after, unit_id))
-    session.add(event)
-    return event
-
-
 _INSERT_EVENT = DriverStatement(AuditEvent.__table__.insert())  # inside every gift's write lock: see DriverStatement
 
 
-def insert_event(
-    connection: Connection,
+def record(
+    target: Session | Connection,
     actor: Actor,
     action: str,
     entity: str,
@@ -69,11 +53,9 @@ def insert_event(
     after: dict | None,
     unit_id: int | None = None,
 ) -> None:
-    """The same event as `record`, written at once by one INSERT on the write transaction's connection
-    (no unit-of-work flush).
-
-    For short write transactions that must hold the database lock as briefly as possible (recording a gift).
-    """
+    """Write an audit event in the caller's transaction (`target`: its session or its connection), at once, by one
+    INSERT: no unit-of-work flush, so a gift's write lock is held as briefly as possible."""
+    connection = connection_of(target)
     values = _event_values(actor, action, entity, entity_id, before, after, unit_id)
     _INSERT_EVENT.execute(connection, {**values, "at": utcnow()})
 

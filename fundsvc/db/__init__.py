@@ -9,7 +9,7 @@ The names services use are importable from `fundsvc.db` itself.
 """
 
 from fundsvc.db.columns import Columns, fetch_columns
-from fundsvc.db.driver import DriverStatement, insert_ignore
+from fundsvc.db.driver import DriverStatement, connection_of, insert_ignore
 from fundsvc.db.transactions import (
     WRITE_WAIT_SECONDS,
     begin_write,
@@ -44,6 +44,7 @@ __all__ = [
     "UTCDateTime",
     "begin_write",
     "configure_engine",
+    "connection_of",
     "encode_json",
     "fetch_columns",
     "insert_ignore",

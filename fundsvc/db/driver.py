@@ -8,6 +8,7 @@ from collections import namedtuple
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, scoped_session
 
 
 class DriverStatement:
@@ -102,3 +103,8 @@ def insert_ignore(connection: Connection, table, values: dict) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either engine (used to create counter rows race-free)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+def connection_of(target: Session | scoped_session | Connection) -> Connection:
+    """The connection of a session's transaction (begun if need be), or `target` itself when it is one."""
+    return target if isinstance(target, Connection) else target.connection()

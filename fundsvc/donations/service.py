@@ -6,27 +6,25 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import SimpleNamespace
 
 from sqlalchemy import Connection, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from fundsvc.audit.service import insert_event, record
+from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
 from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
-from fundsvc.ledger.models import InKindEntry
+from fundsvc.ledger.models import Fund, InKindEntry
 from fundsvc.ledger.periods import check_books_opened, check_open
 from fundsvc.ledger.service import (
     FundRef,
     default_fund_ref,
     get_fund,
     get_fund_ref,
-    insert_entry,
     post_entry,
     require_available,
 )
@@ -177,7 +175,7 @@ def record_donation(
     *,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
-) -> tuple[Donation | SimpleNamespace, bool]:
+) -> tuple[Donation, bool]:
     """Record a gift with its receipt number and ledger entry; returns (donation, replayed).
 
     A replay answers the stored Donation; a new gift a view of the values just written, with a Donation's
@@ -309,7 +307,7 @@ def _write(
         # Goods are not money: the in-kind register, at the agreed value.
         _INSERT_IN_KIND.execute(connection, _in_kind_line(actor, donation, "received", code, now))
     else:
-        insert_entry(
+        post_entry(
             connection,
             actor,
             fund_id=fund.id,
@@ -323,7 +321,7 @@ def _write(
             document_code=code,
             description=f"Thu {code}: {donor_name}"[:500],
         )
-    insert_event(
+    record(
         connection,
         actor,
         "donation.record",
@@ -365,25 +363,23 @@ def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[dict
     return donor, None
 
 
-def _answer(gift: _Gift, written: _Written) -> SimpleNamespace:
+def _answer(gift: _Gift, written: _Written) -> Donation:
     """The recorded gift as the API and the web answer it, built from the values just written.
 
-    It has a Donation's attributes (columns, and unit, fund, donor and receipt with theirs) but is no ORM
-    object: the rows were inserted with every column given, so nothing needs reading back or tracking.
+    Transient model objects (in no session): the rows were inserted with every column given, so nothing needs
+    reading back or tracking, and a column added to a model is answered without a change here.
     """
-    unit = SimpleNamespace(id=gift.unit.id, code=gift.unit.code, path=gift.unit.path)
+    unit = Unit(id=gift.unit.id, code=gift.unit.code, path=gift.unit.path)
     if written.donor is not None:
-        donor = SimpleNamespace(**written.donor, unit=unit)
+        donor = Donor(**written.donor)
+        donor.unit = unit
     else:
         row = (written.found_donor or gift.donor)._asdict()
-        donor = SimpleNamespace(
-            **{k: v for k, v in row.items() if not k.startswith("unit_")},
-            unit_id=row["unit_id"],
-            unit=SimpleNamespace(id=row["unit_id"], code=row["unit_code"], path=row["unit_path"]),
-        )
-    fund = SimpleNamespace(id=gift.fund.id, code=gift.fund.code)
-    donation = SimpleNamespace(**written.donation, unit=unit, fund=fund, donor=donor)
-    donation.receipt = SimpleNamespace(**written.receipt, donation=donation)
+        donor = Donor(**{k: v for k, v in row.items() if not k.startswith("unit_")}, unit_id=row["unit_id"])
+        donor.unit = Unit(id=row["unit_id"], code=row["unit_code"], path=row["unit_path"])
+    donation = Donation(**written.donation)
+    donation.unit, donation.fund, donation.donor = unit, Fund(id=gift.fund.id, code=gift.fund.code), donor
+    donation.receipt = Receipt(**written.receipt)
     return donation
 
 

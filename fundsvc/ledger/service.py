@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
-from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.db import DriverStatement, connection_of, utcnow, write_transaction
 from fundsvc.documents.words import format_vnd
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Reservation
@@ -41,22 +41,10 @@ def _owner_visible(actor: Actor, owner_path: str) -> bool:
     return actor.unit_path is None or owner_path.startswith(actor.unit_path) or actor.unit_path.startswith(owner_path)
 
 
-# With its unit in the same query (fund_visible reads the unit's path), built once.
-_FUND_BY_CODE = select(Fund).where(Fund.code == bindparam("code")).options(joinedload(Fund.unit))
-
-
 def _unknown_fund(code: str, field: str | None) -> Invalid | NotFound:
     if field:
         return Invalid(f"Không có quỹ mã {code!r} (unknown fund)", {field: [f"unknown fund {code!r}"]})
     return NotFound(f"Không có quỹ mã {code!r} (unknown fund)")
-
-
-def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
-    """A fund visible to the actor; unknown → 404 (or 422 naming `field` when it came from a body)."""
-    fund = session.scalar(_FUND_BY_CODE, {"code": code})
-    if fund is None or not fund_visible(actor, fund):
-        raise _unknown_fund(code, field)
-    return fund
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +65,17 @@ _FUND_REF_BY_CODE = DriverStatement(
 
 
 def get_fund_ref(session: Session, actor: Actor, code: str, *, field: str | None = None) -> FundRef:
-    """get_fund, as a FundRef: the same answers and errors, at a fraction of the cost (it runs on every gift)."""
+    """A fund visible to the actor, as one plain row (every gift reads its fund: the ORM would cost more than the
+    query); unknown or out of sight → 404 (or 422 naming `field` when the code came from a body)."""
     row = _FUND_REF_BY_CODE.first(session.connection(), {"code": code})
     if row is None or not _owner_visible(actor, row.path):
         raise _unknown_fund(code, field)
     return FundRef(*row)
+
+
+def get_fund(session: Session, actor: Actor, code: str, *, field: str | None = None) -> Fund:
+    """get_fund_ref's fund as the ORM object, with its unit."""
+    return session.get(Fund, get_fund_ref(session, actor, code, field=field).id, options=[joinedload(Fund.unit)])
 
 
 def default_fund_ref(session: Session, unit: Unit | UnitRef) -> FundRef | None:
@@ -192,22 +186,14 @@ def create_fund(session: Session, actor: Actor, data: dict, *, validate_restrict
     return fund
 
 
-def post_entry(session: Session, actor: Actor, **values) -> LedgerEntry:
-    """Append a ledger entry to the caller's transaction (entries are never changed afterwards)."""
-    entry = LedgerEntry(created_by=actor.user_id, **values)
-    session.add(entry)
-    return entry
-
-
 _INSERT_ENTRY = DriverStatement(LedgerEntry.__table__.insert())  # inside every gift's write lock: see DriverStatement
 
 
-def insert_entry(connection: Connection, actor: Actor, **values) -> None:
-    """The same entry as `post_entry`, written at once by one INSERT on the write transaction's connection
-    (no unit-of-work flush).
-
-    For short write transactions that must hold the database lock as briefly as possible (recording a gift).
-    """
+def post_entry(target: Session | Connection, actor: Actor, **values) -> None:
+    """Append a ledger entry (never changed afterwards) in the caller's transaction (`target`: its session or its
+    connection), at once, by one INSERT: no unit-of-work flush, so a gift's write lock is held as briefly as possible.
+    `values` are the entry's columns (ids, not objects)."""
+    connection = connection_of(target)
     _INSERT_ENTRY.execute(connection, {"created_by": actor.user_id, "created_at": utcnow(), **values})
 
 
