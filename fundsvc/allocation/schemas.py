@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from fundsvc.allocation.models import AWARD_STATUSES
 from fundsvc.schemas import Amount, DocumentDate, StrictSchema, Text
 from fundsvc.students.schemas import ACADEMIC_YEAR
 from fundsvc.units.schemas import CODE
@@ -13,6 +14,11 @@ class RoundIn(StrictSchema):
     budget = Amount(required=True)
     # Validated by the rules schema in the service, so its errors can name full JSON paths (rules.quotas[1]…).
     rules = fields.Dict(required=True)
+
+
+class AwardArgs(StrictSchema):
+    status = fields.String(validate=validate.OneOf(AWARD_STATUSES))
+    search = fields.String(data_key="q", validate=validate.Length(min=1, max=100))
 
 
 class RoundArgs(StrictSchema):

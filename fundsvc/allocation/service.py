@@ -365,15 +365,25 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
     return round_
 
 
-def awards_query(session: Session, actor: Actor, round_id: int):
-    """The round's awards in rank order, with their nominations."""
+def awards_query(session: Session, actor: Actor, round_id: int, *, status=None, search: str | None = None):
+    """The round's awards in rank order, with their nominations; `search` finds a piece of the pupil's name, school
+    or pupil code."""
     get_round(session, actor, round_id)
-    return (
+    query = (
         select(Award)
         .where(Award.round_id == round_id)
         .options(joinedload(Award.nomination).joinedload(Nomination.unit))
         .order_by(Award.rank, Award.id)
     )
+    if status:
+        query = query.where(Award.status == status)
+    if search:
+        like = f"%{search}%"
+        pupils = select(Nomination.id).where(
+            Nomination.full_name.ilike(like) | Nomination.school.ilike(like) | Nomination.student_code.ilike(like)
+        )
+        query = query.where(Award.nomination_id.in_(pupils))
+    return query
 
 
 def get_award(session: Session, actor: Actor, award_id: int, *, lock: bool = False) -> Award:

@@ -6,6 +6,7 @@ from fundsvc.allocation import service
 from fundsvc.allocation.rules import PRESETS
 from fundsvc.allocation.schemas import (
     AllocationOut,
+    AwardArgs,
     AwardOut,
     CancelIn,
     CancelOut,
@@ -75,10 +76,11 @@ def approve(round_id):
 
 
 @blp.get("/rounds/<int:round_id>/awards")
+@blp.arguments(AwardArgs, location="query")
 @blp.response(200, AwardOut(many=True))
-def list_awards(round_id):
-    """The round's awards in rank order."""
-    return db.session.scalars(service.awards_query(db.session, current_actor(), round_id)).unique().all()
+def list_awards(args, round_id):
+    """The round's awards in rank order, by status; `q` finds a piece of the pupil's name, school or pupil code."""
+    return db.session.scalars(service.awards_query(db.session, current_actor(), round_id, **args)).unique().all()
 
 
 @blp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")

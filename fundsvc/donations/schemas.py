@@ -1,7 +1,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
-from fundsvc.schemas import MAX_ID, Amount, DateRangeArgs, DocumentDate, StrictSchema, Text
+from fundsvc.schemas import MAX_AMOUNT, MAX_ID, Amount, DateRangeArgs, DocumentDate, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
 PHONE = validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Số điện thoại không hợp lệ (invalid phone number)")
@@ -61,6 +61,18 @@ class DonationArgs(DateRangeArgs):
     unit = fields.String(validate=CODE)
     fund = fields.String(validate=CODE)
     status = fields.String(validate=validate.OneOf(DONATION_STATUSES))
+    method = fields.String(validate=validate.OneOf(METHODS))
+    search = fields.String(data_key="q", validate=validate.Length(min=1, max=100))
+
+
+class DuplicateArgs(StrictSchema):
+    """What the donation form knows before recording: the amount, the day, the donor (by id, or name and phone)."""
+
+    amount = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    received_on = fields.Date(required=True)
+    donor_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    name = Text(200)
+    phone = Text(30)
 
 
 class DonorOut(StrictSchema):

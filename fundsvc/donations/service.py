@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, insert, or_, select
+from sqlalchemy import Connection, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -485,9 +485,20 @@ def get_donation(session: Session, actor: Actor, donation_id: int, *, lock: bool
 
 
 def donations_query(
-    session: Session, actor: Actor, *, date_from=None, date_to=None, donor=None, unit=None, fund=None, status=None
+    session: Session,
+    actor: Actor,
+    *,
+    date_from=None,
+    date_to=None,
+    donor=None,
+    unit=None,
+    fund=None,
+    status=None,
+    method=None,
+    search: str | None = None,
 ):
-    """A select of the donations in the actor's scope, newest first, with the contract's filters."""
+    """A select of the donations in the actor's scope, newest first, with the contract's filters; `search` finds a
+    piece of the donor's name, phone or tax code, or of the receipt's code."""
     query = _with_relations(select(Donation).join(Unit, Unit.id == Donation.unit_id)).order_by(
         Donation.received_on.desc(), Donation.id.desc()
     )
@@ -506,7 +517,60 @@ def donations_query(
         query = query.where(Donation.donor_id == donor)
     if status:
         query = query.where(Donation.status == status)
+    if method:
+        query = query.where(Donation.method == method)
+    if search:
+        like = f"%{search}%"
+        query = query.where(
+            or_(
+                Donation.donor_id.in_(select(Donor.id).where(_donor_matches(like))),
+                Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like))),
+            )
+        )
     return query
+
+
+def recorded_total(session: Session, query) -> int:
+    """The money of the gifts `query` (a donations_query) selects, voided ones left out."""
+    ids = query.with_only_columns(Donation.id).order_by(None)
+    total = session.scalar(
+        select(func.coalesce(func.sum(Donation.amount), 0)).where(Donation.id.in_(ids), Donation.status == "recorded")
+    )
+    return int(total or 0)
+
+
+def find_duplicates(
+    session: Session,
+    actor: Actor,
+    *,
+    amount: int,
+    day: date,
+    donor_id: int | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    limit: int = 5,
+) -> list[Donation]:
+    """Recorded gifts of the same amount on the same day from the same donor (by id, else by phone or exact name):
+    what the form asks about before recording what may be the same gift twice."""
+    query = donations_query(session, actor, date_from=day, date_to=day, status="recorded")
+    query = query.where(Donation.amount == amount)
+    if donor_id:
+        query = query.where(Donation.donor_id == donor_id)
+    else:
+        keys = []
+        if name and name.strip():
+            # Exact name too: SQLite's lower() leaves Vietnamese capitals (Đ, Ư, …) as they are.
+            keys += [Donor.name == name.strip(), func.lower(Donor.name) == name.strip().lower()]
+        if phone and phone.strip():
+            keys.append(Donor.phone == phone.strip())
+        if not keys:
+            return []
+        query = query.where(Donation.donor_id.in_(select(Donor.id).where(or_(*keys))))
+    return list(session.scalars(query.limit(limit)).unique())
+
+
+def _donor_matches(like: str):
+    return or_(Donor.name.ilike(like), Donor.phone.ilike(like), Donor.tax_code.ilike(like))
 
 
 def donors_query(actor: Actor, *, search: str | None = None):
@@ -515,8 +579,7 @@ def donors_query(actor: Actor, *, search: str | None = None):
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if search:
-        like = f"%{search}%"
-        query = query.where(or_(Donor.name.ilike(like), Donor.phone.ilike(like), Donor.tax_code.ilike(like)))
+        query = query.where(_donor_matches(f"%{search}%"))
     return query
 
 

@@ -4,7 +4,15 @@ from flask import request
 
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.donations import service
-from fundsvc.donations.schemas import DonationArgs, DonationIn, DonationOut, DonorOut, DonorSearchArgs, VoidIn
+from fundsvc.donations.schemas import (
+    DonationArgs,
+    DonationIn,
+    DonationOut,
+    DonorOut,
+    DonorSearchArgs,
+    DuplicateArgs,
+    VoidIn,
+)
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.privacy import donation_seen_by, donor_seen_by
@@ -40,10 +48,22 @@ def record_donation(data):
 @blp.response(200, DonationOut(many=True))
 @blp.paginate(max_page_size=1000)
 def list_donations(args, pagination_parameters):
-    """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund and status."""
+    """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund, status and method;
+    `q` finds a piece of the donor's name, phone or tax code, or of the receipt's code."""
     actor = current_actor()
     page = paginate(service.donations_query(db.session, actor, **args), pagination_parameters)
     return [donation_seen_by(actor.role, donation) for donation in page]
+
+
+@blp.get("/donations/duplicates")
+@blp.arguments(DuplicateArgs, location="query")
+@blp.response(200, DonationOut(many=True))
+def find_duplicates(args):
+    """Recorded gifts of the same amount on the same day from the same donor (by id, else by phone or exact name),
+    at most five: ask before recording what may be the same gift twice."""
+    actor = current_actor()
+    day = args.pop("received_on")
+    return [donation_seen_by(actor.role, d) for d in service.find_duplicates(db.session, actor, day=day, **args)]
 
 
 @blp.get("/donations/<int:donation_id>")

@@ -9,10 +9,9 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from fundsvc.allocation import service as rounds
-from fundsvc.allocation.models import AWARD_STATUSES, Award
+from fundsvc.allocation.models import AWARD_STATUSES
 from fundsvc.allocation.rules import PRESETS
 from fundsvc.allocation.schemas import CancelIn, DisburseIn, RoundIn
 from fundsvc.documents.words import amount_in_words
@@ -363,21 +362,9 @@ def round_explain(round_id, nomination_id):
 def round_awards(round_id):
     """The round's awards: pay (treasurer), cancel (committee), documents."""
     round_ = rounds.get_round(db.session, g.actor, round_id)
-    query = rounds.awards_query(db.session, g.actor, round_id)
     status = request.args.get("status") if request.args.get("status") in AWARD_STATUSES else None
-    if status:
-        query = query.where(Award.status == status)
-    q = (request.args.get("q") or "").strip()
-    if q:
-        query = query.where(
-            Award.nomination_id.in_(
-                select(Nomination.id).where(
-                    Nomination.full_name.ilike(f"%{q}%")
-                    | Nomination.school.ilike(f"%{q}%")
-                    | Nomination.student_code.ilike(f"%{q}%")
-                )
-            )
-        )
+    search = (request.args.get("q") or "").strip()[:100] or None
+    query = rounds.awards_query(db.session, g.actor, round_id, status=status, search=search)
     page = paginate(query, size=100)
     return render_template(
         "web/awards.html",

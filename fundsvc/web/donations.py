@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
 
 from fundsvc.documents.words import amount_in_words, format_vnd
 from fundsvc.donations import service
-from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation, Donor, Receipt
+from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation
 from fundsvc.donations.schemas import DonationIn, VoidIn
 from fundsvc.errors import DomainError
 from fundsvc.extensions import db
@@ -142,27 +140,6 @@ def _form_unit(values: dict) -> str | None:
     return unit.code if unit else None
 
 
-def find_duplicates(
-    *, donor_id: int | None, name: str | None, phone: str | None, amount: int, day: date
-) -> list[Donation]:
-    """Gifts of the same amount on the same day from the same donor (by id, phone or exact name)."""
-    query = service.donations_query(db.session, g.actor, date_from=day, date_to=day, status="recorded")
-    query = query.where(Donation.amount == amount)
-    if donor_id:
-        query = query.where(Donation.donor_id == donor_id)
-    else:
-        keys = []
-        if name:
-            # Exact name too: SQLite's lower() leaves Vietnamese capitals (Đ, Ư, …) as they are.
-            keys += [Donor.name == name.strip(), func.lower(Donor.name) == name.strip().lower()]
-        if phone:
-            keys.append(Donor.phone == phone.strip())
-        if not keys:
-            return []
-        query = query.where(Donation.donor_id.in_(select(Donor.id).where(or_(*keys))))
-    return list(db.session.scalars(query.limit(5)).unique())
-
-
 def _render_form(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
     units, funds = _form_choices()
     accounts = bank_accounts(_form_unit(values))
@@ -201,7 +178,9 @@ def donation_new():
         return _render_form(form, errors, status=422)
     if not form.get("confirm_duplicate"):
         donor = data.get("donor") or {}
-        duplicates = find_duplicates(
+        duplicates = service.find_duplicates(
+            db.session,
+            g.actor,
             donor_id=data.get("donor_id"),
             name=donor.get("name"),
             phone=donor.get("phone"),
@@ -281,41 +260,22 @@ def _donation_filters():
         "fund": fund,
         "status": status,
         "donor": parse_int(args.get("donor")),
+        "method": args.get("method") if args.get("method") in METHODS else None,
+        "search": (args.get("q") or "").strip()[:100] or None,
     }
 
 
 @bp.get("/donations")
 def donations_list():
     """Every gift of your units, newest first, with search and filters."""
-    filters = _donation_filters()
-    query = service.donations_query(db.session, g.actor, **filters)
-    q = (request.args.get("q") or "").strip()
-    method = request.args.get("method")
-    if q:
-        like = f"%{q}%"
-        query = query.where(
-            or_(
-                Donation.donor_id.in_(
-                    select(Donor.id).where(
-                        or_(Donor.name.ilike(like), Donor.phone.ilike(like), Donor.tax_code.ilike(like))
-                    )
-                ),
-                Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like))),
-            )
-        )
-    if method in METHODS:
-        query = query.where(Donation.method == method)
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Donation.amount), 0)).where(
-            Donation.id.in_(query.with_only_columns(Donation.id).order_by(None)), Donation.status == "recorded"
-        )
-    )
+    query = service.donations_query(db.session, g.actor, **_donation_filters())
+    total = service.recorded_total(db.session, query)
     page = paginate(query)
     units, funds = _form_choices()
     return render_template(
         "web/donations.html",
         page=page,
-        total=int(total or 0),
+        total=total,
         units=units,
         funds=funds,
         statuses=DONATION_STATUSES,
@@ -402,7 +362,9 @@ def duplicates_json():
     day = parse_date(request.args.get("received_on"))
     if amount is None or day is None:
         abort(400)
-    found = find_duplicates(
+    found = service.find_duplicates(
+        db.session,
+        g.actor,
         donor_id=parse_int(request.args.get("donor_id")),
         name=request.args.get("name"),
         phone=request.args.get("phone"),

@@ -204,3 +204,35 @@ def test_health_and_openapi_need_no_token(client):
     assert client.get("/api/v1/health").json["status"] == "ok"
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/donations" in spec["paths"]
+
+
+def test_search_and_method_filter_the_list_as_the_web_list_does(admin):
+    admin.post("/api/v1/donations", GIFT)
+    cash = {**GIFT, "method": "cash", "donor": {"name": "Lê Thị Hoa", "kind": "person", "phone": "0912000111"}}
+    admin.post("/api/v1/donations", cash)
+    by_name = admin.get("/api/v1/donations", query_string={"q": "Minh Phát"}).json
+    assert [d["donor"]["name"] for d in by_name] == ["Công ty TNHH Minh Phát"]
+    by_phone = admin.get("/api/v1/donations", query_string={"q": "0912000"}).json
+    assert [d["method"] for d in by_phone] == ["cash"]
+    by_receipt = admin.get("/api/v1/donations", query_string={"q": "XN-ST-TP-P2"}).json
+    assert [d["method"] for d in by_receipt] == ["bank_transfer"]
+    assert [d["method"] for d in admin.get("/api/v1/donations?method=cash").json] == ["cash"]
+    assert admin.get("/api/v1/donations?method=cheque").status_code == 422
+    assert admin.get("/api/v1/donations", query_string={"q": "x" * 101}).status_code == 422
+
+
+def test_duplicates_are_the_same_amount_day_and_donor(admin):
+    first = admin.post("/api/v1/donations", GIFT).json
+    ask = {"amount": GIFT["amount"], "received_on": GIFT["received_on"]}
+    by_id = admin.get("/api/v1/donations/duplicates", query_string={**ask, "donor_id": first["donor"]["id"]}).json
+    assert [d["id"] for d in by_id] == [first["id"]]
+    by_phone = admin.get("/api/v1/donations/duplicates", query_string={**ask, "phone": "0299123456"}).json
+    assert [d["id"] for d in by_phone] == [first["id"]]
+    other_day = admin.get(
+        "/api/v1/donations/duplicates", query_string={**ask, "received_on": "2024-10-02", "phone": "0299123456"}
+    ).json
+    assert other_day == []
+    assert admin.get("/api/v1/donations/duplicates", query_string=ask).json == []  # no donor named: nothing to match
+    assert admin.get("/api/v1/donations/duplicates", query_string={"amount": 5}).status_code == 422
+    admin.post(f"/api/v1/donations/{first['id']}/void", {"reason": "ghi nhầm"})
+    assert admin.get("/api/v1/donations/duplicates", query_string={**ask, "phone": "0299123456"}).json == []
