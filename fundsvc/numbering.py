@@ -11,7 +11,7 @@ from fundsvc.donations.models import ReceiptBook
 from fundsvc.errors import Invalid
 from fundsvc.units.models import Unit, UnitRef
 
-# Each document kind's series and the prefix of its codes (BOOKS.md "Documents").
+# Each document kind's series and the prefix of its codes (docs/books.md "Documents and their series").
 PREFIXES = {
     "receipt": "",  # Phiếu thu: cash in
     "acknowledgement": "XN-",  # a gift by bank transfer

@@ -37,7 +37,7 @@ def _not_after_today(value) -> None:
 
 
 def DocumentDate(**kw) -> fields.Date:
-    """The date of a gift or payment: never after today in Asia/Ho_Chi_Minh (BOOKS.md "Dates")."""
+    """The date of a gift or payment: never after today in Asia/Ho_Chi_Minh (docs/books.md "Dates and periods")."""
     return fields.Date(validate=_not_after_today, **kw)
 
 

@@ -37,7 +37,8 @@ METHOD_LABELS = {
     "bank_transfer": "Chuyển khoản",
     "in_kind": "Hiện vật",
 }
-# The template of each document kind of a gift (BOOKS.md "Documents"): never a cash receipt for a transfer or goods.
+# The template of each document kind of a gift (docs/books.md "Documents and their series"): never a cash
+# receipt for a transfer or goods.
 RECEIPT_TEMPLATES = {
     "receipt": "documents/receipt.html",
     "acknowledgement": "documents/acknowledgement.html",

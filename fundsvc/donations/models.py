@@ -95,7 +95,8 @@ class ReceiptBook(Base):
 
 
 class Receipt(Base):
-    """The numbered document of a gift, of the kind its method calls for (BOOKS.md "Documents")."""
+    """The numbered document of a gift, of the kind its method calls for (docs/books.md "Documents and their
+    series")."""
 
     __tablename__ = "receipts"
     __table_args__ = (

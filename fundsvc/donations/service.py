@@ -33,7 +33,7 @@ from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
 
-# The document each way of giving gets (BOOKS.md "Documents"): a cash receipt only for cash.
+# The document each way of giving gets (docs/books.md "Documents and their series"): a cash receipt only for cash.
 DOCUMENT_OF_METHOD = {"cash": "receipt", "bank_transfer": "acknowledgement", "in_kind": "in_kind_record"}
 
 TREASURY_ROLES = ("treasurer",)
@@ -422,7 +422,7 @@ def snapshot(donation: Donation) -> dict:
 
 
 def void_donation(session: Session, actor: Actor, donation_id: int, reason: str) -> Donation:
-    """Void a donation in its own period (BOOKS.md "Voids"): status void, the document keeps its number, and a
+    """Void a donation in its own period (docs/books.md "Voids"): status void, the document keeps its number, and a
     reversal dated the gift's own date undoes it there, in the ledger (money) or the in-kind register (goods).
 
     409 the second time, when the gift's month is closed (the correction is an adjustment in the open period), and

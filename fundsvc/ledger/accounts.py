@@ -1,4 +1,4 @@
-"""Money accounts: where a unit's money is (BOOKS.md "Where money is").
+"""Money accounts: where a unit's money is (docs/books.md "Where money is").
 
 Every unit has exactly one cash account from its creation and any number of bank accounts. Every ledger entry
 names one, so each account has a balance, and a unit's funds and its money accounts hold the same total.

@@ -1,4 +1,4 @@
-"""The in-kind register's hand-outs (BOOKS.md "Where money is"): goods given to pupils or schools, each with its
+"""The in-kind register's hand-outs (docs/books.md "Where money is"): goods given to pupils or schools, each with its
 numbered Biên bản bàn giao hiện vật (HVX- series). Goods are never money: no fund's or account's balance moves."""
 
 from __future__ import annotations

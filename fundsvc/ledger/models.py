@@ -21,7 +21,7 @@ class Fund(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    # A condition in the RULES.md language; None means unrestricted.
+    # A condition in the docs/rules.md language; None means unrestricted.
     restriction: Mapped[Any | None] = mapped_column(JSONType)
     # The fund's own account in the chart (the other side of every money document); None: the configured default.
     ledger_account: Mapped[str | None] = mapped_column(String(20))
@@ -35,7 +35,7 @@ class LedgerEntry(Base):
     """One money movement. Signed: gifts are positive, reversals and payments negative. Never updated.
 
     Money only: goods received are entered in the in-kind register (InKindEntry). A void's reversal is dated the
-    voided document's own date, so the pair annuls itself in that period (BOOKS.md "Voids").
+    voided document's own date, so the pair annuls itself in that period (docs/books.md "Voids").
     """
 
     __tablename__ = "ledger_entries"
@@ -184,7 +184,7 @@ class MovementCategory(Base):
 
 
 class Movement(Base):
-    """A movement of money that is neither a gift nor an award (BOOKS.md "Movements besides gifts and awards"):
+    """A movement of money that is neither a gift nor an award (docs/books.md "Movements besides gifts and awards"):
     an opening balance, other income, an expense, one side of a transfer, an adjustment. Each has its numbered
     document of the series its direction and money account call for; a transfer is two rows, one per side, sharing
     `transfer_id`, never one without the other."""

@@ -1,4 +1,4 @@
-"""Movements besides gifts and awards (BOOKS.md): opening balances, other income, expenses, transfers, adjustments.
+"""Movements besides gifts and awards (docs/books.md): opening balances, other income, expenses, transfers, adjustments.
 
 Each movement is one ledger entry in its fund and money account and one numbered document of its unit; a transfer is
 two movements (the paying side's and the receiving side's), written in one transaction. The same rules as every
@@ -41,7 +41,7 @@ def _require_may_book(actor: Actor, kind: str) -> None:
 
 
 def document_kind(kind: str, direction: str, account: MoneyAccount) -> str:
-    """The document series of a movement: by its kind, then its direction and money account (BOOKS.md table)."""
+    """The document series of a movement: by its kind, then its direction and money account (docs/books.md table)."""
     if kind == "opening_balance":
         return "opening"
     if kind == "adjustment":

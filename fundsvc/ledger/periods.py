@@ -1,4 +1,4 @@
-"""The rules of a document's date and of the months of a unit's books (BOOKS.md "Dates", "Periods").
+"""The rules of a document's date and of the months of a unit's books (docs/books.md "Dates and periods").
 
 A document's date is never after today in Vietnam (the schemas' DocumentDate), never before the unit's books
 opened, never before the last document of its series (fundsvc.numbering), and never in a closed month.

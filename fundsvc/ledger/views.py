@@ -19,7 +19,7 @@ def list_funds():
 @blp.arguments(FundIn)
 @blp.response(201, FundOut)
 def create_fund(data):
-    """Create a fund owned by a unit, optionally restricted by a condition (RULES.md)."""
+    """Create a fund owned by a unit, optionally restricted by a condition (docs/rules.md)."""
     fund = service.create_fund(db.session, current_actor(), data)
     return service.position(db.session, fund)
 

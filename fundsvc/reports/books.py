@@ -1,4 +1,4 @@
-"""The books a cash count and an inspector check (BOOKS.md "Books"): the cash book of a unit and the void register.
+"""The books a cash count and an inspector check (docs/books.md "Books"): the cash book of a unit and the void register.
 
 `cash_book` is the rule: the unit's cash account's entries in date order, a voided document once in its place with
 no amount (its entry and its reversal, which share its date, contribute nothing), the running balance. The PDF and

@@ -117,7 +117,7 @@ class Figures:
             self.adjustments += amount
 
     def as_dict(self) -> dict:
-        """The JSON shape of CONTRACT.md's summary figures."""
+        """The JSON shape of docs/api.md's summary figures."""
         levels = sorted(self.awards_by_level.items(), key=lambda kv: _level_order(kv[0]))
         return {
             "opening_balance": self.opening,
@@ -189,7 +189,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
             .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
         ):
             cells[unit_id, fund_id].opening += int(total)
-    # A voided document counts nowhere (BOOKS.md "Voids"): its entry and its reversal, which share its date, are
+    # A voided document counts nowhere (docs/books.md "Voids"): its entry and its reversal, which share its date, are
     # left out together, so no total includes it only to subtract it again.
     # (Each test guarded by IS NOT NULL: `NULL IN (…)` is NULL, and NOT NULL would drop every other entry.)
     voided = or_(
@@ -563,7 +563,7 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     beyond name, school and amount.
 
     A year whose December the unit has closed is final ("số dư cuối năm"); before that the statement is an interim
-    one, up to today (BOOKS.md "Reports and the public statement")."""
+    one, up to today (docs/books.md "Reports and the public statement")."""
     date_from, date_to = date(year, 1, 1), date(year, 12, 31)
     final = (
         session.scalar(

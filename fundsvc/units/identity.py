@@ -1,4 +1,4 @@
-"""A unit's identity: what it prints on every document it issues (BOOKS.md "Who keeps books").
+"""A unit's identity: what it prints on every document it issues (docs/books.md "Identity").
 
 Each field a unit leaves unset is inherited from the unit above, then from the organisation's configuration.
 A document stores the effective identity it was issued under, so a rename or a new head later changes nothing

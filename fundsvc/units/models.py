@@ -25,7 +25,7 @@ class Unit(Base):
     # Materialised path of ids ("/1/4/9/"): a subtree is one prefix match, no recursive query.
     path: Mapped[str] = mapped_column(String(400), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
-    # The identity printed on what the unit issues (BOOKS.md "Who keeps books"); a field left None is inherited from
+    # The identity printed on what the unit issues (docs/books.md "Identity"); a field left None is inherited from
     # the unit above, then from the organisation's configuration (fundsvc.units.identity).
     printed_name: Mapped[str | None] = mapped_column(String(200))
     parent_printed_name: Mapped[str | None] = mapped_column(String(200))

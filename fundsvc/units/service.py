@@ -174,7 +174,7 @@ def _unit_state(unit: Unit) -> dict:
 
 
 def district_of(unit_path: str, units_by_id: dict[int, Unit]) -> str | None:
-    """The code of the district unit on a path, if any (RULES.md field `district`)."""
+    """The code of the district unit on a path, if any (docs/rules.md field `district`)."""
     for part in unit_path.strip("/").split("/"):
         unit = units_by_id.get(int(part))
         if unit is not None and unit.level == "district":

@@ -1,6 +1,6 @@
 """the books model: money accounts, the in-kind register, periods, unit identity, documents by kind
 
-What exists is carried over (BOOKS.md):
+What exists is carried over (docs/books.md):
 - every unit gets its cash account (111); a unit that received bank transfers gets a bank account (112) named
   "Tài khoản ngân hàng (chưa khai báo)", to be completed by its treasurer;
 - every ledger entry names its money account: a bank transfer's the unit's bank account, everything else its cash;

@@ -1,4 +1,4 @@
-"""The cash book and the void register (BOOKS.md "Books", "Voids") on the books model."""
+"""The cash book and the void register (docs/books.md "Books", "Voids") on the books model."""
 
 from __future__ import annotations
 

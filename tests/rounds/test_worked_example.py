@@ -1,4 +1,4 @@
-"""The worked example of RULES.md end to end through the API: import, round, allocate, compare."""
+"""The worked example of docs/rules.md end to end through the API: import, round, allocate, compare."""
 
 from __future__ import annotations
 
@@ -285,7 +285,7 @@ def test_cancel_promotes_from_the_stored_ranking(app, admin, example_round, make
 
 
 def test_payments_leave_the_paying_units_cash_and_held_money_cannot_be_voided(app, admin, example_round, make_api):
-    """BOOKS.md: a payment counts for the unit whose fund and money account paid it; a void may not take back money
+    """docs/books.md: a payment counts for the unit whose fund and money account paid it; a void may not take back money
     that approved awards hold (nor money already paid out)."""
     from sqlalchemy import select
 

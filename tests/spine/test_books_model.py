@@ -1,4 +1,4 @@
-"""The books model (BOOKS.md): money accounts, goods apart from money, documents by kind, dates, periods, voids."""
+"""The books model (docs/books.md): money accounts, goods apart from money, documents by kind, dates, periods, voids."""
 
 from __future__ import annotations
 

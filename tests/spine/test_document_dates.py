@@ -1,4 +1,5 @@
-"""A gift or payment is never dated after today in Asia/Ho_Chi_Minh (BOOKS.md "Dates"; issue 17, finding 12)."""
+"""A gift or payment is never dated after today in Asia/Ho_Chi_Minh (docs/books.md "Dates and periods";
+issue 17, finding 12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Movements besides gifts and awards (BOOKS.md): opening balances, other income, expenses, transfers, voids."""
+"""Movements besides gifts and awards (docs/books.md): opening balances, other income, expenses, transfers, voids."""
 
 from __future__ import annotations
 

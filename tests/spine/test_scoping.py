@@ -1,6 +1,6 @@
 """Role and unit scoping of every spine endpoint: who may read or change what, in which subtree.
 
-One table row per (endpoint, situation) with the status expected for each actor. Where CONTRACT.md is
+One table row per (endpoint, situation) with the status expected for each actor. Where docs/api.md is
 silent the table records the decision:
 
 * every role reads units, funds, donations and donors of its own subtree; only admin reads /audit;

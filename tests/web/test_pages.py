@@ -361,3 +361,24 @@ def test_the_unit_page_shows_identity_accounts_and_closes_a_month(app, tree, mak
     viewer = browser(make_user("xem.unit", "viewer", "ST-TP-P2"))
     assert 'id="close-month"' not in viewer.get("/units/ST-TP-P2").get_data(as_text=True)
     assert viewer.post("/units/ST-TP-P2/periods/2023-02/close").status_code == 403
+
+
+def test_the_documentation_is_readable_in_the_ui_and_its_html_is_not_run(
+    app, tree, make_user, browser, monkeypatch, tmp_path
+):
+    from fundsvc.web import help as help_pages
+
+    viewer = browser(make_user("xem.help", "viewer", "ST-TP-P2"))
+    page = viewer.get("/help/books")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<h1>The books" in text and "<table>" in text
+    assert viewer.get("/help/secrets").status_code == 404
+    assert viewer.get("/help/..%2FREADME").status_code == 404
+    (tmp_path / "books.md").write_text("# Hi\n\n<script>alert(1)</script>\n", encoding="utf-8")
+    monkeypatch.setattr(help_pages, "DOCS", tmp_path)
+    help_pages._rendered.cache_clear()
+    try:
+        shown = viewer.get("/help/books").get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
+    finally:
+        help_pages._rendered.cache_clear()
