@@ -44,7 +44,7 @@ def _rollback() -> None:
         pass
 
 
-def register_errorhandlers(app: Flask, html_page: Callable[[int, str], Any] | None = None) -> None:
+def register_errorhandlers(app: Flask, html_page: Callable[[int, str], Any] | None = None) -> None:  # noqa: C901 — one short handler per kind of failure, closures over the app
     """Every 4xx/5xx leaves the app as the API's JSON error shape, or, for a browser outside /api, as the page
     `html_page(code, message)` renders (the web UI gives its own)."""
 

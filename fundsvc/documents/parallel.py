@@ -199,7 +199,7 @@ class _StreamingPdf:
         self._write(b"%d 0 obj\n%s\nendobj\n" % (number, buffer.getvalue()))
         return number
 
-    def copy(self, reader, roots: Sequence[Any], page_hook: Callable[[Any, int], Any] | None = None) -> list[int]:
+    def copy(self, reader, roots: Sequence[Any], page_hook: Callable[[Any, int], Any] | None = None) -> list[int]:  # noqa: C901 — a PDF object graph walk: one case per kind of PDF object
         """Write the objects `roots` (indirect references into `reader`) and all they reach; their new numbers.
 
         A page among the roots loses its /Parent (it joins this document's page tree), gets its inheritable

@@ -474,7 +474,7 @@ def fund_book_pdf(session: Session, actor: Actor, settings: DocumentSettings, **
     return render_pdf("documents/fund_book.html", context)
 
 
-def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:
+def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:  # noqa: PLR0915 — one sheet's layout, cell by cell, in print order
     """The sổ quỹ as a spreadsheet: bold frozen header row, amounts as numbers formatted #,##0."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
