@@ -103,87 +103,38 @@ def load_rows(
         scope["school"] = " ".join(school.split())
     units = {u.id: u for u in session.scalars(select(Unit))}
     query = (
-        select(
-            Award.id,
-            Award.status,
-            Award.amount,
-            Award.rank,
-            Award.tier,
-            Award.nomination_id,
-            Nomination.full_name,
-            Nomination.birth_date,
-            Nomination.grade,
-            Nomination.grade_number,
-            Nomination.school,
-            Nomination.level,
-            Nomination.unit_id,
-            Award.voucher_code,
-            Award.paid_in_list,
-        )
+        select(*_AWARD_LINE)
         .join(Nomination, Nomination.id == Award.nomination_id)
         .where(Award.round_id == round_.id)
         .order_by(Award.id)
     )
     digest = hashlib.sha256()
     rows: list[dict] = []
-    for (
-        award_id,
-        status,
-        amount,
-        rank,
-        tier,
-        nomination_id,
-        full_name,
-        birth_date,
-        grade,
-        grade_number,
-        school_name,
-        level,
-        unit_id,
-        voucher_code,
-        paid_in_list,
-    ) in session.execute(query):
+    for line in session.execute(query):
         # Every award's state and printed fields, whatever the filter: any change anywhere in the round
         # gives new documents.
-        digest.update(
-            repr(
-                (
-                    award_id,
-                    status,
-                    amount,
-                    rank,
-                    tier,
-                    nomination_id,
-                    full_name,
-                    birth_date,
-                    grade,
-                    school_name,
-                    level,
-                    unit_id,
-                )
-            ).encode()
-        )
-        if status not in HELD:
+        digest.update(repr(tuple(line)).encode())
+        if line.status not in HELD:
             continue
-        nom_unit = units[unit_id]
+        nom_unit = units[line.unit_id]
         if scope_path is not None and not nom_unit.path.startswith(scope_path):
             continue
-        if school and " ".join(school_name.split()).casefold() != scope["school"].casefold():
+        if school and " ".join(line.school.split()).casefold() != scope["school"].casefold():
             continue
         rows.append(
             {
-                "award_id": award_id,
-                "full_name": full_name,
-                "birth_date": birth_date,
-                "grade": grade,
-                "grade_number": grade_number,
-                "school": school_name,
-                "level": level,
-                "tier": tier,
-                "amount": amount,
-                "status": status,
+                "award_id": line.id,
+                "full_name": line.full_name,
+                "birth_date": line.birth_date,
+                "grade": line.grade,
+                "grade_number": line.grade_number,
+                "school": line.school,
+                "level": line.level,
+                "tier": line.tier,
+                "amount": line.amount,
+                "status": line.status,
                 # Paid on its own voucher before the list: the sheet says so, and it is not to be paid again.
-                "paid_by": voucher_code if status == "paid" and not paid_in_list else None,
+                "paid_by": line.voucher_code if line.status == "paid" and not line.paid_in_list else None,
                 "unit_code": nom_unit.code,
                 "unit_name": nom_unit.name,
                 # Tree order, siblings in the order they were set up (the official order of the province's lists).
@@ -195,6 +146,26 @@ def load_rows(
         # "thcs  lê lợi" and "THCS Lê Lợi" are one document, rendered once.
         scope["school"] = min(row["school"] for row in rows)
     return Loaded(round_.id, round_.result_hash, round_info(round_), rows, digest.hexdigest(), scope)
+
+
+# What the ceremony documents print of each award, in this order.
+_AWARD_LINE = (
+    Award.id,
+    Award.status,
+    Award.amount,
+    Award.rank,
+    Award.tier,
+    Award.nomination_id,
+    Nomination.full_name,
+    Nomination.birth_date,
+    Nomination.grade,
+    Nomination.grade_number,
+    Nomination.school,
+    Nomination.level,
+    Nomination.unit_id,
+    Award.voucher_code,
+    Award.paid_in_list,
+)
 
 
 def round_info(round_: Round) -> dict:

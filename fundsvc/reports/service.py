@@ -29,7 +29,7 @@ from fundsvc.documents.words import VN_TZ, format_date, format_vnd, today_in_vie
 from fundsvc.donations.models import METHODS, Donation, Donor
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement, Period
-from fundsvc.ledger.service import default_fund_for, get_fund
+from fundsvc.ledger.service import default_fund_for, get_fund, statement
 from fundsvc.reports import charts
 from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
@@ -384,26 +384,8 @@ def fund_book(
         )
     require_unit(actor, scope)
 
-    conditions = [LedgerEntry.fund_id == the_fund.id]
-    if not the_fund.unit.path.startswith(scope.path):
-        conditions.append(
-            LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(scope.path)).scalar_subquery())
-        )
-    opening = 0
-    if date_from is not None:
-        opening = int(
-            session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-                    *conditions, LedgerEntry.entry_date < date_from
-                )
-            )
-        )
-    query = select(LedgerEntry).where(*conditions)
-    if date_from is not None:
-        query = query.where(LedgerEntry.entry_date >= date_from)
-    if date_to is not None:
-        query = query.where(LedgerEntry.entry_date <= date_to)
-    entries = list(session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)))
+    opening, statement_lines = statement(session, the_fund, date_from, date_to, within=scope.path)
+    entries = [line.entry for line in statement_lines]
     # A gift's line names its donor as the reader may see it (an anonymous donor's name only to admins and treasurers).
     gifts = gift_descriptions(
         session, actor, {e.donation_id for e in entries if e.donation_id and e.kind == "donation"}
