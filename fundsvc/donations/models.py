@@ -127,7 +127,7 @@ class Receipt(Base):
 
 
 class IdempotencyRecord(Base):
-    """Remembers (user, Idempotency-Key) → the request's fingerprint and the donation it created."""
+    """Remembers (user, Idempotency-Key) → the request's fingerprint and the donation or the movement it created."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
@@ -137,5 +137,6 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    movement_id: Mapped[int | None] = mapped_column(ForeignKey("movements.id"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

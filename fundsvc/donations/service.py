@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +15,7 @@ from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
+from fundsvc.idempotency import earlier_request
 from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
 from fundsvc.ledger.models import Fund, InKindEntry
 from fundsvc.ledger.periods import check_books_opened, check_open
@@ -37,11 +36,6 @@ from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
 DOCUMENT_OF_METHOD = {"cash": "receipt", "bank_transfer": "acknowledgement", "in_kind": "in_kind_record"}
 
 TREASURY_ROLES = ("treasurer",)
-
-
-def request_fingerprint(body: object) -> str:
-    """A stable hash of a request body, to tell a replay from a different request under the same key."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def _root_path(unit: Unit | UnitRef) -> str:
@@ -155,15 +149,13 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:  # noqa: C901
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
     """The donation an earlier request made under this Idempotency-Key, or None when the key is unused."""
-    earlier = session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key)
-    )
+    earlier = earlier_request(session, actor, key, fingerprint)
     if earlier is None:
         return None
-    if earlier.request_hash != fingerprint:
+    if earlier.donation_id is None:
         raise Invalid(
             "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
-            {"Idempotency-Key": ["already used with a different request body"]},
+            {"Idempotency-Key": ["already used for another kind of request"]},
         )
     return _load(session, earlier.donation_id)
 

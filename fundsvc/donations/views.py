@@ -13,8 +13,8 @@ from fundsvc.donations.schemas import (
     DuplicateArgs,
     VoidIn,
 )
-from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.idempotency import IDEMPOTENCY_HEADER_DOC, check_key, request_fingerprint
 from fundsvc.privacy import donation_seen_by, donor_seen_by
 
 blp = Blueprint("donations", __name__, url_prefix="/api/v1", description="Donations, donors and receipts")
@@ -23,22 +23,20 @@ blp = Blueprint("donations", __name__, url_prefix="/api/v1", description="Donati
 @blp.post("/donations")
 @blp.arguments(DonationIn)
 @blp.response(201, DonationOut)
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}])
+@blp.doc(parameters=[IDEMPOTENCY_HEADER_DOC])
 def record_donation(data):
     """Record a gift: the donation, its gapless receipt number and its ledger entry.
 
     With an `Idempotency-Key` header, repeating the same request returns the first answer and creates nothing.
     """
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 200):
-        raise Invalid("Idempotency-Key phải dài 1–200 ký tự", {"Idempotency-Key": ["1 to 200 characters"]})
+    key = check_key(request.headers.get("Idempotency-Key"))
     actor = current_actor()
     donation, _replayed = service.record_donation(
         db.session,
         actor,
         data,
         idempotency_key=key,
-        fingerprint=service.request_fingerprint(request.get_json(silent=True)) if key is not None else None,
+        fingerprint=request_fingerprint(request.get_json(silent=True)) if key is not None else None,
     )
     return donation_seen_by(actor.role, donation)
 

@@ -1,7 +1,10 @@
 """/api/v1/movements: opening balances, other income, expenses, transfers, adjustments."""
 
+from flask import request
+
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.extensions import db
+from fundsvc.idempotency import IDEMPOTENCY_HEADER_DOC, check_key, request_fingerprint
 from fundsvc.ledger import in_kind, movements
 from fundsvc.ledger.movement_schemas import (
     CategoryIn,
@@ -23,9 +26,18 @@ blp = Blueprint(
 @blp.post("")
 @blp.arguments(MovementIn)
 @blp.response(201, MovementsOut)
+@blp.doc(parameters=[IDEMPOTENCY_HEADER_DOC])
 def record_movement(data):
-    """Record a movement with its document; a transfer answers both sides (the paying side first)."""
-    return {"movements": movements.record_movement(db.session, current_actor(), data)}
+    """Record a movement with its document; a transfer answers both sides (the paying side first).
+
+    With an `Idempotency-Key` header, repeating the same request returns the first answer and records nothing.
+    """
+    key = check_key(request.headers.get("Idempotency-Key"))
+    fingerprint = request_fingerprint(request.get_json(silent=True)) if key is not None else None
+    recorded, _replayed = movements.record_movement(
+        db.session, current_actor(), data, idempotency_key=key, fingerprint=fingerprint
+    )
+    return {"movements": recorded}
 
 
 @blp.get("")

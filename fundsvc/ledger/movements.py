@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import utcnow, write_transaction
+from fundsvc.donations.models import IdempotencyRecord
 from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.idempotency import earlier_request
 from fundsvc.ledger.accounts import require_cover
 from fundsvc.ledger.models import Fund, MoneyAccount, Movement, MovementCategory
 from fundsvc.ledger.periods import check_books_opened, check_open
@@ -91,10 +94,54 @@ def _category(session: Session, code: str | None, direction: str) -> MovementCat
     return category
 
 
-def record_movement(session: Session, actor: Actor, data: dict) -> list[Movement]:
-    """Record a movement (both sides of a transfer); returns its movements, the paying side first."""
+def record_movement(
+    session: Session,
+    actor: Actor,
+    data: dict,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> tuple[list[Movement], bool]:
+    """Record a movement (both sides of a transfer); returns (its movements, the paying side first; replayed).
+
+    Under an Idempotency-Key the same request again answers the movements it recorded the first time.
+    """
     kind = data["kind"]
     _require_may_book(actor, kind)
+    fingerprint = fingerprint or ""
+    if idempotency_key:
+        earlier = _replay(session, actor, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier, True
+    try:
+        return _record(session, actor, kind, data, idempotency_key, fingerprint), False
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent request under the same key committed first; ours was rolled back whole, number included.
+        earlier = _replay(session, actor, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return earlier, True
+
+
+def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> list[Movement] | None:
+    earlier = earlier_request(session, actor, key, fingerprint)
+    if earlier is None:
+        return None
+    if earlier.movement_id is None:
+        raise Invalid(
+            "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
+            {"Idempotency-Key": ["already used for another kind of request"]},
+        )
+    first = session.get(Movement, earlier.movement_id)
+    if first.transfer_id is None:
+        return [first]
+    sides = session.scalars(select(Movement).where(Movement.transfer_id == first.transfer_id).order_by(Movement.id))
+    return list(sides)
+
+
+def _record(session, actor, kind: str, data: dict, idempotency_key: str | None, fingerprint: str) -> list[Movement]:
     if kind == "transfer":
         if not data.get("to"):
             raise Invalid("Chuyển tiền cần nơi nhận (transfer needs 'to')", {"to": ["required for a transfer"]})
@@ -127,6 +174,13 @@ def record_movement(session: Session, actor: Actor, data: dict) -> list[Movement
         session.flush()
         for movement in movements:
             record(session, actor, "movement.record", "movement", movement.id, None, _state(movement), movement.unit_id)
+        if idempotency_key:
+            session.add(
+                IdempotencyRecord(
+                    user_id=actor.user_id, key=idempotency_key, request_hash=fingerprint, movement_id=movements[0].id
+                )
+            )
+            session.flush()
     return movements
 
 

@@ -31,10 +31,11 @@ def _n(x: float) -> str:
 
 
 def money_short(amount: int) -> str:
-    """An amount for an axis or bar label: 1.250.000 → "1,25 tr", 3.500.000.000 → "3,5 tỷ"."""
+    """An amount for an axis or bar label as Vietnamese readers say it: 500.000 → "500 nghìn", 1.250.000 →
+    "1,25 triệu", 3.500.000.000 → "3,5 tỷ"."""
     sign = "-" if amount < 0 else ""
     amount = abs(amount)
-    for size, unit in ((1_000_000_000, "tỷ"), (1_000_000, "tr"), (1_000, "ng")):
+    for size, unit in ((1_000_000_000, "tỷ"), (1_000_000, "triệu"), (1_000, "nghìn")):
         if amount >= size:
             value = f"{amount / size:.2f}".rstrip("0").rstrip(".").replace(".", ",")
             return f"{sign}{value} {unit}"

@@ -15,6 +15,7 @@ from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation
 from fundsvc.donations.schemas import DonationIn, VoidIn
 from fundsvc.errors import DomainError
 from fundsvc.extensions import db
+from fundsvc.idempotency import request_fingerprint
 from fundsvc.ledger.accounts import list_accounts
 from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import donor_seen_by
@@ -192,7 +193,7 @@ def donation_new():
     key = form.get("form_key") or secrets.token_urlsafe(16)
     try:
         donation, replayed = service.record_donation(
-            db.session, g.actor, data, idempotency_key=f"web:{key}", fingerprint=service.request_fingerprint(data)
+            db.session, g.actor, data, idempotency_key=f"web:{key}", fingerprint=request_fingerprint(data)
         )
     except DomainError as error:
         if "Idempotency-Key" in error.errors:

@@ -175,7 +175,8 @@ def test_charts_escape_text_and_are_deterministic():
     one = charts.monthly_chart(months, title="Thu", keys=[("in", "Tiền thu"), ("out", "Chi")])
     assert one == charts.monthly_chart(months, title="Thu", keys=[("in", "Tiền thu"), ("out", "Chi")])
     assert one.count("<rect") >= 24
-    assert charts.money_short(1_250_000) == "1,25 tr" and charts.money_short(3_500_000_000) == "3,5 tỷ"
+    assert charts.money_short(1_250_000) == "1,25 triệu" and charts.money_short(3_500_000_000) == "3,5 tỷ"
+    assert charts.money_short(500_000) == "500 nghìn" and charts.money_short(-2_000) == "-2 nghìn"
     assert charts.axis_step(0) == 1 and charts.axis_step(9_000_000) == 5_000_000
 
 

@@ -197,3 +197,68 @@ def test_goods_are_handed_out_from_the_register_never_from_money(treasurer):
         == 409
     )
     assert treasurer.post(f"/api/v1/donations/{donation['id']}/void", {"reason": "Nhầm"}).status_code == 409
+
+
+def test_the_same_movement_sent_again_under_its_key_is_recorded_once(treasurer):
+    movement(treasurer, "income", 3_000_000, category="thu-khac")
+    body = {
+        "kind": "transfer",
+        "unit": "ST-TP-P2",
+        "fund": "KH-ST-TP-P2",
+        "account": accounts(treasurer)["cash"]["id"],
+        "amount": 1_000_000,
+        "date": "2024-03-05",
+        "description": "Nộp tiền mặt vào tài khoản",
+        "to": {"unit": "ST-TP-P2", "account": accounts(treasurer)["bank"]["id"]},
+    }
+    key = {"Idempotency-Key": "nop-tien-2024-03-05"}
+    first = treasurer.post("/api/v1/movements", body, headers=key)
+    again = treasurer.post("/api/v1/movements", body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert [m["id"] for m in again.json["movements"]] == [m["id"] for m in first.json["movements"]]
+    assert balances(treasurer) == {"cash": 2_000_000, "bank": 1_000_000}
+    other = treasurer.post("/api/v1/movements", {**body, "amount": 5}, headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json["errors"]
+    assert treasurer.post("/api/v1/movements", body, headers={"Idempotency-Key": ""}).status_code == 422
+    assert treasurer.post("/api/v1/movements", body, headers={"Idempotency-Key": "k" * 201}).status_code == 422
+    # A gift's key is not a movement's: one table of keys, each for what it recorded.
+    gift = {"donor": {"name": "Lê Văn Tám"}, "amount": 100_000, "method": "cash", "received_on": "2024-03-05"}
+    assert treasurer.post("/api/v1/donations", gift, headers=key).status_code == 422
+
+
+def test_a_transfer_whose_second_side_fails_leaves_neither(app, treasurer, monkeypatch):
+    from fundsvc.ledger import movements as movements_module
+
+    movement(treasurer, "income", 3_000_000, category="thu-khac")
+    before_balances = balances(treasurer)
+    before_count = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+    real = movements_module._write_side
+    written = []
+
+    def second_side_fails(session, actor, kind, side, category, data):
+        if written:
+            raise RuntimeError("the disk failed between the two sides")
+        written.append(real(session, actor, kind, side, category, data))
+        return written[-1]
+
+    monkeypatch.setattr(movements_module, "_write_side", second_side_fails)
+    body = {
+        "kind": "transfer",
+        "unit": "ST-TP-P2",
+        "fund": "KH-ST-TP-P2",
+        "account": accounts(treasurer)["cash"]["id"],
+        "amount": 1_000_000,
+        "date": "2024-03-05",
+        "description": "Nộp tiền",
+        "to": {"unit": "ST-TP-P2", "account": accounts(treasurer)["bank"]["id"]},
+    }
+    failed = treasurer.post("/api/v1/movements", body)
+    assert failed.status_code == 500 and written  # the first side was written, then the transaction failed
+    db.session.rollback()
+    assert balances(treasurer) == before_balances
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == before_count
+    monkeypatch.setattr(movements_module, "_write_side", real)
+    retried = treasurer.post("/api/v1/movements", body)
+    # Nothing of the failed attempt is left, not even its document numbers.
+    codes = [m["document"]["code"] for m in retried.json["movements"]]
+    assert codes == ["PC-ST-TP-P2/2024/00001", "BC-ST-TP-P2/2024/00001"]

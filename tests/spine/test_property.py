@@ -27,8 +27,9 @@ from fundsvc import models  # noqa: F401  (every model on the metadata)
 from fundsvc.auth.service import actor_for, create_user
 from fundsvc.db import configure_engine
 from fundsvc.donations.models import Donation, IdempotencyRecord, Receipt
-from fundsvc.donations.service import record_donation, request_fingerprint, void_donation
+from fundsvc.donations.service import record_donation, void_donation
 from fundsvc.errors import Conflict, Invalid
+from fundsvc.idempotency import request_fingerprint
 from fundsvc.ledger.models import Fund
 from fundsvc.ledger.service import balance
 from fundsvc.units.models import Unit
