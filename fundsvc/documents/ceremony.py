@@ -298,8 +298,11 @@ def signature_sheet_items(groups: Mapping[str, Any], *, personal: bool = True) -
                         "grade": r.get("grade") or "",
                         "amount": r["amount"],
                         "paid_by": r.get("paid_by"),
+                        "paid_in_list": r.get("paid_in_list"),
                     }
                 )
+            # Paid before on a voucher of its own: shown received, and not among what this sheet pays.
+            separate = [row for row in rows if row["paid_by"]]
             blocks.append(
                 {
                     "school": school["name"],
@@ -307,6 +310,10 @@ def signature_sheet_items(groups: Mapping[str, Any], *, personal: bool = True) -
                     "rows": rows,
                     "count": school["count"],
                     "amount": school["amount"],
+                    "paid_separately": {"count": len(separate), "amount": sum(row["amount"] for row in separate)},
+                    "to_pay": school["amount"] - sum(row["amount"] for row in separate),
+                    # The list payments that paid this school's pupils, the documents this sheet is attached to.
+                    "list_vouchers": sorted({row["paid_in_list"] for row in rows if row["paid_in_list"]}),
                 }
             )
     return blocks

@@ -135,6 +135,8 @@ def load_rows(
                 "status": line.status,
                 # Paid on its own voucher before the list: the sheet says so, and it is not to be paid again.
                 "paid_by": line.voucher_code if line.status == "paid" and not line.paid_in_list else None,
+                # Paid with the whole list: the pupil signs on this sheet, the list's voucher is noted.
+                "paid_in_list": line.voucher_code if line.status == "paid" and line.paid_in_list else None,
                 "unit_code": nom_unit.code,
                 "unit_name": nom_unit.name,
                 # Tree order, siblings in the order they were set up (the official order of the province's lists).
