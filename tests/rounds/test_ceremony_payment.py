@@ -15,7 +15,8 @@ SCHOOL = "Trường THCS Lê Lợi"
 HEADER = (
     "Mã học sinh,Họ và tên,Ngày sinh,Giới tính,Dân tộc,Trường,Lớp,Cấp học,"
     "Mã đơn vị,Hoàn cảnh gia đình,Điểm TB,Rèn luyện"
-)GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc"]
+)
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc"]
 
 
 def nomination_file(pupils: int) -> bytes:
