@@ -30,6 +30,18 @@ class MoneyInOut(StrictSchema):
     total = fields.Integer()
 
 
+class OtherInOut(StrictSchema):
+    income = fields.Integer(metadata={"description": "Other income: bank interest, refunds received …"})
+    transfer = fields.Integer(metadata={"description": "Received from another money account, fund or unit"})
+    opening_balance = fields.Integer(metadata={"description": "Opening balances booked in the period"})
+
+
+class OutByOut(StrictSchema):
+    awards = fields.Integer(metadata={"description": "Awards paid"})
+    expense = fields.Integer(metadata={"description": "Expenses: ceremony, goods bought for pupils, bank fees …"})
+    transfer = fields.Integer(metadata={"description": "Sent to another money account, fund or unit"})
+
+
 class CountAmount(StrictSchema):
     count = fields.Integer()
     amount = fields.Integer()
@@ -45,10 +57,14 @@ class FiguresOut(StrictSchema):
     in_ = fields.Nested(
         MoneyInOut, data_key="in", attribute="in", metadata={"description": "Gifts received, by method"}
     )
+    other_in = fields.Nested(OtherInOut, metadata={"description": "Money in that is not a gift (positive)"})
     reversals = fields.Integer(metadata={"description": "Gifts given back by voided receipts (positive)"})
-    out = fields.Integer(metadata={"description": "Awards paid (positive)"})
-    adjustments = fields.Integer()
-    net = fields.Integer(metadata={"description": "in.total - reversals - out + adjustments"})
+    out = fields.Integer(metadata={"description": "Money out: the sum of out_by (positive)"})
+    out_by = fields.Nested(OutByOut, metadata={"description": "Money out by kind (positive)"})
+    adjustments = fields.Integer(metadata={"description": "Corrections of closed periods (signed)"})
+    net = fields.Integer(
+        metadata={"description": "in.total + other_in (all) - reversals - out + adjustments; the goods apart"}
+    )
     closing_balance = fields.Integer()
     balance = fields.Integer(metadata={"description": "Same as closing_balance"})
     donations = fields.Integer(metadata={"description": "Gifts received in the period and not void"})

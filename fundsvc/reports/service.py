@@ -56,16 +56,33 @@ PUBLIC_LIST_LIMIT = 2000
 # Figures
 
 
+# Money in that is not a gift: other income, transfers received, opening balances booked in the period.
+OTHER_IN = ("income", "transfer", "opening_balance")
+# Money out: awards paid, expenses, transfers to other accounts, funds or units.
+OUT = ("awards", "expense", "transfer")
+OTHER_IN_LABELS = {
+    "income": "Thu khác (lãi tiền gửi, hoàn trả…)",
+    "transfer": "Nhận chuyển từ tài khoản, quỹ hoặc đơn vị khác",
+    "opening_balance": "Số dư nhập sổ ban đầu",
+}
+OUT_LABELS = {
+    "awards": "Chi học bổng",
+    "expense": "Chi khác (tổ chức lễ, mua hiện vật, phí ngân hàng…)",
+    "transfer": "Chuyển sang tài khoản, quỹ hoặc đơn vị khác",
+}
+
+
 @dataclass
 class Figures:
     """The money and counts of one node (a unit, a fund, the whole scope) for a period."""
 
     opening: int = 0
-    money_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METHODS, 0))
+    money_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METHODS, 0))  # gifts, by method
+    other_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OTHER_IN, 0))  # positive
+    out_by: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUT, 0))  # positive
     reversals: int = 0  # positive: money given back (voided documents count nowhere, so only legacy rows)
     in_kind: int = 0  # the agreed value of goods received: apart, never money
-    out: int = 0  # positive: awards paid
-    adjustments: int = 0  # signed
+    adjustments: int = 0  # signed: corrections of closed periods
     donations: int = 0
     donations_void: int = 0
     donors: set[int] = field(default_factory=set)
@@ -74,13 +91,18 @@ class Figures:
 
     @property
     def in_total(self) -> int:
-        """Money in: cash and bank transfers (goods are reported apart)."""
+        """Gifts of money: cash and bank transfers (goods are reported apart; other income too)."""
         return sum(v for k, v in self.money_in.items() if k != "in_kind")
+
+    @property
+    def out(self) -> int:
+        """Money out: awards paid, expenses, transfers to other accounts, funds or units."""
+        return sum(self.out_by.values())
 
     @property
     def net(self) -> int:
         """The period's sum of ledger entries."""
-        return self.in_total - self.reversals - self.out + self.adjustments
+        return self.in_total + sum(self.other_in.values()) - self.reversals - self.out + self.adjustments
 
     @property
     def closing(self) -> int:
@@ -89,11 +111,12 @@ class Figures:
     def add(self, other: Figures) -> None:
         """Fold another node's figures into this one (the roll-up)."""
         self.opening += other.opening
-        for method, amount in other.money_in.items():
-            self.money_in[method] = self.money_in.get(method, 0) + amount
+        pairs = ((self.money_in, other.money_in), (self.other_in, other.other_in), (self.out_by, other.out_by))
+        for into, source in pairs:
+            for key, amount in source.items():
+                into[key] = into.get(key, 0) + amount
         self.reversals += other.reversals
         self.in_kind += other.in_kind
-        self.out += other.out
         self.adjustments += other.adjustments
         self.donations += other.donations
         self.donations_void += other.donations_void
@@ -105,14 +128,24 @@ class Figures:
             self.awards_by_tier[key][0] += count
             self.awards_by_tier[key][1] += amount
 
-    def add_entry(self, kind: str, method: str | None, amount: int) -> None:
+    def add_entry(self, kind: str, method: str | None, amount: int, movement_kind: str | None = None) -> None:
+        """A (grouped) ledger amount on the line of the report its entry belongs to."""
         if kind == "donation":
             key = method or "cash"
             self.money_in[key] = self.money_in.get(key, 0) + amount
         elif kind == "reversal":
             self.reversals -= amount
         elif kind == "disbursement":
-            self.out -= amount
+            self.out_by["awards"] -= amount
+        elif kind == "movement" and movement_kind in ("income", "opening_balance"):
+            self.other_in[movement_kind] += amount
+        elif kind == "movement" and movement_kind == "expense":
+            self.out_by["expense"] -= amount
+        elif kind == "movement" and movement_kind == "transfer":
+            if amount >= 0:
+                self.other_in["transfer"] += amount
+            else:
+                self.out_by["transfer"] -= amount
         else:
             self.adjustments += amount
 
@@ -126,8 +159,10 @@ class Figures:
                 "in_kind": self.in_kind,
                 "total": self.in_total,
             },
+            "other_in": dict(self.other_in),
             "reversals": self.reversals,
             "out": self.out,
+            "out_by": dict(self.out_by),
             "adjustments": self.adjustments,
             "net": self.net,
             "closing_balance": self.closing,
@@ -168,6 +203,22 @@ def _scope_path(scope: Unit | None) -> str:
     return scope.path if scope is not None else "/"
 
 
+def voided_entries():
+    """The ledger entries of voided documents (docs/books.md "Voids"): a document's entry and its reversal, which
+    share its date, are left out together, so no total includes it only to subtract it again."""
+    # Each test guarded by IS NOT NULL: `NULL IN (…)` is NULL, and NOT NULL would drop every other entry.
+    return or_(
+        and_(
+            LedgerEntry.donation_id.is_not(None),
+            LedgerEntry.donation_id.in_(select(Donation.id).where(Donation.status == "void")),
+        ),
+        and_(
+            LedgerEntry.movement_id.is_not(None),
+            LedgerEntry.movement_id.in_(select(Movement.id).where(Movement.status == "void")),
+        ),
+    )
+
+
 def collect(session: Session, scope: Unit | None, date_from: date | None, date_to: date | None) -> Collected:
     """Gather the figures of every (unit, fund) pair in the scope's subtree: five grouped queries."""
     path = _scope_path(scope)
@@ -189,32 +240,32 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
             .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
         ):
             cells[unit_id, fund_id].opening += int(total)
-    # A voided document counts nowhere (docs/books.md "Voids"): its entry and its reversal, which share its date, are
-    # left out together, so no total includes it only to subtract it again.
-    # (Each test guarded by IS NOT NULL: `NULL IN (…)` is NULL, and NOT NULL would drop every other entry.)
-    voided = or_(
-        and_(
-            LedgerEntry.donation_id.is_not(None),
-            LedgerEntry.donation_id.in_(select(Donation.id).where(Donation.status == "void")),
-        ),
-        and_(
-            LedgerEntry.movement_id.is_not(None),
-            LedgerEntry.movement_id.in_(select(Movement.id).where(Movement.status == "void")),
-        ),
-    )
-    for unit_id, fund_id, kind, method, total in session.execute(
+    voided = voided_entries()
+    # Grouped by the movement's direction too: a unit's transfers one way and back must not net out.
+    for unit_id, fund_id, kind, method, movement_kind, _direction, total in session.execute(
         period(
             select(
                 LedgerEntry.unit_id,
                 LedgerEntry.fund_id,
                 LedgerEntry.kind,
                 LedgerEntry.method,
+                Movement.kind,
+                Movement.direction,
                 func.sum(LedgerEntry.amount),
-            ).where(in_scope, not_(voided)),
+            )
+            .outerjoin(Movement, Movement.id == LedgerEntry.movement_id)
+            .where(in_scope, not_(voided)),
             LedgerEntry.entry_date,
-        ).group_by(LedgerEntry.unit_id, LedgerEntry.fund_id, LedgerEntry.kind, LedgerEntry.method)
+        ).group_by(
+            LedgerEntry.unit_id,
+            LedgerEntry.fund_id,
+            LedgerEntry.kind,
+            LedgerEntry.method,
+            Movement.kind,
+            Movement.direction,
+        )
     ):
-        cells[unit_id, fund_id].add_entry(kind, method, int(total))
+        cells[unit_id, fund_id].add_entry(kind, method, int(total), movement_kind)
     # Goods received (and still counted) in the period: their value apart, never money.
     goods_scope = InKindEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
     for unit_id, fund_id, total in session.execute(
@@ -563,21 +614,26 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     subtree = select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery()
 
     monthly: dict[int, dict[str, int]] = {m: {"month": m, "in": 0, "out": 0} for m in range(1, 13)}
-    for entry_date, kind, amount in session.execute(
-        select(LedgerEntry.entry_date, LedgerEntry.kind, LedgerEntry.amount).where(
+    # The chart: gifts and other income in, awards and expenses out; transfers and voided documents nowhere.
+    for entry_date, amount in session.execute(
+        select(LedgerEntry.entry_date, LedgerEntry.amount)
+        .outerjoin(Movement, Movement.id == LedgerEntry.movement_id)
+        .where(
             LedgerEntry.unit_id.in_(subtree),
             LedgerEntry.entry_date >= date_from,
             LedgerEntry.entry_date <= date_to,
-            LedgerEntry.kind.in_(("donation", "disbursement")),
+            or_(LedgerEntry.kind.in_(("donation", "disbursement")), Movement.kind.in_(("income", "expense"))),
+            not_(voided_entries()),
         )
     ):
-        monthly[entry_date.month]["in" if kind == "donation" else "out"] += abs(int(amount))
+        monthly[entry_date.month]["in" if amount > 0 else "out"] += abs(int(amount))
 
-    # The honour roll: gifts of the year that stand (not void); an anonymous gift never names its donor.
+    # The honour roll: gifts of the year that stand (not void); an anonymous gift never names its donor. Money and
+    # goods apart, so the money column totals exactly the gifts counted as income.
     named: dict[int, dict] = {}
-    anonymous = {"key": "anonymous", "name": ANONYMOUS, "gifts": 0, "amount": 0}
-    for donor_id, name, is_anonymous, amount in session.execute(
-        select(Donation.donor_id, Donor.name, Donation.anonymous, Donation.amount)
+    anonymous = {"key": "anonymous", "name": ANONYMOUS, "gifts": 0, "amount": 0, "in_kind": 0}
+    for donor_id, name, is_anonymous, method, amount in session.execute(
+        select(Donation.donor_id, Donor.name, Donation.anonymous, Donation.method, Donation.amount)
         .join(Donor, Donor.id == Donation.donor_id)
         .where(
             Donation.unit_id.in_(subtree),
@@ -589,11 +645,13 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         row = (
             anonymous
             if is_anonymous
-            else named.setdefault(donor_id, {"key": f"d{donor_id}", "name": name, "gifts": 0, "amount": 0})
+            else named.setdefault(
+                donor_id, {"key": f"d{donor_id}", "name": name, "gifts": 0, "amount": 0, "in_kind": 0}
+            )
         )
         row["gifts"] += 1
-        row["amount"] += int(amount)
-    roll = sorted(named.values(), key=lambda r: (-r["amount"], r["name"], r["key"]))
+        row["in_kind" if method == "in_kind" else "amount"] += int(amount)
+    roll = sorted(named.values(), key=lambda r: (-r["amount"], -r["in_kind"], r["name"], r["key"]))
     if len(roll) > PUBLIC_LIST_LIMIT:
         rest = roll[PUBLIC_LIST_LIMIT:]
         others = {
@@ -601,6 +659,7 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
             "name": f"Các nhà hảo tâm khác ({len(rest)} nhà hảo tâm)",
             "gifts": sum(r["gifts"] for r in rest),
             "amount": sum(r["amount"] for r in rest),
+            "in_kind": sum(r["in_kind"] for r in rest),
         }
         roll = [*roll[:PUBLIC_LIST_LIMIT], others]
     if anonymous["gifts"]:
@@ -657,12 +716,23 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         "final": final,
         "money": {
             k: figures[k]
-            for k in ("opening_balance", "in", "reversals", "out", "adjustments", "net", "closing_balance")
+            for k in (
+                "opening_balance",
+                "in",
+                "other_in",
+                "reversals",
+                "out",
+                "out_by",
+                "adjustments",
+                "net",
+                "closing_balance",
+            )
         },
         "donations": figures["donations"],
         "donors": figures["donors"],
         "honour_roll": roll,
         "honour_roll_total": sum(r["amount"] for r in roll),
+        "honour_roll_in_kind": sum(r.get("in_kind", 0) for r in roll),
         "awards": {
             "count": awards["count"],
             "amount": awards["amount"],
@@ -696,8 +766,13 @@ def _flatten(figures: dict) -> dict[str, tuple[str, int]]:
     for method in METHODS:
         out[f"in.{method}"] = (f"Thu bằng {METHOD_LABELS[method].lower()}", money["in"].get(method, 0), "money")
     out["in.total"] = ("Tổng thu", money["in"]["total"], "money")
+    for key, label in OTHER_IN_LABELS.items():
+        out[f"other_in.{key}"] = (label, money.get("other_in", {}).get(key, 0), "money")
     out["reversals"] = ("Giảm thu do hủy phiếu thu", money["reversals"], "money")
-    out["out"] = ("Chi học bổng", money["out"], "money")
+    # Statements published before expenses and transfers were books had only awards under "out".
+    out_by = money.get("out_by", {"awards": money["out"]})
+    for key, label in OUT_LABELS.items():
+        out["out" if key == "awards" else f"out.{key}"] = (label, out_by.get(key, 0), "money")
     out["adjustments"] = ("Điều chỉnh", money["adjustments"], "money")
     out["closing"] = ("Số dư cuối năm", money["closing_balance"], "money")
     out["donations"] = ("Số lượt đóng góp", figures["donations"], "count")
@@ -763,6 +838,8 @@ def statement_context(figures: dict, history: list[dict]) -> dict:
         **figures,
         "title": f"Công khai Quỹ Khuyến học năm {figures['year']} — {figures['unit']['name']}",
         "method_labels": METHOD_LABELS,
+        "other_in_labels": OTHER_IN_LABELS,
+        "out_labels": OUT_LABELS,
         "version": history[-1]["version"] if history else 1,
         "published_at": history[-1]["published_at"] if history else None,
         "first_published_at": history[0]["published_at"] if history else None,
