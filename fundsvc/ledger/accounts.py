@@ -95,6 +95,17 @@ class AccountPosition:
     balance: int
 
 
+def accounts_of_units(session: Session, unit_ids: list[int]) -> list[MoneyAccount]:
+    """The money accounts of these units (the caller has checked it may see them), cash first within a unit."""
+    return list(
+        session.scalars(
+            select(MoneyAccount)
+            .where(MoneyAccount.unit_id.in_(unit_ids))
+            .order_by(MoneyAccount.unit_id, MoneyAccount.kind.desc(), MoneyAccount.id)
+        )
+    )
+
+
 def list_accounts(session: Session, actor: Actor, unit_code: str) -> list[AccountPosition]:
     """A unit's money accounts (cash first) with their balances."""
     unit = visible_unit(session, actor, unit_code)

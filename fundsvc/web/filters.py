@@ -37,6 +37,14 @@ LABELS: dict[str, dict] = {
     "round_status": {"draft": _l("Nháp"), "allocated": _l("Đã phân bổ"), "approved": _l("Đã duyệt")},
     "award_status": {"approved": _l("Chờ chi"), "paid": _l("Đã chi"), "cancelled": _l("Đã hủy")},
     "nomination_status": {"active": _l("Đang xét"), "withdrawn": _l("Đã rút")},
+    "movement_kind": {
+        "income": _l("Thu khác"),
+        "expense": _l("Chi khác"),
+        "transfer": _l("Chuyển tiền"),
+        "adjustment": _l("Điều chỉnh"),
+        "opening_balance": _l("Số dư đầu kỳ"),
+    },
+    "direction": {"in": _l("Thu"), "out": _l("Chi")},
     "outcome": {"awarded": _l("Được nhận"), "waitlisted": _l("Danh sách chờ"), "ineligible": _l("Không đủ điều kiện")},
     "reason": {"budget": _l("hết ngân sách"), "quota": _l("vượt hạn mức")},
     "unit_level": {

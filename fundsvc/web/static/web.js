@@ -216,4 +216,15 @@
       });
     });
   }
+
+  /* A select whose choice decides which parts of its form apply: elements marked data-show-<name>="values …". */
+  $$("select[data-toggles]").forEach(function (select) {
+    var attr = "data-show-" + select.getAttribute("data-toggles");
+    function apply() {
+      $$("[" + attr + "]", select.form).forEach(function (el) {
+        el.hidden = el.getAttribute(attr).split(" ").indexOf(select.value) < 0;
+      });
+    }
+    select.addEventListener("change", apply); apply();
+  });
 })();
