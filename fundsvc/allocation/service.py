@@ -653,6 +653,23 @@ def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -
         ) from error
 
 
+def lists_to_pay(session: Session, actor: Actor, round_id: int) -> list[dict]:
+    """The round's schools with awards approved and not yet paid (in the actor's scope): what a ceremony can pay at
+    once with POST /rounds/{id}/disburse, in the order of the names."""
+    get_round(session, actor, round_id)
+    query = (
+        select(Nomination.school, func.count(), func.sum(Award.amount))
+        .join(Nomination, Nomination.id == Award.nomination_id)
+        .join(Unit, Unit.id == Nomination.unit_id)
+        .where(Award.round_id == round_id, Award.status == "approved")
+        .group_by(Nomination.school)
+        .order_by(Nomination.school)
+    )
+    if actor.unit_path is not None:
+        query = query.where(Unit.path.startswith(actor.unit_path))
+    return [{"school": school, "count": count, "amount": int(total)} for school, count, total in session.execute(query)]
+
+
 def round_totals(session: Session, round_id: int) -> dict:
     """Counts and sums of the round's awards by status."""
     rows = session.execute(

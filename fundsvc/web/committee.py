@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from fundsvc.allocation import service as rounds
 from fundsvc.allocation.models import AWARD_STATUSES
 from fundsvc.allocation.rules import PRESETS
-from fundsvc.allocation.schemas import CancelIn, DisburseIn, RoundIn
+from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn, RoundIn
 from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
@@ -373,6 +373,8 @@ def round_awards(round_id):
         args=request.args,
         statuses=AWARD_STATUSES,
         totals=rounds.round_totals(db.session, round_id),
+        lists_to_pay=rounds.lists_to_pay(db.session, g.actor, round_id),
+        today=today(),
         documents=_ceremony_documents(round_id),
     )
 
@@ -420,6 +422,33 @@ def award_disburse(award_id):
         _("Đã chi học bổng, phiếu chi số %(code)s. In phiếu chi để người nhận ký.", code=award.voucher_code), "success"
     )
     return redirect(url_for("web.award_detail", award_id=award_id))
+
+
+@bp.post("/rounds/<int:round_id>/disburse")
+@roles_required("treasurer")
+def round_disburse_list(round_id):
+    """Pay a school's whole list at the ceremony: one Phiếu chi for the total, the signature sheet its attachment."""
+    paid_on = parse_date(request.form.get("paid_on"))
+    body = {"paid_on": paid_on.isoformat() if paid_on else "", "school": (request.form.get("school") or "").strip()}
+    try:
+        data = DisburseListIn().load({key: value for key, value in body.items() if value})
+        awards = rounds.disburse_list(db.session, g.actor, round_id, data["paid_on"], school=data.get("school"))
+    except ValidationError:
+        flash(_("Chưa chi được: cần ngày chi và trường."), "error")
+    except REFUSED as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "Đã chi %(n)s suất, tổng %(amount)s đồng, theo phiếu chi số %(code)s. "
+                "In phiếu chi và danh sách ký nhận.",
+                n=len(awards),
+                amount=f"{sum(a.amount for a in awards):,}".replace(",", "."),
+                code=awards[0].voucher_code,
+            ),
+            "success",
+        )
+    return redirect(url_for("web.round_awards", round_id=round_id))
 
 
 @bp.post("/awards/<int:award_id>/cancel")
