@@ -159,6 +159,18 @@ class CashBookOut(StrictSchema):
     closing_balance = fields.Integer()
 
 
+class BankBookArgs(DateRangeArgs):
+    account = fields.Integer(required=True, validate=validate.Range(min=1), metadata={"description": "Bank account id"})
+
+
+class BankBookLineOut(CashBookLineOut):
+    bank_reference = fields.String(allow_none=True, metadata={"description": "The bank's reference of the movement"})
+
+
+class BankBookOut(CashBookOut):
+    lines = fields.List(fields.Nested(BankBookLineOut))
+
+
 class VoidLineOut(StrictSchema):
     date = fields.Date()
     document = fields.String()
