@@ -23,7 +23,7 @@ from fundsvc.documents.render import render_pdf
 from fundsvc.documents.words import format_date, today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, Receipt
 from fundsvc.errors import Invalid, NotFound
-from fundsvc.ledger.models import LedgerEntry, MoneyAccount, Movement
+from fundsvc.ledger.models import InKindEntry, LedgerEntry, MoneyAccount, Movement
 from fundsvc.privacy import ANONYMOUS_NAME, sees_donor_contact
 from fundsvc.units.identity import complete_identity, identity_chain, resolved_identity
 from fundsvc.units.models import Unit
@@ -33,15 +33,27 @@ READERS = ("treasurer", "committee", "viewer")
 METHOD_WORDS = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}
 
 
+def check_period(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise Invalid("Ngày bắt đầu sau ngày kết thúc (from is after to)", {"from": ["must not be after 'to'"]})
+
+
 def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     """The period asked for; by default the current year up to today (Asia/Ho_Chi_Minh)."""
     today = today_in_vietnam()
-    return date_from or date(today.year, 1, 1), date_to or today
+    date_from, date_to = date_from or date(today.year, 1, 1), date_to or today
+    check_period(date_from, date_to)
+    return date_from, date_to
+
+
+def _donor_name(anonymous: bool, name: str, shows_names: bool) -> str:
+    """A donor as the books name them: an anonymous donor's name only to those who may see it."""
+    return name if shows_names or not anonymous else ANONYMOUS_NAME
 
 
 def _describe_gift(method, anonymous, purpose, name, shows_names: bool) -> str:
-    """What the books say of a gift: its donor (an anonymous donor's name only to those who may see it)."""
-    who = name if shows_names or not anonymous else ANONYMOUS_NAME
+    """What the books say of a gift: how it came and its donor."""
+    who = _donor_name(anonymous, name, shows_names)
     return f"Thu {METHOD_WORDS.get(method, method)} của {who}" + (f" — {purpose}" if purpose else "")
 
 
@@ -226,6 +238,106 @@ def bank_book(
     return account_book(session, actor, account.unit, account, date_from, date_to)
 
 
+def in_kind_register(
+    session: Session, actor: Actor, unit_code: str, date_from: date | None = None, date_to: date | None = None
+) -> dict:
+    """The sổ theo dõi hiện vật of one unit: goods received (HV-) and handed out (HVX-) in date order, with
+    quantity, unit of measure and agreed value, what is left of each gift after each line, and what is still held
+    at the end of the period. Values run like a book's balance (the same rule as the money books); a voided gift in
+    its place with no amount. Goods are never money: no line here is in any money book."""
+    require_role(actor, *READERS)
+    unit = visible_unit(session, actor, unit_code)
+    date_from, date_to = _period(date_from, date_to)
+    shows_names = sees_donor_contact(actor.role)
+    held_before = {
+        gift: [int(value), quantity]
+        for gift, value, quantity in session.execute(
+            select(InKindEntry.donation_id, func.sum(InKindEntry.value), func.sum(InKindEntry.quantity))
+            .where(InKindEntry.unit_id == unit.id, InKindEntry.entry_date < date_from)
+            .group_by(InKindEntry.donation_id)
+        )
+    }
+    rows = session.execute(
+        select(
+            InKindEntry.entry_date,
+            InKindEntry.kind,
+            InKindEntry.value,
+            InKindEntry.quantity,
+            InKindEntry.unit_of_measure,
+            InKindEntry.document_code,
+            InKindEntry.description,
+            InKindEntry.donation_id,
+            Receipt.code,
+            Donation.in_kind_description,
+            Donation.void_reason,
+            Donation.anonymous,
+            Donor.name,
+        )
+        .join(Donation, Donation.id == InKindEntry.donation_id)
+        .join(Donor, Donor.id == Donation.donor_id)
+        .join(Receipt, Receipt.donation_id == Donation.id)
+        .where(InKindEntry.unit_id == unit.id, InKindEntry.entry_date.between(date_from, date_to))
+        .order_by(InKindEntry.entry_date, InKindEntry.id)
+    ).all()
+    voided = {row.document_code for row in rows if row.kind == "reversal"}
+    held = {gift: list(values) for gift, values in held_before.items()}
+    items: dict[int, dict] = {}
+
+    def entries():
+        for on, kind, value, quantity, measure, code, text, gift, gift_code, goods, reason, anonymous, donor in rows:
+            left = held.setdefault(gift, [0, None])
+            left[0] += value
+            if quantity is not None:
+                left[1] = (left[1] or 0) + quantity
+            item = {"document": gift_code, "description": goods, "unit_of_measure": measure}
+            items.setdefault(gift, item)
+            if kind == "reversal":
+                yield BookEntry(on, kind, value, code, f"Hủy: {reason}")
+                continue
+            if kind == "received":
+                text = f"Nhận của {_donor_name(anonymous, donor, shows_names)}: {text}"
+            void = code in voided
+            extra = {
+                "item": gift_code,
+                "unit_of_measure": measure,
+                "quantity_in": None if void or quantity is None or quantity < 0 else quantity,
+                "quantity_out": None if void or quantity is None or quantity > 0 else -quantity,
+                "held_quantity": None if void else left[1],
+                "held_value": None if void else left[0],
+            }
+            yield BookEntry(on, kind, value, code, text, extra)
+
+    book = book_lines(entries(), sum(value for value, _q in held_before.values()))
+    # What is still held at the end of the period, gift by gift (a gift fully handed out or voided holds nothing).
+    holding = {gift: left for gift, left in held.items() if gift is not None and left[0]}
+    items.update(_gift_items(session, [gift for gift in holding if gift not in items]))
+    still_held = sorted(
+        ({**items[gift], "quantity": quantity, "value": value} for gift, (value, quantity) in holding.items()),
+        key=lambda item: item["document"],
+    )
+    return {
+        "unit": {"code": unit.code, "name": unit.name, "books_opened_on": unit.books_opened_on},
+        "from": date_from,
+        "to": date_to,
+        **book,
+        "held": still_held,
+    }
+
+
+def _gift_items(session: Session, gift_ids: list[int]) -> dict[int, dict]:
+    """The register's item heading of gifts received before the period (still held, no line in it)."""
+    if not gift_ids:
+        return {}
+    rows = session.execute(
+        select(Donation.id, Receipt.code, Donation.in_kind_description, Donation.unit_of_measure)
+        .join(Receipt, Receipt.donation_id == Donation.id)
+        .where(Donation.id.in_(gift_ids))
+    )
+    return {
+        gift: {"document": code, "description": text, "unit_of_measure": measure} for gift, code, text, measure in rows
+    }
+
+
 def _without_code(code: str | None, text: str) -> str:
     """An entry's description without its document code, which the book prints in its own column."""
     code = code or ""
@@ -339,6 +451,13 @@ def bank_book_pdf(
 ) -> bytes:
     book = bank_book(session, actor, account_id, **period)
     return _print(session, actor, "documents/account_book.html", book, defaults, form_label=form_label)
+
+
+def in_kind_register_pdf(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
+) -> bytes:
+    register = in_kind_register(session, actor, unit_code, **period)
+    return _print(session, actor, "documents/in_kind_register.html", register, defaults, form_label=form_label)
 
 
 def void_register_pdf(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:
@@ -463,6 +582,67 @@ def bank_book_xlsx(
     session: Session, actor: Actor, account_id: int, defaults: Mapping, form_label: str | None = None, **period
 ) -> bytes:
     return _account_book_xlsx(session, bank_book(session, actor, account_id, **period), defaults, form_label)
+
+
+# The columns of the in-kind register's spreadsheet: the keys of its lines.
+IN_KIND_COLUMNS = (
+    "date",
+    "document_in",
+    "document_out",
+    "item",
+    "description",
+    "unit_of_measure",
+    "quantity_in",
+    "in",
+    "quantity_out",
+    "out",
+    "held_quantity",
+    "held_value",
+)
+
+
+def in_kind_register_xlsx(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str | None = None, **period
+) -> bytes:
+    """The in-kind register as a spreadsheet: its lines, then what is still held, gift by gift."""
+    register = in_kind_register(session, actor, unit_code, **period)
+    identity = _identity(session, unit_code, defaults)
+
+    def row(**values) -> list:
+        return [values.get(column) for column in IN_KIND_COLUMNS]
+
+    rows = [row(date=register["from"], description="Giá trị hiện vật đầu kỳ", held_value=register["opening_balance"])]
+    rows += [row(**line) for line in register["lines"]]
+    totals = len(rows)
+    rows.append(
+        row(description="Cộng phát sinh trong kỳ", **{"in": register["total_in"], "out": register["total_out"]})
+    )
+    rows.append(row(date=register["to"], description="Giá trị còn giữ cuối kỳ", held_value=register["closing_balance"]))
+    rows += [[], row(description="Hiện vật còn giữ đến cuối kỳ")]
+    rows += [
+        row(
+            item=item["document"],
+            description=item["description"],
+            unit_of_measure=item["unit_of_measure"],
+            held_quantity=item["quantity"],
+            held_value=item["value"],
+        )
+        for item in register["held"]
+    ]
+    headers = ["Ngày", "Số biên bản nhận", "Số biên bản giao", "Quà (biên bản nhận)", "Diễn giải", "Đơn vị tính"]
+    headers += ["Nhập: số lượng", "Nhập: giá trị", "Xuất: số lượng", "Xuất: giá trị", "Còn lại: số lượng"]
+    headers.append("Còn lại: giá trị")
+    return _sheet(
+        "Sổ theo dõi hiện vật",
+        identity,
+        _period_text(register),
+        headers,
+        rows,
+        [12, 24, 24, 24, 44, 10, 11, 15, 11, 15, 11, 15],
+        opened_on=register["unit"]["books_opened_on"],
+        form_label=form_label,
+        strong=(0, totals, totals + 1, totals + 3),
+    )
 
 
 def void_register_xlsx(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:

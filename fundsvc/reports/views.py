@@ -13,6 +13,7 @@ from fundsvc.reports.schemas import (
     CashBookOut,
     FundBookArgs,
     FundBookOut,
+    InKindRegisterOut,
     PublishArgs,
     PublishedOut,
     SummaryArgs,
@@ -124,6 +125,24 @@ def bank_book_file(args, ext):
     build = books.bank_book_pdf if ext == "pdf" else books.bank_book_xlsx
     label = current_app.config["BANK_BOOK_FORM_LABEL"]
     return _printed_book(build, "so-tien-gui", args, ext, label, key="account")
+
+
+@blp.get("/reports/in-kind")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, InKindRegisterOut)
+def in_kind_register(args):
+    """The in-kind register (sổ theo dõi hiện vật): goods received and handed out, quantities and agreed values,
+    what is left of each gift, what is still held."""
+    return books.in_kind_register(db.session, current_actor(), args["unit"], **_book_args(args))
+
+
+@blp.get("/reports/in-kind.<any(pdf, xlsx):ext>")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def in_kind_register_file(args, ext):
+    """The in-kind register ready to sign (PDF), or as a spreadsheet (XLSX)."""
+    build = books.in_kind_register_pdf if ext == "pdf" else books.in_kind_register_xlsx
+    return _printed_book(build, "so-hien-vat", args, ext, current_app.config["IN_KIND_FORM_LABEL"])
 
 
 @blp.get("/reports/voids")
