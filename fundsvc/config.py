@@ -59,6 +59,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RECEIPT_FORM_LABEL": get("RECEIPT_FORM_LABEL", "Mẫu số C40-BB"),
         "VOUCHER_FORM_LABEL": get("VOUCHER_FORM_LABEL", "Mẫu số C41-BB"),
         "CASH_BOOK_FORM_LABEL": get("CASH_BOOK_FORM_LABEL", "Mẫu số S11-H"),
+        "BANK_BOOK_FORM_LABEL": get("BANK_BOOK_FORM_LABEL", "Mẫu số S12-H"),
+        "IN_KIND_FORM_LABEL": get("IN_KIND_FORM_LABEL", "Mẫu số S22-H"),
         # The chart of accounts (README "Chart of accounts"): a fund's account when the fund names none. The money
         # side's account is its money account's own (111 cash, 112 bank by default).
         "ACCOUNT_FUND": get("ACCOUNT_FUND", "353"),

@@ -264,8 +264,28 @@ def voucher_context(award: Award, settings: DocumentSettings, preparer: str | No
     }
 
 
+def award_payment_document(context: dict, account: MoneyAccount | None, bank_reference: str | None):
+    """The template and context of a paid award's document: a Phiếu chi when paid in cash, an Ủy nhiệm chi
+    (UNC-, the bank account paid from and the bank's reference, no cashier) when paid by bank."""
+    if account is None or account.kind != "bank":
+        return "documents/voucher.html", context
+    bank = {
+        "bank_name": account.bank_name or "",
+        "account_number": account.account_number or "",
+        "account_holder": account.account_holder or "",
+    }
+    return "documents/bank_payment.html", {
+        **context,
+        "method": "bank_transfer",
+        "bank": bank,
+        "bank_reference": bank_reference or "",
+        "copies": ["Liên 1: Lưu"],
+    }
+
+
 def voucher_pdf(session: Session, actor: Actor, award_id: int, settings: DocumentSettings) -> bytes:
-    """The payment voucher of a paid award, rendered once and stored."""
+    """The payment document of a paid award (Phiếu chi, or Ủy nhiệm chi when paid by bank), rendered once and
+    stored."""
     award = get_award(session, actor, award_id)
     if award.voucher_code is None:
         raise NotFound("Suất học bổng chưa được chi, chưa có phiếu chi (award not paid yet)")
@@ -279,13 +299,11 @@ def voucher_pdf(session: Session, actor: Actor, award_id: int, settings: Documen
         .where(LedgerEntry.award_id == award_id, LedgerEntry.kind == "disbursement")
         .limit(1)
     )
-    return _store(
-        session,
-        Award,
-        award_id,
-        "voucher_pdf",
-        render_pdf("documents/voucher.html", voucher_context(award, settings, preparer)),
+    account = session.get(MoneyAccount, award.paid_from_account_id) if award.paid_from_account_id else None
+    template, context = award_payment_document(
+        voucher_context(award, settings, preparer), account, award.bank_reference
     )
+    return _store(session, Award, award_id, "voucher_pdf", render_pdf(template, context))
 
 
 def _statement_unit(session: Session, actor: Actor, donor, unit_code: str | None) -> Unit:

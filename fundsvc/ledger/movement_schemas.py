@@ -71,7 +71,12 @@ class MovementOut(StrictSchema):
     corrects = fields.String()
     bank_reference = fields.String()
     document = fields.Function(
-        lambda m: {"kind": m.document_kind, "number": m.document_number, "code": m.document_code}
+        lambda m: {
+            "kind": m.document_kind,
+            "number": m.document_number,
+            "code": m.document_code,
+            "pdf": f"/api/v1/movements/{m.id}/document.pdf",
+        }
     )
     transfer_id = fields.Integer()
     status = fields.String()

@@ -3,6 +3,9 @@
 from flask import request
 
 from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.documents import movement_documents
+from fundsvc.documents.views import pdf_response
+from fundsvc.documents.views import settings as document_settings
 from fundsvc.extensions import db
 from fundsvc.idempotency import IDEMPOTENCY_HEADER_DOC, check_key, request_fingerprint
 from fundsvc.ledger import in_kind, movements
@@ -79,6 +82,15 @@ def add_category(data):
 @blp.response(200, MovementOut)
 def get_movement(movement_id):
     return movements.get_movement(db.session, current_actor(), movement_id)
+
+
+@blp.get("/<int:movement_id>/document.pdf")
+@blp.response(200, content_type="application/pdf")
+def movement_document(movement_id):
+    """The movement's numbered document in the layout of its series: Phiếu thu (cash in), Phiếu chi (cash out),
+    Ủy nhiệm chi (UNC-, bank out), Phiếu kế toán (BC- bank in, DK- opening balance, DC- adjustment)."""
+    data = movement_documents.movement_pdf(db.session, current_actor(), movement_id, document_settings())
+    return pdf_response(data, f"chung-tu-{movement_id}.pdf")
 
 
 @blp.post("/<int:movement_id>/void")

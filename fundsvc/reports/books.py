@@ -8,19 +8,22 @@ the spreadsheet print exactly its figures.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fundsvc.allocation.models import Award
 from fundsvc.auth.models import User
-from fundsvc.auth.service import Actor, require_role
+from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.documents.cells import sheet_text
 from fundsvc.documents.render import render_pdf
 from fundsvc.documents.words import format_date, today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, Receipt
-from fundsvc.ledger.models import LedgerEntry, MoneyAccount, Movement
+from fundsvc.errors import Invalid, NotFound
+from fundsvc.ledger.models import InKindEntry, LedgerEntry, MoneyAccount, Movement
 from fundsvc.privacy import ANONYMOUS_NAME, sees_donor_contact
 from fundsvc.units.identity import complete_identity, identity_chain, resolved_identity
 from fundsvc.units.models import Unit
@@ -30,14 +33,32 @@ READERS = ("treasurer", "committee", "viewer")
 METHOD_WORDS = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}
 
 
+def check_period(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise Invalid("Ngày bắt đầu sau ngày kết thúc (from is after to)", {"from": ["must not be after 'to'"]})
+
+
 def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     """The period asked for; by default the current year up to today (Asia/Ho_Chi_Minh)."""
     today = today_in_vietnam()
-    return date_from or date(today.year, 1, 1), date_to or today
+    date_from, date_to = date_from or date(today.year, 1, 1), date_to or today
+    check_period(date_from, date_to)
+    return date_from, date_to
+
+
+def _donor_name(anonymous: bool, name: str, shows_names: bool) -> str:
+    """A donor as the books name them: an anonymous donor's name only to those who may see it."""
+    return name if shows_names or not anonymous else ANONYMOUS_NAME
+
+
+def _describe_gift(method, anonymous, purpose, name, shows_names: bool) -> str:
+    """What the books say of a gift: how it came and its donor."""
+    who = _donor_name(anonymous, name, shows_names)
+    return f"Thu {METHOD_WORDS.get(method, method)} của {who}" + (f" — {purpose}" if purpose else "")
 
 
 def gift_descriptions(session: Session, actor: Actor, donation_ids: set[int]) -> dict[int, str]:
-    """What the books say of each gift: its donor (an anonymous donor's name only to those who may see it)."""
+    """What the books say of each of these gifts (the fund book's lookup)."""
     if not donation_ids:
         return {}
     shows_names = sees_donor_contact(actor.role)
@@ -46,57 +67,56 @@ def gift_descriptions(session: Session, actor: Actor, donation_ids: set[int]) ->
         .join(Donor, Donor.id == Donation.donor_id)
         .where(Donation.id.in_(donation_ids))
     )
-    return {
-        gid: f"Thu {METHOD_WORDS.get(method, method)} của {name if shows_names or not anonymous else ANONYMOUS_NAME}"
-        + (f" — {purpose}" if purpose else "")
-        for gid, method, anonymous, purpose, name in rows
-    }
+    return {gid: _describe_gift(*rest, shows_names) for gid, *rest in rows}
 
 
-def cash_book(
-    session: Session, actor: Actor, unit_code: str, date_from: date | None = None, date_to: date | None = None
-) -> dict:
-    """The sổ quỹ tiền mặt of one unit: opening balance, every cash movement of the period, closing balance."""
-    require_role(actor, *READERS)
-    unit = visible_unit(session, actor, unit_code)
-    date_from, date_to = _period(date_from, date_to)
-    account = session.scalar(select(MoneyAccount).where(MoneyAccount.unit_id == unit.id, MoneyAccount.kind == "cash"))
-    opening = int(
-        session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-                LedgerEntry.account_id == account.id, LedgerEntry.entry_date < date_from
-            )
-        )
-    )
-    period = list(
-        session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.account_id == account.id, LedgerEntry.entry_date.between(date_from, date_to))
-            .order_by(LedgerEntry.entry_date, LedgerEntry.id)
-        )
-    )
-    reversed_codes = {e.document_code: e for e in period if e.kind == "reversal"}
-    gifts = gift_descriptions(session, actor, {e.donation_id for e in period if e.donation_id})
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    """One entry as a book reads it: a ledger entry (money) or a register entry (goods, its value as amount)."""
+
+    entry_date: date
+    kind: str
+    amount: int
+    document_code: str | None
+    description: str
+    extra: dict | None = None  # what a book adds to the line (the bank's reference, the goods' quantities)
+
+
+def book_lines(entries: Iterable[BookEntry], opening: int) -> dict:
+    """The rule of every book, pure: entries in date order, a voided document once in its place with no amount
+    (its entry and its reversal, which share its date, contribute nothing), the running balance and the totals."""
+    entries = list(entries)
+    reasons = {e.document_code: e.description.split(": ", 1)[-1] for e in entries if e.kind == "reversal"}
     lines, running, total_in, total_out = [], opening, 0, 0
-    for entry in period:
+    for entry in entries:
         if entry.kind == "reversal":
             continue  # shown with the document it annuls
-        void = reversed_codes.get(entry.document_code)
-        description = gifts.get(entry.donation_id) or _without_code(entry)
-        if void is not None:
-            reason = void.description.split(": ", 1)[-1]
-            lines.append(_line(entry, None, None, running, f"Hủy: {reason} ({description})", void=True))
-            continue
-        running += entry.amount
-        money_in, money_out = max(0, entry.amount), max(0, -entry.amount)
-        total_in += money_in
-        total_out += money_out
-        lines.append(_line(entry, money_in or None, money_out or None, running, description))
+        incoming = entry.amount > 0
+        line = {
+            "date": entry.entry_date,
+            "document_in": entry.document_code if incoming else None,
+            "document_out": None if incoming else entry.document_code,
+            "description": entry.description,
+            "in": None,
+            "out": None,
+            "balance": running,
+            "void": entry.document_code in reasons,
+        }
+        if line["void"]:
+            line["description"] = f"Hủy: {reasons[entry.document_code]} ({entry.description})"
+        else:
+            running += entry.amount
+            if incoming:
+                line["in"] = entry.amount
+                total_in += entry.amount
+            else:
+                line["out"] = -entry.amount
+                total_out -= entry.amount
+            line["balance"] = running
+        if entry.extra:
+            line.update(entry.extra)
+        lines.append(line)
     return {
-        "unit": {"code": unit.code, "name": unit.name, "books_opened_on": unit.books_opened_on},
-        "account": {"id": account.id, "name": account.name, "ledger_account": account.ledger_account},
-        "from": date_from,
-        "to": date_to,
         "opening_balance": opening,
         "lines": lines,
         "total_in": total_in,
@@ -105,28 +125,226 @@ def cash_book(
     }
 
 
-def _without_code(entry: LedgerEntry) -> str:
-    """The entry's description without its document code, which the book prints in its own column."""
-    code = entry.document_code or ""
-    text = entry.description
+def _account_entries(session: Session, actor: Actor, account: MoneyAccount, date_from: date, date_to: date):
+    """The money account's ledger entries of the period in date then entry order, as the books read them (one
+    query: the gift's donor joined, the bank's reference of a bank account's documents)."""
+    shows_names = sees_donor_contact(actor.role)
+    columns = [
+        LedgerEntry.entry_date,
+        LedgerEntry.kind,
+        LedgerEntry.amount,
+        LedgerEntry.document_code,
+        LedgerEntry.description,
+        Donation.method,
+        Donation.anonymous,
+        Donation.purpose,
+        Donor.name,
+    ]
+    query = (
+        select(*columns)
+        .outerjoin(Donation, Donation.id == LedgerEntry.donation_id)
+        .outerjoin(Donor, Donor.id == Donation.donor_id)
+        .where(LedgerEntry.account_id == account.id, LedgerEntry.entry_date.between(date_from, date_to))
+        .order_by(LedgerEntry.entry_date, LedgerEntry.id)
+    )
+    bank = account.kind == "bank"
+    if bank:
+        query = query.add_columns(Donation.bank_reference, Movement.bank_reference).outerjoin(
+            Movement, Movement.id == LedgerEntry.movement_id
+        )
+        # An award's payment by bank keeps its reference on the award (a list paid at once shares its document).
+        award_refs = dict(
+            session.execute(
+                select(Award.voucher_code, func.max(Award.bank_reference))
+                .where(Award.paid_from_account_id == account.id, Award.bank_reference.is_not(None))
+                .group_by(Award.voucher_code)
+            ).all()
+        )
+    for row in session.execute(query):
+        on, kind, amount, code, text, method, anonymous, purpose, donor = row[:9]
+        # A reversal keeps its own text: it carries the reason of the void.
+        gift = method and kind != "reversal"
+        description = _describe_gift(method, anonymous, purpose, donor, shows_names) if gift else None
+        extra = None
+        if bank:
+            extra = {"bank_reference": row[9] or row[10] or award_refs.get(code)}
+        yield BookEntry(on, kind, amount, code, description or _without_code(code, text), extra)
+
+
+def _opening(session: Session, account_id: int, date_from: date) -> int:
+    """The account's balance before the period, summed by the database."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.account_id == account_id, LedgerEntry.entry_date < date_from
+            )
+        )
+    )
+
+
+def account_book(
+    session: Session, actor: Actor, unit: Unit, account: MoneyAccount, date_from: date | None, date_to: date | None
+) -> dict:
+    """The book of one money account: opening balance, every movement of the period, closing balance."""
+    date_from, date_to = _period(date_from, date_to)
+    entries = _account_entries(session, actor, account, date_from, date_to)
+    return {
+        "unit": {"code": unit.code, "name": unit.name, "books_opened_on": unit.books_opened_on},
+        "account": {
+            "id": account.id,
+            "kind": account.kind,
+            "name": account.name,
+            "ledger_account": account.ledger_account,
+            "bank_name": account.bank_name,
+            "account_number": account.account_number,
+            "account_holder": account.account_holder,
+        },
+        "from": date_from,
+        "to": date_to,
+        **book_lines(entries, _opening(session, account.id, date_from)),
+    }
+
+
+def cash_book(
+    session: Session, actor: Actor, unit_code: str, date_from: date | None = None, date_to: date | None = None
+) -> dict:
+    """The sổ quỹ tiền mặt of one unit: its cash account's book."""
+    require_role(actor, *READERS)
+    unit = visible_unit(session, actor, unit_code)
+    account = session.scalar(select(MoneyAccount).where(MoneyAccount.unit_id == unit.id, MoneyAccount.kind == "cash"))
+    return account_book(session, actor, unit, account, date_from, date_to)
+
+
+def bank_account_of(session: Session, actor: Actor, account_id: int) -> MoneyAccount:
+    """A bank account of a unit in the actor's scope: 404 when there is none, 422 for a cash account."""
+    account = session.get(MoneyAccount, account_id)
+    if account is None or not actor.sees(account.unit):
+        raise NotFound(f"Không có tài khoản {account_id} (unknown account)")
+    if account.kind != "bank":
+        raise Invalid(
+            f"Tài khoản {account_id} là quỹ tiền mặt: xem sổ quỹ tiền mặt (a cash account has a cash book)",
+            {"account": ["not a bank account; see /reports/cash-book"]},
+        )
+    return account
+
+
+def bank_book(
+    session: Session, actor: Actor, account_id: int, date_from: date | None = None, date_to: date | None = None
+) -> dict:
+    """The sổ tiền gửi ngân hàng of one bank account: the cash book's rule, with the bank's references."""
+    require_role(actor, *READERS)
+    account = bank_account_of(session, actor, account_id)
+    require_unit(actor, account.unit)
+    return account_book(session, actor, account.unit, account, date_from, date_to)
+
+
+def in_kind_register(
+    session: Session, actor: Actor, unit_code: str, date_from: date | None = None, date_to: date | None = None
+) -> dict:
+    """The sổ theo dõi hiện vật of one unit: goods received (HV-) and handed out (HVX-) in date order, with
+    quantity, unit of measure and agreed value, what is left of each gift after each line, and what is still held
+    at the end of the period. Values run like a book's balance (the same rule as the money books); a voided gift in
+    its place with no amount. Goods are never money: no line here is in any money book."""
+    require_role(actor, *READERS)
+    unit = visible_unit(session, actor, unit_code)
+    date_from, date_to = _period(date_from, date_to)
+    shows_names = sees_donor_contact(actor.role)
+    held_before = {
+        gift: [int(value), quantity]
+        for gift, value, quantity in session.execute(
+            select(InKindEntry.donation_id, func.sum(InKindEntry.value), func.sum(InKindEntry.quantity))
+            .where(InKindEntry.unit_id == unit.id, InKindEntry.entry_date < date_from)
+            .group_by(InKindEntry.donation_id)
+        )
+    }
+    rows = session.execute(
+        select(
+            InKindEntry.entry_date,
+            InKindEntry.kind,
+            InKindEntry.value,
+            InKindEntry.quantity,
+            InKindEntry.unit_of_measure,
+            InKindEntry.document_code,
+            InKindEntry.description,
+            InKindEntry.donation_id,
+            Receipt.code,
+            Donation.in_kind_description,
+            Donation.void_reason,
+            Donation.anonymous,
+            Donor.name,
+        )
+        .join(Donation, Donation.id == InKindEntry.donation_id)
+        .join(Donor, Donor.id == Donation.donor_id)
+        .join(Receipt, Receipt.donation_id == Donation.id)
+        .where(InKindEntry.unit_id == unit.id, InKindEntry.entry_date.between(date_from, date_to))
+        .order_by(InKindEntry.entry_date, InKindEntry.id)
+    ).all()
+    voided = {row.document_code for row in rows if row.kind == "reversal"}
+    held = {gift: list(values) for gift, values in held_before.items()}
+    items: dict[int, dict] = {}
+
+    def entries():
+        for on, kind, value, quantity, measure, code, text, gift, gift_code, goods, reason, anonymous, donor in rows:
+            left = held.setdefault(gift, [0, None])
+            left[0] += value
+            if quantity is not None:
+                left[1] = (left[1] or 0) + quantity
+            item = {"document": gift_code, "description": goods, "unit_of_measure": measure}
+            items.setdefault(gift, item)
+            if kind == "reversal":
+                yield BookEntry(on, kind, value, code, f"Hủy: {reason}")
+                continue
+            if kind == "received":
+                text = f"Nhận của {_donor_name(anonymous, donor, shows_names)}: {text}"
+            void = code in voided
+            extra = {
+                "item": gift_code,
+                "unit_of_measure": measure,
+                "quantity_in": None if void or quantity is None or quantity < 0 else quantity,
+                "quantity_out": None if void or quantity is None or quantity > 0 else -quantity,
+                "held_quantity": None if void else left[1],
+                "held_value": None if void else left[0],
+            }
+            yield BookEntry(on, kind, value, code, text, extra)
+
+    book = book_lines(entries(), sum(value for value, _q in held_before.values()))
+    # What is still held at the end of the period, gift by gift (a gift fully handed out or voided holds nothing).
+    holding = {gift: left for gift, left in held.items() if gift is not None and left[0]}
+    items.update(_gift_items(session, [gift for gift in holding if gift not in items]))
+    still_held = sorted(
+        ({**items[gift], "quantity": quantity, "value": value} for gift, (value, quantity) in holding.items()),
+        key=lambda item: item["document"],
+    )
+    return {
+        "unit": {"code": unit.code, "name": unit.name, "books_opened_on": unit.books_opened_on},
+        "from": date_from,
+        "to": date_to,
+        **book,
+        "held": still_held,
+    }
+
+
+def _gift_items(session: Session, gift_ids: list[int]) -> dict[int, dict]:
+    """The register's item heading of gifts received before the period (still held, no line in it)."""
+    if not gift_ids:
+        return {}
+    rows = session.execute(
+        select(Donation.id, Receipt.code, Donation.in_kind_description, Donation.unit_of_measure)
+        .join(Receipt, Receipt.donation_id == Donation.id)
+        .where(Donation.id.in_(gift_ids))
+    )
+    return {
+        gift: {"document": code, "description": text, "unit_of_measure": measure} for gift, code, text, measure in rows
+    }
+
+
+def _without_code(code: str | None, text: str) -> str:
+    """An entry's description without its document code, which the book prints in its own column."""
+    code = code or ""
     for prefix in (f"{code}: ", f"Thu {code}: ", f"Chi học bổng {code}: "):
         if code and text.startswith(prefix):
             return ("Chi học bổng: " if prefix.startswith("Chi") else "") + text[len(prefix) :]
     return text
-
-
-def _line(entry: LedgerEntry, money_in, money_out, balance: int, description: str, *, void: bool = False) -> dict:
-    incoming = entry.amount > 0
-    return {
-        "date": entry.entry_date,
-        "document_in": entry.document_code if incoming else None,
-        "document_out": None if incoming else entry.document_code,
-        "description": description,
-        "in": money_in,
-        "out": money_out,
-        "balance": balance,
-        "void": void,
-    }
 
 
 def void_register(
@@ -214,7 +432,7 @@ def _print(session: Session, actor: Actor, template: str, book: dict, defaults: 
         **book,
         **more,
         "identity": identity,
-        "period_text": f"Từ ngày {format_date(book['from'])} đến ngày {format_date(book['to'])}",
+        "period_text": _period_text(book),
         "today": today_in_vietnam(),
         "preparer": _preparer(session, actor) or identity["signatories"].get("preparer") or "",
     }
@@ -225,7 +443,21 @@ def cash_book_pdf(
     session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
 ) -> bytes:
     book = cash_book(session, actor, unit_code, **period)
-    return _print(session, actor, "documents/cash_book.html", book, defaults, form_label=form_label)
+    return _print(session, actor, "documents/account_book.html", book, defaults, form_label=form_label)
+
+
+def bank_book_pdf(
+    session: Session, actor: Actor, account_id: int, defaults: Mapping, form_label: str, **period
+) -> bytes:
+    book = bank_book(session, actor, account_id, **period)
+    return _print(session, actor, "documents/account_book.html", book, defaults, form_label=form_label)
+
+
+def in_kind_register_pdf(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
+) -> bytes:
+    register = in_kind_register(session, actor, unit_code, **period)
+    return _print(session, actor, "documents/in_kind_register.html", register, defaults, form_label=form_label)
 
 
 def void_register_pdf(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:
@@ -233,8 +465,20 @@ def void_register_pdf(session: Session, actor: Actor, unit_code: str, defaults: 
     return _print(session, actor, "documents/void_register.html", register, defaults)
 
 
-def _sheet(title: str, identity: dict, period_text: str, headers: list[str], rows: list[list], widths: list[int]):
-    """A book as a spreadsheet: identity, title and period on top, a bold frozen header, amounts as numbers."""
+def _sheet(
+    title: str,
+    identity: dict,
+    period_text: str,
+    headers: list[str],
+    rows: list[list],
+    widths: list[int],
+    *,
+    opened_on: date | None = None,
+    form_label: str | None = None,
+    strong: Iterable[int] = (),
+):
+    """A book as a spreadsheet: identity, form label, title, period and "Ngày mở sổ" on top, a bold frozen header,
+    amounts as numbers (#,##0), dates as dates; the rows numbered in `strong` (opening, totals, closing) bold."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -245,9 +489,13 @@ def _sheet(title: str, identity: dict, period_text: str, headers: list[str], row
     ws["A1"] = sheet_text(identity.get("parent_printed_name") or "")
     ws["A2"] = sheet_text(identity.get("printed_name") or "")
     ws["A2"].font = Font(bold=True)
+    if form_label:
+        ws.cell(1, len(headers), sheet_text(form_label)).font = Font(bold=True)
     ws["A3"] = title.upper()
     ws["A3"].font = Font(bold=True, size=14)
     ws["A4"] = period_text
+    if opened_on is not None:
+        ws["A5"] = f"Ngày mở sổ: {format_date(opened_on)}"
     header_row = 6
     for col, text in enumerate(headers, 1):
         cell = ws.cell(header_row, col, text)
@@ -255,13 +503,17 @@ def _sheet(title: str, identity: dict, period_text: str, headers: list[str], row
         cell.fill = PatternFill("solid", fgColor="DDDDDD")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.freeze_panes = ws.cell(header_row + 1, 1)
-    for r, values in enumerate(rows, header_row + 1):
+    strong = set(strong)
+    for index, values in enumerate(rows):
+        r = header_row + 1 + index
         for col, value in enumerate(values, 1):
             cell = ws.cell(r, col, sheet_text(value) if isinstance(value, str) else value)
             if isinstance(value, int) and not isinstance(value, bool):
                 cell.number_format = "#,##0"
             elif isinstance(value, date):
                 cell.number_format = "dd/mm/yyyy"
+            if index in strong:
+                cell.font = Font(bold=True)
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     out = io.BytesIO()
@@ -269,27 +521,128 @@ def _sheet(title: str, identity: dict, period_text: str, headers: list[str], row
     return out.getvalue()
 
 
-def cash_book_xlsx(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:
-    book = cash_book(session, actor, unit_code, **period)
-    identity = _identity(session, unit_code, defaults)
-    rows = [[book["from"], None, None, "Số dư đầu kỳ", None, None, book["opening_balance"]]]
+def _period_text(book: dict) -> str:
+    return f"Từ ngày {format_date(book['from'])} đến ngày {format_date(book['to'])}"
+
+
+def _account_book_xlsx(session: Session, book: dict, defaults: Mapping, form_label: str | None) -> bytes:
+    """The book of a money account as a spreadsheet, the same figures as its PDF (a bank book adds the bank's
+    reference column)."""
+    bank = book["account"]["kind"] == "bank"
+    identity = _identity(session, book["unit"]["code"], defaults)
+
+    def row(day, doc_in, doc_out, reference, text, money_in, money_out, balance):
+        return [day, doc_in, doc_out, *([reference] if bank else []), text, money_in, money_out, balance]
+
+    rows = [row(book["from"], None, None, None, "Số dư đầu kỳ", None, None, book["opening_balance"])]
     rows += [
-        [
+        row(
             line["date"],
             line["document_in"],
             line["document_out"],
+            line.get("bank_reference"),
             line["description"],
             line["in"],
             line["out"],
-            line["balance"],
-        ]
+            None if line["void"] else line["balance"],
+        )
         for line in book["lines"]
     ]
-    rows.append([None, None, None, "Cộng phát sinh trong kỳ", book["total_in"], book["total_out"], None])
-    rows.append([book["to"], None, None, "Số dư cuối kỳ", None, None, book["closing_balance"]])
-    headers = ["Ngày", "Số phiếu thu", "Số phiếu chi", "Diễn giải", "Thu", "Chi", "Tồn"]
-    period_text = f"Từ ngày {format_date(book['from'])} đến ngày {format_date(book['to'])}"
-    return _sheet("Sổ quỹ tiền mặt", identity, period_text, headers, rows, [12, 22, 22, 50, 16, 16, 18])
+    rows.append(row(None, None, None, None, "Cộng phát sinh trong kỳ", book["total_in"], book["total_out"], None))
+    rows.append(row(book["to"], None, None, None, "Số dư cuối kỳ", None, None, book["closing_balance"]))
+    if bank:
+        title = "Sổ tiền gửi ngân hàng"
+        headers = ["Ngày", "Số chứng từ gửi vào", "Số chứng từ rút ra", "Số tham chiếu ngân hàng", "Diễn giải"]
+        headers += ["Gửi vào", "Rút ra", "Còn lại"]
+        widths = [12, 24, 24, 22, 50, 16, 16, 18]
+    else:
+        title = "Sổ quỹ tiền mặt"
+        headers = ["Ngày", "Số phiếu thu", "Số phiếu chi", "Diễn giải", "Thu", "Chi", "Tồn"]
+        widths = [12, 22, 22, 50, 16, 16, 18]
+    return _sheet(
+        title,
+        identity,
+        _period_text(book),
+        headers,
+        rows,
+        widths,
+        opened_on=book["unit"]["books_opened_on"],
+        form_label=form_label,
+        strong=(0, len(rows) - 2, len(rows) - 1),
+    )
+
+
+def cash_book_xlsx(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str | None = None, **period
+) -> bytes:
+    return _account_book_xlsx(session, cash_book(session, actor, unit_code, **period), defaults, form_label)
+
+
+def bank_book_xlsx(
+    session: Session, actor: Actor, account_id: int, defaults: Mapping, form_label: str | None = None, **period
+) -> bytes:
+    return _account_book_xlsx(session, bank_book(session, actor, account_id, **period), defaults, form_label)
+
+
+# The columns of the in-kind register's spreadsheet: the keys of its lines.
+IN_KIND_COLUMNS = (
+    "date",
+    "document_in",
+    "document_out",
+    "item",
+    "description",
+    "unit_of_measure",
+    "quantity_in",
+    "in",
+    "quantity_out",
+    "out",
+    "held_quantity",
+    "held_value",
+)
+
+
+def in_kind_register_xlsx(
+    session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str | None = None, **period
+) -> bytes:
+    """The in-kind register as a spreadsheet: its lines, then what is still held, gift by gift."""
+    register = in_kind_register(session, actor, unit_code, **period)
+    identity = _identity(session, unit_code, defaults)
+
+    def row(**values) -> list:
+        return [values.get(column) for column in IN_KIND_COLUMNS]
+
+    rows = [row(date=register["from"], description="Giá trị hiện vật đầu kỳ", held_value=register["opening_balance"])]
+    rows += [row(**line) for line in register["lines"]]
+    totals = len(rows)
+    rows.append(
+        row(description="Cộng phát sinh trong kỳ", **{"in": register["total_in"], "out": register["total_out"]})
+    )
+    rows.append(row(date=register["to"], description="Giá trị còn giữ cuối kỳ", held_value=register["closing_balance"]))
+    rows += [[], row(description="Hiện vật còn giữ đến cuối kỳ")]
+    rows += [
+        row(
+            item=item["document"],
+            description=item["description"],
+            unit_of_measure=item["unit_of_measure"],
+            held_quantity=item["quantity"],
+            held_value=item["value"],
+        )
+        for item in register["held"]
+    ]
+    headers = ["Ngày", "Số biên bản nhận", "Số biên bản giao", "Quà (biên bản nhận)", "Diễn giải", "Đơn vị tính"]
+    headers += ["Nhập: số lượng", "Nhập: giá trị", "Xuất: số lượng", "Xuất: giá trị", "Còn lại: số lượng"]
+    headers.append("Còn lại: giá trị")
+    return _sheet(
+        "Sổ theo dõi hiện vật",
+        identity,
+        _period_text(register),
+        headers,
+        rows,
+        [12, 24, 24, 24, 44, 10, 11, 15, 11, 15, 11, 15],
+        opened_on=register["unit"]["books_opened_on"],
+        form_label=form_label,
+        strong=(0, totals, totals + 1, totals + 3),
+    )
 
 
 def void_register_xlsx(session: Session, actor: Actor, unit_code: str, defaults: Mapping, **period) -> bytes:
@@ -318,5 +671,6 @@ def void_register_xlsx(session: Session, actor: Actor, unit_code: str, defaults:
         "Hủy lúc",
         "Người hủy",
     ]
-    period_text = f"Từ ngày {format_date(register['from'])} đến ngày {format_date(register['to'])}"
-    return _sheet("Sổ theo dõi chứng từ hủy", identity, period_text, headers, rows, [13, 24, 12, 15, 32, 36, 18, 20])
+    return _sheet(
+        "Sổ theo dõi chứng từ hủy", identity, _period_text(register), headers, rows, [13, 24, 12, 15, 32, 36, 18, 20]
+    )

@@ -175,6 +175,42 @@ class CashBookOut(StrictSchema):
     closing_balance = fields.Integer()
 
 
+class BankBookArgs(DateRangeArgs):
+    account = fields.Integer(required=True, validate=validate.Range(min=1), metadata={"description": "Bank account id"})
+
+
+class BankBookLineOut(CashBookLineOut):
+    bank_reference = fields.String(allow_none=True, metadata={"description": "The bank's reference of the movement"})
+
+
+class BankBookOut(CashBookOut):
+    lines = fields.List(fields.Nested(BankBookLineOut))
+
+
+class InKindLineOut(CashBookLineOut):
+    item = fields.String(metadata={"description": "The goods record (HV-) of the gift the line is about"})
+    unit_of_measure = fields.String(allow_none=True)
+    quantity_in = fields.Integer(allow_none=True)
+    quantity_out = fields.Integer(allow_none=True)
+    held_quantity = fields.Integer(allow_none=True, metadata={"description": "Left of that gift after the line"})
+    held_value = fields.Integer(allow_none=True, metadata={"description": "Its value left after the line"})
+
+
+class HeldItemOut(StrictSchema):
+    document = fields.String()
+    description = fields.String()
+    unit_of_measure = fields.String(allow_none=True)
+    quantity = fields.Integer(allow_none=True)
+    value = fields.Integer()
+
+
+class InKindRegisterOut(CashBookOut):
+    """Values in đồng (agreed values of goods, never money); `balance` is the value of all goods held."""
+
+    lines = fields.List(fields.Nested(InKindLineOut))
+    held = fields.List(fields.Nested(HeldItemOut), metadata={"description": "What is still held at `to`"})
+
+
 class VoidLineOut(StrictSchema):
     date = fields.Date()
     document = fields.String()

@@ -31,6 +31,7 @@ from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement, Period
 from fundsvc.ledger.service import default_fund_for, get_fund, statement
 from fundsvc.reports import charts
+from fundsvc.reports.books import check_period as _check_period
 from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
 from fundsvc.students.models import Nomination
@@ -182,11 +183,6 @@ class Figures:
 def _level_order(level: str | None) -> int:
     keys = list(LEVEL_LABELS)
     return keys.index(level) if level in keys else len(keys)
-
-
-def _check_period(date_from: date | None, date_to: date | None) -> None:
-    if date_from and date_to and date_from > date_to:
-        raise Invalid("Ngày bắt đầu sau ngày kết thúc (from is after to)", {"from": ["must not be after 'to'"]})
 
 
 @dataclass

@@ -7,10 +7,13 @@ from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
+    BankBookArgs,
+    BankBookOut,
     BookArgs,
     CashBookOut,
     FundBookArgs,
     FundBookOut,
+    InKindRegisterOut,
     PublishArgs,
     PublishedOut,
     SummaryArgs,
@@ -62,8 +65,8 @@ def _book_args(args: dict) -> dict:
     return {"date_from": args.get("date_from"), "date_to": args.get("date_to")}
 
 
-def _dated_name(stem: str, args: dict, ext: str) -> str:
-    parts = [stem, args["unit"], str(args.get("date_from") or ""), str(args.get("date_to") or "")]
+def _dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
+    parts = [stem, str(args[key]), str(args.get("date_from") or ""), str(args.get("date_to") or "")]
     return "-".join(p for p in parts if p) + "." + ext
 
 
@@ -75,14 +78,15 @@ def cash_book(args):
     return books.cash_book(db.session, current_actor(), args["unit"], **_book_args(args))
 
 
-def _printed_book(build, stem: str, args: dict, ext: str, *extra):
-    """A book printed (PDF) or exported (XLSX) for the unit and period asked, in the unit's identity of today."""
+def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "unit"):
+    """A book printed (PDF) or exported (XLSX) for the unit (or account) and period asked, in the unit's identity
+    of today."""
     data = build(
-        db.session, current_actor(), args["unit"], identity_defaults(current_app.config), *extra, **_book_args(args)
+        db.session, current_actor(), args[key], identity_defaults(current_app.config), *extra, **_book_args(args)
     )
     if ext == "pdf":
-        return _file(data, "application/pdf", _dated_name(stem, args, ext))
-    return _file(data, XLSX, _dated_name(stem, args, ext), inline=False)
+        return _file(data, "application/pdf", _dated_name(stem, args, ext, key))
+    return _file(data, XLSX, _dated_name(stem, args, ext, key), inline=False)
 
 
 @blp.get("/reports/cash-book.pdf")
@@ -99,7 +103,46 @@ def cash_book_pdf(args):
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type=XLSX)
 def cash_book_xlsx(args):
-    return _printed_book(books.cash_book_xlsx, "so-quy-tien-mat", args, "xlsx")
+    return _printed_book(
+        books.cash_book_xlsx, "so-quy-tien-mat", args, "xlsx", current_app.config["CASH_BOOK_FORM_LABEL"]
+    )
+
+
+@blp.get("/reports/bank-book")
+@blp.arguments(BankBookArgs, location="query")
+@blp.response(200, BankBookOut)
+def bank_book(args):
+    """The bank book (sổ tiền gửi ngân hàng) of one bank account: its movements only, with the bank's references,
+    voids in place with no amount."""
+    return books.bank_book(db.session, current_actor(), args["account"], **_book_args(args))
+
+
+@blp.get("/reports/bank-book.<any(pdf, xlsx):ext>")
+@blp.arguments(BankBookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def bank_book_file(args, ext):
+    """The bank book ready to sign (PDF), or as a spreadsheet (XLSX)."""
+    build = books.bank_book_pdf if ext == "pdf" else books.bank_book_xlsx
+    label = current_app.config["BANK_BOOK_FORM_LABEL"]
+    return _printed_book(build, "so-tien-gui", args, ext, label, key="account")
+
+
+@blp.get("/reports/in-kind")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, InKindRegisterOut)
+def in_kind_register(args):
+    """The in-kind register (sổ theo dõi hiện vật): goods received and handed out, quantities and agreed values,
+    what is left of each gift, what is still held."""
+    return books.in_kind_register(db.session, current_actor(), args["unit"], **_book_args(args))
+
+
+@blp.get("/reports/in-kind.<any(pdf, xlsx):ext>")
+@blp.arguments(BookArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def in_kind_register_file(args, ext):
+    """The in-kind register ready to sign (PDF), or as a spreadsheet (XLSX)."""
+    build = books.in_kind_register_pdf if ext == "pdf" else books.in_kind_register_xlsx
+    return _printed_book(build, "so-hien-vat", args, ext, current_app.config["IN_KIND_FORM_LABEL"])
 
 
 @blp.get("/reports/voids")

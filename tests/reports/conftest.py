@@ -76,8 +76,10 @@ def pay_award(
     guardian: str = "Trần Thị Mẹ",
     household: str = "poor",
     note: str = "Gia đình khó khăn",
+    **payment,
 ):
-    """An approved award for a new pupil in `unit`, paid from `fund` through the allocation service."""
+    """An approved award for a new pupil in `unit`, paid from `fund` through the allocation service (`payment`:
+    method, account, bank_reference of a payment by bank)."""
     n = next(_seq)
     with write_transaction(session):
         the_fund = session.scalar(select(Fund).where(Fund.code == fund))
@@ -128,7 +130,7 @@ def pay_award(
         session.add(award)
         session.flush()
         award_id = award.id
-    return disburse(session, SYSTEM, award_id, on, "Người nhận")
+    return disburse(session, SYSTEM, award_id, on, "Người nhận", **payment)
 
 
 @pytest.fixture
