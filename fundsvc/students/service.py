@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import repeat
 from typing import Any
 
@@ -18,9 +16,11 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.memory import gc_paused
+from fundsvc.memory import PerValue, gc_paused
 from fundsvc.students.models import FIELDS, Nomination, Student
-from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, CellError, parse_nominations, write_nominations_xlsx
+from fundsvc.students.rules import derive_grade, identity_keys, is_ethnic_minority
+from fundsvc.students.spreadsheet import CellError, parse_nominations, write_nominations_xlsx
+from fundsvc.students.vocabulary import COLUMNS_BY_KEY
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
 
@@ -38,17 +38,6 @@ def capped(messages: list[str]) -> list[str]:
         return list(messages)
     more = len(messages) - MAX_WARNINGS
     return [*messages[:MAX_WARNINGS], f"… và {more} cảnh báo khác (and {more} more warnings)"]
-
-
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def identity_key(code: str | None, full_name: str, birth_date: date, school: str) -> str:
-    """What identifies a pupil across years: the student code, else name + birth date + school."""
-    if code:
-        return f"code:{code.strip()}"
-    return f"nbs:{_norm(full_name)}|{birth_date.isoformat()}|{_norm(school)}"
 
 
 @dataclass
@@ -88,13 +77,6 @@ def _too_long(columns: dict[str, list]) -> list[CellError]:
     return errors
 
 
-def identity_keys(codes: list, names: list, birth_dates: list, schools: list) -> list[str]:
-    """``identity_key`` of every row, given as columns; when every row has a code, at C speed."""
-    if all(codes):
-        return list(map("code:".__add__, map(str.strip, codes)))
-    return list(map(identity_key, codes, names, birth_dates, schools))
-
-
 # ----------------------------------------------------------------------------- bulk statements
 # The import reads and writes up to hundreds of thousands of rows. SQLAlchemy's per-row parameter handling
 # (construct_params, bind processors, expanding IN) cost several times the database's own work, so these
@@ -120,20 +102,6 @@ def _select_in(conn: Connection, sql: str, values: list, *before) -> list[tuple]
     return rows
 
 
-class _Bound(dict):
-    """value → the value handed to the DBAPI, computed by ``process`` once per distinct value."""
-
-    __slots__ = ("process",)
-
-    def __init__(self, process):
-        super().__init__()
-        self.process = process
-
-    def __missing__(self, value):
-        bound = self[value] = self.process(value)
-        return bound
-
-
 def _bound_columns(
     conn: Connection, table: Table, values: dict[str, Any], n: int, defaults: str
 ) -> dict[str, Iterable]:
@@ -151,7 +119,7 @@ def _bound_columns(
     for name, given in values.items():
         process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if isinstance(given, list):
-            out[name] = given if process is None else list(map(_Bound(process).__getitem__, given))
+            out[name] = given if process is None else list(map(PerValue(process).__getitem__, given))
         else:
             out[name] = repeat(given if process is None else process(given), n)
     return out
@@ -387,6 +355,18 @@ def snapshot(nomination: Nomination) -> dict:
     return {**{f: getattr(nomination, f) for f in FIELDS}, "unit": nomination.unit.code, "status": nomination.status}
 
 
+def _with_derived(changes: dict) -> dict:
+    """A correction of the ethnicity or the class corrects what the import's rules derive from it, unless given."""
+    if "ethnicity" in changes and "ethnic_minority" not in changes:
+        changes["ethnic_minority"] = is_ethnic_minority(changes["ethnicity"])
+    if "grade" in changes:
+        number, level = derive_grade(changes["grade"])
+        changes.setdefault("grade_number", number)
+        if level is not None:  # a class the rule cannot read leaves the level as it was
+            changes.setdefault("level", level)
+    return changes
+
+
 def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
     """Correct a nomination's fields (audited)."""
     require_role(actor, *COMMITTEE)
@@ -397,10 +377,7 @@ def update_nomination(session: Session, actor: Actor, nomination_id: int, change
         before = snapshot(nomination)
         if "unit" in changes:
             nomination.unit = visible_unit(session, actor, changes.pop("unit"))
-        if "ethnicity" in changes and "ethnic_minority" not in changes:
-            ethnicity = (changes["ethnicity"] or "").strip()
-            changes["ethnic_minority"] = bool(ethnicity) and _norm(ethnicity) != "kinh"
-        for name, value in changes.items():
+        for name, value in _with_derived(changes).items():
             setattr(nomination, name, value)
         session.flush()
         record(
