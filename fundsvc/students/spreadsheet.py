@@ -509,20 +509,17 @@ class _Memo(dict):
     back into Python only for the first occurrence of each distinct raw value.
     """
 
-    __slots__ = ("args", "messages", "mixed")
+    __slots__ = ("args", "messages", "zero_or_one")
 
     def __init__(self, seed, convert, default, placeholder, missing):
         super().__init__(seed)
         self.args = (convert, default, placeholder, missing)
         self.messages: dict[Any, str] = {}  # raw value -> error message
-        self.mixed = 0  # bit 1: a bool was seen, bit 2: a number was seen
+        self.zero_or_one = False  # a cell equal to 0 or 1 was seen: True, 1 and 1.0 would share a slot
 
     def __missing__(self, raw):
-        t = type(raw)
-        if t is bool:
-            self.mixed |= 1
-        elif t is int or t is float:
-            self.mixed |= 2
+        if raw in _ZERO_ONE:
+            self.zero_or_one = True
         value, message = _convert_cell(raw, *self.args)
         if message is not None:
             self.messages[raw] = message
@@ -542,13 +539,19 @@ def _seed_table(key: str) -> dict[str, Any]:
     return table
 
 
+_NUMBERS = frozenset((int, float))
+_ZERO_ONE = frozenset((0, 1))
+
+
 def _convert_table(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
     """``_convert_plain``, converting each distinct raw value once and mapping the column through the table."""
     missing = _missing_message(c) if c.required else None
     seed = _seed_table(c.key) if c.choices and not c.required else ()
     memo = _Memo(seed, convert, c.default, placeholder, missing)
     vals = list(map(memo.__getitem__, col))
-    if memo.mixed == 3:  # True == 1 == 1.0 share a dict slot: cell by cell (rare)
+    if memo.zero_or_one and bool in (types := set(map(type, col))) and not _NUMBERS.isdisjoint(types):
+        # A TRUE cell and a 1 in one column share a dict slot, so the first of them decided for both (1 and 1.0
+        # convert alike): cell by cell (rare).
         return _convert_plain(col, c, convert, placeholder)
     messages = memo.messages
     bad = {i: messages[v] for i, v in enumerate(col) if v in messages} if messages else {}
