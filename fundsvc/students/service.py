@@ -198,8 +198,40 @@ def import_nominations(
     units = {u.code: u for u in session.scalars(select(Unit))}
     in_scope = {code for code, u in units.items() if actor.sees(u)}
     parsed = parse_nominations(data, filename, known_units=in_scope)
-    columns = parsed.columns
-    errors = parsed.errors + _too_long(columns)
+    _refuse_errors(parsed)
+    columns, n = parsed.columns, parsed.count
+    digest = hashlib.sha256(data).hexdigest()
+    outcome = ImportOutcome(warnings=capped(parsed.warnings), dry_run=dry_run)
+    with gc_paused():
+        keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
+        unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
+        with write_transaction(session):
+            conn = session.connection()
+            plan = _plan(conn, keys, academic_year)
+            outcome.updated = len(plan.to_update)
+            outcome.created = n - outcome.updated
+            if dry_run:
+                session.rollback()
+                return outcome
+            with _page_cache(conn):
+                _store_students(conn, columns, keys, plan)
+                source = {
+                    "source_file": filename[:255],
+                    "source_sha256": digest,
+                    "source_row": columns["row"],
+                    "unit_id": unit_ids,
+                }
+                updated_ids = _store_nominations(conn, columns, source, plan, academic_year)
+                audited = {"file": filename, "sha256": digest, "academic_year": academic_year}
+                audited |= {"created": outcome.created, "updated": outcome.updated, "updated_ids": updated_ids[:1000]}
+                record(session, actor, "nominations.import", "import", digest[:16], None, audited, actor.unit_id)
+                session.flush()  # while the page cache is still large
+    return outcome
+
+
+def _refuse_errors(parsed) -> None:
+    """422 with every bad cell (the first MAX_ERROR_ROWS) when the file has one, or has no data row."""
+    errors = parsed.errors + _too_long(parsed.columns)
     if errors:
         ordered = sorted(errors, key=lambda e: e.row)[:MAX_ERROR_ROWS]
         rows = [{"row": e.row, "column": e.column, "message": e.message} for e in ordered]
@@ -212,111 +244,79 @@ def import_nominations(
             ),
             {"rows": rows, "warnings": capped(parsed.warnings)},
         )
-    n = parsed.count
-    if not n:
+    if not parsed.count:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
 
-    digest = hashlib.sha256(data).hexdigest()
-    outcome = ImportOutcome(warnings=capped(parsed.warnings), dry_run=dry_run)
-    with gc_paused():
-        keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
-        unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
-        with write_transaction(session):
-            conn = session.connection()
-            students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
-            existing = (
-                dict(
-                    _select_in(
-                        conn,
-                        f"SELECT student_id, id FROM nominations WHERE academic_year = {_mark(conn)} AND student_id",
-                        list(students.values()),
-                        academic_year,
-                    )
-                )
-                if students
-                else {}
+
+@dataclass
+class _Plan:
+    """Where each row of the file goes: its pupil (known or new) and its nomination this year (new or existing)."""
+
+    student_ids: list  # per row: the pupil's id, None for a pupil not stored yet
+    existing: dict[int, int]  # student id -> id of its nomination of the year
+    # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists / is new;
+    # None stands for "every row" in the common case of a file of new pupils.
+    new_students: list[int] | None
+    to_update: list[int]
+    to_create: list[int] | None
+
+
+def _plan(conn: Connection, keys: list[str], academic_year: str) -> _Plan:
+    students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
+    existing = (
+        dict(
+            _select_in(
+                conn,
+                f"SELECT student_id, id FROM nominations WHERE academic_year = {_mark(conn)} AND student_id",
+                list(students.values()),
+                academic_year,
             )
-            student_ids = list(map(students.get, keys))
-            # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists;
-            # None stands for "every row" and "no row" in the common case of a file of new pupils.
-            new_students = [i for i, sid in enumerate(student_ids) if sid is None] if students else None
-            to_update = [i for i, sid in enumerate(student_ids) if sid in existing] if existing else []
-            outcome.updated = len(to_update)
-            outcome.created = n - outcome.updated
-            if dry_run:
-                session.rollback()
-                return outcome
-            with _page_cache(conn):
-                count = n if new_students is None else len(new_students)
-                if count:
-                    ids = _allocate_ids(conn, Student.__table__, count)
-                    _insert_many(
-                        conn,
-                        Student.__table__,
-                        {
-                            "id": ids,
-                            "identity_key": _pick(keys, new_students),
-                            **{f: _pick(columns[f], new_students) for f in STUDENT_FIELDS},
-                        },
-                        count,
-                    )
-                    if new_students is None:
-                        student_ids = ids
-                    else:
-                        for i, sid in zip(new_students, ids, strict=True):
-                            student_ids[i] = sid
-                source = {"source_file": filename[:255], "source_sha256": digest, "status": "active"}
-                # New nominations are inserted in file row order, so their ids ascend with the rows.
-                to_create = None
-                if to_update:
-                    updating = set(to_update)
-                    to_create = [i for i in range(n) if i not in updating]
-                if outcome.created:
-                    _insert_many(
-                        conn,
-                        Nomination.__table__,
-                        {
-                            **{f: _pick(columns[f], to_create) for f in FIELDS},
-                            **source,
-                            "source_row": _pick(columns["row"], to_create),
-                            "student_id": _pick(student_ids, to_create),
-                            "unit_id": _pick(unit_ids, to_create),
-                            "academic_year": academic_year,
-                        },
-                        outcome.created,
-                    )
-                updated_ids = [existing[student_ids[i]] for i in to_update]
-                if to_update:
-                    _update_many(
-                        conn,
-                        Nomination.__table__,
-                        updated_ids,
-                        {
-                            **{f: _pick(columns[f], to_update) for f in FIELDS},
-                            **source,
-                            "source_row": _pick(columns["row"], to_update),
-                            "unit_id": _pick(unit_ids, to_update),
-                        },
-                    )
-                record(
-                    session,
-                    actor,
-                    "nominations.import",
-                    "import",
-                    digest[:16],
-                    None,
-                    {
-                        "file": filename,
-                        "sha256": digest,
-                        "academic_year": academic_year,
-                        "created": outcome.created,
-                        "updated": outcome.updated,
-                        "updated_ids": updated_ids[:1000],
-                    },
-                    actor.unit_id,
-                )
-                session.flush()  # while the page cache is still large
-    return outcome
+        )
+        if students
+        else {}
+    )
+    student_ids = list(map(students.get, keys))
+    new_students = [i for i, sid in enumerate(student_ids) if sid is None] if students else None
+    to_update = [i for i, sid in enumerate(student_ids) if sid in existing] if existing else []
+    updating = set(to_update)
+    to_create = [i for i in range(len(keys)) if i not in updating] if to_update else None
+    return _Plan(student_ids, existing, new_students, to_update, to_create)
+
+
+def _store_students(conn: Connection, columns: dict[str, list], keys: list[str], plan: _Plan) -> None:
+    """INSERT the new pupils; their ids completed in ``plan.student_ids``."""
+    count = len(keys) if plan.new_students is None else len(plan.new_students)
+    if not count:
+        return
+    ids = _allocate_ids(conn, Student.__table__, count)
+    values = {f: _pick(columns[f], plan.new_students) for f in STUDENT_FIELDS}
+    _insert_many(conn, Student.__table__, {"id": ids, "identity_key": _pick(keys, plan.new_students), **values}, count)
+    if plan.new_students is None:
+        plan.student_ids = ids
+    else:
+        for i, sid in zip(plan.new_students, ids, strict=True):
+            plan.student_ids[i] = sid
+
+
+def _store_nominations(
+    conn: Connection, columns: dict[str, list], source: dict[str, Any], plan: _Plan, academic_year: str
+) -> list[int]:
+    """INSERT the year's new nominations (in file row order, so their ids ascend with the rows) and UPDATE the
+    existing ones; the ids updated."""
+    per_row = {**{f: columns[f] for f in FIELDS}, **source}
+    fixed = {k: per_row.pop(k) for k in list(per_row) if not isinstance(per_row[k], list)}
+    fixed["status"] = "active"
+    count = len(plan.student_ids) - len(plan.to_update)
+    if count:
+        rows = {k: _pick(v, plan.to_create) for k, v in per_row.items()}
+        student_ids = _pick(plan.student_ids, plan.to_create)
+        values = {**rows, **fixed, "student_id": student_ids, "academic_year": academic_year}
+        _insert_many(conn, Nomination.__table__, values, count)
+    updated_ids = [plan.existing[plan.student_ids[i]] for i in plan.to_update]
+    if plan.to_update:
+        rows = {k: _pick(v, plan.to_update) for k, v in per_row.items()}
+        _update_many(conn, Nomination.__table__, updated_ids, {**rows, **fixed})
+    return updated_ids
 
 
 def nominations_query(session: Session, actor: Actor, *, academic_year=None, unit=None, school=None, status=None):

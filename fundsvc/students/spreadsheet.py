@@ -963,14 +963,24 @@ def write_template_xlsx() -> bytes:
     """The import template: headers, drop-downs for coded columns, one example row,
     and a "Hướng dẫn" (instructions) sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
-    ws = wb.active
+    _template_list(wb.active)
+    _template_guide(wb.create_sheet("Hướng dẫn"))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_TEMPLATE_ROWS = 1000  # rows of the template given a drop-down or a cell format
+
+
+def _template_list(ws) -> None:
+    """The "Danh sách" sheet: the headers (required ones in orange), the example row, each column's check."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws.title = "Danh sách"
-    last = 1000
     bold = Font(bold=True)
     required_fill = PatternFill("solid", fgColor="FCE4D6")
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -984,73 +994,77 @@ def write_template_xlsx() -> bytes:
         ex = ws.cell(row=2, column=idx, value=value)
         if type(value) is str:
             ex.data_type = "s"
-        rng = f"{letter}2:{letter}{last}"
-        if c.choices:
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(c.choices) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error=f"Chọn một giá trị trong danh sách: {', '.join(c.choices)}",
-                promptTitle=c.header,
-                prompt=c.hint[:250],
-                showInputMessage=True,
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-        elif c.key == "birth_date":
-            dv = DataValidation(
-                type="date",
-                operator="between",
-                formula1="DATE(1950,1,1)",
-                formula2="TODAY()",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error="Nhập ngày dạng dd/mm/yyyy, từ 01/01/1950 đến hôm nay",
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=idx).number_format = _DATE_FORMAT
-        elif c.key == "gpa":
-            dv = DataValidation(
-                type="decimal",
-                operator="between",
-                formula1="0",
-                formula2="10",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error="Nhập số từ 0 đến 10, một chữ số thập phân (ví dụ 8.5)",
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=idx).number_format = "0.0"
-        elif c.key in ("student_code", "unit", "grade"):
-            for r in range(2, last + 1):  # keep leading zeros / "9/1" as typed
-                ws.cell(row=r, column=idx).number_format = "@"
+        validation, number_format = _template_check(c)
+        if validation is not None:
+            validation.add(f"{letter}2:{letter}{_TEMPLATE_ROWS}")
+            ws.add_data_validation(validation)
+        if number_format is not None:
+            for r in range(2, _TEMPLATE_ROWS + 1):
+                ws.cell(row=r, column=idx).number_format = number_format
     ws.freeze_panes = "A2"
 
-    guide = wb.create_sheet("Hướng dẫn")
+
+def _template_check(c: Column):
+    """(the drop-down or range check, the cell format) the template gives column ``c``, either may be None."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    check = {"allow_blank": True, "showErrorMessage": True, "errorTitle": c.header}
+    if c.choices:
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(c.choices) + '"',
+            error=f"Chọn một giá trị trong danh sách: {', '.join(c.choices)}",
+            promptTitle=c.header,
+            prompt=c.hint[:250],
+            showInputMessage=True,
+            **check,
+        ), None
+    if c.kind == "date":
+        return DataValidation(
+            type="date",
+            operator="between",
+            formula1="DATE(1950,1,1)",
+            formula2="TODAY()",
+            error="Nhập ngày dạng dd/mm/yyyy, từ 01/01/1950 đến hôm nay",
+            **check,
+        ), _DATE_FORMAT
+    if c.kind == "number":
+        return DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2="10",
+            error="Nhập số từ 0 đến 10, một chữ số thập phân (ví dụ 8.5)",
+            **check,
+        ), "0.0"
+    if c.key in ("student_code", "unit", "grade"):
+        return None, "@"  # text: keep leading zeros / "9/1" as typed
+    return None, None
+
+
+_GUIDE = (
+    "Mỗi dòng là một học sinh/sinh viên. Dòng 1 là dòng tiêu đề, giữ nguyên tên cột.",
+    "Dòng 2 là dòng ví dụ: hãy xoá hoặc ghi đè trước khi gửi.",
+    "Thứ tự cột không quan trọng; cột không có trong bảng dưới đây sẽ bị bỏ qua.",
+    "Cột tô màu cam là bắt buộc. Có thể gửi tệp .xlsx (trang tính đầu tiên) hoặc CSV UTF-8.",
+    "Nếu có lỗi, hệ thống không nhập dòng nào và báo từng ô sai (dòng, cột, lý do).",
+    "Học sinh trùng (cùng mã học sinh, hoặc cùng họ tên + ngày sinh + trường) chỉ được một dòng.",
+)
+
+
+def _template_guide(guide) -> None:
+    """The "Hướng dẫn" sheet: how to fill the list, and every column with its accepted values."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     guide.append(["Hướng dẫn nhập danh sách đề nghị xét học bổng"])
     guide["A1"].font = Font(bold=True, size=14)
-    for line in (
-        "Mỗi dòng là một học sinh/sinh viên. Dòng 1 là dòng tiêu đề, giữ nguyên tên cột.",
-        "Dòng 2 là dòng ví dụ: hãy xoá hoặc ghi đè trước khi gửi.",
-        "Thứ tự cột không quan trọng; cột không có trong bảng dưới đây sẽ bị bỏ qua.",
-        "Cột tô màu cam là bắt buộc. Có thể gửi tệp .xlsx (trang tính đầu tiên) hoặc CSV UTF-8.",
-        "Nếu có lỗi, hệ thống không nhập dòng nào và báo từng ô sai (dòng, cột, lý do).",
-        "Học sinh trùng (cùng mã học sinh, hoặc cùng họ tên + ngày sinh + trường) chỉ được một dòng.",
-    ):
+    for line in _GUIDE:
         guide.append([line])
     guide.append([])
     guide.append(["Cột", "Bắt buộc", "Giá trị hợp lệ", "Ví dụ", "Tên khác được chấp nhận"])
     for cell in guide[guide.max_row]:
-        cell.font = bold
-        cell.fill = fill
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for c in NOMINATION_COLUMNS:
         example = _export_value(c.key, _EXAMPLE_ROW.get(c.key))
         if isinstance(example, dt.date):
@@ -1061,6 +1075,3 @@ def write_template_xlsx() -> bytes:
     for row in guide.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
