@@ -367,52 +367,40 @@ def _with_derived(changes: dict) -> dict:
     return changes
 
 
-def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
-    """Correct a nomination's fields (audited)."""
+@contextmanager
+def _changing(session: Session, actor: Actor, nomination_id: int, action: str, if_withdrawn: str):
+    """A change of one nomination of the actor's scope still active (else 409 ``if_withdrawn``), audited as
+    ``action`` with its state before and after."""
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         nomination = get_nomination(session, actor, nomination_id)
         if nomination.status == "withdrawn":
-            raise Conflict("Hồ sơ đã rút, không sửa được (nomination withdrawn)")
+            raise Conflict(if_withdrawn)
         before = snapshot(nomination)
+        yield nomination
+        session.flush()  # a new unit is a unit_id only once flushed
+        record(session, actor, action, "nomination", nomination.id, before, snapshot(nomination), nomination.unit_id)
+
+
+def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
+    """Correct a nomination's fields (audited)."""
+    with _changing(
+        session, actor, nomination_id, "nomination.update", "Hồ sơ đã rút, không sửa được (nomination withdrawn)"
+    ) as nomination:
         if "unit" in changes:
             nomination.unit = visible_unit(session, actor, changes.pop("unit"))
         for name, value in _with_derived(changes).items():
             setattr(nomination, name, value)
-        session.flush()
-        record(
-            session,
-            actor,
-            "nomination.update",
-            "nomination",
-            nomination.id,
-            before,
-            snapshot(nomination),
-            nomination.unit_id,
-        )
     return nomination
 
 
 def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, reason: str | None = None) -> Nomination:
     """Withdraw a nomination: it stays on file but no round will consider it (409 if already withdrawn)."""
-    require_role(actor, *COMMITTEE)
-    with write_transaction(session):
-        nomination = get_nomination(session, actor, nomination_id)
-        if nomination.status == "withdrawn":
-            raise Conflict("Hồ sơ đã rút trước đó (already withdrawn)")
-        before = snapshot(nomination)
+    with _changing(
+        session, actor, nomination_id, "nomination.withdraw", "Hồ sơ đã rút trước đó (already withdrawn)"
+    ) as nomination:
         nomination.status = "withdrawn"
         nomination.note = nomination.note if not reason else f"{nomination.note or ''} [Rút: {reason}]".strip()[:1000]
-        record(
-            session,
-            actor,
-            "nomination.withdraw",
-            "nomination",
-            nomination.id,
-            before,
-            snapshot(nomination),
-            nomination.unit_id,
-        )
     return nomination
 
 
