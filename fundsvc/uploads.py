@@ -17,7 +17,7 @@ from io import BytesIO
 MAX_ENTRIES = 1_000
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 200_000
-# IMPORT.md's 18 columns, with ample room for a school's own extra columns.
+# docs/import.md's 18 columns, with ample room for a school's own extra columns.
 MAX_COLUMNS = 100
 _PIECE = 1 << 20
 # A cell's or a row's reference attribute: r="BC12" or r="12".

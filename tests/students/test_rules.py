@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -243,3 +244,13 @@ def test_the_parse_is_the_row_by_row_reference(data, units):
     errors, rows = reference_parse(data, units)
     assert [(e.row, e.column, e.message) for e in parsed.errors] == errors
     assert parsed.rows == rows
+
+
+def test_docs_import_md_lists_every_column_as_the_vocabulary_has_it():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    table = [line.split("|")[1:4] for line in doc.splitlines() if line.startswith("| `")]
+    listed = [(key.strip(" `"), head.split("(")[0].strip(), required.strip() == "yes") for key, head, required in table]
+    assert listed == [(c.key, c.header, c.required) for c in NOMINATION_COLUMNS]
+    for c in NOMINATION_COLUMNS:
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{c.key}`"))
+        assert all(alias in row for alias in c.aliases), c.key
