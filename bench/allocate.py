@@ -57,7 +57,7 @@ from fundsvc.db import write_transaction  # noqa: E402
 from fundsvc.donations.service import record_donation  # noqa: E402
 from fundsvc.extensions import db  # noqa: E402
 from fundsvc.students.models import FIELDS, Nomination, Student  # noqa: E402
-from fundsvc.students.service import identity_key  # noqa: E402
+from fundsvc.students.rules import identity_key  # noqa: E402
 from fundsvc.units.models import Unit  # noqa: E402
 
 YEAR = "2024-2025"

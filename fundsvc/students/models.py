@@ -9,11 +9,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundsvc.db import Base, utcnow
-from fundsvc.students.spreadsheet import ROW_KEYS
+from fundsvc.students.vocabulary import ROW_KEYS
 from fundsvc.units.models import Unit
 
 NOMINATION_STATUSES = ("active", "withdrawn")
-# The nomination's own fields, as IMPORT.md names them: the parser's row keys but its row number and the unit
+# The nomination's own fields, as docs/import.md names them: the parser's row keys but its row number and the unit
 # (stored as unit_id).
 FIELDS = tuple(key for key in ROW_KEYS if key not in ("row", "unit"))
 

@@ -1,13 +1,17 @@
 from marshmallow import fields, validate
 
 from fundsvc.schemas import StrictSchema, Text
+from fundsvc.students.models import NOMINATION_STATUSES
+from fundsvc.students.vocabulary import (
+    ACHIEVEMENT_VALUES,
+    GENDER_VALUES,
+    HOUSEHOLD_VALUES,
+    LEVEL_VALUES,
+    RESULT_VALUES,
+)
 from fundsvc.units.schemas import CODE
 
 ACADEMIC_YEAR = validate.Regexp(r"^(19|20)\d\d-(19|20)\d\d$", error="Năm học dạng 2024-2025 (expected YYYY-YYYY)")
-LEVELS = ("primary", "lower_secondary", "upper_secondary", "university")
-HOUSEHOLDS = ("poor", "near_poor", "hardship", "none")
-RESULTS = ("excellent", "good", "pass", "fail")
-ACHIEVEMENTS = ("national", "province", "district", "school", "none")
 
 
 class ImportForm(StrictSchema):
@@ -30,27 +34,27 @@ class NominationArgs(StrictSchema):
     academic_year = fields.String(validate=ACADEMIC_YEAR)
     unit = fields.String(validate=CODE)
     school = fields.String(validate=validate.Length(max=200))
-    status = fields.String(validate=validate.OneOf(("active", "withdrawn")))
+    status = fields.String(validate=validate.OneOf(NOMINATION_STATUSES))
 
 
 class NominationPatch(StrictSchema):
     student_code = Text(40)
     full_name = Text(200, allow_none=False)
     birth_date = fields.Date()
-    gender = fields.String(allow_none=True, validate=validate.OneOf(("male", "female")))
+    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDER_VALUES))
     ethnicity = Text(60)
     school = Text(200, allow_none=False)
     grade = Text(20, allow_none=False)
     grade_number = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=12))
-    level = fields.String(allow_none=True, validate=validate.OneOf(LEVELS))
+    level = fields.String(allow_none=True, validate=validate.OneOf(LEVEL_VALUES))
     unit = fields.String(validate=CODE)
-    household = fields.String(validate=validate.OneOf(HOUSEHOLDS))
+    household = fields.String(validate=validate.OneOf(HOUSEHOLD_VALUES))
     orphan = fields.Boolean()
     disability = fields.Boolean()
     gpa = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=0, max=10), as_string=False)
-    academic_result = fields.String(allow_none=True, validate=validate.OneOf(RESULTS))
-    conduct = fields.String(allow_none=True, validate=validate.OneOf(RESULTS))
-    achievement = fields.String(validate=validate.OneOf(ACHIEVEMENTS))
+    academic_result = fields.String(allow_none=True, validate=validate.OneOf(RESULT_VALUES))
+    conduct = fields.String(allow_none=True, validate=validate.OneOf(RESULT_VALUES))
+    achievement = fields.String(validate=validate.OneOf(ACHIEVEMENT_VALUES))
     guardian = Text(200)
     note = Text(1000)
 

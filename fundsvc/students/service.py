@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import repeat
 from typing import Any
 
@@ -18,9 +16,11 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.memory import gc_paused
+from fundsvc.memory import PerValue, gc_paused
 from fundsvc.students.models import FIELDS, Nomination, Student
-from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, CellError, parse_nominations, write_nominations_xlsx
+from fundsvc.students.rules import derive_grade, identity_keys, is_ethnic_minority
+from fundsvc.students.spreadsheet import CellError, parse_nominations, write_nominations_xlsx
+from fundsvc.students.vocabulary import COLUMNS_BY_KEY
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
 
@@ -38,17 +38,6 @@ def capped(messages: list[str]) -> list[str]:
         return list(messages)
     more = len(messages) - MAX_WARNINGS
     return [*messages[:MAX_WARNINGS], f"… và {more} cảnh báo khác (and {more} more warnings)"]
-
-
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def identity_key(code: str | None, full_name: str, birth_date: date, school: str) -> str:
-    """What identifies a pupil across years: the student code, else name + birth date + school."""
-    if code:
-        return f"code:{code.strip()}"
-    return f"nbs:{_norm(full_name)}|{birth_date.isoformat()}|{_norm(school)}"
 
 
 @dataclass
@@ -88,13 +77,6 @@ def _too_long(columns: dict[str, list]) -> list[CellError]:
     return errors
 
 
-def identity_keys(codes: list, names: list, birth_dates: list, schools: list) -> list[str]:
-    """``identity_key`` of every row, given as columns; when every row has a code, at C speed."""
-    if all(codes):
-        return list(map("code:".__add__, map(str.strip, codes)))
-    return list(map(identity_key, codes, names, birth_dates, schools))
-
-
 # ----------------------------------------------------------------------------- bulk statements
 # The import reads and writes up to hundreds of thousands of rows. SQLAlchemy's per-row parameter handling
 # (construct_params, bind processors, expanding IN) cost several times the database's own work, so these
@@ -120,20 +102,6 @@ def _select_in(conn: Connection, sql: str, values: list, *before) -> list[tuple]
     return rows
 
 
-class _Bound(dict):
-    """value → the value handed to the DBAPI, computed by ``process`` once per distinct value."""
-
-    __slots__ = ("process",)
-
-    def __init__(self, process):
-        super().__init__()
-        self.process = process
-
-    def __missing__(self, value):
-        bound = self[value] = self.process(value)
-        return bound
-
-
 def _bound_columns(
     conn: Connection, table: Table, values: dict[str, Any], n: int, defaults: str
 ) -> dict[str, Iterable]:
@@ -151,7 +119,7 @@ def _bound_columns(
     for name, given in values.items():
         process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if isinstance(given, list):
-            out[name] = given if process is None else list(map(_Bound(process).__getitem__, given))
+            out[name] = given if process is None else list(map(PerValue(process).__getitem__, given))
         else:
             out[name] = repeat(given if process is None else process(given), n)
     return out
@@ -230,8 +198,40 @@ def import_nominations(
     units = {u.code: u for u in session.scalars(select(Unit))}
     in_scope = {code for code, u in units.items() if actor.sees(u)}
     parsed = parse_nominations(data, filename, known_units=in_scope)
-    columns = parsed.columns
-    errors = parsed.errors + _too_long(columns)
+    _refuse_errors(parsed)
+    columns, n = parsed.columns, parsed.count
+    digest = hashlib.sha256(data).hexdigest()
+    outcome = ImportOutcome(warnings=capped(parsed.warnings), dry_run=dry_run)
+    with gc_paused():
+        keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
+        unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
+        with write_transaction(session):
+            conn = session.connection()
+            plan = _plan(conn, keys, academic_year)
+            outcome.updated = len(plan.to_update)
+            outcome.created = n - outcome.updated
+            if dry_run:
+                session.rollback()
+                return outcome
+            with _page_cache(conn):
+                _store_students(conn, columns, keys, plan)
+                source = {
+                    "source_file": filename[:255],
+                    "source_sha256": digest,
+                    "source_row": columns["row"],
+                    "unit_id": unit_ids,
+                }
+                updated_ids = _store_nominations(conn, columns, source, plan, academic_year)
+                audited = {"file": filename, "sha256": digest, "academic_year": academic_year}
+                audited |= {"created": outcome.created, "updated": outcome.updated, "updated_ids": updated_ids[:1000]}
+                record(session, actor, "nominations.import", "import", digest[:16], None, audited, actor.unit_id)
+                session.flush()  # while the page cache is still large
+    return outcome
+
+
+def _refuse_errors(parsed) -> None:
+    """422 with every bad cell (the first MAX_ERROR_ROWS) when the file has one, or has no data row."""
+    errors = parsed.errors + _too_long(parsed.columns)
     if errors:
         ordered = sorted(errors, key=lambda e: e.row)[:MAX_ERROR_ROWS]
         rows = [{"row": e.row, "column": e.column, "message": e.message} for e in ordered]
@@ -244,111 +244,79 @@ def import_nominations(
             ),
             {"rows": rows, "warnings": capped(parsed.warnings)},
         )
-    n = parsed.count
-    if not n:
+    if not parsed.count:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
 
-    digest = hashlib.sha256(data).hexdigest()
-    outcome = ImportOutcome(warnings=capped(parsed.warnings), dry_run=dry_run)
-    with gc_paused():
-        keys = identity_keys(columns["student_code"], columns["full_name"], columns["birth_date"], columns["school"])
-        unit_ids = list(map({code: u.id for code, u in units.items()}.__getitem__, columns["unit"]))
-        with write_transaction(session):
-            conn = session.connection()
-            students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
-            existing = (
-                dict(
-                    _select_in(
-                        conn,
-                        f"SELECT student_id, id FROM nominations WHERE academic_year = {_mark(conn)} AND student_id",
-                        list(students.values()),
-                        academic_year,
-                    )
-                )
-                if students
-                else {}
+
+@dataclass
+class _Plan:
+    """Where each row of the file goes: its pupil (known or new) and its nomination this year (new or existing)."""
+
+    student_ids: list  # per row: the pupil's id, None for a pupil not stored yet
+    existing: dict[int, int]  # student id -> id of its nomination of the year
+    # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists / is new;
+    # None stands for "every row" in the common case of a file of new pupils.
+    new_students: list[int] | None
+    to_update: list[int]
+    to_create: list[int] | None
+
+
+def _plan(conn: Connection, keys: list[str], academic_year: str) -> _Plan:
+    students = dict(_select_in(conn, "SELECT identity_key, id FROM students WHERE identity_key", keys))
+    existing = (
+        dict(
+            _select_in(
+                conn,
+                f"SELECT student_id, id FROM nominations WHERE academic_year = {_mark(conn)} AND student_id",
+                list(students.values()),
+                academic_year,
             )
-            student_ids = list(map(students.get, keys))
-            # Positions (in file order) of the rows whose pupil is new / whose nomination this year exists;
-            # None stands for "every row" and "no row" in the common case of a file of new pupils.
-            new_students = [i for i, sid in enumerate(student_ids) if sid is None] if students else None
-            to_update = [i for i, sid in enumerate(student_ids) if sid in existing] if existing else []
-            outcome.updated = len(to_update)
-            outcome.created = n - outcome.updated
-            if dry_run:
-                session.rollback()
-                return outcome
-            with _page_cache(conn):
-                count = n if new_students is None else len(new_students)
-                if count:
-                    ids = _allocate_ids(conn, Student.__table__, count)
-                    _insert_many(
-                        conn,
-                        Student.__table__,
-                        {
-                            "id": ids,
-                            "identity_key": _pick(keys, new_students),
-                            **{f: _pick(columns[f], new_students) for f in STUDENT_FIELDS},
-                        },
-                        count,
-                    )
-                    if new_students is None:
-                        student_ids = ids
-                    else:
-                        for i, sid in zip(new_students, ids, strict=True):
-                            student_ids[i] = sid
-                source = {"source_file": filename[:255], "source_sha256": digest, "status": "active"}
-                # New nominations are inserted in file row order, so their ids ascend with the rows.
-                to_create = None
-                if to_update:
-                    updating = set(to_update)
-                    to_create = [i for i in range(n) if i not in updating]
-                if outcome.created:
-                    _insert_many(
-                        conn,
-                        Nomination.__table__,
-                        {
-                            **{f: _pick(columns[f], to_create) for f in FIELDS},
-                            **source,
-                            "source_row": _pick(columns["row"], to_create),
-                            "student_id": _pick(student_ids, to_create),
-                            "unit_id": _pick(unit_ids, to_create),
-                            "academic_year": academic_year,
-                        },
-                        outcome.created,
-                    )
-                updated_ids = [existing[student_ids[i]] for i in to_update]
-                if to_update:
-                    _update_many(
-                        conn,
-                        Nomination.__table__,
-                        updated_ids,
-                        {
-                            **{f: _pick(columns[f], to_update) for f in FIELDS},
-                            **source,
-                            "source_row": _pick(columns["row"], to_update),
-                            "unit_id": _pick(unit_ids, to_update),
-                        },
-                    )
-                record(
-                    session,
-                    actor,
-                    "nominations.import",
-                    "import",
-                    digest[:16],
-                    None,
-                    {
-                        "file": filename,
-                        "sha256": digest,
-                        "academic_year": academic_year,
-                        "created": outcome.created,
-                        "updated": outcome.updated,
-                        "updated_ids": updated_ids[:1000],
-                    },
-                    actor.unit_id,
-                )
-                session.flush()  # while the page cache is still large
-    return outcome
+        )
+        if students
+        else {}
+    )
+    student_ids = list(map(students.get, keys))
+    new_students = [i for i, sid in enumerate(student_ids) if sid is None] if students else None
+    to_update = [i for i, sid in enumerate(student_ids) if sid in existing] if existing else []
+    updating = set(to_update)
+    to_create = [i for i in range(len(keys)) if i not in updating] if to_update else None
+    return _Plan(student_ids, existing, new_students, to_update, to_create)
+
+
+def _store_students(conn: Connection, columns: dict[str, list], keys: list[str], plan: _Plan) -> None:
+    """INSERT the new pupils; their ids completed in ``plan.student_ids``."""
+    count = len(keys) if plan.new_students is None else len(plan.new_students)
+    if not count:
+        return
+    ids = _allocate_ids(conn, Student.__table__, count)
+    values = {f: _pick(columns[f], plan.new_students) for f in STUDENT_FIELDS}
+    _insert_many(conn, Student.__table__, {"id": ids, "identity_key": _pick(keys, plan.new_students), **values}, count)
+    if plan.new_students is None:
+        plan.student_ids = ids
+    else:
+        for i, sid in zip(plan.new_students, ids, strict=True):
+            plan.student_ids[i] = sid
+
+
+def _store_nominations(
+    conn: Connection, columns: dict[str, list], source: dict[str, Any], plan: _Plan, academic_year: str
+) -> list[int]:
+    """INSERT the year's new nominations (in file row order, so their ids ascend with the rows) and UPDATE the
+    existing ones; the ids updated."""
+    per_row = {**{f: columns[f] for f in FIELDS}, **source}
+    fixed = {k: per_row.pop(k) for k in list(per_row) if not isinstance(per_row[k], list)}
+    fixed["status"] = "active"
+    count = len(plan.student_ids) - len(plan.to_update)
+    if count:
+        rows = {k: _pick(v, plan.to_create) for k, v in per_row.items()}
+        student_ids = _pick(plan.student_ids, plan.to_create)
+        values = {**rows, **fixed, "student_id": student_ids, "academic_year": academic_year}
+        _insert_many(conn, Nomination.__table__, values, count)
+    updated_ids = [plan.existing[plan.student_ids[i]] for i in plan.to_update]
+    if plan.to_update:
+        rows = {k: _pick(v, plan.to_update) for k, v in per_row.items()}
+        _update_many(conn, Nomination.__table__, updated_ids, {**rows, **fixed})
+    return updated_ids
 
 
 def nominations_query(session: Session, actor: Actor, *, academic_year=None, unit=None, school=None, status=None):
@@ -387,55 +355,52 @@ def snapshot(nomination: Nomination) -> dict:
     return {**{f: getattr(nomination, f) for f in FIELDS}, "unit": nomination.unit.code, "status": nomination.status}
 
 
-def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
-    """Correct a nomination's fields (audited)."""
+def _with_derived(changes: dict) -> dict:
+    """A correction of the ethnicity or the class corrects what the import's rules derive from it, unless given."""
+    if "ethnicity" in changes and "ethnic_minority" not in changes:
+        changes["ethnic_minority"] = is_ethnic_minority(changes["ethnicity"])
+    if "grade" in changes:
+        number, level = derive_grade(changes["grade"])
+        changes.setdefault("grade_number", number)
+        if level is not None:  # a class the rule cannot read leaves the level as it was
+            changes.setdefault("level", level)
+    return changes
+
+
+@contextmanager
+def _changing(session: Session, actor: Actor, nomination_id: int, action: str, if_withdrawn: str):
+    """A change of one nomination of the actor's scope still active (else 409 ``if_withdrawn``), audited as
+    ``action`` with its state before and after."""
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         nomination = get_nomination(session, actor, nomination_id)
         if nomination.status == "withdrawn":
-            raise Conflict("Hồ sơ đã rút, không sửa được (nomination withdrawn)")
+            raise Conflict(if_withdrawn)
         before = snapshot(nomination)
+        yield nomination
+        session.flush()  # a new unit is a unit_id only once flushed
+        record(session, actor, action, "nomination", nomination.id, before, snapshot(nomination), nomination.unit_id)
+
+
+def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
+    """Correct a nomination's fields (audited)."""
+    with _changing(
+        session, actor, nomination_id, "nomination.update", "Hồ sơ đã rút, không sửa được (nomination withdrawn)"
+    ) as nomination:
         if "unit" in changes:
             nomination.unit = visible_unit(session, actor, changes.pop("unit"))
-        if "ethnicity" in changes and "ethnic_minority" not in changes:
-            ethnicity = (changes["ethnicity"] or "").strip()
-            changes["ethnic_minority"] = bool(ethnicity) and _norm(ethnicity) != "kinh"
-        for name, value in changes.items():
+        for name, value in _with_derived(changes).items():
             setattr(nomination, name, value)
-        session.flush()
-        record(
-            session,
-            actor,
-            "nomination.update",
-            "nomination",
-            nomination.id,
-            before,
-            snapshot(nomination),
-            nomination.unit_id,
-        )
     return nomination
 
 
 def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, reason: str | None = None) -> Nomination:
     """Withdraw a nomination: it stays on file but no round will consider it (409 if already withdrawn)."""
-    require_role(actor, *COMMITTEE)
-    with write_transaction(session):
-        nomination = get_nomination(session, actor, nomination_id)
-        if nomination.status == "withdrawn":
-            raise Conflict("Hồ sơ đã rút trước đó (already withdrawn)")
-        before = snapshot(nomination)
+    with _changing(
+        session, actor, nomination_id, "nomination.withdraw", "Hồ sơ đã rút trước đó (already withdrawn)"
+    ) as nomination:
         nomination.status = "withdrawn"
         nomination.note = nomination.note if not reason else f"{nomination.note or ''} [Rút: {reason}]".strip()[:1000]
-        record(
-            session,
-            actor,
-            "nomination.withdraw",
-            "nomination",
-            nomination.id,
-            before,
-            snapshot(nomination),
-            nomination.unit_id,
-        )
     return nomination
 
 

@@ -1,6 +1,7 @@
 """Nomination spreadsheets: parse an import file, write an export and the template.
 
-Pure layer (no Flask, no database); the format is ``shared/IMPORT.md``.
+Pure layer (no Flask, no database); the format is ``docs/import.md``, its words are ``vocabulary.py`` and what a
+row means (pupil identity, ethnic minority, level from the class) is ``rules.py``: this module is the mechanics.
 
 ``parse_nominations(data, filename, known_units=None) -> ParsedSheet``
     ``.xlsx`` (first sheet, read with python-calamine) or ``.csv`` (UTF-8 with or
@@ -20,10 +21,11 @@ Pure layer (no Flask, no database); the format is ``shared/IMPORT.md``.
 
 Speed: the rows are read and turned into columns a chunk at a time (while the chunk's
 cells are still in the processor's cache), then converted column by column.  Coded columns have few distinct
-values, so each distinct raw value is parsed once (``set(col)``) and the column is
-mapped through the resulting table with C-level ``map``; free-text columns go
-through a C-level ``map`` chain (split/join/NFC).  A 100,000-row file costs about
-as much again as the bare csv / calamine read (see ``bench/import.py``).
+values, so each distinct raw value is converted once (``_convert_table``, whose cell-by-cell reference is
+``_convert_plain``) and the column is mapped through the resulting table with C-level ``map``; free-text columns
+go through ``normalize.clean_column``.  ``tests/students/test_rules.py`` checks the whole parse against a plain
+row-by-row reference parse.  A 100,000-row file costs about as much again as the bare csv / calamine read (see
+``bench/import.py``).
 """
 
 from __future__ import annotations
@@ -39,12 +41,22 @@ from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import Any
 
-from ..memory import gc_paused
+from ..memory import PerValue, gc_paused
+from . import rules
 from .normalize import cell_text, clean_column, clean_text, fold
+from .vocabulary import (
+    COLUMNS_BY_KEY,
+    GPA_MAX,
+    MIN_BIRTH_DATE,
+    NOMINATION_COLUMNS,
+    ROW_KEYS,
+    VIETNAMESE_WORDS,
+    Column,
+)
 
 __all__ = [
     "COLUMNS_BY_KEY",
@@ -56,8 +68,7 @@ __all__ = [
     "CellValueError",
     "Column",
     "ParsedSheet",
-    "derive_grade",
-    "identity_key",
+    "converter",
     "parse_nominations",
     "write_nominations_xlsx",
     "write_template_xlsx",
@@ -68,20 +79,7 @@ __all__ = [
 
 
 class CellValueError(ValueError):
-    """Raised by a column parser; ``str(exc)`` is the user-facing message."""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # the Vietnamese title (IMPORT.md)
-    required: bool
-    parser: Callable[[Any], Any]  # non-blank raw cell (str, float, date, …) -> stored value
-    aliases: tuple[str, ...] = ()  # other accepted headers ("Hạnh kiểm" for conduct)
-    default: Any = None  # stored value for an empty cell / absent optional column
-    kind: str = "coded"  # "text" (free text), "coded", "date", "number", "grade", "unit"
-    choices: tuple[str, ...] = ()  # the words offered in the template drop-down
-    hint: str = ""  # accepted values, for the "Hướng dẫn" sheet
+    """Raised by a column's converter; ``str(exc)`` is the user-facing message."""
 
 
 @dataclass(frozen=True)
@@ -121,124 +119,11 @@ class ParsedSheet:
         return dicts
 
 
-# --------------------------------------------------------------------------- vocabularies
-
-GENDERS = {"nam": "male", "nu": "female", "male": "male", "female": "female"}
-
-LEVELS = {
-    "tieu hoc": "primary",
-    "cap 1": "primary",
-    "primary": "primary",
-    "thcs": "lower_secondary",
-    "trung hoc co so": "lower_secondary",
-    "cap 2": "lower_secondary",
-    "lower secondary": "lower_secondary",
-    "thpt": "upper_secondary",
-    "trung hoc pho thong": "upper_secondary",
-    "cap 3": "upper_secondary",
-    "upper secondary": "upper_secondary",
-    "dai hoc": "university",
-    "cao dang": "university",
-    "dh": "university",
-    "cd": "university",
-    "university": "university",
-}
-
-HOUSEHOLDS = {
-    "ho ngheo": "poor",
-    "ngheo": "poor",
-    "poor": "poor",
-    "ho can ngheo": "near_poor",
-    "can ngheo": "near_poor",
-    "near poor": "near_poor",
-    "kho khan": "hardship",
-    "hoan canh kho khan": "hardship",
-    "hardship": "hardship",
-    "khong": "none",
-    "none": "none",
-}
-
-YES_NO = {
-    "x": True,
-    "co": True,
-    "1": True,
-    "true": True,
-    "khong": False,
-    "0": False,
-    "false": False,
-}
-
-ACADEMIC_RESULTS = {
-    "tot": "excellent",
-    "gioi": "excellent",
-    "xuat sac": "excellent",
-    "excellent": "excellent",
-    "kha": "good",
-    "good": "good",
-    "dat": "pass",
-    "trung binh": "pass",
-    "tb": "pass",
-    "pass": "pass",
-    "chua dat": "fail",
-    "yeu": "fail",
-    "kem": "fail",
-    "fail": "fail",
-}
-
-CONDUCTS = {
-    "tot": "excellent",
-    "excellent": "excellent",
-    "kha": "good",
-    "good": "good",
-    "dat": "pass",
-    "trung binh": "pass",
-    "tb": "pass",
-    "pass": "pass",
-    "chua dat": "fail",
-    "yeu": "fail",
-    "fail": "fail",
-}
-
-ACHIEVEMENTS = {
-    "quoc gia": "national",
-    "cap quoc gia": "national",
-    "national": "national",
-    "tinh": "province",
-    "cap tinh": "province",
-    "province": "province",
-    "huyen": "district",
-    "cap huyen": "district",
-    "district": "district",
-    "truong": "school",
-    "cap truong": "school",
-    "school": "school",
-    "khong": "none",
-    "none": "none",
-}
-
-#: stored value -> the Vietnamese word written by the export (None/"" -> empty cell)
-VIETNAMESE_WORDS: dict[str, dict[Any, str]] = {
-    "gender": {"male": "Nam", "female": "Nữ"},
-    "level": {
-        "primary": "Tiểu học",
-        "lower_secondary": "THCS",
-        "upper_secondary": "THPT",
-        "university": "Đại học",
-    },
-    "household": {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo", "hardship": "Khó khăn", "none": ""},
-    "orphan": {True: "x", False: ""},
-    "disability": {True: "x", False: ""},
-    "academic_result": {"excellent": "Tốt", "good": "Khá", "pass": "Đạt", "fail": "Chưa đạt"},
-    "conduct": {"excellent": "Tốt", "good": "Khá", "pass": "Đạt", "fail": "Chưa đạt"},
-    "achievement": {"national": "Quốc gia", "province": "Tỉnh", "district": "Huyện", "school": "Trường", "none": ""},
-}
-
-MIN_BIRTH_DATE = dt.date(1950, 1, 1)
+_ROW_TEMPLATE = dict.fromkeys(ROW_KEYS)
 _ONE_DECIMAL = Decimal("0.1")
-_GPA_MAX = Decimal(10)
 
 
-# --------------------------------------------------------------------------- parsers
+# --------------------------------------------------------------------------- converters: one non-blank cell
 
 
 def _shown(raw: Any) -> str:
@@ -250,57 +135,60 @@ def _text(raw: Any) -> str:
     return clean_text(cell_text(raw))
 
 
-def _coded(vocab: dict[str, Any], vi_name: str, en_name: str, expected_vi: str, expected_en: str):
-    get = vocab.get
+def _coded(c: Column) -> Callable[[Any], Any]:
+    """A coded column's converter: the folded cell looked up in the column's words."""
+    get = c.words.get
+    expected_vi, expected_en = c.expected
 
-    def parse(raw: Any) -> Any:
+    def convert(raw: Any) -> Any:
         value = get(fold(cell_text(raw)))
         if value is None:
             raise CellValueError(
-                f"{vi_name} không hợp lệ '{_shown(raw)}': cần {expected_vi} (invalid {en_name}; expected {expected_en})"
+                f"{c.header} không hợp lệ '{_shown(raw)}': cần {expected_vi} "
+                f"(invalid {c.name_en}; expected {expected_en})"
             )
         return value
 
-    return parse
+    return convert
 
 
 def _parse_date(raw: Any) -> dt.date:
-    if isinstance(raw, dt.datetime):
-        value = raw.date()
-    elif isinstance(raw, dt.date):
-        value = raw
-    else:
-        s = raw.strip() if type(raw) is str else None
-        value = None
-        if s and len(s) == 10 and s[2] == "/" and s[5] == "/":
-            # dd/mm/yyyy: the common case, validated by the C-level ISO parser
-            try:
-                value = dt.date.fromisoformat(f"{s[6:]}-{s[3:5]}-{s[:2]}")
-            except ValueError:
-                value = None
-        if value is None and s:
-            if "/" in s:
-                parts = s.split("/")
-                if len(parts) == 3:
-                    d, m, y = parts
-                    if 1 <= len(d) <= 2 and 1 <= len(m) <= 2 and len(y) == 4:
-                        value = _make_date(s, y, m, d)
-            elif "-" in s:
-                parts = s.split("-")
-                if len(parts) == 3:
-                    y, m, d = parts
-                    if len(y) == 4 and 1 <= len(m) <= 2 and 1 <= len(d) <= 2:
-                        value = _make_date(s, y, m, d)
-        if value is None:
-            raise CellValueError(
-                f"Ngày không hợp lệ '{_shown(raw)}': cần dạng dd/mm/yyyy (invalid date; expected dd/mm/yyyy)"
-            )
+    value = _as_date(raw)
+    if value is None:
+        raise CellValueError(
+            f"Ngày không hợp lệ '{_shown(raw)}': cần dạng dd/mm/yyyy (invalid date; expected dd/mm/yyyy)"
+        )
     if value < MIN_BIRTH_DATE or value > dt.date.today():
         raise CellValueError(
             f"Ngày sinh ngoài khoảng hợp lệ '{value:%d/%m/%Y}': cần từ 01/01/1950 đến hôm nay "
             "(birth date out of range; expected between 01/01/1950 and today)"
         )
     return value
+
+
+def _as_date(raw: Any) -> dt.date | None:
+    """A date cell, or the date a text cell writes as dd/mm/yyyy, d/m/yyyy or yyyy-mm-dd; None for anything else."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    s = raw.strip() if type(raw) is str else ""
+    if len(s) == 10 and s[2] == "/" and s[5] == "/":
+        # dd/mm/yyyy: the common case, validated by the C-level ISO parser
+        try:
+            return dt.date.fromisoformat(f"{s[6:]}-{s[3:5]}-{s[:2]}")
+        except ValueError:
+            pass  # d/m/yyyy with spaces, or no such day: told apart below
+    for sep in "/-":
+        if sep in s:
+            parts = s.split(sep)
+            if len(parts) != 3:
+                return None
+            d, m, y = parts if sep == "/" else parts[::-1]
+            if 1 <= len(d) <= 2 and 1 <= len(m) <= 2 and len(y) == 4:
+                return _make_date(s, y, m, d)
+            return None
+    return None
 
 
 def _make_date(s: str, y: str, m: str, d: str) -> dt.date | None:
@@ -323,30 +211,30 @@ def _gpa_error(raw: Any) -> CellValueError:
     )
 
 
-def _parse_gpa(raw: Any) -> Decimal:
+def _gpa_number(raw: Any) -> Decimal:
+    """The number a GPA cell holds, exactly as written (8,5 → 8.5; a float cell by its one-decimal value)."""
     t = type(raw)
     if t is str:
         s = raw.strip().replace(",", ".")
         if not (s.isascii() and s.replace(".", "", 1).isdigit()):
             raise _gpa_error(raw)
         try:
-            value = Decimal(s)
+            return Decimal(s)
         except InvalidOperation:  # pragma: no cover - guarded above
             raise _gpa_error(raw) from None
-    elif t is float or t is int:
-        if t is float:
-            if not math.isfinite(raw):
-                raise _gpa_error(raw)
-            r = round(raw, 1)
-            if abs(raw - r) > 1e-6:  # 8.55 is two decimals; 8.4999999999 is a float artefact of 8.5
-                value = Decimal(repr(raw))
-            else:
-                value = Decimal(f"{r:.1f}")
-        else:
-            value = Decimal(raw)
-    else:
+    if t is int:
+        return Decimal(raw)
+    if t is not float or not math.isfinite(raw):
         raise _gpa_error(raw)
-    if value < 0 or value > _GPA_MAX:
+    r = round(raw, 1)
+    if abs(raw - r) > 1e-6:  # 8.55 is two decimals; 8.4999999999 is a float artefact of 8.5
+        return Decimal(repr(raw))
+    return Decimal(f"{r:.1f}")
+
+
+def _parse_gpa(raw: Any) -> Decimal:
+    value = _gpa_number(raw)
+    if value < 0 or value > GPA_MAX:
         raise CellValueError(
             f"Điểm TB ngoài khoảng '{_shown(raw)}': cần một số từ 0 đến 10 "
             "(GPA out of range; expected a number from 0 to 10)"
@@ -360,41 +248,10 @@ def _parse_gpa(raw: Any) -> Decimal:
     return q
 
 
-def _level_for_number(n: int) -> str | None:
-    if 1 <= n <= 5:
-        return "primary"
-    if 6 <= n <= 9:
-        return "lower_secondary"
-    if 10 <= n <= 12:
-        return "upper_secondary"
-    return None
-
-
-def derive_grade(text: str) -> tuple[int | None, str | None]:
-    """``"9A"`` → (9, "lower_secondary"); ``"Năm 2"`` → (2, "university"); unknown → (None, None)."""
-    f = fold(text)
-    if f.startswith("nam"):
-        rest = f[3:].strip()
-        if rest.startswith("thu "):
-            rest = rest[4:].strip()
-        if rest.isascii() and rest.isdigit() and 1 <= int(rest) <= 7:
-            return int(rest), "university"
-        return None, None
-    f = f.removeprefix("lop ")
-    k = 0
-    while k < len(f) and "0" <= f[k] <= "9":
-        k += 1
-    if k == 0 or k > 2:
-        return None, None
-    n = int(f[:k])
-    level = _level_for_number(n)
-    return (n, level) if level else (None, None)
-
-
 def _parse_grade(raw: Any) -> tuple[str, int | None, str | None]:
+    """The class as written, and the grade number and level the rule reads from it."""
     text = _text(raw)
-    number, level = derive_grade(text)
-    return text, number, level
+    return (text, *rules.derive_grade(text))
 
 
 def _grade_error(raw: Any) -> str:
@@ -404,172 +261,38 @@ def _grade_error(raw: Any) -> str:
     )
 
 
-# --------------------------------------------------------------------------- columns
+def _unit_parser(known_units: Container[str] | None) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        code = "".join(_text(raw).split())
+        if known_units is None or code in known_units:
+            return code
+        upper = code.upper()
+        if upper != code and upper in known_units:
+            return upper
+        raise CellValueError(
+            f"Mã đơn vị không tồn tại '{_shown(raw)}': cần mã của một đơn vị đã có "
+            "(unknown unit code; expected the code of an existing unit)"
+        )
 
-_LEVEL_WORDS = "Tiểu học, THCS, THPT, Đại học hoặc Cao đẳng"
-_YES_NO_VI = "x, có, 1, true (có) hoặc để trống, không, 0, false (không)"
-_YES_NO_EN = "x/có/1/true for yes, empty/không/0/false for no"
-
-NOMINATION_COLUMNS: tuple[Column, ...] = (
-    Column(
-        "student_code",
-        "Mã học sinh",
-        False,
-        _text,
-        ("Mã HS", "Mã số học sinh"),
-        kind="text",
-        hint="Văn bản; dùng để nhận ra học sinh qua các năm",
-    ),
-    Column("full_name", "Họ và tên", True, _text, ("Họ tên",), kind="text", hint="Văn bản"),
-    Column(
-        "birth_date",
-        "Ngày sinh",
-        True,
-        _parse_date,
-        ("Ngày tháng năm sinh",),
-        kind="date",
-        hint="dd/mm/yyyy (ví dụ 05/09/2012), yyyy-mm-dd hoặc ô kiểu ngày",
-    ),
-    Column(
-        "gender",
-        "Giới tính",
-        False,
-        _coded(GENDERS, "Giới tính", "gender", "Nam hoặc Nữ", "Nam or Nữ"),
-        choices=("Nam", "Nữ"),
-        hint="Nam, Nữ",
-    ),
-    Column("ethnicity", "Dân tộc", False, _text, kind="text", hint="Văn bản: Kinh, Khmer, Hoa, …"),
-    Column("school", "Trường", True, _text, ("Trường học",), kind="text", hint="Văn bản"),
-    Column("grade", "Lớp", True, _parse_grade, kind="grade", hint="9A, 9, 12A1; sinh viên: Năm 1, Năm 2, …"),
-    Column(
-        "level",
-        "Cấp học",
-        False,
-        _coded(LEVELS, "Cấp học", "level", _LEVEL_WORDS, "Tiểu học, THCS, THPT, Đại học or Cao đẳng"),
-        choices=("Tiểu học", "THCS", "THPT", "Đại học", "Cao đẳng"),
-        hint=_LEVEL_WORDS + "; để trống thì suy ra từ lớp (1–5, 6–9, 10–12, Năm N)",
-    ),
-    Column("unit", "Mã đơn vị", True, _text, kind="unit", hint="Mã của đơn vị đề nghị (xã/phường, chi hội)"),
-    Column(
-        "household",
-        "Hoàn cảnh gia đình",
-        False,
-        _coded(
-            HOUSEHOLDS,
-            "Hoàn cảnh gia đình",
-            "household",
-            "Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống",
-            "Hộ nghèo, Hộ cận nghèo, Khó khăn or empty",
-        ),
-        ("Hoàn cảnh",),
-        default="none",
-        choices=("Hộ nghèo", "Hộ cận nghèo", "Khó khăn"),
-        hint="Hộ nghèo, Hộ cận nghèo, Khó khăn hoặc để trống",
-    ),
-    Column(
-        "orphan",
-        "Mồ côi",
-        False,
-        _coded(YES_NO, "Mồ côi", "orphan", _YES_NO_VI, _YES_NO_EN),
-        default=False,
-        choices=("x", "Có", "Không"),
-        hint="x hoặc để trống",
-    ),
-    Column(
-        "disability",
-        "Khuyết tật",
-        False,
-        _coded(YES_NO, "Khuyết tật", "disability", _YES_NO_VI, _YES_NO_EN),
-        default=False,
-        choices=("x", "Có", "Không"),
-        hint="x hoặc để trống",
-    ),
-    Column(
-        "gpa",
-        "Điểm TB",
-        False,
-        _parse_gpa,
-        ("Điểm trung bình", "ĐTB"),
-        kind="number",
-        hint="Số từ 0 đến 10, một chữ số thập phân: 8.5 hoặc 8,5",
-    ),
-    Column(
-        "academic_result",
-        "Học lực",
-        False,
-        _coded(
-            ACADEMIC_RESULTS,
-            "Học lực",
-            "academic result",
-            "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu hoặc Kém",
-            "Tốt, Giỏi, Khá, Đạt, Trung bình, Chưa đạt, Yếu or Kém",
-        ),
-        choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình", "Yếu", "Kém"),
-        hint="Tốt/Giỏi, Khá, Đạt/Trung bình, Chưa đạt/Yếu/Kém",
-    ),
-    Column(
-        "conduct",
-        "Rèn luyện",
-        False,
-        _coded(
-            CONDUCTS,
-            "Rèn luyện",
-            "conduct",
-            "Tốt, Khá, Đạt, Trung bình, Chưa đạt hoặc Yếu",
-            "Tốt, Khá, Đạt, Trung bình, Chưa đạt or Yếu",
-        ),
-        ("Hạnh kiểm",),
-        choices=("Tốt", "Khá", "Đạt", "Chưa đạt", "Trung bình", "Yếu"),
-        hint="Tốt, Khá, Đạt/Trung bình, Chưa đạt/Yếu (tiêu đề 'Hạnh kiểm' cũng được)",
-    ),
-    Column(
-        "achievement",
-        "Thành tích",
-        False,
-        _coded(
-            ACHIEVEMENTS,
-            "Thành tích",
-            "achievement",
-            "Quốc gia, Tỉnh, Huyện, Trường hoặc để trống",
-            "Quốc gia, Tỉnh, Huyện, Trường or empty",
-        ),
-        default="none",
-        choices=("Quốc gia", "Tỉnh", "Huyện", "Trường"),
-        hint="Quốc gia, Tỉnh, Huyện, Trường hoặc để trống",
-    ),
-    Column("guardian", "Phụ huynh", False, _text, ("Người giám hộ",), kind="text", hint="Văn bản"),
-    Column("note", "Ghi chú", False, _text, kind="text", hint="Văn bản"),
-)
-
-COLUMNS_BY_KEY: dict[str, Column] = {c.key: c for c in NOMINATION_COLUMNS}
-
-#: keys of every parsed row dict, in order
-ROW_KEYS: tuple[str, ...] = (
-    "row",
-    "student_code",
-    "full_name",
-    "birth_date",
-    "gender",
-    "ethnicity",
-    "ethnic_minority",
-    "school",
-    "grade",
-    "grade_number",
-    "level",
-    "unit",
-    "household",
-    "orphan",
-    "disability",
-    "gpa",
-    "academic_result",
-    "conduct",
-    "achievement",
-    "guardian",
-    "note",
-)
+    return parse
 
 
-_ROW_TEMPLATE = dict.fromkeys(ROW_KEYS)
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text,
+    "date": _parse_date,
+    "number": _parse_gpa,
+    "grade": _parse_grade,
+    "unit": _unit_parser(None),
+}
+
+
+def converter(c: Column, known_units: Container[str] | None = None) -> Callable[[Any], Any]:
+    """Column ``c``'s converter of one non-blank cell: stored value, or ``CellValueError`` with the message."""
+    if c.kind == "coded":
+        return _coded(c)
+    if c.kind == "unit" and known_units is not None:
+        return _unit_parser(known_units)
+    return _CONVERTERS[c.kind]
 
 
 def _build_header_index() -> dict[str, Column]:
@@ -583,6 +306,7 @@ def _build_header_index() -> dict[str, Column]:
 
 
 _HEADER_INDEX = _build_header_index()
+_COLUMN_CONVERTERS = {c.key: converter(c) for c in NOMINATION_COLUMNS}
 
 
 # --------------------------------------------------------------------------- reading files
@@ -724,7 +448,7 @@ def _transpose(chunks: Iterable[list[list]], width: int) -> list[list]:
     return cols
 
 
-# --------------------------------------------------------------------------- parsing
+# --------------------------------------------------------------------------- parsing: whole columns
 
 
 _BLANK_STR = {"": None}
@@ -739,6 +463,7 @@ def _missing_message(c: Column) -> str:
 
 
 def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
+    """A free-text column: ``clean_text`` of every cell (``clean_column``), blank cells as None."""
     try:
         cleaned, maybe_empty = clean_column(col)
     except TypeError:  # an .xlsx column with numbers/dates in it
@@ -752,112 +477,114 @@ def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
     return cleaned, bad
 
 
+def _convert_cell(raw: Any, convert, default: Any, placeholder: Any, missing: str | None) -> tuple[Any, str | None]:
+    """One cell: (stored value, None), or (placeholder, the error message).
+
+    A blank cell is the column's default, or the "missing" error for a required column.
+    """
+    if _raw_blank(raw):
+        return (placeholder, missing) if missing else (default, None)
+    try:
+        return convert(raw), None
+    except CellValueError as exc:
+        return placeholder, str(exc)
+
+
+def _convert_plain(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
+    """The reference of ``_convert_table``: every cell converted on its own."""
+    missing = _missing_message(c) if c.required else None
+    vals, bad = [], {}
+    for i, raw in enumerate(col):
+        value, message = _convert_cell(raw, convert, c.default, placeholder, missing)
+        vals.append(value)
+        if message is not None:
+            bad[i] = message
+    return vals, bad
+
+
 class _Memo(dict):
-    """raw cell -> stored value; a value not seen yet is parsed once by ``__missing__``.
+    """raw cell -> stored value; a value not seen yet is converted once by ``__missing__`` (``_convert_cell``).
 
     ``map(memo.__getitem__, column)`` then converts a whole column at C speed, calling
     back into Python only for the first occurrence of each distinct raw value.
     """
 
-    __slots__ = ("default", "kinds", "messages", "missing", "parser", "placeholder")
+    __slots__ = ("args", "messages", "zero_or_one")
 
-    def __init__(self, seed, parser, default, placeholder, missing):
+    def __init__(self, seed, convert, default, placeholder, missing):
         super().__init__(seed)
-        self.parser = parser
-        self.default = default
-        self.placeholder = placeholder
-        self.missing = missing  # message for a blank cell of a required column, else None
+        self.args = (convert, default, placeholder, missing)
         self.messages: dict[Any, str] = {}  # raw value -> error message
-        self.kinds = 0  # bit 1: a bool was seen, bit 2: a number was seen
+        self.zero_or_one = False  # a cell equal to 0 or 1 was seen: True, 1 and 1.0 would share a slot
 
     def __missing__(self, raw):
-        t = type(raw)
-        if t is bool:
-            self.kinds |= 1
-        elif t is int or t is float:
-            self.kinds |= 2
-        if _raw_blank(raw):
-            if self.missing:
-                self.messages[raw] = self.missing
-                value = self.placeholder
-            else:
-                value = self.default
-        else:
-            try:
-                value = self.parser(raw)
-            except CellValueError as exc:
-                self.messages[raw] = str(exc)
-                value = self.placeholder
+        if raw in _ZERO_ONE:
+            self.zero_or_one = True
+        value, message = _convert_cell(raw, *self.args)
+        if message is not None:
+            self.messages[raw] = message
         self[raw] = value
         return value
 
 
 @functools.cache
 def _seed_table(key: str) -> dict[str, Any]:
-    """The usual spellings of a coded column, parsed once per process."""
+    """The usual spellings of an optional coded column, converted once per process."""
     c = COLUMNS_BY_KEY[key]
+    convert = _COLUMN_CONVERTERS[key]
     table: dict[str, Any] = {"": c.default}
     for word in c.choices:
         for w in (word, word.lower(), word.upper()):
-            table[w] = c.parser(w)
+            table[w] = convert(w)
     return table
 
 
-def _convert_table(col: list, c: Column, parser: Callable[[Any], Any], placeholder: Any):
-    """Parse each distinct raw value once; map the column through the memo table."""
+_NUMBERS = frozenset((int, float))
+_ZERO_ONE = frozenset((0, 1))
+
+
+def _convert_table(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
+    """``_convert_plain``, converting each distinct raw value once and mapping the column through the table."""
     missing = _missing_message(c) if c.required else None
     seed = _seed_table(c.key) if c.choices and not c.required else ()
-    memo = _Memo(seed, parser, c.default, placeholder, missing)
+    memo = _Memo(seed, convert, c.default, placeholder, missing)
     vals = list(map(memo.__getitem__, col))
-    if memo.kinds == 3:
-        # True == 1 == 1.0 share a dict slot: redo this column cell by cell (rare).
-        vals, bad = [], {}
-        for i, v in enumerate(col):
-            memo.clear()
-            memo.messages.clear()
-            vals.append(memo[v])
-            if memo.messages:
-                bad[i] = next(iter(memo.messages.values()))
-        return vals, bad
+    if memo.zero_or_one and bool in (types := set(map(type, col))) and not _NUMBERS.isdisjoint(types):
+        # A TRUE cell and a 1 in one column share a dict slot, so the first of them decided for both (1 and 1.0
+        # convert alike): cell by cell (rare).
+        return _convert_plain(col, c, convert, placeholder)
     messages = memo.messages
-    bad = {}
-    if messages:
-        bad = {i: messages[v] for i, v in enumerate(col) if v in messages}
+    bad = {i: messages[v] for i, v in enumerate(col) if v in messages} if messages else {}
     return vals, bad
 
 
-def _unit_parser(known_units: Container[str] | None) -> Callable[[Any], str]:
-    def parse(raw: Any) -> str:
-        code = "".join(_text(raw).split())
-        if known_units is None or code in known_units:
-            return code
-        upper = code.upper()
-        if upper != code and upper in known_units:
-            return upper
-        raise CellValueError(
-            f"Mã đơn vị không tồn tại '{_shown(raw)}': cần mã của một đơn vị đã có "
-            "(unknown unit code; expected the code of an existing unit)"
-        )
-
-    return parse
+# --------------------------------------------------------------------------- parsing: the steps
 
 
-class _Derived(dict):
-    """A memo of ``func(value)``: ``map(_Derived(func).__getitem__, column)`` calls func once per distinct value."""
+@dataclass
+class _Sheet:
+    """The body of the file (every row below the header) column by column, and where it sits."""
 
-    __slots__ = ("func",)
+    header: list  # the header row's cells, as long as ``cols``
+    header_row: int  # as the spreadsheet shows it
+    cols: list[list]
+    n: int  # rows in the body, empty ones included
 
-    def __init__(self, func):
-        super().__init__()
-        self.func = func
-
-    def __missing__(self, key):
-        value = self[key] = self.func(key)
-        return value
+    @property
+    def rownums(self) -> range:
+        return range(self.header_row + 1, self.header_row + 1 + self.n)
 
 
-def _is_minority(ethnicity: str | None) -> bool:
-    return ethnicity is not None and fold(ethnicity) != "kinh"
+@dataclass
+class _Cells:
+    """What the conversion found: the values by key and the bad cells."""
+
+    values: dict[str, list] = field(default_factory=dict)
+    errors: list[tuple[int, int, str, str]] = field(default_factory=list)  # (position, file column, header, message)
+    missing: set[int] = field(default_factory=set)  # positions with a required cell blank
+
+    def add(self, j: int, name: str, bad: dict[int, str]) -> None:
+        self.errors.extend((i, j, name, m) for i, m in bad.items())
 
 
 def _find_header(records: list[list]) -> int | None:
@@ -879,8 +606,207 @@ def _find_header(records: list[list]) -> int | None:
     return first
 
 
+_EMPTY_FILE = (
+    "Tệp trống: không có dòng tiêu đề (empty file; expected a header row such as "
+    "'Họ và tên, Ngày sinh, Trường, Lớp, Mã đơn vị' and one row per student)"
+)
+
+
+def _read_sheet(data: bytes, filename: str, result: ParsedSheet) -> _Sheet | None:
+    """The file read into columns below its header row; None (and the error in ``result``) if it cannot be."""
+    try:
+        chunks, first_row = _read_records(data, filename)
+        records = _head(chunks)
+        h = _find_header(records)
+        if h is None:
+            result.errors.append(CellError(1, "", _EMPTY_FILE))
+            return None
+        cols = _transpose(chain([records[h + 1 :]], chunks), len(records[h]))
+    except _FileProblem as exc:
+        result.errors.append(CellError(1, "", str(exc)))
+        return None
+    header_row = first_row + h
+    if h > 0 and any(any(not _raw_blank(v) for v in r) for r in records[:h]):
+        result.warnings.append(
+            f"Đã bỏ qua các dòng phía trên dòng tiêu đề (dòng {header_row}) "
+            f"(rows above the header row {header_row} were ignored)"
+        )
+    header = list(records[h]) + [""] * (len(cols) - len(records[h]))
+    # Empty rows are kept: their cells are blank, so they show up as "missing" required cells and are
+    # recognised (and dropped) by _blank_rows.
+    return _Sheet(header, header_row, cols, len(cols[0]) if cols else 0)
+
+
+def _map_headers(sheet: _Sheet, result: ParsedSheet) -> dict[str, tuple[int, str]]:
+    """column key -> (index in the file, header as written); unknown and duplicate columns reported."""
+    mapping: dict[str, tuple[int, str]] = {}
+    for j, raw_h in enumerate(sheet.header):
+        name = clean_text(cell_text(raw_h))
+        if not name:
+            if sheet.n and any(not _raw_blank(v) for v in set(sheet.cols[j])):
+                result.warnings.append(
+                    f"Cột thứ {j + 1} không có tiêu đề, đã bỏ qua (column {j + 1} has no header and was ignored)"
+                )
+            continue
+        c = _HEADER_INDEX.get(fold(name))
+        if c is None:
+            result.warnings.append(
+                f"Cột '{name}' không thuộc mẫu nhập, đã bỏ qua (unknown column '{name}' was ignored)"
+            )
+        elif c.key in mapping:
+            result.errors.append(
+                CellError(
+                    sheet.header_row,
+                    name,
+                    f"Cột '{name}' trùng với cột '{mapping[c.key][1]}': mỗi cột chỉ được có một lần "
+                    f"(duplicate column for {c.key}; expected each column once)",
+                )
+            )
+        else:
+            mapping[c.key] = (j, name)
+    return mapping
+
+
+def _missing_columns(mapping: dict, header_row: int, result: ParsedSheet) -> bool:
+    """Report every required column the header lacks; True if there is one."""
+    missing = [c for c in NOMINATION_COLUMNS if c.required and c.key not in mapping]
+    result.errors.extend(
+        CellError(
+            header_row,
+            c.header,
+            f"Thiếu cột bắt buộc '{c.header}': cần có cột này ở dòng tiêu đề "
+            f"(missing required column '{c.header}' / {c.key}; expected it in the header row)",
+        )
+        for c in missing
+    )
+    return bool(missing)
+
+
+_GRADE_PLACEHOLDER = ("", None, None)
+
+
+def _convert_columns(sheet: _Sheet, mapping: dict, known_units: Container[str] | None) -> _Cells:
+    """Every mapped column converted (a grade column to (class, grade number, level) triples)."""
+    cells = _Cells()
+    for key, (j, name) in mapping.items():
+        c = COLUMNS_BY_KEY[key]
+        col = sheet.cols[j]
+        if c.kind == "text":
+            vals, bad = _convert_text(col, c)
+        else:
+            convert = converter(c, known_units) if c.kind == "unit" else _COLUMN_CONVERTERS[key]
+            placeholder = _GRADE_PLACEHOLDER if c.kind == "grade" else c.default
+            vals, bad = _convert_table(col, c, convert, placeholder)
+        cells.values[key] = vals
+        if bad:
+            if c.required:
+                miss = _missing_message(c)
+                cells.missing.update(i for i, m in bad.items() if m == miss)
+            cells.add(j, name, bad)
+    return cells
+
+
+def _grade_and_level(sheet: _Sheet, mapping: dict, cells: _Cells, result: ParsedSheet) -> None:
+    """The grade triples split into class, grade number and level (``rules.level_of``), with the row rules:
+    a class the rule cannot read (``rules.grade_accepted``), a given level its class contradicts (warned)."""
+    values = cells.values
+    grades = values.get("grade")
+    if grades is None:
+        return
+    given = values.get("level") or repeat(None, sheet.n)
+    classes = list(map(itemgetter(0), grades))
+    numbers = list(map(itemgetter(1), grades))
+    derived = list(map(itemgetter(2), grades))
+    levels = values["level"] = list(map(rules.level_of, given, derived))
+    if None in numbers:
+        j, name = mapping["grade"]
+        for i, ok in enumerate(map(rules.grade_accepted, classes, numbers, levels)):
+            if not ok:
+                cells.errors.append((i, j, name, _grade_error(sheet.cols[j][i])))
+    if "level" in mapping:
+        mismatch = list(compress(sheet.rownums, map(rules.level_mismatch, given, derived)))
+        _warn_level_mismatch(mismatch, result)
+    values["grade_number"] = numbers
+    values["grade"] = classes if all(classes) else [g or None for g in classes]
+
+
+def _warn_level_mismatch(rownums: list[int], result: ParsedSheet) -> None:
+    if rownums:
+        shown = ", ".join(map(str, rownums[:20])) + (", …" if len(rownums) > 20 else "")
+        result.warnings.append(
+            f"{len(rownums)} dòng có Cấp học không khớp với Lớp (dòng {shown}); đã dùng Cấp học ghi trong tệp "
+            f"({len(rownums)} rows where the level does not match the class; the given level was kept)"
+        )
+
+
+def _blank_rows(sheet: _Sheet, cells: _Cells) -> set[int]:
+    """Rows whose every cell is blank (whitespace only counts as blank): skipped, their errors dropped."""
+    blank = {i for i in cells.missing if all(_raw_blank(col[i]) for col in sheet.cols)}
+    if blank:
+        cells.errors = [e for e in cells.errors if e[0] not in blank]
+    return blank
+
+
+def _duplicates(sheet: _Sheet, mapping: dict, cells: _Cells) -> None:
+    """The rows of the file that repeat a pupil of an earlier row (``rules.file_duplicates``)."""
+    values, n = cells.values, sheet.n
+    codes = values.get("student_code")
+    if codes is not None and None not in codes and len(set(codes)) == n:
+        return  # every row has a distinct code: by the rule, nothing can be a duplicate
+    names, dates, schools = values.get("full_name"), values.get("birth_date"), values.get("school")
+    if names is None or dates is None or schools is None:
+        name_keys: Iterable = repeat(None, n)
+    else:
+        name_keys = [
+            rules.name_key(nm, d, s) if nm is not None and d is not None and s is not None else None
+            for nm, d, s in zip(names, dates, schools, strict=True)
+        ]
+    columns = {
+        "code": mapping.get("student_code", (0, "Mã học sinh")),
+        "name": mapping.get("full_name", (0, "Họ và tên")),
+    }
+    rownums = sheet.rownums
+    for i, first, by in rules.file_duplicates(codes or repeat(None, n), name_keys):
+        j, name = columns[by]
+        cells.errors.append((i, j, name, _dup_message(rownums[first], by)))
+
+
+def _dup_message(first_row: int, by: str) -> str:
+    if by == "code":
+        return (
+            f"Trùng mã học sinh với dòng {first_row}: mỗi học sinh chỉ được một dòng "
+            f"(duplicate of row {first_row}, same student code; expected one row per student)"
+        )
+    return (
+        f"Trùng với dòng {first_row} (cùng họ tên, ngày sinh và trường): mỗi học sinh chỉ được một dòng "
+        f"(duplicate of row {first_row}, same name, birth date and school; expected one row per student)"
+    )
+
+
+#: what a row stores for a column the file does not have: the column's default, or the rule's for no value
+_ABSENT = {
+    **{c.key: c.default for c in NOMINATION_COLUMNS},
+    "ethnic_minority": rules.is_ethnic_minority(None),
+    "grade_number": None,
+}
+
+
+def _good_columns(sheet: _Sheet, values: dict[str, list], drop: set[int]) -> dict[str, list]:
+    """Every key of ROW_KEYS → its values in the rows not dropped, in file order."""
+    keep = [i for i in range(sheet.n) if i not in drop] if drop else None
+    count = sheet.n if keep is None else len(keep)
+    columns: dict[str, list] = {}
+    for key in ROW_KEYS:
+        v = sheet.rownums if key == "row" else values.get(key)
+        if v is None:
+            columns[key] = [_ABSENT[key]] * count
+        else:
+            columns[key] = list(v) if keep is None else [v[i] for i in keep]
+    return columns
+
+
 def parse_nominations(data: bytes, filename: str, *, known_units: Container[str] | None = None) -> ParsedSheet:
-    """Parse an import file (see module docstring and IMPORT.md).
+    """Parse an import file (see the module docstring and docs/import.md).
 
     ``known_units``: when given, a ``Mã đơn vị`` not in it is an error (a code that
     matches only in upper case is stored upper-cased).  ``rows`` holds only good
@@ -894,243 +820,26 @@ def parse_nominations(data: bytes, filename: str, *, known_units: Container[str]
 
 
 def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> ParsedSheet:
+    """The steps: read, map the headers, convert column by column, the row rules, the good rows."""
     result = ParsedSheet()
-    try:
-        chunks, first_row = _read_records(data, filename)
-        records = _head(chunks)
-        h = _find_header(records)
-        # The body (every row below the header), column by column.
-        cols = _transpose(chain([records[h + 1 :]], chunks), len(records[h])) if h is not None else []
-    except _FileProblem as exc:
-        result.errors.append(CellError(1, "", str(exc)))
+    sheet = _read_sheet(data, filename, result)
+    if sheet is None:
         return result
-
-    if h is None:
-        result.errors.append(
-            CellError(
-                1,
-                "",
-                "Tệp trống: không có dòng tiêu đề (empty file; expected a header row such as "
-                "'Họ và tên, Ngày sinh, Trường, Lớp, Mã đơn vị' and one row per student)",
-            )
-        )
-        return result
-    header_row = first_row + h
-    if h > 0 and any(any(not _raw_blank(v) for v in r) for r in records[:h]):
-        result.warnings.append(
-            f"Đã bỏ qua các dòng phía trên dòng tiêu đề (dòng {header_row}) "
-            f"(rows above the header row {header_row} were ignored)"
-        )
-    header = list(records[h]) + [""] * (len(cols) - len(records[h]))
-    del records
-    base = header_row + 1
-
-    # Empty rows are not filtered here: their cells are blank, so they show up as
-    # "missing" required cells and are recognised (and dropped) further down.
-    n = len(cols[0]) if cols else 0
-    rownums = range(base, base + n)
-
-    # -- map headers
-    mapping: dict[str, tuple[int, str]] = {}
-    for j, raw_h in enumerate(header):
-        name = clean_text(cell_text(raw_h))
-        if not name:
-            if n and any(not _raw_blank(v) for v in set(cols[j])):
-                result.warnings.append(
-                    f"Cột thứ {j + 1} không có tiêu đề, đã bỏ qua (column {j + 1} has no header and was ignored)"
-                )
-            continue
-        c = _HEADER_INDEX.get(fold(name))
-        if c is None:
-            result.warnings.append(
-                f"Cột '{name}' không thuộc mẫu nhập, đã bỏ qua (unknown column '{name}' was ignored)"
-            )
-        elif c.key in mapping:
-            result.errors.append(
-                CellError(
-                    header_row,
-                    name,
-                    f"Cột '{name}' trùng với cột '{mapping[c.key][1]}': mỗi cột chỉ được có một lần "
-                    f"(duplicate column for {c.key}; expected each column once)",
-                )
-            )
-        else:
-            mapping[c.key] = (j, name)
-    missing_cols = [c for c in NOMINATION_COLUMNS if c.required and c.key not in mapping]
-    for c in missing_cols:
-        result.errors.append(
-            CellError(
-                header_row,
-                c.header,
-                f"Thiếu cột bắt buộc '{c.header}': cần có cột này ở dòng tiêu đề "
-                f"(missing required column '{c.header}' / {c.key}; expected it in the header row)",
-            )
-        )
-
-    # -- convert column by column
-    values: dict[str, Any] = {}
-    cell_errors: list[tuple[int, int, str, str]] = []  # (position, file column index, header, message)
-    missing_positions: set[int] = set()
-    unit_parse = _unit_parser(known_units)
-    unrecognised_grades: list = []
-
-    def grade_parse(raw: Any) -> tuple[str, int | None, str | None]:
-        parsed = _parse_grade(raw)
-        if parsed[1] is None:
-            unrecognised_grades.append(raw)
-        return parsed
-
-    for key, (j, name) in mapping.items():
-        c = COLUMNS_BY_KEY[key]
-        col = cols[j]
-        if c.kind == "text":
-            vals, bad = _convert_text(col, c)
-        elif c.kind == "grade":
-            vals, bad = _convert_table(col, c, grade_parse, ("", None, None))
-        elif c.kind == "unit":
-            vals, bad = _convert_table(col, c, unit_parse, None)
-        else:
-            vals, bad = _convert_table(col, c, c.parser, c.default)
-        values[key] = vals
-        if bad:
-            if c.required:
-                miss = _missing_message(c)
-                missing_positions.update(i for i, m in bad.items() if m is miss or m == miss)
-            cell_errors.extend((i, j, name, m) for i, m in bad.items())
-
-    # -- grade / level
-    grade_vals = values.get("grade")
-    if grade_vals is not None:
-        given = values.get("level")
-        if unrecognised_grades:
-            j, name = mapping["grade"]
-            gcol = cols[j]
-            for i, g in enumerate(grade_vals):
-                if g[1] is None and g[0] and (given is None or given[i] != "university"):
-                    cell_errors.append((i, j, name, _grade_error(gcol[i])))
-        derived = list(map(itemgetter(2), grade_vals))
-        if given is None:
-            values["level"] = derived
-        else:
-            values["level"] = [lv if lv is not None else d for lv, d in zip(given, derived, strict=True)]
-            mismatch = [
-                rownums[i]
-                for i, (lv, d) in enumerate(zip(given, derived, strict=True))
-                if lv is not None and d is not None and lv != d
-            ]
-            if mismatch:
-                shown = ", ".join(map(str, mismatch[:20])) + (", …" if len(mismatch) > 20 else "")
-                result.warnings.append(
-                    f"{len(mismatch)} dòng có Cấp học không khớp với Lớp (dòng {shown}); đã dùng Cấp học ghi trong tệp "
-                    f"({len(mismatch)} rows where the level does not match the class; the given level was kept)"
-                )
-        values["grade_number"] = list(map(itemgetter(1), grade_vals))
-        values["grade"] = list(map(itemgetter(0), grade_vals))
-        for i, g in enumerate(values["grade"]) if not all(values["grade"]) else ():
-            if not g:
-                values["grade"][i] = None
-
-    eth = values.get("ethnicity")
+    mapping = _map_headers(sheet, result)
+    columns_missing = _missing_columns(mapping, sheet.header_row, result)
+    cells = _convert_columns(sheet, mapping, known_units)
+    _grade_and_level(sheet, mapping, cells, result)
+    eth = cells.values.get("ethnicity")
     if eth is not None:
-        values["ethnic_minority"] = list(map(_Derived(_is_minority).__getitem__, eth))
-
-    # -- whitespace-only rows count as empty rows
-    if missing_positions:
-        blank_rows = {i for i in missing_positions if all(_raw_blank(col[i]) for col in cols)}
-        if blank_rows:
-            cell_errors = [e for e in cell_errors if e[0] not in blank_rows]
-    else:
-        blank_rows = set()
-
-    # -- duplicates inside the file
-    cell_errors.extend(_duplicates(values, mapping, rownums, blank_rows, n))
-
-    cell_errors.sort(key=lambda e: (e[0], e[1]))
-    result.errors.extend(CellError(rownums[i], name, msg) for i, _, name, msg in cell_errors)
-
-    if missing_cols or n == 0:
-        return result
-
-    # -- the good rows, column by column
-    drop = {e[0] for e in cell_errors} | blank_rows
-    keep = [i for i in range(n) if i not in drop] if drop else None
-    columns: dict[str, list] = {}
-    for key in ROW_KEYS:
-        v = rownums if key == "row" else values.get(key)
-        if v is None:
-            c = COLUMNS_BY_KEY.get(key)
-            default = c.default if c is not None else (False if key == "ethnic_minority" else None)
-            columns[key] = [default] * (n if keep is None else len(keep))
-        else:
-            columns[key] = list(v) if keep is None else [v[i] for i in keep]
-    result.columns = columns
+        cells.values["ethnic_minority"] = list(map(PerValue(rules.is_ethnic_minority).__getitem__, eth))
+    blank = _blank_rows(sheet, cells)
+    _duplicates(sheet, mapping, cells)
+    cells.errors.sort(key=lambda e: (e[0], e[1]))
+    rownums = sheet.rownums
+    result.errors.extend(CellError(rownums[i], name, msg) for i, _, name, msg in cells.errors)
+    if not columns_missing and sheet.n:
+        result.columns = _good_columns(sheet, cells.values, {e[0] for e in cells.errors} | blank)
     return result
-
-
-def identity_key(row: dict) -> tuple:
-    """How a row identifies its student: the student code, else name + birth date + school
-    (name and school compared case-insensitively after space/NFC normalisation)."""
-    code = row.get("student_code")
-    if code:
-        return ("code", code)
-    name = row.get("full_name") or ""
-    school = row.get("school") or ""
-    return ("name", clean_text(name).casefold(), row.get("birth_date"), clean_text(school).casefold())
-
-
-def _duplicates(values, mapping, rownums, blank_rows, n):
-    codes = values.get("student_code")
-    names = values.get("full_name")
-    dates = values.get("birth_date")
-    schools = values.get("school")
-    if codes is not None and None not in codes and len(set(codes)) == n:
-        return []  # every row has a distinct code: nothing can be a duplicate
-    if codes is None:
-        codes = repeat(None, n)
-    if names is None or dates is None or schools is None:
-        name_keys: Iterable = repeat(None, n)
-    else:
-        name_keys = [
-            (nm.casefold(), d, s.casefold()) if nm is not None and d is not None and s is not None else None
-            for nm, d, s in zip(names, dates, schools, strict=True)
-        ]
-    code_col = mapping.get("student_code", (0, "Mã học sinh"))
-    name_col = mapping.get("full_name", (0, "Họ và tên"))
-    first_code: dict = {}
-    first_name: dict = {}
-    first_name_codeless: dict = {}
-    out = []
-    for i, (code, nk) in enumerate(zip(codes, name_keys, strict=False)):
-        if i in blank_rows:
-            continue
-        if code is not None:
-            j = first_code.setdefault(code, i)
-            if j != i:
-                out.append((i, code_col[0], code_col[1], _dup_message(rownums[j], "code")))
-            elif nk is not None:
-                j = first_name_codeless.get(nk, i)
-                if j != i:
-                    out.append((i, name_col[0], name_col[1], _dup_message(rownums[j], "name")))
-        elif nk is not None:
-            j = first_name.get(nk, i)
-            if j != i:
-                out.append((i, name_col[0], name_col[1], _dup_message(rownums[j], "name")))
-            first_name_codeless.setdefault(nk, i)
-        if nk is not None:
-            first_name.setdefault(nk, i)
-    return out
-
-
-def _dup_message(first_row: int, by: str) -> str:
-    if by == "code":
-        return (
-            f"Trùng mã học sinh với dòng {first_row}: mỗi học sinh chỉ được một dòng "
-            f"(duplicate of row {first_row}, same student code; expected one row per student)"
-        )
-    return (
-        f"Trùng với dòng {first_row} (cùng họ tên, ngày sinh và trường): mỗi học sinh chỉ được một dòng "
-        f"(duplicate of row {first_row}, same name, birth date and school; expected one row per student)"
-    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -1254,14 +963,24 @@ def write_template_xlsx() -> bytes:
     """The import template: headers, drop-downs for coded columns, one example row,
     and a "Hướng dẫn" (instructions) sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
-    ws = wb.active
+    _template_list(wb.active)
+    _template_guide(wb.create_sheet("Hướng dẫn"))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_TEMPLATE_ROWS = 1000  # rows of the template given a drop-down or a cell format
+
+
+def _template_list(ws) -> None:
+    """The "Danh sách" sheet: the headers (required ones in orange), the example row, each column's check."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws.title = "Danh sách"
-    last = 1000
     bold = Font(bold=True)
     required_fill = PatternFill("solid", fgColor="FCE4D6")
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -1275,73 +994,77 @@ def write_template_xlsx() -> bytes:
         ex = ws.cell(row=2, column=idx, value=value)
         if type(value) is str:
             ex.data_type = "s"
-        rng = f"{letter}2:{letter}{last}"
-        if c.choices:
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(c.choices) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error=f"Chọn một giá trị trong danh sách: {', '.join(c.choices)}",
-                promptTitle=c.header,
-                prompt=c.hint[:250],
-                showInputMessage=True,
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-        elif c.key == "birth_date":
-            dv = DataValidation(
-                type="date",
-                operator="between",
-                formula1="DATE(1950,1,1)",
-                formula2="TODAY()",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error="Nhập ngày dạng dd/mm/yyyy, từ 01/01/1950 đến hôm nay",
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=idx).number_format = _DATE_FORMAT
-        elif c.key == "gpa":
-            dv = DataValidation(
-                type="decimal",
-                operator="between",
-                formula1="0",
-                formula2="10",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=c.header,
-                error="Nhập số từ 0 đến 10, một chữ số thập phân (ví dụ 8.5)",
-            )
-            dv.add(rng)
-            ws.add_data_validation(dv)
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=idx).number_format = "0.0"
-        elif c.key in ("student_code", "unit", "grade"):
-            for r in range(2, last + 1):  # keep leading zeros / "9/1" as typed
-                ws.cell(row=r, column=idx).number_format = "@"
+        validation, number_format = _template_check(c)
+        if validation is not None:
+            validation.add(f"{letter}2:{letter}{_TEMPLATE_ROWS}")
+            ws.add_data_validation(validation)
+        if number_format is not None:
+            for r in range(2, _TEMPLATE_ROWS + 1):
+                ws.cell(row=r, column=idx).number_format = number_format
     ws.freeze_panes = "A2"
 
-    guide = wb.create_sheet("Hướng dẫn")
+
+def _template_check(c: Column):
+    """(the drop-down or range check, the cell format) the template gives column ``c``, either may be None."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    check = {"allow_blank": True, "showErrorMessage": True, "errorTitle": c.header}
+    if c.choices:
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(c.choices) + '"',
+            error=f"Chọn một giá trị trong danh sách: {', '.join(c.choices)}",
+            promptTitle=c.header,
+            prompt=c.hint[:250],
+            showInputMessage=True,
+            **check,
+        ), None
+    if c.kind == "date":
+        return DataValidation(
+            type="date",
+            operator="between",
+            formula1="DATE(1950,1,1)",
+            formula2="TODAY()",
+            error="Nhập ngày dạng dd/mm/yyyy, từ 01/01/1950 đến hôm nay",
+            **check,
+        ), _DATE_FORMAT
+    if c.kind == "number":
+        return DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2="10",
+            error="Nhập số từ 0 đến 10, một chữ số thập phân (ví dụ 8.5)",
+            **check,
+        ), "0.0"
+    if c.key in ("student_code", "unit", "grade"):
+        return None, "@"  # text: keep leading zeros / "9/1" as typed
+    return None, None
+
+
+_GUIDE = (
+    "Mỗi dòng là một học sinh/sinh viên. Dòng 1 là dòng tiêu đề, giữ nguyên tên cột.",
+    "Dòng 2 là dòng ví dụ: hãy xoá hoặc ghi đè trước khi gửi.",
+    "Thứ tự cột không quan trọng; cột không có trong bảng dưới đây sẽ bị bỏ qua.",
+    "Cột tô màu cam là bắt buộc. Có thể gửi tệp .xlsx (trang tính đầu tiên) hoặc CSV UTF-8.",
+    "Nếu có lỗi, hệ thống không nhập dòng nào và báo từng ô sai (dòng, cột, lý do).",
+    "Học sinh trùng (cùng mã học sinh, hoặc cùng họ tên + ngày sinh + trường) chỉ được một dòng.",
+)
+
+
+def _template_guide(guide) -> None:
+    """The "Hướng dẫn" sheet: how to fill the list, and every column with its accepted values."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     guide.append(["Hướng dẫn nhập danh sách đề nghị xét học bổng"])
     guide["A1"].font = Font(bold=True, size=14)
-    for line in (
-        "Mỗi dòng là một học sinh/sinh viên. Dòng 1 là dòng tiêu đề, giữ nguyên tên cột.",
-        "Dòng 2 là dòng ví dụ: hãy xoá hoặc ghi đè trước khi gửi.",
-        "Thứ tự cột không quan trọng; cột không có trong bảng dưới đây sẽ bị bỏ qua.",
-        "Cột tô màu cam là bắt buộc. Có thể gửi tệp .xlsx (trang tính đầu tiên) hoặc CSV UTF-8.",
-        "Nếu có lỗi, hệ thống không nhập dòng nào và báo từng ô sai (dòng, cột, lý do).",
-        "Học sinh trùng (cùng mã học sinh, hoặc cùng họ tên + ngày sinh + trường) chỉ được một dòng.",
-    ):
+    for line in _GUIDE:
         guide.append([line])
     guide.append([])
     guide.append(["Cột", "Bắt buộc", "Giá trị hợp lệ", "Ví dụ", "Tên khác được chấp nhận"])
     for cell in guide[guide.max_row]:
-        cell.font = bold
-        cell.fill = fill
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for c in NOMINATION_COLUMNS:
         example = _export_value(c.key, _EXAMPLE_ROW.get(c.key))
         if isinstance(example, dt.date):
@@ -1352,6 +1075,3 @@ def write_template_xlsx() -> bytes:
     for row in guide.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

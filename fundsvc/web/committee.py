@@ -21,6 +21,7 @@ from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
+from fundsvc.students.vocabulary import LEVEL_VALUES as LEVELS
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import (
@@ -37,7 +38,6 @@ from fundsvc.web.util import (
 )
 from fundsvc.web.views import bp
 
-LEVELS = ("primary", "lower_secondary", "upper_secondary", "university")
 PRESET_NAMES = {"khuyen_hoc": _l("Học bổng Khuyến học"), "khuyen_tai": _l("Học bổng Khuyến tài")}
 CEREMONY_DOCUMENTS = [  # (path suffix, label): served by the ceremony documents package when present
     ("award-list.pdf", _l("Danh sách khen thưởng (PDF)")),

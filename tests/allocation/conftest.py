@@ -11,7 +11,7 @@ from tests.conftest import SHARED_DATA
 
 
 def read_rows(data: bytes, filename: str, known_units=None) -> list[dict]:
-    """The import's own parser (IMPORT.md keys plus row, ethnic_minority, grade_number)."""
+    """The import's own parser (docs/import.md keys plus row, ethnic_minority, grade_number)."""
     sheet = parse_nominations(data, filename, known_units=known_units)
     assert not sheet.errors, sheet.errors
     return [dict(r) for r in sheet.rows]

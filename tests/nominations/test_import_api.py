@@ -95,6 +95,23 @@ def test_patch_withdraw_and_export(admin):
     assert template.status_code == 200 and load_workbook(BytesIO(template.data)).active.data_validations.dataValidation
 
 
+def test_a_correction_rederives_what_the_import_derives(admin):
+    # The import's rules (fundsvc/students/rules.py) apply to a correction as to the file: the minority flag
+    # from the ethnicity, the grade number and level from the class, unless the correction gives them.
+    upload(admin, SAMPLE)
+    first = admin.get("/api/v1/nominations?page_size=1").json[0]  # Kinh, 8B, THCS
+    url = f"/api/v1/nominations/{first['id']}"
+    assert (first["ethnic_minority"], first["grade_number"], first["level"]) == (False, 8, "lower_secondary")
+    patched = admin.patch(url, {"ethnicity": "Khmer", "grade": "10A1"}).json
+    assert (patched["ethnic_minority"], patched["grade_number"], patched["level"]) == (True, 10, "upper_secondary")
+    patched = admin.patch(url, {"ethnicity": "kinh", "grade": "Năm 2"}).json
+    assert (patched["ethnic_minority"], patched["grade_number"], patched["level"]) == (False, 2, "university")
+    patched = admin.patch(url, {"grade": "K45"}).json  # a class the rule cannot read: the level stays
+    assert (patched["grade"], patched["grade_number"], patched["level"]) == ("K45", None, "university")
+    patched = admin.patch(url, {"grade": "7C", "level": "university"}).json  # a level given is kept
+    assert (patched["grade_number"], patched["level"]) == (7, "university")
+
+
 def test_overlong_text_is_a_row_error(admin):
     lines = SAMPLE.decode("utf-8").splitlines()
     data = "\n".join([lines[0], lines[1].replace("Phan Thanh Bình", "Phan " + "A" * 300)]).encode()

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from fundsvc.auth.service import SYSTEM
 from fundsvc.extensions import db
 from fundsvc.students.models import FIELDS, Nomination, Student
-from fundsvc.students.service import identity_key, import_nominations
+from fundsvc.students.rules import identity_key
+from fundsvc.students.service import import_nominations
 from fundsvc.students.spreadsheet import parse_nominations
 from tests.conftest import SHARED_DATA, load_tree
 

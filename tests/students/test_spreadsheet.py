@@ -16,7 +16,6 @@ from fundsvc.students.spreadsheet import (
     NOMINATION_COLUMNS,
     ROW_KEYS,
     CellError,
-    identity_key,
     parse_nominations,
     write_nominations_xlsx,
     write_template_xlsx,
@@ -444,14 +443,6 @@ def test_text_is_normalised_nfc_and_spaces():
     r = parse_nominations(make_csv(rows), "a.csv").rows[0]
     assert r["full_name"] == "Nguyễn Thị Hoà" == unicodedata.normalize("NFC", r["full_name"])
     assert r["school"] == "Trường A"
-
-
-def test_identity_key():
-    a = {"student_code": "HS1", "full_name": "An"}
-    b = {"student_code": None, "full_name": "Võ  Thị Giang", "birth_date": dt.date(2011, 3, 6), "school": "Trường B"}
-    c = {"student_code": "", "full_name": "võ thị giang", "birth_date": dt.date(2011, 3, 6), "school": "trường b"}
-    assert identity_key(a) == ("code", "HS1")
-    assert identity_key(b) == identity_key(c)
 
 
 # --------------------------------------------------------------------------- writing
