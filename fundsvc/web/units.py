@@ -12,7 +12,7 @@ from fundsvc.units.identity import identity_defaults
 from fundsvc.units.service import list_units, unit_detail
 from fundsvc.web import filters
 from fundsvc.web.auth import roles_required
-from fundsvc.web.util import REFUSED, route_exists
+from fundsvc.web.util import REFUSED
 from fundsvc.web.views import bp
 
 # Months close in order, so the closed ones are one stretch summed up in a line; the open ones are listed newest first.
@@ -37,7 +37,6 @@ def unit_page(code):
         older_open=max(0, len(open_months) - SHOWN_OPEN_MONTHS),
         closable=closable,
         funds=[p.fund for p in list_positions(db.session, g.actor) if p.fund.unit_id == unit.id],
-        bank_book=route_exists("/api/v1/reports/bank-book"),
         last_closed=last_closed,
     )
 
