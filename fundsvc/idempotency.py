@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fundsvc.auth.service import Actor
 from fundsvc.donations.models import IdempotencyRecord
 from fundsvc.errors import Invalid
+
+T = TypeVar("T")
 
 MAX_KEY_LENGTH = 200
 # The header as the OpenAPI document describes it.
@@ -54,3 +59,48 @@ def earlier_request(session: Session, actor: Actor, key: str, fingerprint: str) 
             {"Idempotency-Key": ["already used with a different request body"]},
         )
     return earlier
+
+
+def once_per_key(
+    session: Session,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str,
+    *,
+    made: str,
+    load: Callable[[int], T],
+    create: Callable[[], T],
+) -> tuple[T, bool]:
+    """`create()` once per key; returns (the result, replayed).
+
+    Under a key already used for the same request, the first result again: `load(id)` of what it made, the
+    IdempotencyRecord's column `made` (donation_id, movement_id). Without a key, just `create()`.
+    """
+
+    def replay() -> T | None:
+        earlier = earlier_request(session, actor, key, fingerprint)
+        if earlier is None:
+            return None
+        made_id = getattr(earlier, made)
+        if made_id is None:
+            raise Invalid(
+                "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
+                {"Idempotency-Key": ["already used for another kind of request"]},
+            )
+        return load(made_id)
+
+    if key:
+        earlier = replay()
+        if earlier is not None:
+            return earlier, True
+    try:
+        return create(), False
+    except IntegrityError:
+        if not key:
+            raise
+        # A concurrent request under the same key committed first: its record refused ours, and our
+        # transaction, document number included, was rolled back whole. Answer as its replay.
+        earlier = replay()
+        if earlier is None:
+            raise
+        return earlier, True

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
@@ -15,7 +14,7 @@ from fundsvc.db import DriverStatement, utcnow, write_transaction
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
-from fundsvc.idempotency import earlier_request
+from fundsvc.idempotency import once_per_key
 from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
 from fundsvc.ledger.models import Fund, InKindEntry
 from fundsvc.ledger.periods import check_books_opened, check_open
@@ -147,19 +146,6 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:  # noqa: C901
     return _Gift(unit, fund, account_id, issuer, scope, donor, new_donor, data)
 
 
-def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Donation | None:
-    """The donation an earlier request made under this Idempotency-Key, or None when the key is unused."""
-    earlier = earlier_request(session, actor, key, fingerprint)
-    if earlier is None:
-        return None
-    if earlier.donation_id is None:
-        raise Invalid(
-            "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
-            {"Idempotency-Key": ["already used for another kind of request"]},
-        )
-    return _load(session, earlier.donation_id)
-
-
 def record_donation(
     session: Session,
     actor: Actor,
@@ -178,26 +164,23 @@ def record_donation(
     counter's UPDATE: donor (if new), donation, receipt, ledger entry, audit event, idempotency record.
     """
     require_role(actor, *TREASURY_ROLES)
-    fingerprint = fingerprint or ""
-    if idempotency_key:
-        earlier = _replay(session, actor, idempotency_key, fingerprint)
-        if earlier is not None:
-            return earlier, True
-    gift = _prepare(session, actor, data)
-    try:
+
+    def create() -> Donation:
+        gift = _prepare(session, actor, data)
         written = grouped_write(
-            session, lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint)
+            session, lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint or "")
         )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # A concurrent request with the same key committed first (its record refused ours, and our
-        # transaction, number included, was rolled back): answer as its replay.
-        earlier = _replay(session, actor, idempotency_key, fingerprint)
-        if earlier is None:
-            raise
-        return earlier, True
-    return _answer(gift, written), False
+        return _answer(gift, written)
+
+    return once_per_key(
+        session,
+        actor,
+        idempotency_key,
+        fingerprint or "",
+        made="donation_id",
+        load=lambda donation_id: _load(session, donation_id),
+        create=create,
+    )
 
 
 # The write transaction's statements, built once (each one's cost inside it is paid by every waiting writer).

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
@@ -20,7 +19,7 @@ from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import utcnow, write_transaction
 from fundsvc.donations.models import IdempotencyRecord
 from fundsvc.errors import Conflict, Invalid, NotFound
-from fundsvc.idempotency import earlier_request
+from fundsvc.idempotency import once_per_key
 from fundsvc.ledger.accounts import require_cover
 from fundsvc.ledger.models import Fund, MoneyAccount, Movement, MovementCategory
 from fundsvc.ledger.periods import check_books_opened, check_open
@@ -108,33 +107,20 @@ def record_movement(
     """
     kind = data["kind"]
     _require_may_book(actor, kind)
-    fingerprint = fingerprint or ""
-    if idempotency_key:
-        earlier = _replay(session, actor, idempotency_key, fingerprint)
-        if earlier is not None:
-            return earlier, True
-    try:
-        return _record(session, actor, kind, data, idempotency_key, fingerprint), False
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # A concurrent request under the same key committed first; ours was rolled back whole, number included.
-        earlier = _replay(session, actor, idempotency_key, fingerprint)
-        if earlier is None:
-            raise
-        return earlier, True
+    return once_per_key(
+        session,
+        actor,
+        idempotency_key,
+        fingerprint or "",
+        made="movement_id",
+        load=lambda movement_id: _sides(session, movement_id),
+        create=lambda: _record(session, actor, kind, data, idempotency_key, fingerprint or ""),
+    )
 
 
-def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> list[Movement] | None:
-    earlier = earlier_request(session, actor, key, fingerprint)
-    if earlier is None:
-        return None
-    if earlier.movement_id is None:
-        raise Invalid(
-            "Idempotency-Key đã dùng cho một yêu cầu khác (key reused with a different body)",
-            {"Idempotency-Key": ["already used for another kind of request"]},
-        )
-    first = session.get(Movement, earlier.movement_id)
+def _sides(session: Session, movement_id: int) -> list[Movement]:
+    """A movement recorded earlier, with the other side of its transfer (the paying side first)."""
+    first = session.get(Movement, movement_id)
     if first.transfer_id is None:
         return [first]
     sides = session.scalars(select(Movement).where(Movement.transfer_id == first.transfer_id).order_by(Movement.id))
