@@ -21,11 +21,10 @@ from operator import attrgetter, itemgetter, not_
 from typing import Any, NamedTuple
 
 from ..memory import gc_paused
+from .model import OPERATORS, is_empty
 from .rules import (
-    BOOL,
     DATE,
     FIELDS,
-    LIST_OPS,
     NUMBER,
     RulesError,
     parse_date,
@@ -128,7 +127,7 @@ def _norm_expected(kind: str, raw: Any) -> Any:
 
 
 def _norm_number(v: Any) -> Decimal | None:
-    if v is None or v == "":
+    if is_empty(v):
         return None
     if type(v) is Decimal:
         return v
@@ -140,7 +139,7 @@ def _norm_number(v: Any) -> Decimal | None:
 
 
 def _norm_date(v: Any) -> dt.date | None:
-    if v is None or v == "":
+    if is_empty(v):
         return None
     if isinstance(v, dt.datetime):
         return v.date()
@@ -170,7 +169,7 @@ def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
 
     def get_plain(n, _k=name):
         v = n.get(_k)
-        return None if v is None or v == "" else v
+        return None if is_empty(v) else v
 
     return get_plain
 
@@ -351,53 +350,6 @@ class _Node:
             )
 
 
-def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
-    # Each op gets its own closure so the hot loop does one call and one comparison.
-    if op == "eq":
-        return lambda n: (v := get(n)) is not None and v == exp
-    if op == "ne":
-        return lambda n: (v := get(n)) is not None and v != exp
-    if op == "in":
-        return lambda n: (v := get(n)) is not None and v in exp
-    if op == "not_in":
-        return lambda n: (v := get(n)) is not None and v not in exp
-    if op == "gt":
-        return lambda n: (v := get(n)) is not None and v > exp
-    if op == "gte":
-        return lambda n: (v := get(n)) is not None and v >= exp
-    if op == "lt":
-        return lambda n: (v := get(n)) is not None and v < exp
-    if op == "lte":
-        return lambda n: (v := get(n)) is not None and v <= exp
-    raise ValueError(op)
-
-
-_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
-    "eq": lambda exp: lambda v: v == exp,
-    "ne": lambda exp: lambda v: v != exp,
-    "in": lambda exp: lambda v: v in exp,
-    "not_in": lambda exp: lambda v: v not in exp,
-    "gt": lambda exp: lambda v: v > exp,
-    "gte": lambda exp: lambda v: v >= exp,
-    "lt": lambda exp: lambda v: v < exp,
-    "lte": lambda exp: lambda v: v <= exp,
-}
-
-
-def _text_leaf_fn(key: str, op: str, exp: Any) -> Callable[[Mapping], bool] | None:
-    """Faster closures for text/bool fields: the value is compared as stored."""
-    # `None`/"" never equal a (validated, non-empty) expected value, so eq/in need no empty test.
-    if op == "eq":
-        return lambda n: n.get(key) == exp
-    if op == "in":
-        return lambda n: n.get(key) in exp
-    if op == "ne":
-        return lambda n: (v := n.get(key)) is not None and v != "" and v != exp
-    if op == "not_in":
-        return lambda n: (v := n.get(key)) is not None and v != "" and v not in exp
-    return None
-
-
 def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
     if "all" in cond or "any" in cond:
         kind = "all" if "all" in cond else "any"
@@ -428,18 +380,13 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
         return _Node("not", lambda n: not inner(n), (kid,))
     name, op, raw = cond["field"], cond["op"], cond["value"]
     kind = FIELDS[name][0]
-    if op in LIST_OPS:
+    operator = OPERATORS[op]
+    if operator.takes_list:
         exp: Any = frozenset(_norm_expected(kind, x) for x in raw)
     else:
         exp = _norm_expected(kind, raw)
     get = _getter(name, ref)
-    fn = None
-    if kind == BOOL or (kind not in (NUMBER, DATE)):
-        # bools: 1/0 stored for true/false still compare equal, and True in {True}
-        fn = _text_leaf_fn(name, op, exp)
-    if fn is None:
-        fn = _leaf_fn(get, op, exp)
-    return _Node("leaf", fn, (), name, op, raw, get, _TESTS[op](exp))
+    return _Node("leaf", operator.leaf(get, exp), (), name, op, raw, get, operator.test(exp))
 
 
 def _fact_name(field: str, ref: dt.date | None) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import marshmallow
 from marshmallow import RAISE, ValidationError, fields, validates_schema
 
+from .model import OPERATORS
+
 # --- the field catalogue (RULES.md "Fields") ---------------------------------------------------------
 
 NUMBER = "number"
@@ -50,9 +52,6 @@ FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "age": (NUMBER, None),
 }
 
-OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
-ORDER_OPS = ("gt", "gte", "lt", "lte")
-LIST_OPS = ("in", "not_in")
 COMBINATORS = ("all", "any", "not")
 
 
@@ -206,17 +205,17 @@ def _condition_errors(cond: Any) -> dict | list | None:
         field = None
     if "op" not in cond:
         errs["op"] = ["Missing data for required field."]
-    elif not isinstance(op, str) or op not in OPS:
-        errs["op"] = [f"Unknown operator: {op!r}; one of {', '.join(OPS)}."]
+    elif not isinstance(op, str) or op not in OPERATORS:
+        errs["op"] = [f"Unknown operator: {op!r}; one of {', '.join(OPERATORS)}."]
         op = None
     if "value" not in cond:
         errs["value"] = ["Missing data for required field."]
     elif field and op:
         value = cond["value"]
         kind = FIELDS[field][0]
-        if op in ORDER_OPS and kind not in (NUMBER, DATE):
+        if OPERATORS[op].ordered and kind not in (NUMBER, DATE):
             errs["op"] = [f"{op} needs a number or date field; {field} is not one."]
-        elif op in LIST_OPS:
+        elif OPERATORS[op].takes_list:
             if not isinstance(value, list):
                 errs["value"] = [f"{op} needs a list."]
             elif not value:
