@@ -48,7 +48,6 @@ __all__ = [
     "facts_read",
     "format_score",
     "gc_paused",
-    "inputs_hash",
     "promote_after_cancel",
     "ranked_entries",
     "rules_hash",
@@ -691,15 +690,6 @@ def _canonical(obj: Any) -> bytes:
 def rules_hash(rules: Mapping) -> str:
     """ "sha256:" + hex digest of the canonical JSON (sorted keys, no spaces, UTF-8) of the rules."""
     return "sha256:" + hashlib.sha256(_canonical(rules)).hexdigest()
-
-
-def inputs_hash(nominations: Iterable[Mapping]) -> str:
-    """ "sha256:" + hex digest of the nominations' canonical JSON, ordered by id (input order does not matter)."""
-    h = hashlib.sha256()
-    for n in sorted(nominations, key=itemgetter("id")):
-        h.update(_canonical(n))
-        h.update(b"\n")
-    return "sha256:" + h.hexdigest()
 
 
 # --- allocation ---------------------------------------------------------------------------
