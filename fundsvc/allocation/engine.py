@@ -1,4 +1,4 @@
-"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts (or the same
+"""The allocation engine (docs/rules.md): pure functions over plain nomination dicts (or the same
 facts column by column, see NominationColumns).
 
 No Flask, no database. Conditions are compiled once per run into closures, and each part of the rules is
@@ -380,10 +380,7 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
     name, op, raw = cond["field"], cond["op"], cond["value"]
     kind = FIELDS[name][0]
     operator = OPERATORS[op]
-    if operator.takes_list:
-        exp: Any = frozenset(_norm_expected(kind, x) for x in raw)
-    else:
-        exp = _norm_expected(kind, raw)
+    exp = operator.expected(lambda x: _norm_expected(kind, x), raw)
     get = _getter(name, ref)
     return _Node("leaf", operator.leaf(get, exp), (), name, op, raw, get, operator.test(exp))
 
@@ -793,11 +790,11 @@ def ranked_entries(stored: Mapping | list) -> list[dict]:
 
 @dataclass
 class Allocation:
-    """The outcome of one allocation run. `as_dict()` is RULES.md "Result" (without "round").
+    """The outcome of one allocation run. `as_dict()` is docs/rules.md "Result" (without "round").
 
     `ranking` holds every eligible nomination in rank order with what the service stores for later
     (amount, tier, outcome, the quota group values, `remaining_before` its turn); `ranked` is the same as
-    one dict per entry. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by
+    one dict per entry. `awarded` and `waitlisted` are docs/rules.md's entries of the same nominations, made by
     the walk itself.
     """
 
@@ -817,7 +814,7 @@ class Allocation:
         return self.ranking.entries()
 
     def as_dict(self) -> dict:
-        """RULES.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
+        """docs/rules.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
         copied (a province's result holds 100,000 of them, and is encoded right away)."""
         return {
             "budget": self.budget,
@@ -1099,7 +1096,7 @@ def _run_paused(
                 else:
                     for qi, gv, cnt, tot in hits:
                         usage[qi][gv] = (cnt + 1, tot + amt)
-        # RULES.md's awarded and waitlisted entries, made here from the walk's own values: tens of thousands.
+        # docs/rules.md's awarded and waitlisted entries, made here from the walk's own values: tens of thousands.
         entry = {
             "nomination_id": ranked_ids[i],
             "student_code": ranked_codes[i],
@@ -1166,7 +1163,7 @@ def allocate(
     restriction: Mapping | None = None,
     academic_year: str,
 ) -> Allocation:
-    """Rank the nominations by `rules` and award them within min(budget, available) and the quotas (RULES.md)."""
+    """Rank the nominations by `rules` and award them within min(budget, available) and the quotas (docs/rules.md)."""
     return _run(
         nominations,
         rules,

@@ -18,12 +18,25 @@ def is_empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+def _one(normalise: Callable[[Any], Any], raw: Any) -> Any:
+    return normalise(raw)
+
+
+def _set_of(normalise: Callable[[Any], Any], raw: Any) -> frozenset:
+    return frozenset(normalise(x) for x in raw)
+
+
 @dataclass(frozen=True)
 class Operator:
     name: str
     compare: Callable[[Any, Any], bool]  # (the nomination's value, the rule's expected value) -> bool
     takes_list: bool = False  # the rule's value is a non-empty list
     ordered: bool = False  # needs a number or date field
+    # (normalise one value of the field's kind, the rule's raw value) -> what `compare` gets as expected
+    prepare: Callable[[Callable[[Any], Any], Any], Any] = _one
+
+    def expected(self, normalise: Callable[[Any], Any], raw: Any) -> Any:
+        return self.prepare(normalise, raw)
 
     def test(self, expected: Any) -> Callable[[Any], bool]:
         """value -> bool against `expected`, for a value already known not to be empty."""
@@ -49,8 +62,8 @@ OPERATORS: dict[str, Operator] = {
     for op in (
         Operator("eq", operator.eq),
         Operator("ne", operator.ne),
-        Operator("in", _contains, takes_list=True),
-        Operator("not_in", _not_contains, takes_list=True),
+        Operator("in", _contains, takes_list=True, prepare=_set_of),
+        Operator("not_in", _not_contains, takes_list=True, prepare=_set_of),
         Operator("gt", operator.gt, ordered=True),
         Operator("gte", operator.ge, ordered=True),
         Operator("lt", operator.lt, ordered=True),

@@ -1,4 +1,4 @@
-"""The allocation rules document (shared/RULES.md, version 1): validation, field catalogue and presets.
+"""The allocation rules document (docs/rules.md, version 1): validation, field catalogue and presets.
 
 Pure: no Flask, no database. `validate_rules(doc)` is the one entry point the service needs; it raises
 `RulesError` whose `errors` map JSON paths ("rules.quotas[1].max_awards") to messages.
@@ -17,7 +17,7 @@ from marshmallow import RAISE, ValidationError, fields, validates_schema
 
 from .model import OPERATORS
 
-# --- the field catalogue (RULES.md "Fields") ---------------------------------------------------------
+# --- the field catalogue (docs/rules.md "Fields") ---------------------------------------------------------
 
 NUMBER = "number"
 DATE = "date"
@@ -267,7 +267,7 @@ def flatten_errors(messages: Any, prefix: str = "rules") -> dict[str, list[str]]
 
 
 class ConditionField(fields.Field):
-    """A RULES.md condition (leaf, all, any, not), validated recursively."""
+    """A docs/rules.md condition (leaf, all, any, not), validated recursively."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         errs = condition_errors(value)

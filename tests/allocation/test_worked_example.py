@@ -1,4 +1,4 @@
-"""RULES.md worked example: rules_example.json on nominations_sample.csv must give the expected file exactly."""
+"""docs/rules.md worked example: rules_example.json on nominations_sample.csv must give the expected file exactly."""
 
 from __future__ import annotations
 
