@@ -313,35 +313,46 @@ class ScoreTermField(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("A score term must be an object.")
-        errs: dict[str, Any] = {}
         if "field" in value or "points_per_unit" in value:
-            errs.update({k: ["Unknown field."] for k in value if k not in ("field", "points_per_unit")})
-            f = value.get("field")
-            if "field" not in value:
-                errs["field"] = ["Missing data for required field."]
-            elif not isinstance(f, str) or f not in FIELDS:
-                errs["field"] = [f"Unknown field: {f!r}."]
-            elif FIELDS[f][0] != NUMBER:
-                errs["field"] = [f"points_per_unit needs a number field; {f} is not one."]
-            if "points_per_unit" not in value:
-                errs["points_per_unit"] = ["Missing data for required field."]
-            elif not is_number(value["points_per_unit"]):
-                errs["points_per_unit"] = ["Not a valid number."]
+            errs = _per_unit_term_errors(value)
         else:
-            errs.update({k: ["Unknown field."] for k in value if k not in ("when", "points")})
-            if "when" not in value:
-                errs["when"] = ["Missing data for required field."]
-            else:
-                e = condition_errors(value["when"])
-                if e:
-                    errs["when"] = e
-            if "points" not in value:
-                errs["points"] = ["Missing data for required field."]
-            elif not is_number(value["points"]):
-                errs["points"] = ["Not a valid number."]
+            errs = _when_term_errors(value)
         if errs:
             raise ValidationError(errs)
         return value
+
+
+def _per_unit_term_errors(value: dict) -> dict[str, Any]:
+    """The errors of `{"field": F, "points_per_unit": k}`, by key."""
+    errs: dict[str, Any] = {k: ["Unknown field."] for k in value if k not in ("field", "points_per_unit")}
+    f = value.get("field")
+    if "field" not in value:
+        errs["field"] = ["Missing data for required field."]
+    elif not isinstance(f, str) or f not in FIELDS:
+        errs["field"] = [f"Unknown field: {f!r}."]
+    elif FIELDS[f][0] != NUMBER:
+        errs["field"] = [f"points_per_unit needs a number field; {f} is not one."]
+    if "points_per_unit" not in value:
+        errs["points_per_unit"] = ["Missing data for required field."]
+    elif not is_number(value["points_per_unit"]):
+        errs["points_per_unit"] = ["Not a valid number."]
+    return errs
+
+
+def _when_term_errors(value: dict) -> dict[str, Any]:
+    """The errors of `{"when": c, "points": p}`, by key."""
+    errs: dict[str, Any] = {k: ["Unknown field."] for k in value if k not in ("when", "points")}
+    if "when" not in value:
+        errs["when"] = ["Missing data for required field."]
+    else:
+        e = condition_errors(value["when"])
+        if e:
+            errs["when"] = e
+    if "points" not in value:
+        errs["points"] = ["Missing data for required field."]
+    elif not is_number(value["points"]):
+        errs["points"] = ["Not a valid number."]
+    return errs
 
 
 class AmountsField(fields.Field):
