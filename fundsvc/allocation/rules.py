@@ -177,26 +177,32 @@ def _condition_errors(cond: Any) -> dict | list | None:
         return ["A condition must not be empty."]
     for comb in COMBINATORS:
         if comb in cond:
-            errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k != comb}
-            sub = cond[comb]
-            if comb == "not":
-                e = _condition_errors(sub)
-                if e:
-                    errs[comb] = e
-            elif not isinstance(sub, list):
-                errs[comb] = ["A list of conditions is expected."]
-            elif not sub:
-                errs[comb] = ["Must not be empty."]
-            else:
-                items = {}
-                for i, c in enumerate(sub):
-                    e = _condition_errors(c)
-                    if e:
-                        items[i] = e
-                if items:
-                    errs[comb] = items
-            return errs or None
-    errs = {k: ["Unknown field."] for k in cond if k not in ("field", "op", "value")}
+            return _combination_errors(cond, comb)
+    return _comparison_errors(cond)
+
+
+def _combination_errors(cond: dict, comb: str) -> dict | None:
+    """The errors of `{"all": [...]}`, `{"any": [...]}` or `{"not": c}`, by key."""
+    errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k != comb}
+    sub = cond[comb]
+    if comb == "not":
+        e = _condition_errors(sub)
+        if e:
+            errs[comb] = e
+    elif not isinstance(sub, list):
+        errs[comb] = ["A list of conditions is expected."]
+    elif not sub:
+        errs[comb] = ["Must not be empty."]
+    else:
+        items = {i: e for i, c in enumerate(sub) if (e := _condition_errors(c))}
+        if items:
+            errs[comb] = items
+    return errs or None
+
+
+def _comparison_errors(cond: dict) -> dict | None:
+    """The errors of `{"field": F, "op": OP, "value": V}`, by key."""
+    errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k not in ("field", "op", "value")}
     field, op = cond.get("field"), cond.get("op")
     if "field" not in cond:
         errs["field"] = ["Missing data for required field."]
@@ -211,30 +217,26 @@ def _condition_errors(cond: Any) -> dict | list | None:
     if "value" not in cond:
         errs["value"] = ["Missing data for required field."]
     elif field and op:
-        value = cond["value"]
-        kind = FIELDS[field][0]
-        if OPERATORS[op].ordered and kind not in (NUMBER, DATE):
-            errs["op"] = [f"{op} needs a number or date field; {field} is not one."]
-        elif OPERATORS[op].takes_list:
-            if not isinstance(value, list):
-                errs["value"] = [f"{op} needs a list."]
-            elif not value:
-                errs["value"] = ["Must not be empty."]
-            else:
-                items = {}
-                for i, v in enumerate(value):
-                    e = _scalar_error(field, v)
-                    if e:
-                        items[i] = [e]
-                if items:
-                    errs["value"] = items
-        elif isinstance(value, list | dict):
-            errs["value"] = [f"{op} needs a single value, not a list."]
-        else:
-            e = _scalar_error(field, value)
-            if e:
-                errs["value"] = [e]
+        errs.update(_operand_errors(field, op, cond["value"]))
     return errs or None
+
+
+def _operand_errors(field: str, op: str, value: Any) -> dict[str, Any]:
+    """The errors of an operator on a field with a value: the operator's field kind and argument shape."""
+    operator = OPERATORS[op]
+    if operator.ordered and FIELDS[field][0] not in (NUMBER, DATE):
+        return {"op": [f"{op} needs a number or date field; {field} is not one."]}
+    if operator.takes_list:
+        if not isinstance(value, list):
+            return {"value": [f"{op} needs a list."]}
+        if not value:
+            return {"value": ["Must not be empty."]}
+        items = {i: [e] for i, v in enumerate(value) if (e := _scalar_error(field, v))}
+        return {"value": items} if items else {}
+    if isinstance(value, list | dict):
+        return {"value": [f"{op} needs a single value, not a list."]}
+    e = _scalar_error(field, value)
+    return {"value": [e]} if e else {}
 
 
 def flatten_errors(messages: Any, prefix: str = "rules") -> dict[str, list[str]]:
