@@ -990,26 +990,10 @@ def _refuse_duplicate_ids(ids: Sequence) -> None:
         seen.add(nid)
 
 
-def _run(
-    nominations: Iterable[Mapping] | NominationColumns,
-    rules: Mapping,
-    *,
-    budget: int,
-    available: int,
-    restriction: Mapping | None,
-    academic_year: str,
-    keep: int | None = None,
-):
+def _run(*args, **kwargs):
+    """`_run_paused` (same arguments) with the cyclic garbage collector paused (see memory.gc_paused)."""
     with gc_paused():
-        return _run_paused(
-            nominations,
-            rules,
-            budget=budget,
-            available=available,
-            restriction=restriction,
-            academic_year=academic_year,
-            keep=keep,
-        )
+        return _run_paused(*args, **kwargs)
 
 
 def _run_paused(
