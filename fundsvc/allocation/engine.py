@@ -1,4 +1,4 @@
-"""The allocation engine (shared/RULES.md): pure functions over plain nomination dicts (or the same
+"""The allocation engine (docs/rules.md): pure functions over plain nomination dicts (or the same
 facts column by column, see NominationColumns).
 
 No Flask, no database. Conditions are compiled once per run into closures, and each part of the rules is
@@ -21,11 +21,10 @@ from operator import attrgetter, itemgetter, not_
 from typing import Any, NamedTuple
 
 from ..memory import gc_paused
+from .model import OPERATORS, is_empty
 from .rules import (
-    BOOL,
     DATE,
     FIELDS,
-    LIST_OPS,
     NUMBER,
     RulesError,
     parse_date,
@@ -49,7 +48,6 @@ __all__ = [
     "facts_read",
     "format_score",
     "gc_paused",
-    "inputs_hash",
     "promote_after_cancel",
     "ranked_entries",
     "rules_hash",
@@ -128,7 +126,7 @@ def _norm_expected(kind: str, raw: Any) -> Any:
 
 
 def _norm_number(v: Any) -> Decimal | None:
-    if v is None or v == "":
+    if is_empty(v):
         return None
     if type(v) is Decimal:
         return v
@@ -140,7 +138,7 @@ def _norm_number(v: Any) -> Decimal | None:
 
 
 def _norm_date(v: Any) -> dt.date | None:
-    if v is None or v == "":
+    if is_empty(v):
         return None
     if isinstance(v, dt.datetime):
         return v.date()
@@ -170,7 +168,7 @@ def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
 
     def get_plain(n, _k=name):
         v = n.get(_k)
-        return None if v is None or v == "" else v
+        return None if is_empty(v) else v
 
     return get_plain
 
@@ -351,53 +349,6 @@ class _Node:
             )
 
 
-def _leaf_fn(get: Callable, op: str, exp: Any) -> Callable[[Mapping], bool]:
-    # Each op gets its own closure so the hot loop does one call and one comparison.
-    if op == "eq":
-        return lambda n: (v := get(n)) is not None and v == exp
-    if op == "ne":
-        return lambda n: (v := get(n)) is not None and v != exp
-    if op == "in":
-        return lambda n: (v := get(n)) is not None and v in exp
-    if op == "not_in":
-        return lambda n: (v := get(n)) is not None and v not in exp
-    if op == "gt":
-        return lambda n: (v := get(n)) is not None and v > exp
-    if op == "gte":
-        return lambda n: (v := get(n)) is not None and v >= exp
-    if op == "lt":
-        return lambda n: (v := get(n)) is not None and v < exp
-    if op == "lte":
-        return lambda n: (v := get(n)) is not None and v <= exp
-    raise ValueError(op)
-
-
-_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
-    "eq": lambda exp: lambda v: v == exp,
-    "ne": lambda exp: lambda v: v != exp,
-    "in": lambda exp: lambda v: v in exp,
-    "not_in": lambda exp: lambda v: v not in exp,
-    "gt": lambda exp: lambda v: v > exp,
-    "gte": lambda exp: lambda v: v >= exp,
-    "lt": lambda exp: lambda v: v < exp,
-    "lte": lambda exp: lambda v: v <= exp,
-}
-
-
-def _text_leaf_fn(key: str, op: str, exp: Any) -> Callable[[Mapping], bool] | None:
-    """Faster closures for text/bool fields: the value is compared as stored."""
-    # `None`/"" never equal a (validated, non-empty) expected value, so eq/in need no empty test.
-    if op == "eq":
-        return lambda n: n.get(key) == exp
-    if op == "in":
-        return lambda n: n.get(key) in exp
-    if op == "ne":
-        return lambda n: (v := n.get(key)) is not None and v != "" and v != exp
-    if op == "not_in":
-        return lambda n: (v := n.get(key)) is not None and v != "" and v not in exp
-    return None
-
-
 def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
     if "all" in cond or "any" in cond:
         kind = "all" if "all" in cond else "any"
@@ -428,18 +379,10 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
         return _Node("not", lambda n: not inner(n), (kid,))
     name, op, raw = cond["field"], cond["op"], cond["value"]
     kind = FIELDS[name][0]
-    if op in LIST_OPS:
-        exp: Any = frozenset(_norm_expected(kind, x) for x in raw)
-    else:
-        exp = _norm_expected(kind, raw)
+    operator = OPERATORS[op]
+    exp = operator.expected(lambda x: _norm_expected(kind, x), raw)
     get = _getter(name, ref)
-    fn = None
-    if kind == BOOL or (kind not in (NUMBER, DATE)):
-        # bools: 1/0 stored for true/false still compare equal, and True in {True}
-        fn = _text_leaf_fn(name, op, exp)
-    if fn is None:
-        fn = _leaf_fn(get, op, exp)
-    return _Node("leaf", fn, (), name, op, raw, get, _TESTS[op](exp))
+    return _Node("leaf", operator.leaf(get, exp), (), name, op, raw, get, operator.test(exp))
 
 
 def _fact_name(field: str, ref: dt.date | None) -> str:
@@ -746,15 +689,6 @@ def rules_hash(rules: Mapping) -> str:
     return "sha256:" + hashlib.sha256(_canonical(rules)).hexdigest()
 
 
-def inputs_hash(nominations: Iterable[Mapping]) -> str:
-    """ "sha256:" + hex digest of the nominations' canonical JSON, ordered by id (input order does not matter)."""
-    h = hashlib.sha256()
-    for n in sorted(nominations, key=itemgetter("id")):
-        h.update(_canonical(n))
-        h.update(b"\n")
-    return "sha256:" + h.hexdigest()
-
-
 # --- allocation ---------------------------------------------------------------------------
 
 
@@ -856,11 +790,11 @@ def ranked_entries(stored: Mapping | list) -> list[dict]:
 
 @dataclass
 class Allocation:
-    """The outcome of one allocation run. `as_dict()` is RULES.md "Result" (without "round").
+    """The outcome of one allocation run. `as_dict()` is docs/rules.md "Result" (without "round").
 
     `ranking` holds every eligible nomination in rank order with what the service stores for later
     (amount, tier, outcome, the quota group values, `remaining_before` its turn); `ranked` is the same as
-    one dict per entry. `awarded` and `waitlisted` are RULES.md's entries of the same nominations, made by
+    one dict per entry. `awarded` and `waitlisted` are docs/rules.md's entries of the same nominations, made by
     the walk itself.
     """
 
@@ -880,7 +814,7 @@ class Allocation:
         return self.ranking.entries()
 
     def as_dict(self) -> dict:
-        """RULES.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
+        """docs/rules.md "Result" (without "round"): new lists of the allocation's own entry dicts, which are not
         copied (a province's result holds 100,000 of them, and is encoded right away)."""
         return {
             "budget": self.budget,
@@ -1056,26 +990,10 @@ def _refuse_duplicate_ids(ids: Sequence) -> None:
         seen.add(nid)
 
 
-def _run(
-    nominations: Iterable[Mapping] | NominationColumns,
-    rules: Mapping,
-    *,
-    budget: int,
-    available: int,
-    restriction: Mapping | None,
-    academic_year: str,
-    keep: int | None = None,
-):
+def _run(*args, **kwargs):
+    """`_run_paused` (same arguments) with the cyclic garbage collector paused (see memory.gc_paused)."""
     with gc_paused():
-        return _run_paused(
-            nominations,
-            rules,
-            budget=budget,
-            available=available,
-            restriction=restriction,
-            academic_year=academic_year,
-            keep=keep,
-        )
+        return _run_paused(*args, **kwargs)
 
 
 def _run_paused(
@@ -1162,7 +1080,7 @@ def _run_paused(
                 else:
                     for qi, gv, cnt, tot in hits:
                         usage[qi][gv] = (cnt + 1, tot + amt)
-        # RULES.md's awarded and waitlisted entries, made here from the walk's own values: tens of thousands.
+        # docs/rules.md's awarded and waitlisted entries, made here from the walk's own values: tens of thousands.
         entry = {
             "nomination_id": ranked_ids[i],
             "student_code": ranked_codes[i],
@@ -1229,7 +1147,7 @@ def allocate(
     restriction: Mapping | None = None,
     academic_year: str,
 ) -> Allocation:
-    """Rank the nominations by `rules` and award them within min(budget, available) and the quotas (RULES.md)."""
+    """Rank the nominations by `rules` and award them within min(budget, available) and the quotas (docs/rules.md)."""
     return _run(
         nominations,
         rules,

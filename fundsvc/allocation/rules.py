@@ -1,4 +1,4 @@
-"""The allocation rules document (shared/RULES.md, version 1): validation, field catalogue and presets.
+"""The allocation rules document (docs/rules.md, version 1): validation, field catalogue and presets.
 
 Pure: no Flask, no database. `validate_rules(doc)` is the one entry point the service needs; it raises
 `RulesError` whose `errors` map JSON paths ("rules.quotas[1].max_awards") to messages.
@@ -15,7 +15,9 @@ from typing import Any
 import marshmallow
 from marshmallow import RAISE, ValidationError, fields, validates_schema
 
-# --- the field catalogue (RULES.md "Fields") ---------------------------------------------------------
+from .model import OPERATORS
+
+# --- the field catalogue (docs/rules.md "Fields") ---------------------------------------------------------
 
 NUMBER = "number"
 DATE = "date"
@@ -50,9 +52,6 @@ FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "age": (NUMBER, None),
 }
 
-OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
-ORDER_OPS = ("gt", "gte", "lt", "lte")
-LIST_OPS = ("in", "not_in")
 COMBINATORS = ("all", "any", "not")
 
 
@@ -178,26 +177,32 @@ def _condition_errors(cond: Any) -> dict | list | None:
         return ["A condition must not be empty."]
     for comb in COMBINATORS:
         if comb in cond:
-            errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k != comb}
-            sub = cond[comb]
-            if comb == "not":
-                e = _condition_errors(sub)
-                if e:
-                    errs[comb] = e
-            elif not isinstance(sub, list):
-                errs[comb] = ["A list of conditions is expected."]
-            elif not sub:
-                errs[comb] = ["Must not be empty."]
-            else:
-                items = {}
-                for i, c in enumerate(sub):
-                    e = _condition_errors(c)
-                    if e:
-                        items[i] = e
-                if items:
-                    errs[comb] = items
-            return errs or None
-    errs = {k: ["Unknown field."] for k in cond if k not in ("field", "op", "value")}
+            return _combination_errors(cond, comb)
+    return _comparison_errors(cond)
+
+
+def _combination_errors(cond: dict, comb: str) -> dict | None:
+    """The errors of `{"all": [...]}`, `{"any": [...]}` or `{"not": c}`, by key."""
+    errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k != comb}
+    sub = cond[comb]
+    if comb == "not":
+        e = _condition_errors(sub)
+        if e:
+            errs[comb] = e
+    elif not isinstance(sub, list):
+        errs[comb] = ["A list of conditions is expected."]
+    elif not sub:
+        errs[comb] = ["Must not be empty."]
+    else:
+        items = {i: e for i, c in enumerate(sub) if (e := _condition_errors(c))}
+        if items:
+            errs[comb] = items
+    return errs or None
+
+
+def _comparison_errors(cond: dict) -> dict | None:
+    """The errors of `{"field": F, "op": OP, "value": V}`, by key."""
+    errs: dict[Any, Any] = {k: ["Unknown field."] for k in cond if k not in ("field", "op", "value")}
     field, op = cond.get("field"), cond.get("op")
     if "field" not in cond:
         errs["field"] = ["Missing data for required field."]
@@ -206,36 +211,32 @@ def _condition_errors(cond: Any) -> dict | list | None:
         field = None
     if "op" not in cond:
         errs["op"] = ["Missing data for required field."]
-    elif not isinstance(op, str) or op not in OPS:
-        errs["op"] = [f"Unknown operator: {op!r}; one of {', '.join(OPS)}."]
+    elif not isinstance(op, str) or op not in OPERATORS:
+        errs["op"] = [f"Unknown operator: {op!r}; one of {', '.join(OPERATORS)}."]
         op = None
     if "value" not in cond:
         errs["value"] = ["Missing data for required field."]
     elif field and op:
-        value = cond["value"]
-        kind = FIELDS[field][0]
-        if op in ORDER_OPS and kind not in (NUMBER, DATE):
-            errs["op"] = [f"{op} needs a number or date field; {field} is not one."]
-        elif op in LIST_OPS:
-            if not isinstance(value, list):
-                errs["value"] = [f"{op} needs a list."]
-            elif not value:
-                errs["value"] = ["Must not be empty."]
-            else:
-                items = {}
-                for i, v in enumerate(value):
-                    e = _scalar_error(field, v)
-                    if e:
-                        items[i] = [e]
-                if items:
-                    errs["value"] = items
-        elif isinstance(value, list | dict):
-            errs["value"] = [f"{op} needs a single value, not a list."]
-        else:
-            e = _scalar_error(field, value)
-            if e:
-                errs["value"] = [e]
+        errs.update(_operand_errors(field, op, cond["value"]))
     return errs or None
+
+
+def _operand_errors(field: str, op: str, value: Any) -> dict[str, Any]:
+    """The errors of an operator on a field with a value: the operator's field kind and argument shape."""
+    operator = OPERATORS[op]
+    if operator.ordered and FIELDS[field][0] not in (NUMBER, DATE):
+        return {"op": [f"{op} needs a number or date field; {field} is not one."]}
+    if operator.takes_list:
+        if not isinstance(value, list):
+            return {"value": [f"{op} needs a list."]}
+        if not value:
+            return {"value": ["Must not be empty."]}
+        items = {i: [e] for i, v in enumerate(value) if (e := _scalar_error(field, v))}
+        return {"value": items} if items else {}
+    if isinstance(value, list | dict):
+        return {"value": [f"{op} needs a single value, not a list."]}
+    e = _scalar_error(field, value)
+    return {"value": [e]} if e else {}
 
 
 def flatten_errors(messages: Any, prefix: str = "rules") -> dict[str, list[str]]:
@@ -268,7 +269,7 @@ def flatten_errors(messages: Any, prefix: str = "rules") -> dict[str, list[str]]
 
 
 class ConditionField(fields.Field):
-    """A RULES.md condition (leaf, all, any, not), validated recursively."""
+    """A docs/rules.md condition (leaf, all, any, not), validated recursively."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         errs = condition_errors(value)
@@ -314,35 +315,46 @@ class ScoreTermField(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("A score term must be an object.")
-        errs: dict[str, Any] = {}
         if "field" in value or "points_per_unit" in value:
-            errs.update({k: ["Unknown field."] for k in value if k not in ("field", "points_per_unit")})
-            f = value.get("field")
-            if "field" not in value:
-                errs["field"] = ["Missing data for required field."]
-            elif not isinstance(f, str) or f not in FIELDS:
-                errs["field"] = [f"Unknown field: {f!r}."]
-            elif FIELDS[f][0] != NUMBER:
-                errs["field"] = [f"points_per_unit needs a number field; {f} is not one."]
-            if "points_per_unit" not in value:
-                errs["points_per_unit"] = ["Missing data for required field."]
-            elif not is_number(value["points_per_unit"]):
-                errs["points_per_unit"] = ["Not a valid number."]
+            errs = _per_unit_term_errors(value)
         else:
-            errs.update({k: ["Unknown field."] for k in value if k not in ("when", "points")})
-            if "when" not in value:
-                errs["when"] = ["Missing data for required field."]
-            else:
-                e = condition_errors(value["when"])
-                if e:
-                    errs["when"] = e
-            if "points" not in value:
-                errs["points"] = ["Missing data for required field."]
-            elif not is_number(value["points"]):
-                errs["points"] = ["Not a valid number."]
+            errs = _when_term_errors(value)
         if errs:
             raise ValidationError(errs)
         return value
+
+
+def _per_unit_term_errors(value: dict) -> dict[str, Any]:
+    """The errors of `{"field": F, "points_per_unit": k}`, by key."""
+    errs: dict[str, Any] = {k: ["Unknown field."] for k in value if k not in ("field", "points_per_unit")}
+    f = value.get("field")
+    if "field" not in value:
+        errs["field"] = ["Missing data for required field."]
+    elif not isinstance(f, str) or f not in FIELDS:
+        errs["field"] = [f"Unknown field: {f!r}."]
+    elif FIELDS[f][0] != NUMBER:
+        errs["field"] = [f"points_per_unit needs a number field; {f} is not one."]
+    if "points_per_unit" not in value:
+        errs["points_per_unit"] = ["Missing data for required field."]
+    elif not is_number(value["points_per_unit"]):
+        errs["points_per_unit"] = ["Not a valid number."]
+    return errs
+
+
+def _when_term_errors(value: dict) -> dict[str, Any]:
+    """The errors of `{"when": c, "points": p}`, by key."""
+    errs: dict[str, Any] = {k: ["Unknown field."] for k in value if k not in ("when", "points")}
+    if "when" not in value:
+        errs["when"] = ["Missing data for required field."]
+    else:
+        e = condition_errors(value["when"])
+        if e:
+            errs["when"] = e
+    if "points" not in value:
+        errs["points"] = ["Missing data for required field."]
+    elif not is_number(value["points"]):
+        errs["points"] = ["Not a valid number."]
+    return errs
 
 
 class AmountsField(fields.Field):

@@ -120,7 +120,7 @@ class IneligibleEntry(StrictSchema):
 
 
 class AllocationOut(StrictSchema):
-    """RULES.md "Result"."""
+    """docs/rules.md "Result"."""
 
     round = fields.Integer()
     budget = fields.Integer()

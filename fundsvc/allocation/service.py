@@ -205,7 +205,7 @@ def _engine_arguments(session: Session, round_: Round) -> dict:
 def allocate_json(session: Session, actor: Actor, round_id: int) -> bytes:
     """Run the round's rules over the year's nominations and store the result (re-runnable until approved).
 
-    Returns RULES.md "Result" as JSON text (UTF-8), the very text stored on the round and hashed as result_hash:
+    Returns docs/rules.md "Result" as JSON text (UTF-8), the very text stored on the round and hashed as result_hash:
     a province's result holds every nomination (about 10 MB for 100,000), so it is encoded once.
     """
     require_role(actor, *COMMITTEE)

@@ -27,7 +27,7 @@ blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Scholarsh
 @blp.arguments(RoundIn)
 @blp.response(201, RoundOut)
 def create_round(data):
-    """Create a round (status draft) with its rules (RULES.md); bad rules → 422 naming the JSON path."""
+    """Create a round (status draft) with its rules (docs/rules.md); bad rules → 422 naming the JSON path."""
     return service.create_round(db.session, current_actor(), data)
 
 

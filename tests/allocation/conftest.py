@@ -1,4 +1,4 @@
-"""Fixtures for the pure allocation engine: the worked example of RULES.md as nomination dicts."""
+"""Fixtures for the pure allocation engine: the worked example of docs/rules.md as nomination dicts."""
 
 from __future__ import annotations
 

@@ -251,7 +251,7 @@ def test_invariants(noms, rules, budget, available):
 
 
 def _ref_key(rules):
-    """A comparator written straight from RULES.md "Order", to check the engine's sort."""
+    """A comparator written straight from docs/rules.md "Order", to check the engine's sort."""
 
     def value(n, f):
         if f == "age":
