@@ -19,6 +19,7 @@ from fundsvc.allocation.models import Award
 from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.documents.cells import sheet_text
+from fundsvc.documents.parallel import render_chunked_pdf
 from fundsvc.documents.render import render_pdf
 from fundsvc.documents.words import format_date, today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, Receipt
@@ -30,6 +31,9 @@ from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
 
 READERS = ("treasurer", "committee", "viewer")
+# Lines per chunk of a printed money book: a long book is laid out in parts by a process pool, never whole, since
+# WeasyPrint keeps every page of a document in memory until it is written (a year of 200,000 lines would not fit).
+CHUNK_LINES = 500
 METHOD_WORDS = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}
 
 
@@ -424,9 +428,12 @@ def _preparer(session: Session, actor: Actor) -> str:
     return (session.scalar(select(User.full_name).where(User.id == actor.user_id)) if actor.user_id else None) or ""
 
 
-def _print(session: Session, actor: Actor, template: str, book: dict, defaults: Mapping, **more) -> bytes:
+def _print(
+    session: Session, actor: Actor, template: str, book: dict, defaults: Mapping, chunk_lines: int | None = None, **more
+) -> bytes:
     """A book as the accountant signs it: the unit's identity, the period, "Ngày mở sổ", page numbers, and the
-    signatures (the person printing it as Người ghi sổ) on the page that ends the table."""
+    signatures (the person printing it as Người ghi sổ) on the page that ends the table. With `chunk_lines`, a
+    book longer than that is rendered in chunks of that many lines (the template's `chunk`) and joined."""
     identity = _identity(session, book["unit"]["code"], defaults)
     context = {
         **book,
@@ -436,6 +443,9 @@ def _print(session: Session, actor: Actor, template: str, book: dict, defaults: 
         "today": today_in_vietnam(),
         "preparer": _preparer(session, actor) or identity["signatories"].get("preparer") or "",
     }
+    if chunk_lines and len(book["lines"]) > chunk_lines:
+        lines = context.pop("lines")
+        return render_chunked_pdf(template, context, lines, chunk_size=chunk_lines)
     return render_pdf(template, context)
 
 
@@ -443,14 +453,14 @@ def cash_book_pdf(
     session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
 ) -> bytes:
     book = cash_book(session, actor, unit_code, **period)
-    return _print(session, actor, "documents/account_book.html", book, defaults, form_label=form_label)
+    return _print(session, actor, "documents/account_book.html", book, defaults, CHUNK_LINES, form_label=form_label)
 
 
 def bank_book_pdf(
     session: Session, actor: Actor, account_id: int, defaults: Mapping, form_label: str, **period
 ) -> bytes:
     book = bank_book(session, actor, account_id, **period)
-    return _print(session, actor, "documents/account_book.html", book, defaults, form_label=form_label)
+    return _print(session, actor, "documents/account_book.html", book, defaults, CHUNK_LINES, form_label=form_label)
 
 
 def in_kind_register_pdf(

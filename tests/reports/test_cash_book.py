@@ -126,3 +126,24 @@ def test_books_name_anonymous_donors_only_to_those_who_may_see_them(app, tree, m
             assert ("Nhà hảo tâm ẩn danh" in text) is not sees, (role, url)
         pdf = pdf_text(api.get("/api/v1/reports/fund-book.pdf?fund=KH-ST-TP-P2&from=2024-01-01&to=2024-12-31").data)
         assert ("Ông Giấu Tên" in pdf) is sees, role
+
+
+def test_a_long_cash_book_is_printed_in_chunks_with_the_balance_brought_forward(app, tree, make_api, monkeypatch):
+    from fundsvc.reports import books
+
+    monkeypatch.setattr(books, "CHUNK_LINES", 2)  # 5 lines: three chunks
+    for day in range(1, 6):
+        give(db.session, "ST-TP-P2", 100_000 * day, on=date(2024, 3, day))
+    treasurer = make_api(app, "treasurer", "ST-TP-P2")
+    pdf = treasurer.get(URL.replace("cash-book?", "cash-book.pdf?"))
+    assert pdf.status_code == 200
+    reader = PdfReader(io.BytesIO(pdf.data))
+    pages = len(reader.pages)
+    assert pages >= 3  # each chunk starts a page
+    text = pdf_text(pdf.data)
+    assert text.count("SỔ QUỸ TIỀN MẶT") == 1 and text.count("Số dư đầu kỳ") == 1
+    # Brought forward before the 3rd and 5th lines: 100k+200k, then 100k+…+400k.
+    assert "Số dư mang sang 300.000" in text and "Số dư mang sang 1.000.000" in text
+    assert text.count("Cộng phát sinh trong kỳ 1.500.000") == 1 and text.count("KẾ TOÁN TRƯỞNG") == 1
+    for n in range(1, pages + 1):
+        assert f"Trang {n}/{pages}" in text
