@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundsvc.db import Base, JSONType, Money, utcnow
@@ -39,3 +39,52 @@ class Pledge(Base):
     unit: Mapped[Unit] = relationship()
     fund: Mapped[Fund] = relationship()
     account: Mapped[MoneyAccount] = relationship()
+
+
+STATEMENT_LINE_STATUSES = ("unmatched", "suggested", "matched", "ignored")
+
+
+class StatementImport(Base):
+    """One statement file imported into a bank account (its lines are what was new in it)."""
+
+    __tablename__ = "statement_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
+    bank: Mapped[str | None] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class StatementLine(Base):
+    """A line of a bank statement, kept once per account whatever the overlapping files it came in
+    (`dedupe_key`, fundsvc.bank.statements.dedupe_keys), and what it was matched to."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedupe_key"),
+        CheckConstraint(f"status IN {STATEMENT_LINE_STATUSES!r}", name="status"),
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("statement_imports.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(1200))
+    line_date: Mapped[date]
+    amount: Mapped[int] = mapped_column(Money)
+    direction: Mapped[str] = mapped_column(String(4))
+    description: Mapped[str] = mapped_column(String(1000))
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    counterparty_account: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="unmatched", index=True)
+    suggested_pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
+    suggested_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
+    suggested_movement_id: Mapped[int | None] = mapped_column(ForeignKey("movements.id"))
+    why: Mapped[str | None] = mapped_column(String(500))
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    movement_id: Mapped[int | None] = mapped_column(ForeignKey("movements.id"))
+    ignore_reason: Mapped[str | None] = mapped_column(String(500))
