@@ -6,6 +6,7 @@ from fundsvc.api import Blueprint
 def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
+    from fundsvc.bank.statement_views import blp as statements
     from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
     from fundsvc.documents.views import blp as documents
@@ -28,6 +29,7 @@ def blueprints() -> list[Blueprint]:
         movements,
         in_kind,
         pledges,
+        statements,
         nominations,
         rounds,
         documents,

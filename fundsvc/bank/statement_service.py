@@ -1,0 +1,246 @@
+"""A bank account's statement lines: stored once each, matched to pledges and donors, confirmed or ignored.
+
+The parsing is fundsvc.bank.statements, the matching rules fundsvc.bank.matching (docs/bank.md); this module stores
+their results and records the gifts through the one path every gift takes (fundsvc.donations.service).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundsvc.audit.service import record
+from fundsvc.auth.service import Actor, require_role
+from fundsvc.bank import matching, statements
+from fundsvc.bank.models import Pledge, StatementImport, StatementLine
+from fundsvc.db import write_transaction
+from fundsvc.documents.words import today_in_vietnam
+from fundsvc.donations.models import Donor
+from fundsvc.donations.service import record_donation
+from fundsvc.errors import Conflict, DomainError, Invalid, NotFound
+from fundsvc.ledger.accounts import get_account
+from fundsvc.students.service import MAX_ERROR_ROWS
+
+# An exact amount suggests a pledge only when the pledge was made at most this many days before the transfer.
+PLEDGE_WINDOW_DAYS = 30
+
+
+def import_statement(session: Session, actor: Actor, account_id: int, data: bytes, filename: str) -> dict:
+    """Store the lines of a statement file that are new for the account and match them; all or nothing on a bad file."""
+    require_role(actor, "treasurer")
+    account = get_account(session, actor, account_id)
+    if account.kind != "bank":
+        raise Invalid(
+            "Chỉ nhập sao kê cho tài khoản ngân hàng (not a bank account)", {"account": ["not a bank account"]}
+        )
+    try:
+        parsed = statements.parse(data, filename, today_in_vietnam())
+    except statements.StatementRefused as refused:
+        raise Invalid(f"Không đọc được tệp sao kê: {refused}", {"file": [str(refused)]}) from None
+    if parsed.errors:
+        rows = sorted(parsed.errors, key=lambda e: e["row"])[:MAX_ERROR_ROWS]
+        raise Invalid(
+            f"Tệp có {len({e['row'] for e in parsed.errors})} dòng lỗi, chưa lưu gì (nothing was stored)",
+            {"rows": rows},
+        )
+    keys = statements.dedupe_keys(parsed.lines)
+    with write_transaction(session):
+        known = set(session.scalars(select(StatementLine.dedupe_key).where(StatementLine.account_id == account.id)))
+        batch = StatementImport(
+            account_id=account.id,
+            bank=parsed.bank,
+            filename=filename[:255],
+            sha256=hashlib.sha256(data).hexdigest(),
+            created_by=actor.user_id,
+        )
+        session.add(batch)
+        session.flush()
+        new = []
+        for line, key in zip(parsed.lines, keys, strict=True):
+            if key in known:
+                continue
+            known.add(key)
+            new.append(_new_line(account.id, batch.id, line, key))
+        session.add_all(new)
+        session.flush()
+        for line in new:
+            _suggest(session, account, line)
+        record(
+            session,
+            actor,
+            "statement.import",
+            "statement_import",
+            batch.id,
+            None,
+            {"filename": batch.filename, "bank": parsed.bank, "new": len(new)},
+            account.unit_id,
+        )
+    for line in [line for line in new if line.status == "matched"]:
+        _record_matched(session, actor, line)
+    counts = {status: sum(line.status == status for line in new) for status in ("matched", "suggested", "unmatched")}
+    return {"lines": len(parsed.lines), "new": len(new), "duplicates": len(parsed.lines) - len(new), **counts}
+
+
+def _new_line(account_id: int, import_id: int, line: statements.Line, key: str) -> StatementLine:
+    return StatementLine(
+        account_id=account_id,
+        import_id=import_id,
+        dedupe_key=key,
+        line_date=line.date,
+        amount=line.amount,
+        direction=line.direction,
+        description=line.description[:1000],
+        bank_reference=line.reference,
+        counterparty_account=line.counterparty_account,
+        status="unmatched",
+    )
+
+
+def _suggest(session: Session, account, line: StatementLine) -> None:
+    """Set the line's status and suggestion by the matching rules (incoming lines; outgoing stay unmatched)."""
+    if line.direction != "in":
+        return
+    since = dt.datetime.combine(line.line_date - dt.timedelta(days=PLEDGE_WINDOW_DAYS), dt.time())
+    pledges = session.scalars(
+        select(Pledge).where(Pledge.account_id == account.id, Pledge.status == "open", Pledge.created_at >= since)
+    )
+    open_pledges = [{"id": p.id, "code": p.code, "amount": p.amount} for p in pledges]
+    donors = [
+        {"id": d.id, "phone": d.phone, "tax_code": d.tax_code}
+        for d in session.scalars(
+            select(Donor).where(
+                Donor.unit_id == account.unit_id, (Donor.phone.is_not(None)) | (Donor.tax_code.is_not(None))
+            )
+        )
+    ]
+    decision = matching.decide(line.description, line.amount, open_pledges, donors)
+    line.status = decision["status"]
+    line.suggested_pledge_id = decision.get("pledge")
+    line.suggested_donor_id = decision.get("donor")
+    line.why = decision.get("why")
+    if line.status == "matched" and not session.get(Pledge, line.suggested_pledge_id).donor:
+        # The code names the pledge but not who gave: a person chooses the donor.
+        line.status = "suggested"
+        line.why = f"{line.why}; mã ủng hộ chưa có tên nhà tài trợ, cần chọn"
+
+
+def _record_matched(session: Session, actor: Actor, line: StatementLine) -> None:
+    """A line matched by its pledge code becomes a gift; if the gift is refused (a closed month…), a suggestion."""
+    pledge = session.get(Pledge, line.suggested_pledge_id)
+    try:
+        _record_gift(session, actor, line, {"donor": pledge.donor}, pledge)
+    except DomainError as refused:
+        session.rollback()
+        with write_transaction(session):
+            line = session.get(StatementLine, line.id)
+            line.status = "suggested"
+            line.why = f"{line.why}; chưa ghi được: {refused.message}"
+
+
+def _record_gift(
+    session: Session,
+    actor: Actor,
+    line: StatementLine,
+    donor: dict,
+    pledge: Pledge | None,
+    *,
+    fund: str | None = None,
+    purpose: str | None = None,
+) -> None:
+    data = {
+        **donor,
+        "unit": (pledge.unit.code if pledge else get_account(session, actor, line.account_id).unit.code),
+        "amount": line.amount,
+        "method": "bank_transfer",
+        "account": line.account_id,
+        "bank_reference": line.bank_reference,
+        "received_on": line.line_date,
+        "purpose": purpose or (pledge.purpose if pledge else None),
+        "anonymous": False,
+    }
+    if fund or pledge is not None:
+        data["fund"] = fund or pledge.fund.code
+    donation, _replayed = record_donation(
+        session, actor, data, idempotency_key=f"statement-line:{line.id}", fingerprint=f"statement-line:{line.id}"
+    )
+    with write_transaction(session):
+        line = session.get(StatementLine, line.id)
+        line.status = "matched"
+        line.donation_id = donation.id
+        if pledge is not None:
+            pledge = session.get(Pledge, pledge.id)
+            pledge.status = "matched"
+            pledge.donation_id = donation.id
+        record(
+            session,
+            actor,
+            "statement_line.match",
+            "statement_line",
+            line.id,
+            None,
+            {"donation": donation.id, "pledge": pledge.id if pledge else None},
+            None,
+        )
+
+
+def statement_lines(session: Session, actor: Actor, account_id: int, status: str | None = None):
+    """The account's statement lines, newest first, optionally of one status."""
+    account = get_account(session, actor, account_id)
+    query = select(StatementLine).where(StatementLine.account_id == account.id)
+    if status:
+        query = query.where(StatementLine.status == status)
+    return query.order_by(StatementLine.line_date.desc(), StatementLine.id.desc())
+
+
+def _open_line(session: Session, actor: Actor, line_id: int) -> StatementLine:
+    require_role(actor, "treasurer")
+    line = session.get(StatementLine, line_id)
+    if line is None:
+        raise NotFound(f"Không có dòng sao kê {line_id} (unknown statement line)")
+    get_account(session, actor, line.account_id)  # 404 outside the actor's units
+    if line.status in ("matched", "ignored"):
+        raise Conflict(f"Dòng sao kê {line_id} đã xử lý ({line.status}) (already settled)")
+    return line
+
+
+def confirm_line(session: Session, actor: Actor, line_id: int, data: dict) -> StatementLine:
+    """Record the gift an incoming line is: the donor chosen (or the one suggested, or the pledge's)."""
+    line = _open_line(session, actor, line_id)
+    if line.direction != "in":
+        raise Invalid("Chỉ xác nhận được tiền vào (only incoming lines make a gift)", {"id": ["outgoing line"]})
+    pledge = session.get(Pledge, line.suggested_pledge_id) if line.suggested_pledge_id else None
+    if data.get("donor"):
+        donor = {"donor_id": data["donor"]}
+    elif line.suggested_donor_id:
+        donor = {"donor_id": line.suggested_donor_id}
+    elif pledge is not None and pledge.donor:
+        donor = {"donor": pledge.donor}
+    else:
+        raise Invalid("Cần chọn nhà tài trợ (donor required)", {"donor": ["required: no donor is suggested"]})
+    _record_gift(session, actor, line, donor, pledge, fund=data.get("fund"), purpose=data.get("purpose"))
+    return session.get(StatementLine, line_id)
+
+
+def ignore_line(session: Session, actor: Actor, line_id: int, reason: str) -> StatementLine:
+    """Set a line aside with the reason (not a gift: an internal transfer, a refund…); audited."""
+    line = _open_line(session, actor, line_id)
+    if not reason.strip():
+        raise Invalid("Cần ghi lý do bỏ qua (reason required)", {"reason": ["required"]})
+    with write_transaction(session):
+        line = session.get(StatementLine, line_id)
+        before = {"status": line.status}
+        line.status = "ignored"
+        line.ignore_reason = reason.strip()
+        record(
+            session,
+            actor,
+            "statement_line.ignore",
+            "statement_line",
+            line.id,
+            before,
+            {"status": "ignored", "reason": line.ignore_reason},
+        )
+    return line

@@ -1,0 +1,96 @@
+"""/api/v1/accounts/{id}/statements and /api/v1/statement-lines: a bank statement imported, matched, confirmed."""
+
+from marshmallow import fields, validate
+
+from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.bank import statement_service as service
+from fundsvc.bank.models import STATEMENT_LINE_STATUSES
+from fundsvc.errors import Invalid
+from fundsvc.extensions import db
+from fundsvc.schemas import MAX_ID, StrictSchema, Text
+from fundsvc.students.schemas import ImportFile
+from fundsvc.units.schemas import CODE
+
+blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Bank statements and their matching")
+
+
+class ImportedOut(StrictSchema):
+    lines = fields.Integer()
+    new = fields.Integer()
+    duplicates = fields.Integer()
+    matched = fields.Integer()
+    suggested = fields.Integer()
+    unmatched = fields.Integer()
+
+
+class LineArgs(StrictSchema):
+    status = fields.String(validate=validate.OneOf(STATEMENT_LINE_STATUSES))
+
+
+def _suggestion(line):
+    if line.status != "suggested":
+        return None
+    for kind, value in (("pledge", line.suggested_pledge_id), ("donor", line.suggested_donor_id)):
+        if value:
+            return {kind: value, "why": line.why}
+    return {"why": line.why}
+
+
+class LineOut(StrictSchema):
+    id = fields.Integer()
+    date = fields.Date(attribute="line_date")
+    amount = fields.Integer()
+    direction = fields.String()
+    description = fields.String()
+    bank_reference = fields.String()
+    status = fields.String()
+    suggestion = fields.Function(_suggestion)
+    donation = fields.Integer(attribute="donation_id")
+    ignore_reason = fields.String()
+
+
+class ConfirmIn(StrictSchema):
+    donor = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    fund = fields.String(validate=CODE)
+    purpose = Text(500)
+
+
+class IgnoreIn(StrictSchema):
+    reason = Text(500, required=True)
+
+
+@blp.post("/accounts/<int:account_id>/statements")
+@blp.arguments(ImportFile, location="files")
+@blp.response(200, ImportedOut)
+def import_statement(files, account_id):
+    """Import a bank's statement export (.xlsx or .csv): all lines or none; lines already imported are skipped."""
+    upload = files["file"]
+    if not getattr(upload, "filename", None):
+        raise Invalid("Cần tệp .xlsx hoặc .csv (file required)", {"file": ["required"]})
+    return service.import_statement(db.session, current_actor(), account_id, upload.read(), upload.filename)
+
+
+@blp.get("/accounts/<int:account_id>/statement-lines")
+@blp.arguments(LineArgs, location="query")
+@blp.response(200, LineOut(many=True))
+@blp.paginate(max_page_size=1000)
+def list_lines(args, account_id, pagination_parameters):
+    """The account's statement lines, newest first, with what each was matched to or the suggestion and its reason."""
+    query = service.statement_lines(db.session, current_actor(), account_id, args.get("status"))
+    return paginate(query, pagination_parameters)
+
+
+@blp.post("/statement-lines/<int:line_id>/confirm")
+@blp.arguments(ConfirmIn)
+@blp.response(200, LineOut)
+def confirm_line(data, line_id):
+    """Record the gift the line is (the suggested donor or pledge, or the donor given)."""
+    return service.confirm_line(db.session, current_actor(), line_id, data)
+
+
+@blp.post("/statement-lines/<int:line_id>/ignore")
+@blp.arguments(IgnoreIn)
+@blp.response(200, LineOut)
+def ignore_line(data, line_id):
+    """Set the line aside, with the reason."""
+    return service.ignore_line(db.session, current_actor(), line_id, data["reason"])
