@@ -95,6 +95,36 @@ def test_comparison_on_an_empty_field_is_false(op, empty):
         )
 
 
+# What each operator answers for a value below, at and above 8 (or outside and inside the list [8]), as RULES
+# are written by people: the table is the specification, kept apart from the operators' own definitions.
+TRUTH = {
+    "eq": (False, True, False),
+    "ne": (True, False, True),
+    "in": (False, True, False),
+    "not_in": (True, False, True),
+    "gt": (False, False, True),
+    "gte": (False, True, True),
+    "lt": (True, False, False),
+    "lte": (True, True, False),
+}
+
+
+def test_every_operator_on_its_boundary():
+    assert set(TRUTH) == set(OPERATORS)
+    for op, expected in TRUTH.items():
+        value = [8] if op in ("in", "not_in") else 8
+        for gpa, answer in zip(("7.99", "8.00", "8.01"), expected, strict=True):
+            cond = {"field": "gpa", "op": op, "value": value}
+            assert evaluate(cond, nom(1, gpa=Decimal(gpa)))[0] is answer, (op, gpa)
+        if op in ("in", "not_in"):
+            continue  # lists of dates are not part of the language
+        for birth, answer in zip(
+            (dt.date(2012, 4, 30), dt.date(2012, 5, 1), dt.date(2012, 5, 2)), expected, strict=True
+        ):
+            cond = {"field": "birth_date", "op": op, "value": "2012-05-01"}
+            assert evaluate(cond, nom(1, birth_date=birth))[0] is answer, (op, birth)
+
+
 def test_exact_decimals():
     assert evaluate({"field": "gpa", "op": "gte", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
     assert not evaluate({"field": "gpa", "op": "gt", "value": 8.5}, nom(1, gpa=Decimal("8.5")))[0]
