@@ -764,12 +764,9 @@ class Ranking:
         return doc
 
 
-def ranked_entries(stored: Mapping | list) -> list[dict]:
+def ranked_entries(stored: Mapping) -> list[dict]:
     """`Ranking.stored()` as entries for `promote_after_cancel`: nomination_id, rank, score, amount, tier,
-    outcome and, with quotas, groups. A list is taken as such entries already: rounds allocated before the
-    ranking was stored by column kept one dict per entry."""
-    if isinstance(stored, list):
-        return stored
+    outcome and, with quotas, groups (rankings stored one dict per entry were rewritten by migration 0014)."""
     groups = stored.get("groups")
     columns = (stored["nomination_id"], stored["score"], stored["amount"], stored["tier"], stored["outcome"])
     entries = []

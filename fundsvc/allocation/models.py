@@ -31,8 +31,7 @@ class Round(Base):
     rules_hash: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # The last allocation: docs/rules.md "Result", the engine's ranking (Ranking.stored(), for promotion after a
-    # cancellation; rounds allocated before it was stored by column have a list of entries, see
-    # engine.ranked_entries) and the hash of the nominations it was computed from (approve refuses a stale
+    # cancellation) and the hash of the nominations it was computed from (approve refuses a stale
     # one). The documents are compressed (about 12 MB of JSON for a province), and deferred: only a few
     # readers need them.
     result: Mapped[Any | None] = deferred(mapped_column(CompressedJSON))

@@ -8,6 +8,7 @@ import os
 from itertools import count
 
 import pytest
+import zstandard
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -97,6 +98,13 @@ def test_downgrade_base_then_upgrade_head(empty_url):
 # over byte for byte (result_hash is the sha256 of that text).
 OLD_RESULT = '{"round": 1, "allocated": 5000000, "awarded": [{"nomination_id": 1, "full_name": "Nguyễn Thị Ánh"}]}'
 OLD_RANKED = '[{"nomination_id": 1, "outcome": "awarded", "score": "9.25"}]'
+OLD_RANKED_BY_COLUMN = {
+    "nomination_id": [1],
+    "score": ["9.25"],
+    "amount": [None],
+    "tier": [None],
+    "outcome": ["awarded"],
+}
 
 
 def _fill_0005(url: str) -> None:
@@ -174,16 +182,20 @@ def test_0006_compresses_the_round_documents_and_back(empty_url):
             texts = db.session.execute(
                 select(CompressedJSON.text(Round.result), CompressedJSON.text(Round.ranked)).order_by(Round.id)
             ).all()
-            assert [tuple(row) for row in texts] == [(OLD_RESULT.encode(), OLD_RANKED.encode()), (None, None)]
+            assert [row[0] for row in texts] == [OLD_RESULT.encode(), None]
             approved = db.session.get(Round, 1)
-            assert approved.result == json.loads(OLD_RESULT) and approved.ranked == json.loads(OLD_RANKED)
+            # The ranking carried over, and by 0014 rewritten by column.
+            assert approved.result == json.loads(OLD_RESULT) and approved.ranked == OLD_RANKED_BY_COLUMN
             assert db.session.get(Round, 2).result is None
         finally:
             db.session.remove()
             db.engine.dispose()
 
     run(empty_url, lambda: downgrade(revision="0005"))
-    assert _documents(empty_url) == {1: (OLD_RESULT, OLD_RANKED), 2: (None, None)}
+    documents = _documents(empty_url)
+    assert documents[2] == (None, None) and documents[1][0] == OLD_RESULT
+    # Back through 0014 the ranking is one entry per dict again, each with its rank and every column.
+    assert json.loads(documents[1][1]) == [{"rank": 1, **{k: v[0] for k, v in OLD_RANKED_BY_COLUMN.items()}}]
     engine = create_engine(empty_url)
     try:
         columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("rounds")}
@@ -336,3 +348,58 @@ def test_0008_carries_version_1_books_into_accounts_and_the_in_kind_register(emp
     back = _query(empty_url, "SELECT donation_id, award_id, unit_id, kind, amount FROM ledger_entries ORDER BY id")
     assert (3, None, 2, "donation", 15_000_000) in back and (None, 1, 2, "disbursement", -800_000) in back
     assert "money_accounts" not in tables(empty_url)
+
+
+def test_0014_rewrites_a_ranking_stored_by_entry_by_column_and_back(empty_url):
+    """A round allocated before the ranking was kept by column: its entries, with quota groups, in rank order."""
+    entries = [
+        {
+            "nomination_id": 7,
+            "rank": 2,
+            "score": "8.5",
+            "amount": 1000000,
+            "tier": "B",
+            "outcome": "waitlisted",
+            "groups": {"district": "ST-MX"},
+        },
+        {
+            "nomination_id": 3,
+            "rank": 1,
+            "score": "9.25",
+            "amount": 2000000,
+            "tier": "A",
+            "outcome": "awarded",
+            "groups": {"district": "ST-TP"},
+        },
+    ]
+    by_column = {
+        "nomination_id": [3, 7],
+        "score": ["9.25", "8.5"],
+        "amount": [2000000, 1000000],
+        "tier": ["A", "B"],
+        "outcome": ["awarded", "waitlisted"],
+        "groups": {"district": ["ST-TP", "ST-MX"]},
+    }
+    run(empty_url, lambda: upgrade(revision="0005"))
+    _fill_0005(empty_url)
+    run(empty_url, lambda: upgrade(revision="0013"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            ranked = CompressedJSON.compress(entries)
+            conn.execute(text("UPDATE rounds SET ranked = :r WHERE id = 1"), {"r": bytes(ranked)})
+        run(empty_url, lambda: upgrade(revision="0014"))
+
+        def stored():
+            with engine.connect() as conn:
+                data = conn.execute(text("SELECT ranked FROM rounds WHERE id = 1")).scalar_one()
+            return json.loads(zstandard.decompress(data))
+
+        assert stored() == by_column
+        from fundsvc.allocation.engine import ranked_entries
+
+        assert ranked_entries(stored()) == sorted(entries, key=lambda e: e["rank"])
+        run(empty_url, lambda: downgrade(revision="0013"))
+        assert stored() == sorted(entries, key=lambda e: e["rank"])
+    finally:
+        engine.dispose()
