@@ -18,6 +18,7 @@ PAGES = {
     "rules": _l("Quy tắc xét học bổng"),
     "import": _l("Mẫu danh sách đề cử"),
     "books": _l("Sổ sách và chứng từ"),
+    "bank": _l("Sao kê ngân hàng"),
     "api": _l("Kết nối hệ thống khác (API)"),
 }
 

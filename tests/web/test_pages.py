@@ -372,6 +372,8 @@ def test_the_documentation_is_readable_in_the_ui_and_its_html_is_not_run(
     page = viewer.get("/help/books")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "<h1>The books" in text and "<table>" in text
+    for name in help_pages.PAGES:  # every page offered is there
+        assert viewer.get(f"/help/{name}").status_code == 200, name
     assert viewer.get("/help/secrets").status_code == 404
     assert viewer.get("/help/..%2FREADME").status_code == 404
     (tmp_path / "books.md").write_text("# Hi\n\n<script>alert(1)</script>\n", encoding="utf-8")
