@@ -12,6 +12,7 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fundsvc.allocation.models import Award
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.bank import matching, statements
@@ -22,6 +23,7 @@ from fundsvc.donations.models import Donor
 from fundsvc.donations.service import record_donation
 from fundsvc.errors import Conflict, DomainError, Invalid, NotFound
 from fundsvc.ledger.accounts import get_account
+from fundsvc.ledger.models import Movement
 from fundsvc.students.service import MAX_ERROR_ROWS
 
 # An exact amount suggests a pledge only when the pledge was made at most this many days before the transfer.
@@ -78,7 +80,7 @@ def import_statement(session: Session, actor: Actor, account_id: int, data: byte
             {"filename": batch.filename, "bank": parsed.bank, "new": len(new)},
             account.unit_id,
         )
-    for line in [line for line in new if line.status == "matched"]:
+    for line in [line for line in new if line.status == "matched" and line.direction == "in"]:
         _record_matched(session, actor, line)
     counts = {status: sum(line.status == status for line in new) for status in ("matched", "suggested", "unmatched")}
     return {"lines": len(parsed.lines), "new": len(new), "duplicates": len(parsed.lines) - len(new), **counts}
@@ -100,8 +102,9 @@ def _new_line(account_id: int, import_id: int, line: statements.Line, key: str) 
 
 
 def _suggest(session: Session, account, line: StatementLine) -> None:
-    """Set the line's status and suggestion by the matching rules (incoming lines; outgoing stay unmatched)."""
+    """Set the line's status and suggestion by the matching rules (docs/bank.md)."""
     if line.direction != "in":
+        _match_payment(session, account, line)
         return
     since = dt.datetime.combine(line.line_date - dt.timedelta(days=PLEDGE_WINDOW_DAYS), dt.time())
     pledges = session.scalars(
@@ -125,6 +128,38 @@ def _suggest(session: Session, account, line: StatementLine) -> None:
         # The code names the pledge but not who gave: a person chooses the donor.
         line.status = "suggested"
         line.why = f"{line.why}; mã ủng hộ chưa có tên nhà tài trợ, cần chọn"
+
+
+def _match_payment(session: Session, account, line: StatementLine) -> None:
+    """An outgoing line is a payment already in the books when exactly one expense, transfer or award paid from the
+    account carries its bank reference and amount; nothing else is matched (a payment is never guessed)."""
+    if not line.bank_reference:
+        return
+    movements = session.scalars(
+        select(Movement).where(
+            Movement.account_id == account.id,
+            Movement.direction == "out",
+            Movement.status == "recorded",
+            Movement.bank_reference == line.bank_reference,
+            Movement.amount == line.amount,
+        )
+    ).all()
+    awards = session.scalars(
+        select(Award).where(
+            Award.paid_from_account_id == account.id,
+            Award.status == "paid",
+            Award.bank_reference == line.bank_reference,
+            Award.amount == line.amount,
+        )
+    ).all()
+    if len(movements) + len(awards) != 1:
+        return
+    line.status = "matched"
+    if movements:
+        line.movement_id = movements[0].id
+        line.why = f"Khớp chứng từ {movements[0].document_code} (cùng số tham chiếu và số tiền)"
+    else:
+        line.why = f"Khớp chi học bổng #{awards[0].id} (cùng số tham chiếu và số tiền)"
 
 
 def _record_matched(session: Session, actor: Actor, line: StatementLine) -> None:

@@ -111,3 +111,20 @@ def test_a_bad_file_stores_nothing_and_lists_its_rows(app, treasurer, make_api):
     assert upload(viewer, account, workbook("VCB")).status_code == 403
     outsider = make_api(app, "treasurer", "ST-TP-P5")
     assert upload(outsider, account, workbook("VCB")).status_code == 404
+
+
+def test_an_outgoing_line_matches_the_payment_with_its_reference_and_amount(app, treasurer):
+    account = bank_account(treasurer)
+    gift = {"donor": {"name": "Ông Tư"}, "amount": 1_000_000, "method": "bank_transfer", "account": account}
+    assert treasurer.post("/api/v1/donations", {**gift, "received_on": "2026-10-01", "unit": UNIT}).status_code == 201
+    expense = {"kind": "expense", "unit": UNIT, "fund": "KH-ST-TP-P2", "account": account, "amount": 200_000}
+    paid = treasurer.post(
+        "/api/v1/movements",
+        {**expense, "date": "2026-10-02", "category": "chi-khac", "description": "Mua vở", "bank_reference": "UNC9"},
+    )
+    assert paid.status_code == 201, paid.json
+    rows = [("02/10/2026", "UNC9", 200_000, None, "Chi mua vo"), ("02/10/2026", "UNC10", 200_000, None, "Chi khac")]
+    assert upload(treasurer, account, workbook("MB", rows, continuation=False)).json["matched"] == 1
+    (matched,) = lines(treasurer, account, "matched")
+    assert matched["bank_reference"] == "UNC9" and matched["donation"] is None
+    assert [line["bank_reference"] for line in lines(treasurer, account, "unmatched")] == ["UNC10"]
