@@ -237,7 +237,7 @@ def _fill_database(n: int) -> None:
         rules={},
         rules_hash="bench",
         status="approved",
-        ranked=[],
+        ranked={"nomination_id": [], "score": [], "amount": [], "tier": [], "outcome": []},  # nobody waitlisted
         result_hash="bench",
         approved_at=dt.datetime(2024, 11, 2, 3),
     )

@@ -151,7 +151,7 @@ def make_round(session, pupils=PUPILS, *, status="approved", academic_year="2024
         rules={},
         rules_hash="sha256:test",
         status=status,
-        ranked=[],
+        ranked={"nomination_id": [], "score": [], "amount": [], "tier": [], "outcome": []},  # nobody waitlisted
         result_hash="sha256:result",
         approved_at=datetime(2024, 11, 2, 3, 0, tzinfo=UTC),
     )
