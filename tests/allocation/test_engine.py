@@ -19,7 +19,7 @@ from fundsvc.allocation.engine import (
     rules_hash,
     score,
 )
-from fundsvc.allocation.model import OPERATORS
+from fundsvc.allocation.operators import OPERATORS
 from fundsvc.allocation.rules import PRESETS, RulesError
 
 YEAR = "2024-2025"
