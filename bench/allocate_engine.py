@@ -1,8 +1,9 @@
 """Bench of the pure allocation engine, and helpers the full bench reuses.
 
 `make_nominations(n, seed=...)` makes N random nominations as the plain dicts `allocate` takes
-(deterministic for a seed). Run as a script: times `allocate` on 100,000 nominations with each preset, beside the reference
-implementation (fundsvc/allocation/reference.py) on the same nominations, and checks they agree.
+(deterministic for a seed). Run as a script: times `allocate` on 100,000 nominations with each preset,
+beside the reference implementation (fundsvc/allocation/reference.py) on the same nominations, and checks
+that they agree.
 """
 
 from __future__ import annotations

@@ -422,16 +422,12 @@ class _Compiled:
     ) -> list[str]:
         """Every reason why `n` is ineligible (ruleset's); `conditions` is self.conditions(n)."""
         _held, eligibility, restriction = conditions
-        return self.rules.ineligibility_reasons(
+        return self.rules.reasons_for(
+            n,
             eligibility_failures=eligibility,
             restriction_failures=restriction,
             score=s,
             amount=amt,
-            level=n.get("level"),
-            status=n.get("status"),
-            in_round_unit=n.get("in_round_unit", True),
-            unit=n.get("unit"),
-            awarded_elsewhere=n.get("awarded_elsewhere"),
             academic_year=academic_year,
         )
 

@@ -72,16 +72,12 @@ def _judge(nominations: list[Mapping], ruleset: Ruleset, ref, academic_year: str
         ):
             eligible.append(_Judged(n, facts, score, amount, tier))
             continue
-        reasons = ruleset.ineligibility_reasons(
+        reasons = ruleset.reasons_for(
+            n,
             eligibility_failures=ruleset.eligibility.failures(facts) if ruleset.eligibility else [],
             restriction_failures=ruleset.restriction.failures(facts) if ruleset.restriction else [],
             score=score,
             amount=amount,
-            level=n.get("level"),
-            status=n.get("status"),
-            in_round_unit=n.get("in_round_unit", True),
-            unit=n.get("unit"),
-            awarded_elsewhere=n.get("awarded_elsewhere"),
             academic_year=academic_year,
         )
         ineligible.append({"nomination_id": n["id"], "student_code": n.get("student_code"), "reasons": reasons})

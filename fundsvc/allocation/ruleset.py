@@ -444,3 +444,27 @@ class Ruleset:
             year = f" {academic_year}" if academic_year else ""
             out.append(f"already holds an award in academic year{year}")
         return out
+
+    def reasons_for(
+        self,
+        nomination: Mapping,
+        *,
+        eligibility_failures: Sequence[str],
+        restriction_failures: Sequence[str],
+        score: Decimal,
+        amount: int | None,
+        academic_year: str | None,
+    ) -> list[str]:
+        """`ineligibility_reasons` with the nomination's own level, status, unit and flags."""
+        return self.ineligibility_reasons(
+            eligibility_failures=eligibility_failures,
+            restriction_failures=restriction_failures,
+            score=score,
+            amount=amount,
+            level=nomination.get("level"),
+            status=nomination.get("status"),
+            in_round_unit=nomination.get("in_round_unit", True),
+            unit=nomination.get("unit"),
+            awarded_elsewhere=nomination.get("awarded_elsewhere"),
+            academic_year=academic_year,
+        )
