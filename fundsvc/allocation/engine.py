@@ -1134,13 +1134,15 @@ def promote_after_cancel(
     awarded_ids: Iterable[int],
     remaining: int,
     exclude_ids: Iterable[int] = (),
-) -> Mapping | None:
-    """The best-ranked entry not awarded (nor excluded) that now fits `remaining` and every quota, or None.
+) -> list[Mapping]:
+    """The entries promoted when money comes back: the walk resumed, in rank order, over the entries neither
+    awarded nor excluded, each promoted while its amount fits what remains and every quota (docs/rules.md).
 
     `ranked`: the stored ranked entries (`Allocation.ranked` or rows with `nomination_id`, `rank`, `amount`
     and the quota group values, under `groups` or at top level). `awarded_ids`: the nominations holding an
     award now (after the cancellation). `exclude_ids`: never promote these (e.g. cancelled awards).
-    Quota usage is counted from the awarded entries, as the allocation walk does (reference.py says it plainly).
+    Quota usage is counted from the awards held and those promoted, as the allocation walk does
+    (reference.py says it plainly).
     """
     awarded = set(awarded_ids)
     excluded = set(exclude_ids)
@@ -1152,15 +1154,23 @@ def promote_after_cancel(
 
     entries = sorted(ranked, key=itemgetter("rank"))
     usage: list[dict] = [{} for _ in quotas]
+
+    def count(e: Mapping, groups: list) -> None:
+        for q, gv in groups:
+            cnt, tot = usage[q.index].get(gv, (0, 0))
+            usage[q.index][gv] = (cnt + 1, tot + e["amount"])
+
     for e in entries:
         if e["nomination_id"] in awarded:
-            for q, gv in group_values(e):
-                cnt, tot = usage[q.index].get(gv, (0, 0))
-                usage[q.index][gv] = (cnt + 1, tot + e["amount"])
+            count(e, group_values(e))
+    promoted = []
     for e in entries:
         nid = e["nomination_id"]
         if nid in awarded or nid in excluded or e["amount"] > remaining:
             continue
-        if not any(q.exceeded(*usage[q.index].get(gv, (0, 0)), e["amount"]) for q, gv in group_values(e)):
-            return e
-    return None
+        groups = group_values(e)
+        if not any(q.exceeded(*usage[q.index].get(gv, (0, 0)), e["amount"]) for q, gv in groups):
+            promoted.append(e)
+            count(e, groups)
+            remaining -= e["amount"]
+    return promoted

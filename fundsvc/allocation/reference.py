@@ -154,9 +154,10 @@ def promote_after_cancel(
     awarded_ids: Iterable[int],
     remaining: int,
     exclude_ids: Iterable[int] = (),
-) -> Mapping | None:
-    """docs/rules.md "Promotion after a cancellation": the best-ranked entry neither awarded nor excluded whose
-    amount fits `remaining` and every quota, counting the quotas' usage from the awards held now."""
+) -> list[Mapping]:
+    """docs/rules.md "Promotion after a cancellation": the walk resumed with the money that came back. In rank
+    order, each entry neither awarded nor excluded whose amount fits what remains and every quota (counting the
+    awards held now and those promoted before it) is promoted."""
     ruleset = Ruleset.of(rules)
     holding, excluded = set(awarded_ids), set(exclude_ids)
     entries = sorted(ranked, key=lambda e: e["rank"])
@@ -169,9 +170,12 @@ def promote_after_cancel(
         held = [e for e in entries if e["nomination_id"] in holding and (q, value) in group_values(e)]
         return len(held), sum(e["amount"] for e in held)
 
+    promoted = []
     for e in entries:
         if e["nomination_id"] in holding or e["nomination_id"] in excluded or e["amount"] > remaining:
             continue
         if not any(q.exceeded(*usage(q, value), e["amount"]) for q, value in group_values(e)):
-            return e
-    return None
+            promoted.append(e)
+            holding.add(e["nomination_id"])
+            remaining -= e["amount"]
+    return promoted

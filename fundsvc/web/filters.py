@@ -45,7 +45,12 @@ LABELS: dict[str, dict] = {
         "opening_balance": _l("Số dư đầu kỳ"),
     },
     "direction": {"in": _l("Thu"), "out": _l("Chi")},
-    "outcome": {"awarded": _l("Được nhận"), "waitlisted": _l("Danh sách chờ"), "ineligible": _l("Không đủ điều kiện")},
+    "outcome": {
+        "awarded": _l("Được nhận"),
+        "waitlisted": _l("Danh sách chờ"),
+        "ineligible": _l("Không đủ điều kiện"),
+        "cancelled": _l("Đã hủy"),
+    },
     "reason": {"budget": _l("hết ngân sách"), "quota": _l("vượt hạn mức")},
     "unit_level": {
         "province": _l("Tỉnh"),
