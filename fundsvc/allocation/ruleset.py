@@ -148,6 +148,62 @@ def format_score(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
+# --- reasons, read back ------------------------------------------------------------------------------
+#
+# The reasons are plain text in the result (docs/rules.md "Result"); a page that words them for people reads them
+# back here, beside the code that writes them, so that the two cannot drift apart (tests/allocation/test_reasons.py).
+
+_SIMPLE_REASONS = {"withdrawn": "withdrawn"}
+_PREFIXED_REASONS = (
+    ("no amount for level: ", "no_amount"),
+    ("status: ", "status"),
+    ("unit outside the round's units: ", "outside_unit"),
+)
+
+
+def read_reason(text: str) -> dict:
+    """A reason written by this module as its parts: {"kind": …, …}; {"kind": "text"} when it is not one of ours.
+
+    Kinds: comparison (negated, field, op, expected, actual: as shown), min_score (minimum, score), no_amount
+    (value: the level), status (value), withdrawn, outside_unit (value), restriction (reason: read back too),
+    awarded_elsewhere (year).
+    """
+    if text in _SIMPLE_REASONS:
+        return {"kind": _SIMPLE_REASONS[text]}
+    for prefix, kind in _PREFIXED_REASONS:
+        if text.startswith(prefix):
+            return {"kind": kind, "value": text[len(prefix) :]}
+    if text.startswith("fund restriction: "):
+        return {"kind": "restriction", "reason": read_reason(text[len("fund restriction: ") :])}
+    if text.startswith("already holds an award in academic year"):
+        return {"kind": "awarded_elsewhere", "year": text[len("already holds an award in academic year") :].strip()}
+    if text.startswith("score gte min_score "):
+        minimum, _, score = text[len("score gte min_score ") :].partition(": ")
+        return {"kind": "min_score", "minimum": minimum, "score": score}
+    return _read_comparison(text)
+
+
+def _read_comparison(text: str) -> dict:
+    negated = text.startswith("not ")
+    rest = text[4:] if negated else text
+    field, _, rest = rest.partition(" ")
+    op, _, rest = rest.partition(" ")
+    if field not in FIELDS or op not in OPERATORS:
+        return {"kind": "text", "text": text}
+    # The rule's side is one value, or a list in brackets (which may hold ": " no more than a value may).
+    cut = rest.find("]: ") + 1 if rest.startswith("[") else rest.find(": ")
+    if cut <= 0:
+        return {"kind": "text", "text": text}
+    return {
+        "kind": "comparison",
+        "negated": negated,
+        "field": field,
+        "op": op,
+        "expected": rest[:cut],
+        "actual": rest[cut + 2 :],
+    }
+
+
 # --- conditions --------------------------------------------------------------------------------------
 
 
