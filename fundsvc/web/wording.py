@@ -12,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
-from fundsvc.allocation.ruleset import read_reason, shown
+from fundsvc.allocation.ruleset import AllOf, Comparison, Condition, Not, Ruleset, WhenTerm, read_reason, shown
 from fundsvc.documents.words import format_vnd
 from fundsvc.privacy import HIDDEN
 from fundsvc.web.filters import LABELS
@@ -62,6 +63,19 @@ _ASKS = {
     "gte": _l("từ %(value)s trở lên"),
     "lt": _l("nhỏ hơn %(value)s"),
     "lte": _l("không quá %(value)s"),
+}
+
+#: What a condition states, by operator, in a rule read as a sentence ("Điểm trung bình từ 6,5 trở lên"); in
+#: Vietnamese the words of _ASKS, in English "is …" where _ASKS says "must be …".
+_STATES = {
+    "eq": lazy_pgettext("statement", "là %(value)s"),
+    "ne": lazy_pgettext("statement", "không phải %(value)s"),
+    "in": lazy_pgettext("statement", "là %(value)s"),
+    "not_in": lazy_pgettext("statement", "không phải %(value)s"),
+    "gt": lazy_pgettext("statement", "lớn hơn %(value)s"),
+    "gte": lazy_pgettext("statement", "từ %(value)s trở lên"),
+    "lt": lazy_pgettext("statement", "nhỏ hơn %(value)s"),
+    "lte": lazy_pgettext("statement", "không quá %(value)s"),
 }
 
 
@@ -217,10 +231,108 @@ def summary_text(x: dict) -> str:
     )
 
 
+# --- a round's rules as sentences ---------------------------------------------------------------------
+
+
+def condition_sentence(cond: Condition) -> dict:
+    """A condition as {"text": sentence, "parts": [the same for each part]} (parts for all / any / not)."""
+    if isinstance(cond, Comparison):
+        if cond.field in _BOOLEAN_FIELDS and cond.op in ("eq", "ne"):
+            yes = (cond.value is True) == (cond.op == "eq")
+            return {"text": f"{field_label(cond.field)}: {_('có') if yes else _('không')}", "parts": []}
+        states = _STATES[cond.op] % {"value": _values_text(cond.field, shown(cond.value))}
+        return {"text": f"{field_label(cond.field)} {states}", "parts": []}
+    if isinstance(cond, Not):
+        inner = condition_sentence(cond.part)
+        if not inner["parts"]:
+            return {"text": _("Không phải: %(condition)s", condition=inner["text"]), "parts": []}
+        return {"text": _("Không phải trường hợp sau:"), "parts": [inner]}
+    if len(cond.parts) == 1:
+        return condition_sentence(cond.parts[0])
+    head = _("Đủ tất cả các điều sau:") if isinstance(cond, AllOf) else _("Ít nhất một trong các điều sau:")
+    return {"text": head, "parts": [condition_sentence(part) for part in cond.parts]}
+
+
+def _with_condition(head: str, cond: Condition) -> dict:
+    """ "head condition" on one line when the condition is one sentence, else "head:" over its parts."""
+    sentence = condition_sentence(cond)
+    if not sentence["parts"]:
+        return {"text": f"{head} {sentence['text'][0].lower()}{sentence['text'][1:]}", "parts": []}
+    return {"text": f"{head}:", "parts": [sentence]}
+
+
+def rules_sentences(rules: dict) -> list[dict]:
+    """A round's rules as sections of sentences for people: [{"title", "items": [condition_sentence-like]}]."""
+    r = Ruleset.of(rules)
+    sections = []
+    if r.eligibility is not None:
+        sections.append({"title": _("Điều kiện xét"), "items": [condition_sentence(r.eligibility)]})
+    terms = []
+    for term in r.terms:
+        if isinstance(term, WhenTerm):
+            terms.append(_with_condition(_("Cộng %(points)s điểm nếu", points=_score(term.points)), term.when))
+        else:
+            terms.append(
+                {
+                    "text": _(
+                        "Cộng %(points)s điểm cho mỗi đơn vị %(field)s",
+                        points=_score(term.points),
+                        field=field_label(term.field),
+                    ),
+                    "parts": [],
+                }
+            )
+    if r.min_score is not None:
+        terms.append({"text": _("Cần ít nhất %(score)s điểm", score=_score(r.min_score)), "parts": []})
+    if terms:
+        sections.append({"title": _("Cách tính điểm"), "items": terms})
+    order = [_("Điểm cao xếp trước")]
+    for field, descending in r.tie_break:
+        order.append(
+            _("bằng điểm thì %(field)s cao trước", field=field_label(field))
+            if descending
+            else _("bằng điểm thì %(field)s thấp trước", field=field_label(field))
+        )
+    sections.append({"title": _("Xếp hạng"), "items": [{"text": "; ".join(order), "parts": []}]})
+    # The first tier that holds gives the amount; the level's amount otherwise (docs/rules.md "Amount and tiers").
+    amounts = [
+        _with_condition(_("Bậc %(name)s: %(amount)s đ nếu", name=tier.name, amount=format_vnd(tier.amount)), tier.when)
+        for tier in r.tiers
+    ]
+    amounts += [
+        {"text": f"{LABELS['level'].get(level, level)}: {format_vnd(amount)} đ", "parts": []}
+        for level, amount in r.amounts.items()
+    ]
+    sections.append({"title": _("Mức học bổng"), "items": amounts})
+    quotas = [{"text": _quota_sentence(q), "parts": []} for q in r.quotas]
+    if r.one_award_per_year:
+        quotas.append({"text": _("Mỗi em nhận nhiều nhất một suất trong năm học"), "parts": []})
+    if quotas:
+        sections.append({"title": _("Hạn mức"), "items": quotas})
+    return sections
+
+
+def _quota_sentence(q) -> str:
+    limits = []
+    if q.max_awards is not None:
+        limits.append(_("tối đa %(n)s suất", n=q.max_awards))
+    if q.max_amount is not None:
+        limits.append(_("tối đa %(amount)s đ", amount=format_vnd(q.max_amount)))
+    if q.has_value:
+        return _(
+            "%(field)s %(value)s: %(limits)s",
+            field=field_label(q.group),
+            value=value_text(q.group, shown(q.value)),
+            limits=", ".join(limits),
+        )
+    return _("Mỗi %(field)s: %(limits)s", field=field_label(q.group).lower(), limits=", ".join(limits))
+
+
 FILTERS = {
     "reason_text": reason_text,
     "check_text": check_text,
     "summary_text": summary_text,
     "field_label": field_label,
     "number": _score,
+    "rules_sentences": rules_sentences,
 }

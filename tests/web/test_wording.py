@@ -99,3 +99,25 @@ def test_summaries(words):
     )
     awarded = {**base, "outcome": "awarded", "reason": None, "remaining_before": 1_500_000}
     assert words("en", summary_text, awarded).startswith("Rank 17 of 33 with 74 points; receives 500.000 đ")
+
+
+def test_the_worked_example_rules_as_sentences(words):
+    import json
+
+    from tests.conftest import SHARED_DATA
+
+    rules = json.loads((SHARED_DATA / "rules_example.json").read_text("utf-8"))
+    from fundsvc.web.wording import rules_sentences
+
+    sections = {s["title"]: s["items"] for s in words("vi", rules_sentences, rules)}
+    eligibility = sections["Điều kiện xét"][0]
+    assert eligibility["text"] == "Đủ tất cả các điều sau:"
+    assert [p["text"] for p in eligibility["parts"]] == [
+        "Hoàn cảnh gia đình là Hộ nghèo, Hộ cận nghèo hoặc Khó khăn",
+        "Điểm trung bình từ 6,5 trở lên",
+        "Hạnh kiểm là Tốt hoặc Khá",
+    ]
+    assert sections["Cách tính điểm"][0]["text"] == "Cộng 30 điểm nếu hoàn cảnh gia đình là Hộ nghèo"
+    assert "Mỗi đơn vị: tối đa 3 suất" in [q["text"] for q in sections["Hạn mức"]]
+    english = {s["title"]: s["items"] for s in words("en", rules_sentences, rules)}
+    assert english["Eligibility"][0]["parts"][1]["text"] == "Average mark is 6.5 or more"
