@@ -87,8 +87,11 @@ def nominations_import():
     except Invalid as error:
         context["rows"] = error.errors.get("rows")
         context["warnings"] = error.errors.get("warnings") or []
+        context["header_row"] = error.errors.get("header_row")
         context["other_errors"] = (
-            [] if context["rows"] else flatten_errors({k: v for k, v in error.errors.items() if k != "warnings"})
+            []
+            if context["rows"]
+            else flatten_errors({k: v for k, v in error.errors.items() if k not in ("warnings", "header_row")})
         )
         flash(error.message, "error")
         return render_template("web/nominations_import.html", **context), 422

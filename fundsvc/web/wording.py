@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from fundsvc.allocation.ruleset import AllOf, Comparison, Condition, Not, Ruleset, WhenTerm, read_reason, shown
 from fundsvc.documents.words import format_vnd
