@@ -279,6 +279,7 @@ def main() -> int:
     parser.add_argument("--communes", type=int, default=10, help="communes per district")
     parser.add_argument("--others", type=int, default=300, help="movements of every other commune")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each measure (median)")
+    parser.add_argument("--skip-pdf", action="store_true", help="only (a) and (c): the PDF takes minutes")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a floor is missed")
     parser.add_argument("--case", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,7 +294,10 @@ def main() -> int:
         info = prepare(os.path.join(tmp, "books.sqlite3"), args)
         print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; medians of {args.repeat} runs")
         print(f"{'':44} {'service':>14} {'baseline':>14} {'ratio':>7} {'floor':>6}")
-        results = [measure_json(info, args.repeat), measure_pdf(info), measure_summary(info, args.repeat)]
+        results = [measure_json(info, args.repeat)]
+        if not args.skip_pdf:
+            results.append(measure_pdf(info))
+        results.append(measure_summary(info, args.repeat))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if args.strict and not all(results) else 0
