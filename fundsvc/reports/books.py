@@ -165,7 +165,8 @@ def _account_entries(session: Session, actor: Actor, account: MoneyAccount, date
                 .group_by(Award.voucher_code)
             ).all()
         )
-    for row in session.execute(query):
+    # On the connection: plain rows, without the ORM's loading machinery (a year can be tens of thousands of rows).
+    for row in session.connection().execute(query):
         on, kind, amount, code, text, method, anonymous, purpose, donor = row[:9]
         # A reversal keeps its own text: it carries the reason of the void.
         gift = method and kind != "reversal"
