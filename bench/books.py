@@ -4,9 +4,11 @@
     .venv/bin/python bench/books.py --movements 20000 --strict
 
 A temp dir gets a migrated SQLite database holding a province of --districts × --communes communes
-(bench/_books_data.py): its first commune has --movements movements of every kind (cash and bank gifts, voids,
-other income, expenses, transfers between its accounts and to its district, a list of awards paid each month)
-over four years of books (2021–2024), every other commune --others. Three measures, each printed as
+(bench/_books_data.py): its first commune has --movements documents of every kind of movement (cash and bank
+gifts, voids, other income, expenses, transfers between its accounts and to its district, and a list of awards paid
+each month) over four years of books (2021–2024), so that a year's cash book is about 35,000 lines and its PDF
+about 1,800 pages; every other commune has --others. tests/reports/test_reports_agree.py checks the same data, small,
+against the reports. Three measures, each printed as
 "service  baseline  ratio  floor  ok/FAIL":
 
 (a) the commune's cash book of 2024 as JSON, `GET /api/v1/reports/cash-book` through the Flask test client (token,
@@ -274,7 +276,7 @@ def _cpu() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--movements", type=int, default=200_000, help="movements of the busy commune")
+    parser.add_argument("--movements", type=int, default=200_000, help="documents of the busy commune")
     parser.add_argument("--districts", type=int, default=10)
     parser.add_argument("--communes", type=int, default=10, help="communes per district")
     parser.add_argument("--others", type=int, default=300, help="movements of every other commune")

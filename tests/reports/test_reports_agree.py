@@ -19,8 +19,10 @@ list, from a district's fund for pupils of its communes. For the year, `assert_r
 from __future__ import annotations
 
 import random
+import sys
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -261,3 +263,25 @@ def _assert_lines_are_the_standing_documents(session, scope: Unit, date_from: da
         .where(Round.unit_id.in_(in_scope), Award.status == "paid", Award.paid_on.between(date_from, date_to))
     )
     assert totals["out_by"]["awards"] == int(awards)
+
+
+def test_the_benchmark_s_province(sqlite_empty_template, tmp_path):
+    """bench/books.py's data at a small size (rows written as the services write them, award lists paid through
+    the service): valid books, which the services carry on and the reports agree with (SQLite, as the bench)."""
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        from _books_data import LAST_YEAR, PROVINCE, generate, verify
+    finally:
+        sys.path.remove(str(bench))
+    app = _in_app(new_sqlite_database(sqlite_empty_template, tmp_path))
+    with app.app_context():
+        try:
+            info = generate(db.session, movements=1500, districts=2, communes=3, others=40)
+            verify(db.session, info)
+            assert db.session.scalar(select(func.count()).select_from(Award).where(Award.status == "paid"))
+            for scope in (PROVINCE, info["unit"][:-3], info["unit"]):
+                assert_reports_agree(db.session, scope, LAST_YEAR)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
