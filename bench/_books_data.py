@@ -17,6 +17,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select
 
@@ -322,7 +323,7 @@ class Generator:
         """One movement (one side of a transfer) with its entry; `void`: voided at once, its reversal the same day."""
         w = self.w
         account_kind = "cash" if account == place.cash else "bank"
-        series = document_kind(kind, direction, _AccountKind(account_kind))
+        series = document_kind(kind, direction, SimpleNamespace(kind=account_kind))  # all it reads of the account
         number, code, _book = w.number(place.unit, on, series)
         ident = w.new_id("movements")
         category = None
@@ -367,9 +368,11 @@ class Generator:
         if not self._covered(place, source, money):
             self.gift(place, on, "bank_transfer", money)
             return
-        text = "Nộp tiền mặt vào ngân hàng" if kind == "cash_to_bank" else "Chuyển tiền"
-        if kind == "to_district":
-            text = f"Nộp về {district.unit.name}"
+        text = {
+            "cash_to_bank": "Nộp tiền mặt vào ngân hàng",
+            "bank_to_cash": "Rút tiền gửi ngân hàng nhập quỹ tiền mặt",
+            "to_district": f"Nộp về {district.unit.name}",
+        }[kind]
         first = self.w.next_id["movements"] + 1
         self.movement(place, "transfer", "out", source, on, money, text, transfer_id=first)
         self.movement(to_place, "transfer", "in", target, on, money, text, transfer_id=first)
@@ -420,13 +423,6 @@ class Generator:
         w.fund_balances[place.fund_id] -= total
         w.reload_counters()
         w.next_id.update(_max_ids(self.session))
-
-
-class _AccountKind:
-    """The one attribute document_kind reads of a money account."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
 
 
 def generate(session, *, movements: int, districts: int, communes: int, others: int, seed: int = 20) -> dict:
