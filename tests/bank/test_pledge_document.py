@@ -14,6 +14,12 @@ UNIT = "ST-TP-P2"
 
 
 @pytest.fixture
+def app(any_app):
+    """Both engines (SQLite and PostgreSQL)."""
+    return any_app
+
+
+@pytest.fixture
 def treasurer(app, tree, make_api):
     return make_api(app, "treasurer", UNIT)
 

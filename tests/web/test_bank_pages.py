@@ -20,6 +20,12 @@ from tests.bank.statement_samples import workbook
 UNIT = "ST-TP-P2"
 
 
+@pytest.fixture
+def app(any_app):
+    """Both engines (SQLite and PostgreSQL)."""
+    return any_app
+
+
 def bank_account(code: str = UNIT) -> MoneyAccount:
     db.session.rollback()  # a new read: what the requests wrote since
     owner = db.session.scalar(select(Unit.id).where(Unit.code == code))
