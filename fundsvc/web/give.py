@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from fundsvc.auth.throttle import TooManyRequests
 from fundsvc.bank import service
+from fundsvc.documents.words import format_vnd
 from fundsvc.errors import DomainError, NotFound
 from fundsvc.extensions import db
 from fundsvc.units.identity import identity_defaults
@@ -38,7 +39,7 @@ def _page(code: str, amount_text: str | None, pledge=None, status: int = 200):
         TEMPLATE,
         giving=giving,
         qrs=qrs,
-        amount_text=(amount_text or "").strip()[:40],
+        amount_text=format_vnd(giving.amount) if giving.amount else (amount_text or "").strip()[:40],
         amount_error=amount_error,
         pledge=pledge,
     ), (422 if amount_error else status)
