@@ -30,10 +30,15 @@ PUBLIC_MEMO = "UNG HO QUY KHUYEN HOC"
 UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 
 
+def takes_vietqr(account: MoneyAccount) -> bool:
+    """A VietQR can be made for the account: a bank account with its bank's BIN and its number declared."""
+    return account.kind == "bank" and bool(account.bank_bin and account.account_number)
+
+
 def account_payload(session: Session, actor: Actor, account_id: int, amount: int | None, memo: str | None) -> str:
     """The VietQR string of one of the actor's units' bank accounts; 422 until its bank and number are declared."""
     account = get_account(session, actor, account_id)
-    if account.kind != "bank" or not account.bank_bin or not account.account_number:
+    if not takes_vietqr(account):
         raise Invalid(
             "Tài khoản chưa khai báo mã ngân hàng (BIN) và số tài khoản, chưa tạo được mã QR "
             "(the account needs its bank BIN and number first)",
@@ -186,7 +191,7 @@ def public_unit(session: Session, code: str) -> tuple[Unit, list[MoneyAccount]]:
                 .where(MoneyAccount.unit_id == unit.id, MoneyAccount.kind == "bank")
                 .order_by(MoneyAccount.id)
             )
-            if a.bank_bin and a.account_number
+            if takes_vietqr(a)
         ]
     if unit is None or not accounts:
         raise NotFound("Không có đơn vị nhận ủng hộ với mã này (unknown unit, or it takes no transfers)")

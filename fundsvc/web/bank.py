@@ -61,7 +61,7 @@ def _render_account(account_id: int, values: dict, errors: dict, status: int = 2
         "web/bank_account.html",
         account=account,
         balance=account_balance(db.session, account.id),
-        has_qr=bool(account.kind == "bank" and account.bank_bin and account.account_number),
+        has_qr=service.takes_vietqr(account),
         page=page,
         counts=counts,
         values=values,
