@@ -59,6 +59,21 @@ LABELS: dict[str, dict] = {
         "branch": _l("Chi hội"),
     },
     "gender": {"male": _l("Nam"), "female": _l("Nữ")},
+    "pledge_status": {"open": _l("Đang chờ"), "matched": _l("Đã nhận"), "cancelled": _l("Đã hủy")},
+    "line_status": {
+        "suggested": _l("Gợi ý"),
+        "unmatched": _l("Chưa khớp"),
+        "matched": _l("Đã khớp"),
+        "ignored": _l("Đã bỏ qua"),
+    },
+    "statement_field": {
+        "date": _l("Cột ngày"),
+        "amount": _l("Cột số tiền (âm là tiền ra)"),
+        "debit": _l("Cột ghi nợ (tiền ra)"),
+        "credit": _l("Cột ghi có (tiền vào)"),
+        "description": _l("Cột nội dung"),
+        "reference": _l("Cột số tham chiếu"),
+    },
 }
 
 
