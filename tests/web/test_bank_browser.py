@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from datetime import date
 
 import pytest
 
-from tests.web.test_browser import ARGS, CHROMIUM, DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, sync_api
+from tests.web import test_browser
+from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
 
 expect = sync_api.expect
+chromium = test_browser.chromium  # the browser fixture both files share
 pytestmark = pytest.mark.slow
 UNIT = "ST-TP-P2"
 SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -23,7 +24,6 @@ SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop
 @pytest.fixture(scope="module")
 def bank_server(sqlite_template, tmp_path_factory):
     """The app on a copy of the template database with a treasurer, a donor and a statement file to import."""
-    from werkzeug.serving import make_server
 
     from fundsvc import create_app
     from fundsvc.auth.service import SYSTEM, create_user
@@ -47,22 +47,7 @@ def bank_server(sqlite_template, tmp_path_factory):
             },
         )
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield browser
-        browser.close()
+    yield from served(app)
 
 
 @pytest.fixture
