@@ -143,8 +143,8 @@ def _parts_text(parts: dict) -> str:
     if kind == "min_score":
         return _(
             "Điểm %(score)s, dưới mức tối thiểu %(minimum)s",
-            score=_score(parts["score"]),
-            minimum=_score(parts["minimum"]),
+            score=number_text(parts["score"]),
+            minimum=number_text(parts["minimum"]),
         )
     if kind == "no_amount":
         if parts["value"] == "empty":
@@ -173,7 +173,7 @@ def _hidden_text(text: str) -> str:
     return _("Chưa đạt một điều kiện (chi tiết được ẩn)")
 
 
-def _score(text) -> str:
+def number_text(text) -> str:
     """A score, mark or points ("80.5", Decimal) as the reader writes numbers: "80,5" in Vietnamese."""
     if text is None or text == "":
         return ""
@@ -191,7 +191,7 @@ def summary_text(x: dict) -> str:
         "Xếp hạng %(rank)s/%(count)s với %(score)s điểm",
         rank=x["rank"],
         count=x["ranked_count"],
-        score=_score(x["score"]),
+        score=number_text(x["score"]),
     )
     amount = format_vnd(x["amount"])
     if x["outcome"] == "awarded":
@@ -269,20 +269,20 @@ def rules_sentences(rules: dict) -> list[dict]:
     terms = []
     for term in r.terms:
         if isinstance(term, WhenTerm):
-            terms.append(_with_condition(_("Cộng %(points)s điểm nếu", points=_score(term.points)), term.when))
+            terms.append(_with_condition(_("Cộng %(points)s điểm nếu", points=number_text(term.points)), term.when))
         else:
             terms.append(
                 {
                     "text": _(
                         "Cộng %(points)s điểm cho mỗi đơn vị %(field)s",
-                        points=_score(term.points),
+                        points=number_text(term.points),
                         field=field_label(term.field),
                     ),
                     "parts": [],
                 }
             )
     if r.min_score is not None:
-        terms.append({"text": _("Cần ít nhất %(score)s điểm", score=_score(r.min_score)), "parts": []})
+        terms.append({"text": _("Cần ít nhất %(score)s điểm", score=number_text(r.min_score)), "parts": []})
     if terms:
         sections.append({"title": _("Cách tính điểm"), "items": terms})
     order = [_("Điểm cao xếp trước")]
@@ -332,6 +332,6 @@ FILTERS = {
     "check_text": check_text,
     "summary_text": summary_text,
     "field_label": field_label,
-    "number": _score,
+    "number": number_text,
     "rules_sentences": rules_sentences,
 }
