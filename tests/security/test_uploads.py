@@ -8,9 +8,19 @@ import zipfile
 from io import BytesIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from fundsvc.uploads import Limits, UploadRefused, check_xlsx, column_number
+from fundsvc.uploads import (
+    Limits,
+    UploadRefused,
+    _check_references,
+    check_references_reference,
+    check_xlsx,
+    column_letters_of,
+    column_number,
+)
 from tests.nominations.test_import_api import SAMPLE, upload
 
 HEADER = ["Mã học sinh", "Họ và tên", "Ngày sinh"]
@@ -104,3 +114,34 @@ def test_warnings_are_capped_with_a_count(admin):
     assert response.status_code == 200, response.json
     warnings = response.json["warnings"]
     assert len(warnings) == 21 and "60 cảnh báo khác" in warnings[-1]
+
+
+def _outcome(check, text: bytes, limits: Limits) -> str | None:
+    try:
+        check(text, limits)
+    except UploadRefused as refused:
+        return str(refused)
+    return None
+
+
+@given(
+    references=st.lists(
+        st.tuples(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=5), st.integers(0, 10**10)), max_size=40
+    ),
+    max_rows=st.integers(1, 300_000),
+    max_columns=st.integers(1, 20_000),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_reference_check_reads_only_long_references_and_decides_as_the_rule(references, max_rows, max_columns):
+    """The scan that collects only references long enough to be over a limit refuses exactly what the rule does,
+    with the same message: rows and columns on, under and over the limits, a row element's bare number, five
+    letters or ten digits (no reference at all for either)."""
+    limits = Limits(max_rows=max_rows, max_columns=max_columns)
+    near = [(column_letters_of(max_columns + d), max_rows + d) for d in (-1, 0, 1) if max_columns + d > 0]
+    text = b"".join(b'<c r="%s%d" t="s">' % (letters.encode(), row) for letters, row in [*references, *near])
+    assert _outcome(_check_references, text, limits) == _outcome(check_references_reference, text, limits)
+
+
+def test_column_letters_of_is_column_number_backwards():
+    for number in (1, 26, 27, 52, 53, 100, 702, 703, 16384):
+        assert column_number(column_letters_of(number).encode()) == number
