@@ -66,7 +66,7 @@ def demo_load_command(print_tokens):
     """Load the demo data set (idempotent: a second run adds nothing)."""
     from fundsvc.demo.load import load_demo
 
-    summary = load_demo(db.session, issue_tokens=print_tokens)
+    summary = load_demo(db.session, issue_tokens=print_tokens, life=True)
     click.echo(summary.describe())
 
 

@@ -6,6 +6,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from fundsvc.auth.models import User
 from fundsvc.auth.service import SYSTEM, create_user, issue_token
 from fundsvc.db import write_transaction
+from fundsvc.demo.life import Event, publish_last_year, the_round, year_of_life
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.service import record_donation
 from fundsvc.ledger.accounts import add_bank_account
@@ -95,12 +97,20 @@ def _units() -> list[dict]:
 
 
 def load_demo(
-    session: Session, *, issue_tokens: bool = False, donations: int = 300, seed: int = 2024, users: bool = True
+    session: Session,
+    *,
+    issue_tokens: bool = False,
+    donations: int = 300,
+    seed: int = 2024,
+    users: bool = True,
+    life: bool = False,
 ) -> DemoSummary:
-    """Create the demo data set unless it is already there; optionally issue fresh tokens for the demo users."""
+    """Create the demo data set unless it is already there; optionally issue fresh tokens for the demo users.
+    With `life`, the year's other movements, the schools' lists, a round and a published statement too
+    (fundsvc/demo/life.py): what `flask demo load` shows a newcomer; the tests build what they need themselves."""
     created = session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "ST")) == 0
     if created:
-        _create(session, donations, seed, users)
+        _create(session, donations, seed, users, life)
     summary = DemoSummary(created)
     if issue_tokens:
         with write_transaction(session):
@@ -133,7 +143,7 @@ IDENTITIES = {
 DEMO_BANK = {"bank_name": "Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)", "bank_bin": "970436"}
 
 
-def _create(session: Session, donations: int, seed: int, users: bool) -> None:
+def _create(session: Session, donations: int, seed: int, users: bool, life: bool) -> None:
     rng = random.Random(seed)
     for number, unit in enumerate(_units(), start=1):
         created = create_unit(session, SYSTEM, {**unit, "books_opened_on": BOOKS_OPENED_ON})
@@ -184,11 +194,17 @@ def _create(session: Session, donations: int, seed: int, users: bool) -> None:
         if method == "bank_transfer":
             data["bank_reference"] = f"FT{received:%y%m%d}{rng.randrange(10**6):06d}"
         gifts.append(data)
+    events = [Event(data["received_on"], partial(record_donation, session, SYSTEM, data)) for data in gifts]
+    if life:
+        events += year_of_life(session, today, rng)
     # Each series numbers its documents in date order, as a treasurer enters them day by day.
-    for data in sorted(gifts, key=lambda d: d["received_on"]):
-        record_donation(session, SYSTEM, data)
+    for event in sorted(events, key=lambda e: e.on):
+        event.do()
     if donations:
         _close_months(session, "ST-TP-P2", until=date(today.year - 1, 12, 1))
+    if life:
+        the_round(session, today, rng, lambda: _person_name(rng))
+        publish_last_year(session, today)
 
 
 GOODS = [("Sách giáo khoa lớp 6", 50, "bộ"), ("Xe đạp", 20, "chiếc"), ("Vở học sinh 96 trang", 100, "cuốn")]
@@ -202,10 +218,14 @@ def _close_months(session: Session, unit: str, *, until: date) -> None:
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def _person_name(rng: random.Random) -> str:
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
 def _donors(rng: random.Random) -> list[dict]:
     people = []
     for i in range(60):
-        name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        name = _person_name(rng)
         people.append(
             {
                 "name": name,

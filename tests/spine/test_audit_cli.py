@@ -277,6 +277,25 @@ def test_audit_is_for_admins_only(app, tree, make_api, role, unit):
 # ----------------------------------------------------------------------------------------------- demo load
 
 
+def _a_year_of_life_is_there() -> None:
+    """What a newcomer finds after `make run` (fundsvc/demo/life.py): every kind of movement, the schools' lists, a
+    round approved and partly paid (a list at once and pupils one by one), a closed year, its published statement."""
+    from fundsvc.allocation.models import Award, Round
+    from fundsvc.ledger.models import Movement, Period
+    from fundsvc.reports.models import PublicStatement
+    from fundsvc.students.models import Nomination
+
+    kinds = set(_db.session.scalars(select(Movement.document_kind)))
+    assert kinds == {"opening", "bank_credit", "bank_payment", "voucher"}
+    assert len(set(_db.session.scalars(select(Nomination.school)))) == 6
+    (round_,) = _db.session.scalars(select(Round)).all()
+    assert round_.status == "approved"
+    paid = _db.session.scalars(select(Award).where(Award.status == "paid")).all()
+    assert len({award.voucher_code for award in paid}) >= 3  # one list's Phiếu chi, two pupils' UNC
+    assert _db.session.scalars(select(Award).where(Award.status == "approved")).first() is not None
+    assert count(Period) >= 12 and count(PublicStatement) == 1
+
+
 def test_demo_load_is_idempotent(empty_app):
     runner = empty_app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
@@ -285,6 +304,7 @@ def test_demo_load_is_idempotent(empty_app):
     tables = (Unit, Donation, User, LedgerEntry, AuditEvent, ApiToken)
     counts = {model.__name__: count(model) for model in tables}
     assert counts["Unit"] == 11 and counts["Donation"] == 300 and counts["User"] == 5
+    _a_year_of_life_is_there()
 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "nothing added" in second.output
