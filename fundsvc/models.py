@@ -15,6 +15,7 @@ from fundsvc.ledger.models import (
     Period,
     Reservation,
 )
+from fundsvc.organisation.models import OrganisationSetting
 from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
 from fundsvc.units.models import Unit
@@ -33,6 +34,7 @@ __all__ = [
     "Movement",
     "MovementCategory",
     "Nomination",
+    "OrganisationSetting",
     "Period",
     "Pledge",
     "Receipt",

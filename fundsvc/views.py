@@ -6,6 +6,7 @@ from fundsvc.api import Blueprint
 def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
+    from fundsvc.auth.views import blp as users
     from fundsvc.bank.statement_views import blp as statements
     from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
@@ -35,5 +36,6 @@ def blueprints() -> list[Blueprint]:
         documents,
         ceremony,
         reports,
+        users,
         audit,
     ]

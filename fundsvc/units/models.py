@@ -41,10 +41,21 @@ class Unit(Base):
     default_fund_id: Mapped[int | None] = mapped_column(
         ForeignKey("funds.id", use_alter=True, name="fk_units_default_fund_id_funds")
     )
+    # Lifecycle (docs/admin.md "Reorganisation"): a unit merged into another keeps its books up to `merged_on` and
+    # accepts nothing after; a retired unit accepts nothing from `retired_on`. Neither is ever deleted.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    merged_on: Mapped[date | None]
+    retired_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children", foreign_keys=[parent_id])
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", foreign_keys=[parent_id])
+    merged_into: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
+
+    @property
+    def closed_on(self) -> date | None:
+        """The day from which the unit takes no new document (merged or retired), if any."""
+        return self.merged_on or self.retired_on
 
     def contains(self, other: Unit) -> bool:
         """True when `other` is this unit or lies below it."""
@@ -59,3 +70,4 @@ class UnitRef:
     code: str
     path: str
     books_opened_on: date | None = None
+    closed_on: date | None = None  # merged or retired (Unit.closed_on)

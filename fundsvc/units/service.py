@@ -22,7 +22,13 @@ _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
 
 _UNITS = Unit.__table__
 # Built once: recording a gift resolves its unit on every request.
-_UNIT_REF = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path, _UNITS.c.books_opened_on)
+_UNIT_REF = select(
+    _UNITS.c.id,
+    _UNITS.c.code,
+    _UNITS.c.path,
+    _UNITS.c.books_opened_on,
+    func.coalesce(_UNITS.c.merged_on, _UNITS.c.retired_on),
+)
 _UNIT_REF_BY_CODE = DriverStatement(_UNIT_REF.where(_UNITS.c.code == bindparam("code")))
 _UNIT_REF_BY_ID = DriverStatement(_UNIT_REF.where(_UNITS.c.id == bindparam("id")))
 
