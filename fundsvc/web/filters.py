@@ -74,7 +74,67 @@ LABELS: dict[str, dict] = {
         "description": _l("Cột nội dung"),
         "reference": _l("Cột số tham chiếu"),
     },
+    "entity": {
+        "user": _l("Người dùng"),
+        "token": _l("Mã truy cập"),
+        "unit": _l("Đơn vị"),
+        "fund": _l("Quỹ"),
+        "money_account": _l("Tài khoản tiền"),
+        "donation": _l("Khoản thu"),
+        "donor": _l("Nhà hảo tâm"),
+        "movement": _l("Thu chi khác"),
+        "movement_category": _l("Loại thu chi"),
+        "period": _l("Khóa sổ"),
+        "pledge": _l("Mã ủng hộ"),
+        "round": _l("Đợt xét"),
+        "award": _l("Học bổng"),
+        "import": _l("Nhập hồ sơ"),
+        "nomination": _l("Hồ sơ đề cử"),
+        "in_kind_entry": _l("Hiện vật"),
+        "statement_import": _l("Sao kê"),
+        "statement_line": _l("Dòng sao kê"),
+        "public_statement": _l("Công khai"),
+        "organisation": _l("Cài đặt tổ chức"),
+    },
+    "verb": {
+        "create": _l("tạo"),
+        "update": _l("sửa"),
+        "record": _l("ghi"),
+        "void": _l("hủy"),
+        "cancel": _l("hủy"),
+        "close": _l("khóa"),
+        "reopen": _l("mở lại"),
+        "revoke": _l("thu hồi"),
+        "password_reset": _l("đặt lại mật khẩu"),
+        "merge": _l("sáp nhập"),
+        "move": _l("chuyển cấp trên"),
+        "retire": _l("giải thể"),
+        "approve": _l("duyệt"),
+        "allocate": _l("phân bổ"),
+        "disburse": _l("chi"),
+        "import": _l("nhập"),
+        "publish": _l("công bố"),
+        "match": _l("khớp"),
+        "ignore": _l("bỏ qua"),
+        "hand_out": _l("bàn giao"),
+        "promote": _l("bổ sung"),
+    },
 }
+
+
+def audit_action(action: str) -> str:
+    """An audit event's action ("user.create") as the reader says it: "Người dùng: tạo"."""
+    entity, _dot, verb = action.partition(".")
+    return f"{label(entity, 'entity')}: {label(verb, 'verb')}" if verb else label(entity, "entity")
+
+
+def vndatetime(value) -> str:
+    """A stored instant as read in Vietnam: 07/12/2026 17:40."""
+    if value is None:
+        return ""
+    from fundsvc.documents.words import VN_TZ
+
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def label(value, kind: str) -> str:
@@ -99,4 +159,4 @@ def month(value: str | None) -> str:
     return f"{number}/{year}"
 
 
-FILTERS = {"label": label, "yesno": yesno, "month": month}
+FILTERS = {"label": label, "yesno": yesno, "month": month, "audit_action": audit_action, "vndatetime": vndatetime}
