@@ -215,13 +215,20 @@ def create_token(
     return row, token
 
 
+def get_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """A token of a user the actor manages (404 unknown, 403 outside the actor's subtree)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"Không có mã truy cập số {token_id} (unknown token)")
+    get_user(session, actor, token.user_id)
+    return token
+
+
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token (409 when it is revoked already); refused from the next request on."""
     with write_transaction(session):
-        token = session.get(ApiToken, token_id)
-        if token is None:
-            raise NotFound(f"Không có mã truy cập số {token_id} (unknown token)")
-        user = get_user(session, actor, token.user_id)
+        token = get_token(session, actor, token_id)
+        user = token.user
         if token.revoked_at is not None:
             raise Conflict("Mã truy cập này đã bị thu hồi (token already revoked)")
         token.revoked_at = utcnow()

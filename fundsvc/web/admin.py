@@ -16,7 +16,7 @@ from fundsvc.auth.schemas import TokenIn, UserIn, UserPatchIn
 from fundsvc.extensions import db
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
-from fundsvc.web.util import REFUSED, flatten_errors, paginate, parse_date, parse_int
+from fundsvc.web.util import REFUSED, flatten_errors, paginate, parse_date
 from fundsvc.web.views import bp
 
 USER_FIELDS = ("username", "full_name", "role", "unit", "email", "phone")
@@ -62,19 +62,20 @@ def admin_user_new():
     """Create a user; the answer shows its temporary password once."""
     values = {name: (request.form.get(name) or "").strip() for name in USER_FIELDS}
     errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
-        body = {name: value for name, value in values.items() if value}
-        data, errors = load_form(UserIn(), body)
+        data, errors = load_form(UserIn(), {name: value for name, value in values.items() if value})
+        status = 422 if errors else status
         if not errors:
             try:
                 user, password = users.create_user(db.session, g.actor, data)
             except REFUSED as error:
                 flash(error.message, "error")
                 errors = {field: "; ".join(messages) for field, messages in error.errors.items()}
+                status = error.status
             else:
                 flash(_("Đã tạo người dùng %(name)s.", name=user.username), "success")
                 return _render_user(user.id, password=password, status=201)
-    status = 422 if errors else 200
     return render_template(
         "web/admin_user_new.html", values=values, errors=errors, units=_active_units(), roles=ROLES
     ), status
@@ -109,6 +110,7 @@ def admin_user_edit(user_id):
     """Change the user's name, contact, role and unit."""
     body = {name: (request.form.get(name) or "").strip() for name in USER_FIELDS if name != "username"}
     body = {name: value or None for name, value in body.items()}
+    users.get_user(db.session, g.actor, user_id)  # outside the actor's subtree: the 403 page
     data, errors = load_form(UserPatchIn(), body)
     if errors:
         return _render_user(user_id, values=body, errors=errors, status=422)
@@ -126,6 +128,7 @@ def admin_user_edit(user_id):
 def admin_user_active(user_id):
     """Deactivate (its sessions and tokens stop at once) or reactivate a user."""
     active = request.form.get("active") == "1"
+    users.get_user(db.session, g.actor, user_id)  # outside the actor's subtree: the 403 page
     try:
         user = users.update_user(db.session, g.actor, user_id, {"active": active})
     except REFUSED as error:
@@ -144,6 +147,7 @@ def admin_user_active(user_id):
 @roles_required("admin")
 def admin_user_password(user_id):
     """A new temporary password, shown once on the answer."""
+    users.get_user(db.session, g.actor, user_id)  # outside the actor's subtree: the 403 page
     try:
         user, password = users.reset_password(db.session, g.actor, user_id)
     except REFUSED as error:
@@ -160,6 +164,7 @@ def admin_token_new(user_id):
     body = {"name": (request.form.get("name") or "").strip()}
     if request.form.get("expires_on"):
         body["expires_on"] = str(parse_date(request.form["expires_on"]) or request.form["expires_on"])
+    users.get_user(db.session, g.actor, user_id)  # outside the actor's subtree: the 403 page
     data, errors = load_form(TokenIn(), body)
     if errors:
         return _render_user(user_id, values={"token_" + k: v for k, v in body.items()}, errors=errors, status=422)
@@ -177,17 +182,14 @@ def admin_token_new(user_id):
 @roles_required("admin")
 def admin_token_revoke(token_id):
     """Revoke a token: refused from its next request."""
-    user_id = parse_int(request.form.get("user_id"))
+    token = users.get_token(db.session, g.actor, token_id)  # outside the actor's subtree: the 403 page
     try:
-        token = users.revoke_token(db.session, g.actor, token_id)
+        users.revoke_token(db.session, g.actor, token_id)
     except REFUSED as error:
         flash(error.message, "error")
     else:
-        user_id = token.user_id
         flash(_("Đã thu hồi mã truy cập %(prefix)s….", prefix=token.prefix), "success")
-    if user_id is None:
-        return redirect(url_for("web.admin_users"))
-    return redirect(url_for("web.admin_user", user_id=user_id))
+    return redirect(url_for("web.admin_user", user_id=token.user_id))
 
 
 @bp.get("/admin/audit")
