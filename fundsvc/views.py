@@ -17,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.ledger.movement_views import blp as movements
     from fundsvc.ledger.movement_views import in_kind_blp as in_kind
     from fundsvc.ledger.views import blp as funds
+    from fundsvc.organisation.views import blp as organisation
     from fundsvc.reports.views import blp as reports
     from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
@@ -37,5 +38,6 @@ def blueprints() -> list[Blueprint]:
         ceremony,
         reports,
         users,
+        organisation,
         audit,
     ]

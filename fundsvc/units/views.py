@@ -1,9 +1,8 @@
 """/api/v1/units"""
 
-from flask import current_app
-
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
+from fundsvc.organisation.service import current_config
 from fundsvc.units import reorganisation, service
 from fundsvc.units.identity import identity_defaults
 from fundsvc.units.schemas import MergeIn, MergeOut, MoveIn, RetireIn, UnitDetailOut, UnitIn, UnitOut, UnitPatchIn
@@ -41,7 +40,7 @@ def merge_units(data):
 @blp.response(200, UnitDetailOut)
 def get_unit(code):
     """One unit: its identity as stored and as printed (inherited values filled in)."""
-    return service.unit_detail(db.session, current_actor(), code, identity_defaults(current_app.config))
+    return service.unit_detail(db.session, current_actor(), code, identity_defaults(current_config()))
 
 
 @blp.patch("/<code>")
@@ -49,7 +48,7 @@ def get_unit(code):
 @blp.response(200, UnitDetailOut)
 def update_unit(data, code):
     """Rename a unit or change its identity (admin of the unit or above); issued documents keep theirs."""
-    return service.update_unit(db.session, current_actor(), code, data, identity_defaults(current_app.config))
+    return service.update_unit(db.session, current_actor(), code, data, identity_defaults(current_config()))
 
 
 @blp.post("/<code>/move")

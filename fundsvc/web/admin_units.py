@@ -5,12 +5,13 @@ pages read forms into the API's input schemas and show what the services answer.
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fundsvc.extensions import db
 from fundsvc.ledger import accounts
 from fundsvc.ledger.books_schemas import BankAccountIn
+from fundsvc.organisation.service import current_config
 from fundsvc.units import reorganisation, service
 from fundsvc.units.identity import FIELDS, SIGNATORIES, identity_defaults, stored_identity
 from fundsvc.units.models import LEVELS
@@ -78,7 +79,7 @@ def admin_unit_new():
 
 
 def _render_unit(code: str, *, values=None, errors=None, form=None, status=200):
-    unit = service.unit_detail(db.session, g.actor, code, identity_defaults(current_app.config))
+    unit = service.unit_detail(db.session, g.actor, code, identity_defaults(current_config()))
     others = [u for u in service.list_units(db.session, g.actor) if u.closed_on is None and u.id != unit.id]
     return render_template(
         "web/admin_unit.html",
@@ -122,7 +123,7 @@ def admin_unit_edit(code):
         errors = {path.rpartition(".")[2]: message for path, message in errors.items()}
         return _render_unit(code, values=values, errors=errors, form="identity", status=422)
     try:
-        service.update_unit(db.session, g.actor, code, data, identity_defaults(current_app.config))
+        service.update_unit(db.session, g.actor, code, data, identity_defaults(current_config()))
     except REFUSED as error:
         flash(error.message, "error")
         return _render_unit(code, values=values, errors=refused_errors(error), form="identity", status=error.status)
