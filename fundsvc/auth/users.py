@@ -137,6 +137,7 @@ def create_user(session: Session, actor: Actor, data: dict) -> tuple[User, str]:
             password_hash=hash_password(password),
         )
         session.add(user)
+        session.flush()
         _audit(session, actor, "user.create", user, None, _state(user))
     return user, password
 

@@ -122,6 +122,68 @@ LABELS: dict[str, dict] = {
 }
 
 
+# The audit trail's field names as the reader says them (the stored name when not listed).
+AUDIT_FIELDS = {
+    "username": _l("Tên đăng nhập"),
+    "full_name": _l("Họ tên"),
+    "name": _l("Tên"),
+    "email": _l("Email"),
+    "phone": _l("Điện thoại"),
+    "role": _l("Vai trò"),
+    "unit": _l("Đơn vị"),
+    "active": _l("Đang hoạt động"),
+    "code": _l("Mã"),
+    "level": _l("Cấp"),
+    "parent": _l("Trực thuộc"),
+    "path": _l("Vị trí trong cây"),
+    "address": _l("Địa chỉ"),
+    "printed_name": _l("Tên in trên chứng từ"),
+    "parent_printed_name": _l("Tên cấp trên in trên chứng từ"),
+    "tax_code": _l("Mã số thuế"),
+    "budget_code": _l("Mã quan hệ ngân sách"),
+    "signatories.head": _l("Chủ tịch"),
+    "signatories.accountant": _l("Kế toán trưởng"),
+    "signatories.cashier": _l("Thủ quỹ"),
+    "signatories.preparer": _l("Người lập biểu"),
+    "books_opened_on": _l("Ngày mở sổ"),
+    "restriction": _l("Điều kiện"),
+    "default": _l("Quỹ mặc định"),
+    "amount": _l("Số tiền"),
+    "reason": _l("Lý do"),
+    "merged_into": _l("Sáp nhập vào"),
+    "merged_on": _l("Ngày sáp nhập"),
+    "retired_on": _l("Ngày giải thể"),
+    "transfers": _l("Chứng từ chuyển số dư"),
+    "expires_on": _l("Hết hạn"),
+    "prefix": _l("Bắt đầu bằng"),
+    "revoked_at": _l("Thu hồi lúc"),
+    "month": _l("Tháng"),
+    "status": _l("Trạng thái"),
+}
+
+
+def audit_field(name: str) -> str:
+    """An audit event's field ("full_name", "signatories.head") in the reader's words."""
+    return str(AUDIT_FIELDS.get(name, name))
+
+
+def audit_value(value, name: str = "") -> str:
+    """A value of the audit trail as read: yes/no, a role's name, lists joined, money grouped."""
+    from flask_babel import gettext
+
+    if isinstance(value, bool):
+        return gettext("Có") if value else gettext("Không")
+    if name == "role":
+        return label(value, "role")
+    if isinstance(value, list):
+        return "; ".join(audit_value(item) for item in value)
+    if isinstance(value, int) and name == "amount":
+        from fundsvc.documents.words import format_vnd
+
+        return format_vnd(value)
+    return str(value)
+
+
 def audit_action(action: str) -> str:
     """An audit event's action ("user.create") as the reader says it: "Người dùng: tạo"."""
     entity, _dot, verb = action.partition(".")
@@ -159,4 +221,12 @@ def month(value: str | None) -> str:
     return f"{number}/{year}"
 
 
-FILTERS = {"label": label, "yesno": yesno, "month": month, "audit_action": audit_action, "vndatetime": vndatetime}
+FILTERS = {
+    "label": label,
+    "yesno": yesno,
+    "month": month,
+    "audit_action": audit_action,
+    "audit_field": audit_field,
+    "audit_value": audit_value,
+    "vndatetime": vndatetime,
+}

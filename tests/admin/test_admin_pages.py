@@ -171,7 +171,7 @@ def test_the_audit_trail_shows_before_and_after_and_filters(app, tree):
     assert "Người dùng: sửa" in page
     changed = page.split('class="changed"')
     assert len(changed) == 3  # full name and role
-    assert "Trần Văn Mới" in changed[1] + changed[2] and "committee" in page
+    assert "Trần Văn Mới" in changed[1] and "Hội đồng xét chọn" in changed[2]  # the role by its name
     assert "user_P2" in page
     none_today = admin.get("/admin/audit?entity=user&to=2020-01-01").get_data(as_text=True)
     assert "Không có thao tác nào khớp." in none_today
