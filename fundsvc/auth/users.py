@@ -1,4 +1,4 @@
-"""Managing users and their API tokens (CONTRACT "Users and tokens"; docs/admin.md "Users").
+"""Managing users and their API tokens (CONTRACT "Users and tokens"; docs/admin.md "Users and tokens").
 
 Admins only, and an admin of a unit manages only the users of its subtree: a user of every unit (no unit) is
 managed only by an admin of every unit, and nobody gives a user a unit outside their own subtree. An admin does not

@@ -62,8 +62,9 @@ _IS_CLOSED = DriverStatement(
 
 
 def check_unit_active(unit: Unit | UnitRef) -> None:
-    """409 once the unit has been merged into another or retired: it takes no new document, whatever its date,
-    and none of its documents is voided (its balances have passed on; docs/admin.md "Reorganisation")."""
+    """409 once the unit has been merged into another or retired: it takes no new document, whatever its date, and
+    none of its documents is voided (its balances have passed on; docs/admin.md "Units and the 2025 reorganisation").
+    """
     if unit.closed_on is not None:
         raise Conflict(
             f"Đơn vị {unit.code} đã sáp nhập hoặc giải thể từ ngày {unit.closed_on:%d/%m/%Y}: không nhận chứng từ mới "

@@ -41,8 +41,8 @@ class Unit(Base):
     default_fund_id: Mapped[int | None] = mapped_column(
         ForeignKey("funds.id", use_alter=True, name="fk_units_default_fund_id_funds")
     )
-    # Lifecycle (docs/admin.md "Reorganisation"): a unit merged into another keeps its books up to `merged_on` and
-    # accepts nothing after; a retired unit accepts nothing from `retired_on`. Neither is ever deleted.
+    # Lifecycle (docs/admin.md "Units and the 2025 reorganisation"): a unit merged into another keeps its books up to
+    # `merged_on`, then accepts nothing more; a retired unit accepts nothing from `retired_on`. Neither is deleted.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     merged_on: Mapped[date | None]
     retired_on: Mapped[date | None]

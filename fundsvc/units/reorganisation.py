@@ -1,11 +1,12 @@
-"""Moving, merging and retiring units (CONTRACT "Units: identity and lifecycle"; docs/admin.md "Reorganisation").
+"""Moving, merging and retiring units (CONTRACT "Units: identity and lifecycle"; docs/admin.md "Units and the 2025
+reorganisation").
 
 Each runs in one write transaction and is audited; nothing is ever deleted. A merge passes every balance of the
 merged units to the unit they merge into by paired transfer documents dated the merger day (the movements'
-own transfers: fundsvc.ledger.movements), closes their books through that month, marks them merged, and carries
-their donors and their pupils' nominations over. Their documents keep the identity they were issued under (each
-stores it), so they print exactly as before. From then on a merged or retired unit takes no new document
-(fundsvc.ledger.periods.check_unit_active).
+own transfers: fundsvc.ledger.movements), closes their books through that month, marks them merged, carries
+their donors and their pupils' nominations over and cancels their open pledges. Their documents keep the identity
+they were issued under (each stores it), so they print exactly as before. From then on a merged or retired unit
+takes no new document (fundsvc.ledger.periods.check_unit_active).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class MergeOutcome:
     transfers: list[tuple[str, str, int]] = field(default_factory=list)  # (out code, in code, amount)
     donors: int = 0
     nominations: int = 0
+    pledges: int = 0  # open pledges of the merged units, cancelled (their codes would name a closed unit)
 
 
 def _active_children(session: Session, unit: Unit) -> list[str]:
@@ -169,6 +171,7 @@ def merge_units(
             outcome.transfers += _pass_balances(session, actor, unit, into, on, reason)
             outcome.donors += _carry_donors(session, unit, into)
             outcome.nominations += _carry_nominations(session, unit, into)
+            outcome.pledges += _cancel_open_pledges(session, actor, unit)
             _close_books(session, actor, unit, on)
             unit.merged_into_id, unit.merged_on = into.id, on
             session.flush()
@@ -325,6 +328,20 @@ def _carry_nominations(session: Session, unit: Unit, into: Unit) -> int:
         .execution_options(synchronize_session=False)
     )
     return moved.rowcount
+
+
+def _cancel_open_pledges(session: Session, actor: Actor, unit: Unit) -> int:
+    """The merged unit's open pledges are cancelled: a transfer announced for a unit that takes no document could
+    never be recorded; the new unit makes its own codes."""
+    from fundsvc.bank.models import Pledge
+
+    pledges = list(session.scalars(select(Pledge).where(Pledge.unit_id == unit.id, Pledge.status == "open")))
+    for pledge in pledges:
+        pledge.status = "cancelled"
+        record(
+            session, actor, "pledge.cancel", "pledge", pledge.id, {"status": "open"}, {"status": "cancelled"}, unit.id
+        )
+    return len(pledges)
 
 
 def _close_books(session: Session, actor: Actor, unit: Unit, on: date) -> None:

@@ -116,3 +116,4 @@ class MergeOut(StrictSchema):
     transfers = fields.List(fields.Nested(TransferOut))
     donors = fields.Integer()
     nominations = fields.Integer()
+    pledges = fields.Integer()

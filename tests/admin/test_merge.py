@@ -95,6 +95,7 @@ def province(any_app):
         "dt": give(session, "ST-MX-DT", 200_000, on=date(2024, 6, 1), donor="Phạm Thị Dung"),
     }
     pay_award(session, "KH-ST-TP-P2", "ST-TP-P2", 200_000, on=date(2024, 9, 5), name="Huỳnh Văn Em")
+    assert admin.post("/api/v1/pledges", json={"unit": "ST-TP-P5", "amount": 100_000}).status_code == 201
     waiting = _nomination("ST-TP-P5", "Võ Thị Giang")
     return admin, gifts, waiting
 
@@ -114,7 +115,8 @@ def test_three_communes_merge_into_a_new_ward(province):
     assert body["merged"] == MERGED and body["into"] == INTO and body["on"] == ON
     amounts = sorted(t["amount"] for t in body["transfers"])
     assert amounts == [200_000, 300_000, 500_000, 800_000]
-    assert body["donors"] == 4 and body["nominations"] == 1
+    assert body["donors"] == 4 and body["nominations"] == 1 and body["pledges"] == 1
+    assert admin.get("/api/v1/pledges?unit=ST-TP-P5&status=open").get_json() == []
 
     # The balances moved, by documents dated the merger day; nothing else did.
     for code in MERGED:
