@@ -18,7 +18,7 @@ from fundsvc.ledger.models import (
 from fundsvc.organisation.models import OrganisationSetting
 from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
-from fundsvc.units.models import Unit
+from fundsvc.units.models import Unit, UnitMove
 
 __all__ = [
     "ApiToken",
@@ -44,5 +44,6 @@ __all__ = [
     "Student",
     "ThrottleCounter",
     "Unit",
+    "UnitMove",
     "User",
 ]

@@ -71,3 +71,18 @@ class UnitRef:
     path: str
     books_opened_on: date | None = None
     closed_on: date | None = None  # merged or retired (Unit.closed_on)
+
+
+class UnitMove(Base):
+    """A unit put under another parent (fundsvc.units.reorganisation.move_unit): the paths before and after, so that
+    a report of a period that ended before `moved_on` rolls up along the tree as it was (tree_paths_on)."""
+
+    __tablename__ = "unit_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    moved_on: Mapped[date]
+    old_path: Mapped[str] = mapped_column(String(400))
+    new_path: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -21,7 +21,7 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import utcnow, write_transaction
 from fundsvc.errors import Conflict, Invalid
-from fundsvc.units.models import LEVELS, Unit
+from fundsvc.units.models import LEVELS, Unit, UnitMove
 from fundsvc.units.service import visible_unit
 
 
@@ -66,7 +66,8 @@ def _require_no_active_children(session: Session, unit: Unit, what: str) -> None
 
 def move_unit(session: Session, actor: Actor, code: str, parent_code: str, on: date) -> Unit:
     """Put a unit (and its subtree) under another parent from `on` (a dissolved district's communes moved up to the
-    province). The level must stay below the new parent's; a unit never moves under itself."""
+    province). The level must stay below the new parent's; a unit never moves under itself. The move is kept
+    (UnitMove), so that reports of periods ended before `on` roll up along the tree as it was."""
     require_role(actor)
     with write_transaction(session):
         unit = visible_unit(session, actor, code)
@@ -94,6 +95,9 @@ def move_unit(session: Session, actor: Actor, code: str, parent_code: str, on: d
             .execution_options(synchronize_session=False)
         )
         unit.parent_id = parent.id
+        session.add(
+            UnitMove(unit_id=unit.id, moved_on=on, old_path=old_path, new_path=new_path, created_by=actor.user_id)
+        )
         session.flush()
         session.refresh(unit)
         record(

@@ -262,3 +262,44 @@ def test_a_dissolved_districts_communes_move_up_and_the_district_retires(any_app
     give(_db.session, "ST-TD-LHT", 50_000, on=date(2024, 2, 1))
     holding = admin.post("/api/v1/units/ST-TD-LHT/retire", json={"on": ON, "reason": "thử"})
     assert holding.status_code == 409
+
+
+def test_reports_before_a_move_roll_up_as_the_tree_was(any_app):
+    """Đại Tâm's 2024 gift stays in Mỹ Xuyên's 2024 figures after the commune moves up to the province in July 2025;
+    from then on it rolls up straight into the province, and the province's totals never change."""
+    _user, token = create_user(_db.session, "quantri", "admin", None)
+    admin = Api(any_app.test_client(), token)
+    give(_db.session, "ST-MX-DT", 400_000, on=date(2024, 3, 1))
+    give(_db.session, "ST-MX-DT", 100_000, on=date(2025, 8, 1))
+
+    def summary(unit, start, end):
+        answer = admin.get("/api/v1/reports/summary", query_string={"unit": unit, "from": start, "to": end})
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    before = {span: summary("ST", *span) for span in (("2024-01-01", "2024-12-31"), ("2025-07-01", "2025-12-31"))}
+    assert admin.post("/api/v1/units/ST-MX-DT/move", json={"parent": "ST", "on": ON}).status_code == 200
+
+    year_2024 = summary("ST-MX", "2024-01-01", "2024-12-31")
+    assert year_2024["totals"]["in"]["total"] == 400_000
+    units_2024 = {u["code"]: u for u in year_2024["units"]}
+    assert units_2024["ST-MX-DT"]["parent"] == "ST-MX" and units_2024["ST-MX-DT"]["depth"] == 1
+    province_2024 = {u["code"]: u for u in summary("ST", "2024-01-01", "2024-12-31")["units"]}
+    assert province_2024["ST-MX"]["in"]["total"] == 400_000
+
+    after = summary("ST-MX", "2025-07-01", "2025-12-31")
+    assert "ST-MX-DT" not in {u["code"] for u in after["units"]} and after["totals"]["in"]["total"] == 0
+    province_after = {u["code"]: u for u in summary("ST", "2025-07-01", "2025-12-31")["units"]}
+    assert province_after["ST-MX-DT"]["parent"] == "ST" and province_after["ST-MX-DT"]["in"]["total"] == 100_000
+    for span, figures in before.items():
+        assert summary("ST", *span)["totals"] == figures["totals"]
+
+
+def test_paths_before_undoes_the_moves_last_first():
+    from fundsvc.units.service import paths_before
+
+    now = {1: "/1/", 2: "/1/2/", 3: "/1/3/", 4: "/1/3/4/", 5: "/1/3/4/5/"}
+    # 3 moved from under 2 to the province, then 4 (with 5) from under 2 to under 3.
+    moves = [("/1/2/3/", "/1/3/"), ("/1/2/4/", "/1/3/4/")]
+    assert paths_before(now, moves[1:]) == {**now, 4: "/1/2/4/", 5: "/1/2/4/5/"}
+    assert paths_before(now, moves) == {1: "/1/", 2: "/1/2/", 3: "/1/2/3/", 4: "/1/2/4/", 5: "/1/2/4/5/"}
