@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from fundsvc.auth.models import ROLES, ApiToken, User
 from fundsvc.auth.passwords import hash_password, verify_password
 from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.errors import Forbidden, Invalid, NotFound
 from fundsvc.units.models import Unit
 
@@ -150,7 +152,6 @@ _ACTOR_BY_TOKEN = DriverStatement(
         _USERS.c.unit_id,
         _UNITS.c.path,
         _TOKENS.c.id.label("token_id"),
-        _TOKENS.c.last_used_at,
     )
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
     .outerjoin(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
@@ -161,36 +162,46 @@ _ACTOR_BY_TOKEN = DriverStatement(
         _USERS.c.active.is_(True),
     )
 )
-# A token's last use is kept to this resolution: one write per token and period, not one per request.
-TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+# A token's last use is kept to this resolution: each worker process writes it at most once per token and period
+# (remembered in _USE_NOTED), so authenticating stays a read.
+TOKEN_USE_RESOLUTION = 300.0  # seconds
+_USE_NOTED: dict[tuple[int, str], float] = {}  # (the database's engine, the token's hash) → when noted
 
 
 def authenticate_token(session: Session, token: str) -> Actor | None:
     """The actor holding `token`, or None when it is unknown, revoked, expired or its user inactive.
 
-    Notes the token's use (last_used_at) when the last note is older than TOKEN_USE_RESOLUTION.
+    Notes the token's use (last_used_at) when this process has not noted it for TOKEN_USE_RESOLUTION.
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = _ACTOR_BY_TOKEN.first(session.connection(), {"token_hash": _hash_token(token), "today": _today()})
+    connection, token_hash = session.connection(), _hash_token(token)
+    row = _ACTOR_BY_TOKEN.first(connection, {"token_hash": token_hash, "today": _today()})
     if row is None:
         return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
-        _note_token_use(session, row.token_id, now)
+    noted, clock = (id(connection.engine), token_hash), time.monotonic()
+    if clock - _USE_NOTED.get(noted, -TOKEN_USE_RESOLUTION) >= TOKEN_USE_RESOLUTION:
+        _USE_NOTED[noted] = clock
+        _note_token_use(session, row.token_id)
     return Actor(row.id, row.username, row.role, row.unit_id, row.path)
 
 
 def _today() -> date:
-    from fundsvc.documents.words import today_in_vietnam
+    """Today in Vietnam, for a token's expiry: worked out once a minute, not on every request (so a token expiring
+    today is refused at the latest a minute after midnight)."""
+    minute = int(time.time() // 60)
+    if _TODAY[0] != minute:
+        _TODAY[:] = [minute, today_in_vietnam()]
+    return _TODAY[1]
 
-    return today_in_vietnam()
+
+_TODAY: list = [None, None]
 
 
-def _note_token_use(session: Session, token_id: int, now: datetime) -> None:
+def _note_token_use(session: Session, token_id: int) -> None:
     """Write the token's last use in a transaction of its own (the request's own writes start after it)."""
     with write_transaction(session):
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Actor | None:
