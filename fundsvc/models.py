@@ -15,9 +15,10 @@ from fundsvc.ledger.models import (
     Period,
     Reservation,
 )
+from fundsvc.organisation.models import OrganisationSetting
 from fundsvc.reports.models import PublicStatement  # noqa: F401
 from fundsvc.students.models import Nomination, Student
-from fundsvc.units.models import Unit
+from fundsvc.units.models import Unit, UnitMove
 
 __all__ = [
     "ApiToken",
@@ -33,6 +34,7 @@ __all__ = [
     "Movement",
     "MovementCategory",
     "Nomination",
+    "OrganisationSetting",
     "Period",
     "Pledge",
     "Receipt",
@@ -42,5 +44,6 @@ __all__ = [
     "Student",
     "ThrottleCounter",
     "Unit",
+    "UnitMove",
     "User",
 ]

@@ -6,6 +6,7 @@ from fundsvc.api import Blueprint
 def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
+    from fundsvc.auth.views import blp as users
     from fundsvc.bank.statement_views import blp as statements
     from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
@@ -16,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.ledger.movement_views import blp as movements
     from fundsvc.ledger.movement_views import in_kind_blp as in_kind
     from fundsvc.ledger.views import blp as funds
+    from fundsvc.organisation.views import blp as organisation
     from fundsvc.reports.views import blp as reports
     from fundsvc.students.views import blp as nominations
     from fundsvc.units.views import blp as units
@@ -35,5 +37,7 @@ def blueprints() -> list[Blueprint]:
         documents,
         ceremony,
         reports,
+        users,
+        organisation,
         audit,
     ]

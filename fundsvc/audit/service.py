@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -60,18 +61,29 @@ def record(
     _INSERT_EVENT.execute(connection, {**values, "at": utcnow()})
 
 
-def list_events(
+def events_query(
     session: Session,
+    actor: Actor,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
     action: str | None = None,
     username: str | None = None,
+    unit: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ):
-    """A select of audit events, newest first, filtered."""
+    """A select of the audit events of the actor's subtree (admins), newest first, filtered; `unit` keeps the events
+    of a unit's subtree. Events of no unit (the organisation's) are seen by admins of every unit only."""
+    from fundsvc.auth.service import require_role
+    from fundsvc.units.models import Unit
+    from fundsvc.units.service import visible_unit
+
+    require_role(actor)
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    scope = visible_unit(session, actor, unit).path if unit else actor.unit_path
+    if scope is not None:
+        query = query.where(AuditEvent.unit_id.in_(select(Unit.id).where(Unit.path.startswith(scope))))
     if entity:
         query = query.where(AuditEvent.entity == entity)
     if entity_id:
@@ -80,8 +92,62 @@ def list_events(
         query = query.where(AuditEvent.action == action)
     if username:
         query = query.where(AuditEvent.username == username)
-    if date_from:
-        query = query.where(AuditEvent.at >= datetime.combine(date_from, time.min))
-    if date_to:
-        query = query.where(AuditEvent.at <= datetime.combine(date_to, time.max))  # (to=9999-12-31 has no next day)
+    since = _vietnam_midnight(date_from) if date_from else None
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    until = _vietnam_midnight(date_to + timedelta(days=1)) if date_to and date_to < date.max else None
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     return query
+
+
+def _vietnam_midnight(day: date) -> datetime | None:
+    """The instant (UTC) a day begins in Vietnam: dates in filters are the reader's, events are stored in UTC.
+    None for a day whose start is before the calendar's first instant in UTC (0001-01-01): nothing is older."""
+    from fundsvc.documents.words import VN_TZ
+
+    try:
+        return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def entity_names(session: Session) -> list[str]:
+    """Every kind of entity the trail holds events of, for a filter's choices."""
+    return sorted(session.scalars(select(AuditEvent.entity).distinct()))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an event, before and after (`changed` when they differ)."""
+
+    field: str
+    before: Any
+    after: Any
+    changed: bool
+
+
+def readable_changes(before: Any, after: Any) -> list[Change]:
+    """An event's before and after as one line per field (nested fields dotted: "identity.address"), in the
+    after's order, then fields only the before had; fields that changed are marked."""
+    old, new = _flat(before), _flat(after)
+    fields = list(new) + [name for name in old if name not in new]
+    missing = object()
+    lines = []
+    for name in fields:
+        was, now = old.get(name, missing), new.get(name, missing)
+        lines.append(Change(name, None if was is missing else was, None if now is missing else now, was != now))
+    return lines
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flat(item, f"{prefix}{key}."))
+        return flat
+    if value is None and not prefix:
+        return {}
+    if not prefix:
+        return {"": value}
+    return {prefix[:-1]: value}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,6 +20,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -40,7 +42,13 @@ class ApiToken(Base):
     # SHA-256 of the token: tokens are 256-bit random, so a fast hash is safe and keeps auth cheap.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    # What the token is for ("Máy tính kế toán", "script báo cáo"); the first token a user is created with has none.
+    name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once per TOKEN_USE_RESOLUTION (fundsvc.auth.service): not a write on every request.
+    last_used_at: Mapped[datetime | None]
+    # The last day (in Vietnam) the token works; None: until revoked.
+    expires_on: Mapped[date | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundsvc.auth.models import ROLES, ApiToken, User
 from fundsvc.auth.passwords import hash_password, verify_password
-from fundsvc.db import DriverStatement, write_transaction
+from fundsvc.db import DriverStatement, utcnow, write_transaction
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.errors import Forbidden, Invalid, NotFound
 from fundsvc.units.models import Unit
 
@@ -71,11 +74,17 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    """Create a new API token for `user` (caller commits); only its hash is stored."""
+def new_token(session: Session, user: User, *, name: str | None = None, expires_on: date | None = None):
+    """Add a new API token for `user` (caller commits); (its row, the token itself). Only its hash is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10]))
-    return token
+    row = ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10], name=name, expires_on=expires_on)
+    session.add(row)
+    return row, token
+
+
+def issue_token(session: Session, user: User) -> str:
+    """Create a new API token for `user` (caller commits); the token itself."""
+    return new_token(session, user)[1]
 
 
 def create_user(
@@ -136,19 +145,63 @@ def set_password(session: Session, username: str, password: str) -> None:
 # Built once, of plain columns (no ORM entity): it runs first in every API request.
 _USERS, _TOKENS, _UNITS = User.__table__, ApiToken.__table__, Unit.__table__
 _ACTOR_BY_TOKEN = DriverStatement(
-    select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.unit_id, _UNITS.c.path)
+    select(
+        _USERS.c.id,
+        _USERS.c.username,
+        _USERS.c.role,
+        _USERS.c.unit_id,
+        _UNITS.c.path,
+        _TOKENS.c.id.label("token_id"),
+    )
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
     .outerjoin(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
-    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None), _USERS.c.active.is_(True))
+    .where(
+        _TOKENS.c.token_hash == bindparam("token_hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        or_(_TOKENS.c.expires_on.is_(None), _TOKENS.c.expires_on >= bindparam("today")),
+        _USERS.c.active.is_(True),
+    )
 )
+# A token's last use is kept to this resolution: each worker process writes it at most once per token and period
+# (remembered in _USE_NOTED), so authenticating stays a read.
+TOKEN_USE_RESOLUTION = 300.0  # seconds
+_USE_NOTED: dict[tuple[int, str], float] = {}  # (the database's engine, the token's hash) → when noted
 
 
 def authenticate_token(session: Session, token: str) -> Actor | None:
-    """The actor holding `token`, or None when it is unknown, revoked or its user inactive."""
+    """The actor holding `token`, or None when it is unknown, revoked, expired or its user inactive.
+
+    Notes the token's use (last_used_at) when this process has not noted it for TOKEN_USE_RESOLUTION.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = _ACTOR_BY_TOKEN.first(session.connection(), {"token_hash": _hash_token(token)})
-    return Actor(*row) if row is not None else None
+    connection, token_hash = session.connection(), _hash_token(token)
+    row = _ACTOR_BY_TOKEN.first(connection, {"token_hash": token_hash, "today": _today()})
+    if row is None:
+        return None
+    noted, clock = (id(connection.engine), token_hash), time.monotonic()
+    if clock - _USE_NOTED.get(noted, -TOKEN_USE_RESOLUTION) >= TOKEN_USE_RESOLUTION:
+        _USE_NOTED[noted] = clock
+        _note_token_use(session, row.token_id)
+    return Actor(row.id, row.username, row.role, row.unit_id, row.path)
+
+
+def _today() -> date:
+    """Today in Vietnam, for a token's expiry: worked out once a minute, not on every request (so a token expiring
+    today is refused at the latest a minute after midnight)."""
+    minute = int(time.time() // 60)
+    if _TODAY[0] != minute:
+        _TODAY[:] = [minute, today_in_vietnam()]
+    return _TODAY[1]
+
+
+_TODAY: list = [None, None]
+
+
+def _note_token_use(session: Session, token_id: int) -> None:
+    """Write the token's last use in a transaction of its own (the request's own writes start after it)."""
+    with write_transaction(session):
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Actor | None:

@@ -1,6 +1,6 @@
 """/api/v1/pledges: gifts announced before their transfer arrives, each with its memo code and VietQR."""
 
-from flask import Response, current_app
+from flask import Response
 from marshmallow import fields, validate
 
 from fundsvc.api import Blueprint, current_actor, paginate
@@ -10,6 +10,7 @@ from fundsvc.documents.service import DocumentSettings
 from fundsvc.documents.views import pdf_response
 from fundsvc.donations.schemas import DonorIn
 from fundsvc.extensions import db
+from fundsvc.organisation.service import current_config
 from fundsvc.schemas import MAX_ID, Amount, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
@@ -78,6 +79,6 @@ def pledge_qr(pledge_id):
 @blp.response(200, content_type="application/pdf")
 def pledge_pdf(pledge_id):
     """The pledge as a poster or letter (A4): the unit's identity, the account, the amount, the memo code, its QR."""
-    settings = DocumentSettings.from_config(current_app.config)
+    settings = DocumentSettings.from_config(current_config())
     name, data = documents.pledge_pdf(db.session, current_actor(), pledge_id, settings)
     return pdf_response(data, name)

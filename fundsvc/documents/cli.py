@@ -29,6 +29,7 @@ def write_document(
     from fundsvc.auth.service import SYSTEM
     from fundsvc.documents import ceremony_service as service
     from fundsvc.documents.service import DocumentSettings
+    from fundsvc.organisation.service import organisation_config
 
     bar = None
 
@@ -58,7 +59,7 @@ def write_document(
                 SYSTEM,
                 round_id,
                 kind,
-                DocumentSettings.from_config(current_app.config),
+                DocumentSettings.from_config(organisation_config(db.session, current_app.config)),
                 cache_dir,
                 unit=unit,
                 school=school,

@@ -1,12 +1,13 @@
 """PDF documents: receipts, vouchers, donor statements, the receipts archive."""
 
-from flask import current_app, make_response
+from flask import make_response
 from marshmallow import fields
 
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import service
 from fundsvc.donations.schemas import StatementArgs
 from fundsvc.extensions import db
+from fundsvc.organisation.service import current_config
 from fundsvc.schemas import DateRangeArgs
 from fundsvc.units.schemas import CODE
 
@@ -22,7 +23,7 @@ def pdf_response(data: bytes, filename: str):
 
 
 def settings() -> service.DocumentSettings:
-    return service.DocumentSettings.from_config(current_app.config)
+    return service.DocumentSettings.from_config(current_config())
 
 
 class ArchiveArgs(DateRangeArgs):

@@ -154,12 +154,7 @@ def _record(session, actor, kind: str, data: dict, idempotency_key: str | None, 
         category = _category(session, data.get("category"), directions[0]) if kind in ("income", "expense") else None
         if kind == "opening_balance":
             _check_opening(session, sides[0], when)
-        movements = [_write_side(session, actor, kind, side, category, data) for side in sides]
-        if kind == "transfer":
-            movements[1].transfer_id = movements[0].transfer_id = movements[0].id
-        session.flush()
-        for movement in movements:
-            record(session, actor, "movement.record", "movement", movement.id, None, _state(movement), movement.unit_id)
+        movements = write_sides(session, actor, kind, sides, category, data)
         if idempotency_key:
             session.add(
                 IdempotencyRecord(
@@ -167,6 +162,18 @@ def _record(session, actor, kind: str, data: dict, idempotency_key: str | None, 
                 )
             )
             session.flush()
+    return movements
+
+
+def write_sides(session: Session, actor: Actor, kind: str, sides: list[Side], category, data: dict) -> list[Movement]:
+    """Write a movement's sides (a transfer's two: paying, then receiving) in the caller's write transaction, each
+    with its date checks, number, ledger entry and audit event; `data` holds the date, amount and description."""
+    movements = [_write_side(session, actor, kind, side, category, data) for side in sides]
+    if kind == "transfer":
+        movements[1].transfer_id = movements[0].transfer_id = movements[0].id
+    session.flush()
+    for movement in movements:
+        record(session, actor, "movement.record", "movement", movement.id, None, _state(movement), movement.unit_id)
     return movements
 
 

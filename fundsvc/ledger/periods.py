@@ -61,8 +61,22 @@ _IS_CLOSED = DriverStatement(
 )
 
 
+def check_unit_active(unit: Unit | UnitRef) -> None:
+    """409 once the unit has been merged into another or retired: it takes no new document, whatever its date, and
+    none of its documents is voided (its balances have passed on; docs/admin.md "Units and the 2025 reorganisation").
+    """
+    if unit.closed_on is not None:
+        raise Conflict(
+            f"Đơn vị {unit.code} đã sáp nhập hoặc giải thể từ ngày {unit.closed_on:%d/%m/%Y}: không nhận chứng từ mới "
+            "(the unit was merged or retired and accepts no new movement)",
+            {"unit": [f"{unit.code} was merged or retired on {unit.closed_on.isoformat()}"]},
+        )
+
+
 def check_open(connection: Connection, unit: Unit | UnitRef, day: date, *, action: str = "ghi") -> None:
-    """409 when the month of `day` is closed for the unit: nothing dated in it is created, changed or voided."""
+    """409 when the month of `day` is closed for the unit: nothing dated in it is created, changed or voided;
+    and when the unit itself is closed (check_unit_active)."""
+    check_unit_active(unit)
     if _IS_CLOSED.first(connection, {"unit_id": unit.id, "month": month_of(day)}) is not None:
         raise Conflict(
             f"Tháng {day:%m/%Y} của {unit.code} đã khóa sổ: không thể {action} chứng từ trong tháng này; "

@@ -24,6 +24,14 @@ class FundIn(StrictSchema):
             raise ValidationError(errors)
 
 
+class FundPatchIn(StrictSchema):
+    name = Text(200, allow_none=False)
+    restriction = fields.Dict(allow_none=True)
+    default = fields.Boolean(validate=validate.Equal(True, error="only true: another fund is made default instead"))
+
+    _restriction = FundIn._restriction
+
+
 class FundOut(StrictSchema):
     code = fields.Function(lambda p: p.fund.code)
     name = fields.Function(lambda p: p.fund.name)
@@ -33,6 +41,7 @@ class FundOut(StrictSchema):
     available = fields.Integer()
     in_kind_value = fields.Integer()
     restriction = fields.Function(lambda p: p.fund.restriction)
+    default = fields.Function(lambda p: p.fund.unit.default_fund_id == p.fund.id)
     ledger_account = fields.Function(lambda p: p.fund.ledger_account)
 
 

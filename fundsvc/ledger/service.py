@@ -186,6 +186,33 @@ def create_fund(session: Session, actor: Actor, data: dict, *, validate_restrict
     return fund
 
 
+def update_fund(session: Session, actor: Actor, code: str, data: dict) -> Fund:
+    """Rename a fund, change its restriction (None: unrestricted) or make it its unit's default (admin of the unit
+    or above). A new restriction applies to the rounds allocated from then on; awards already made stay."""
+    require_role(actor)
+    with write_transaction(session):
+        fund = get_fund(session, actor, code)
+        require_unit(actor, fund.unit)
+        before = _fund_state(fund)
+        if data.get("name"):
+            fund.name = data["name"]
+        if "restriction" in data:
+            fund.restriction = data["restriction"] or None
+        if data.get("default"):
+            fund.unit.default_fund_id = fund.id
+        session.flush()
+        record(session, actor, "fund.update", "fund", fund.id, before, _fund_state(fund), fund.unit_id)
+    return fund
+
+
+def _fund_state(fund: Fund) -> dict:
+    return {
+        "name": fund.name,
+        "restriction": fund.restriction,
+        "default": fund.unit.default_fund_id == fund.id,
+    }
+
+
 _INSERT_ENTRY = DriverStatement(LedgerEntry.__table__.insert())  # inside every gift's write lock: see DriverStatement
 
 

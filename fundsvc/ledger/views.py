@@ -3,7 +3,7 @@
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
 from fundsvc.ledger import service
-from fundsvc.ledger.schemas import FundIn, FundOut, LedgerArgs, LedgerOut
+from fundsvc.ledger.schemas import FundIn, FundOut, FundPatchIn, LedgerArgs, LedgerOut
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1/funds", description="Funds and their ledgers")
 
@@ -21,6 +21,15 @@ def list_funds():
 def create_fund(data):
     """Create a fund owned by a unit, optionally restricted by a condition (docs/rules.md)."""
     fund = service.create_fund(db.session, current_actor(), data)
+    return service.position(db.session, fund)
+
+
+@blp.patch("/<code>")
+@blp.arguments(FundPatchIn)
+@blp.response(200, FundOut)
+def update_fund(data, code):
+    """Rename a fund, change its restriction or make it its unit's default fund (admin)."""
+    fund = service.update_fund(db.session, current_actor(), code, data)
     return service.position(db.session, fund)
 
 

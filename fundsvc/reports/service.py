@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
-from fundsvc.units.service import visible_unit
+from fundsvc.units.service import tree_paths_on, visible_unit
 
 READERS = ("treasurer", "committee", "viewer")
 LEVEL_LABELS = {
@@ -193,6 +194,8 @@ class Collected:
     units: list[Unit]
     cells: dict[tuple[int, int], Figures]
     funds: dict[int, Fund]
+    # Each unit's path as the tree stood at the period's end (units moved since roll up where they were then).
+    paths: dict[int, str]
 
 
 def _scope_path(scope: Unit | None) -> str:
@@ -215,10 +218,24 @@ def voided_entries():
     )
 
 
+def _subtree_on(session: Session, scope: Unit | None, day: date | None) -> tuple[list[Unit], dict[int, str], Any]:
+    """The scope's units as the tree stood at the end of `day`, in tree order; their paths then; and what a unit id
+    column is matched against (`column.in_(…)`) to keep the subtree's rows."""
+    moved = tree_paths_on(session, day)
+    if moved is None:  # the tree as it is now: the subtree is one prefix match
+        path = _scope_path(scope)
+        units = list(session.scalars(select(Unit).where(Unit.path.startswith(path)).order_by(Unit.path)))
+        return units, {u.id: u.path for u in units}, select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery()
+    path = moved[scope.id] if scope is not None else "/"
+    paths = {unit_id: p for unit_id, p in moved.items() if p.startswith(path)}
+    units = sorted(session.scalars(select(Unit).where(Unit.id.in_(list(paths)))), key=lambda u: paths[u.id])
+    return units, paths, list(paths)
+
+
 def collect(session: Session, scope: Unit | None, date_from: date | None, date_to: date | None) -> Collected:
-    """Gather the figures of every (unit, fund) pair in the scope's subtree: five grouped queries."""
-    path = _scope_path(scope)
-    units = list(session.scalars(select(Unit).where(Unit.path.startswith(path)).order_by(Unit.path)))
+    """Gather the figures of every (unit, fund) pair in the scope's subtree, the tree as it stood at the period's end
+    (fundsvc.units.service.tree_paths_on): five grouped queries."""
+    units, paths, subtree = _subtree_on(session, scope, date_to)
     cells: dict[tuple[int, int], Figures] = defaultdict(Figures)
 
     def period(query, column):
@@ -228,7 +245,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
             query = query.where(column <= date_to)
         return query
 
-    in_scope = LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    in_scope = LedgerEntry.unit_id.in_(subtree)
     if date_from is not None:
         for unit_id, fund_id, total in session.execute(
             select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
@@ -263,7 +280,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
     ):
         cells[unit_id, fund_id].add_entry(kind, method, int(total), movement_kind)
     # Goods received (and still counted) in the period: their value apart, never money.
-    goods_scope = InKindEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    goods_scope = InKindEntry.unit_id.in_(subtree)
     for unit_id, fund_id, total in session.execute(
         period(
             select(InKindEntry.unit_id, InKindEntry.fund_id, func.sum(InKindEntry.value)).where(
@@ -276,7 +293,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
     ):
         cells[unit_id, fund_id].in_kind += int(total)
 
-    donation_scope = Donation.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    donation_scope = Donation.unit_id.in_(subtree)
     for unit_id, fund_id, status, count in session.execute(
         period(
             select(Donation.unit_id, Donation.fund_id, Donation.status, func.count()).where(donation_scope),
@@ -298,7 +315,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
         cells[unit_id, fund_id].donors.add(donor_id)
 
     # Awards paid in the period, counted for the unit that paid them (the round's), as their payment entries are.
-    payer_scope = Round.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery())
+    payer_scope = Round.unit_id.in_(subtree)
     for unit_id, fund_id, level, tier, count, total in session.execute(
         period(
             select(Round.unit_id, Round.fund_id, Nomination.level, Award.tier, func.count(), func.sum(Award.amount))
@@ -317,7 +334,7 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
     unit_ids = {u.id for u in units}
     fund_ids = {f for _u, f in cells} | set(session.scalars(select(Fund.id).where(Fund.unit_id.in_(unit_ids))))
     funds = {f.id: f for f in session.scalars(select(Fund).where(Fund.id.in_(fund_ids)))} if fund_ids else {}
-    return Collected(scope, units, dict(cells), funds)
+    return Collected(scope, units, dict(cells), funds, paths)
 
 
 def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures], dict[int, Figures], Figures]:
@@ -332,11 +349,18 @@ def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures]
     rolled: dict[int, Figures] = {u.id: Figures() for u in collected.units}
     for unit in collected.units:
         # A unit's figures go into itself and every ancestor inside the scope.
-        for part in unit.path.strip("/").split("/"):
+        for part in collected.paths[unit.id].strip("/").split("/"):
             ancestor = int(part)
             if ancestor in rolled:
                 rolled[ancestor].add(own[unit.id])
     return own, rolled, per_fund, total
+
+
+def _parent_code(path: str, by_id: dict[int, Unit]) -> str | None:
+    """The code of the unit above the one at `path`, when it is in the report."""
+    parts = path.strip("/").split("/")
+    parent = by_id.get(int(parts[-2])) if len(parts) > 1 else None
+    return parent.code if parent is not None else None
 
 
 def _resolve_scope(session: Session, actor: Actor, unit_code: str | None) -> Unit | None:
@@ -362,7 +386,8 @@ def summary(
     collected = collect(session, scope, date_from, date_to)
     own, rolled, per_fund, total = rollup(collected)
     by_id = {u.id: u for u in collected.units}
-    depth0 = scope.path.count("/") if scope is not None else 2
+    paths = collected.paths
+    depth0 = paths[scope.id].count("/") if scope is not None else 2
     return {
         "unit": scope.code if scope is not None else None,
         "from": date_from,
@@ -382,8 +407,8 @@ def summary(
                 "code": u.code,
                 "name": u.name,
                 "level": u.level,
-                "parent": by_id[u.parent_id].code if u.parent_id in by_id else None,
-                "depth": u.path.count("/") - depth0,
+                "parent": _parent_code(paths[u.id], by_id),
+                "depth": paths[u.id].count("/") - depth0,
                 **rolled[u.id].as_dict(),
                 "own": own[u.id].as_dict(),
             }
@@ -606,8 +631,8 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
     own, rolled, _per_fund, total = rollup(collected)
     figures = total.as_dict()
     by_id = {u.id: u for u in collected.units}
-    path = unit.path
-    subtree = select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery()
+    paths = collected.paths  # the tree as it stood at the statement's end (units moved since stay where they were)
+    subtree = list(paths)
 
     monthly: dict[int, dict[str, int]] = {m: {"month": m, "in": 0, "out": 0} for m in range(1, 13)}
     # The chart: gifts and other income in, awards and expenses out; transfers and voided documents nowhere.
@@ -678,7 +703,7 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
             {
                 "key": f"a{award_id}",
                 "unit": by_id[unit_id].name,
-                "path": by_id[unit_id].path,
+                "path": paths[unit_id],
                 "name": full_name,
                 "school": school,
                 "amount": -int(amount),
@@ -695,7 +720,7 @@ def statement_figures(session: Session, unit: Unit, year: int, org_name: str, si
         mine = own[unit.id].as_dict()["awards"]
         by_unit.append({"code": unit.code, "name": unit.name, "count": mine["count"], "amount": mine["amount"]})
     for child in collected.units:
-        if child.parent_id == unit.id:
+        if paths[child.id] == f"{paths[unit.id]}{child.id}/":
             theirs = rolled[child.id].as_dict()["awards"]
             by_unit.append(
                 {"code": child.code, "name": child.name, "count": theirs["count"], "amount": theirs["amount"]}

@@ -5,6 +5,7 @@ from flask import current_app, make_response
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
+from fundsvc.organisation.service import current_config
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
     BankBookArgs,
@@ -31,7 +32,7 @@ PUBLIC = {"security": []}
 
 
 def _settings() -> DocumentSettings:
-    return DocumentSettings.from_config(current_app.config)
+    return DocumentSettings.from_config(current_config())
 
 
 def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True):
@@ -87,7 +88,7 @@ def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "un
     """A book printed (PDF) or exported (XLSX) for the unit (or account) and period asked, in the unit's identity
     of today."""
     data = build(
-        db.session, current_actor(), args[key], identity_defaults(current_app.config), *extra, **_book_args(args)
+        db.session, current_actor(), args[key], identity_defaults(current_config()), *extra, **_book_args(args)
     )
     if ext == "pdf":
         return _file(data, "application/pdf", _dated_name(stem, args, ext, key))

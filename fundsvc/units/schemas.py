@@ -73,9 +73,47 @@ class UnitOut(StrictSchema):
     address = fields.String()
     books_opened_on = fields.Date()
     identity = fields.Function(lambda u: IdentityOut().dump(stored_identity(u)))
+    merged_into = fields.Function(lambda u: u.merged_into.code if u.merged_into else None)
+    merged_on = fields.Date()
+    retired_on = fields.Date()
 
 
 class UnitDetailOut(UnitOut):
     """One unit: its stored identity and the identity it prints (inherited values filled in)."""
 
     effective_identity = fields.Function(lambda u: IdentityOut().dump(u.effective_identity))
+
+
+class MoveIn(StrictSchema):
+    parent = fields.String(required=True, validate=CODE)
+    on = DocumentDate(required=True)
+
+
+class MergeIn(StrictSchema):
+    from_ = fields.List(
+        fields.String(validate=CODE), data_key="from", required=True, validate=validate.Length(min=1, max=50)
+    )
+    into = fields.String(required=True, validate=CODE)
+    on = DocumentDate(required=True)
+    reason = Text(500, required=True)
+
+
+class RetireIn(StrictSchema):
+    on = DocumentDate(required=True)
+    reason = Text(500, required=True)
+
+
+class TransferOut(StrictSchema):
+    out = fields.Function(lambda t: t[0])
+    in_ = fields.Function(lambda t: t[1], data_key="in")
+    amount = fields.Function(lambda t: t[2])
+
+
+class MergeOut(StrictSchema):
+    into = fields.Function(lambda m: m.into.code)
+    on = fields.Date()
+    merged = fields.Function(lambda m: [u.code for u in m.merged])
+    transfers = fields.List(fields.Nested(TransferOut))
+    donors = fields.Integer()
+    nominations = fields.Integer()
+    pledges = fields.Integer()

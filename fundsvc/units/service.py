@@ -22,7 +22,13 @@ _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
 
 _UNITS = Unit.__table__
 # Built once: recording a gift resolves its unit on every request.
-_UNIT_REF = select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.path, _UNITS.c.books_opened_on)
+_UNIT_REF = select(
+    _UNITS.c.id,
+    _UNITS.c.code,
+    _UNITS.c.path,
+    _UNITS.c.books_opened_on,
+    func.coalesce(_UNITS.c.merged_on, _UNITS.c.retired_on),
+)
 _UNIT_REF_BY_CODE = DriverStatement(_UNIT_REF.where(_UNITS.c.code == bindparam("code")))
 _UNIT_REF_BY_ID = DriverStatement(_UNIT_REF.where(_UNITS.c.id == bindparam("id")))
 
@@ -171,6 +177,32 @@ def _move_books_opening(session: Session, unit: Unit, opened: date) -> None:
 
 def _unit_state(unit: Unit) -> dict:
     return {"name": unit.name, "books_opened_on": unit.books_opened_on, **stored_identity(unit)}
+
+
+def paths_before(paths: dict[int, str], moves: list[tuple[str, str]]) -> dict[int, str]:
+    """The tree's paths (unit id → path) with `moves` (old path, new path) undone, the last one first: pure."""
+    paths = dict(paths)
+    for old, new in reversed(moves):
+        for unit_id, path in paths.items():
+            if path.startswith(new):
+                paths[unit_id] = old + path[len(new) :]
+    return paths
+
+
+def tree_paths_on(session: Session, day: date | None) -> dict[int, str] | None:
+    """Every unit's path as the tree stood at the end of `day`: None when no unit has moved since (the tree as it is
+    now), else the current paths with the later moves undone."""
+    from fundsvc.units.models import UnitMove
+
+    if day is None:
+        return None
+    moves = session.execute(
+        select(UnitMove.old_path, UnitMove.new_path).where(UnitMove.moved_on > day).order_by(UnitMove.id)
+    ).all()
+    if not moves:
+        return None
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
+    return paths_before(paths, [tuple(move) for move in moves])
 
 
 def district_of(unit_path: str, units_by_id: dict[int, Unit]) -> str | None:

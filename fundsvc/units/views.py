@@ -1,12 +1,11 @@
 """/api/v1/units"""
 
-from flask import current_app
-
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
-from fundsvc.units import service
+from fundsvc.organisation.service import current_config
+from fundsvc.units import reorganisation, service
 from fundsvc.units.identity import identity_defaults
-from fundsvc.units.schemas import UnitDetailOut, UnitIn, UnitOut, UnitPatchIn
+from fundsvc.units.schemas import MergeIn, MergeOut, MoveIn, RetireIn, UnitDetailOut, UnitIn, UnitOut, UnitPatchIn
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="The organisation tree")
 
@@ -26,11 +25,22 @@ def create_unit(data):
     return service.create_unit(db.session, current_actor(), data)
 
 
+@blp.post("/merge")
+@blp.arguments(MergeIn)
+@blp.response(200, MergeOut)
+def merge_units(data):
+    """Merge units into another on a date (admin): their balances pass by transfer documents dated `on`, their
+    books close, their donors and nominations carry over; they accept no new movement afterwards."""
+    return reorganisation.merge_units(
+        db.session, current_actor(), data["from_"], data["into"], data["on"], data["reason"]
+    )
+
+
 @blp.get("/<code>")
 @blp.response(200, UnitDetailOut)
 def get_unit(code):
     """One unit: its identity as stored and as printed (inherited values filled in)."""
-    return service.unit_detail(db.session, current_actor(), code, identity_defaults(current_app.config))
+    return service.unit_detail(db.session, current_actor(), code, identity_defaults(current_config()))
 
 
 @blp.patch("/<code>")
@@ -38,4 +48,20 @@ def get_unit(code):
 @blp.response(200, UnitDetailOut)
 def update_unit(data, code):
     """Rename a unit or change its identity (admin of the unit or above); issued documents keep theirs."""
-    return service.update_unit(db.session, current_actor(), code, data, identity_defaults(current_app.config))
+    return service.update_unit(db.session, current_actor(), code, data, identity_defaults(current_config()))
+
+
+@blp.post("/<code>/move")
+@blp.arguments(MoveIn)
+@blp.response(200, UnitOut)
+def move_unit(data, code):
+    """Put the unit (with the units below it) under another parent (admin)."""
+    return reorganisation.move_unit(db.session, current_actor(), code, data["parent"], data["on"])
+
+
+@blp.post("/<code>/retire")
+@blp.arguments(RetireIn)
+@blp.response(200, UnitOut)
+def retire_unit(data, code):
+    """Retire a unit holding no money and no active unit below it (admin): it takes no new document."""
+    return reorganisation.retire_unit(db.session, current_actor(), code, data["on"], data["reason"])

@@ -56,6 +56,20 @@ def security_headers(response):
     return response
 
 
+def _org_name() -> str:
+    """The organisation's name as set (fundsvc.organisation), for the pages' header; the environment's when the
+    database cannot answer (an error page must still render)."""
+    from flask import current_app
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fundsvc.organisation.service import current_config
+
+    try:
+        return current_config()["ORG_NAME"]
+    except SQLAlchemyError:
+        return current_app.config["ORG_NAME"]
+
+
 def register_web(app: Flask) -> None:
     """Attach the web UI: CSRF protection, languages, the login session, the pages."""
     from fundsvc.documents.words import format_date, format_vnd
@@ -80,7 +94,7 @@ def register_web(app: Flask) -> None:
     from fundsvc.privacy import sees_donor_contact
 
     app.jinja_env.globals["sees_donor_contact"] = sees_donor_contact
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, org_name=_org_name)
 
     @app.context_processor
     def _web_context():

@@ -74,7 +74,129 @@ LABELS: dict[str, dict] = {
         "description": _l("Cột nội dung"),
         "reference": _l("Cột số tham chiếu"),
     },
+    "entity": {
+        "user": _l("Người dùng"),
+        "token": _l("Mã truy cập"),
+        "unit": _l("Đơn vị"),
+        "fund": _l("Quỹ"),
+        "money_account": _l("Tài khoản tiền"),
+        "donation": _l("Khoản thu"),
+        "donor": _l("Nhà hảo tâm"),
+        "movement": _l("Thu chi khác"),
+        "movement_category": _l("Loại thu chi"),
+        "period": _l("Khóa sổ"),
+        "pledge": _l("Mã ủng hộ"),
+        "round": _l("Đợt xét"),
+        "award": _l("Học bổng"),
+        "import": _l("Nhập hồ sơ"),
+        "nomination": _l("Hồ sơ đề cử"),
+        "in_kind_entry": _l("Hiện vật"),
+        "statement_import": _l("Sao kê"),
+        "statement_line": _l("Dòng sao kê"),
+        "public_statement": _l("Công khai"),
+        "organisation": _l("Cài đặt tổ chức"),
+    },
+    "verb": {
+        "create": _l("tạo"),
+        "update": _l("sửa"),
+        "record": _l("ghi"),
+        "void": _l("hủy"),
+        "cancel": _l("hủy"),
+        "close": _l("khóa"),
+        "reopen": _l("mở lại"),
+        "revoke": _l("thu hồi"),
+        "password_reset": _l("đặt lại mật khẩu"),
+        "merge": _l("sáp nhập"),
+        "move": _l("chuyển cấp trên"),
+        "retire": _l("giải thể"),
+        "approve": _l("duyệt"),
+        "allocate": _l("phân bổ"),
+        "disburse": _l("chi"),
+        "import": _l("nhập"),
+        "publish": _l("công bố"),
+        "match": _l("khớp"),
+        "ignore": _l("bỏ qua"),
+        "hand_out": _l("bàn giao"),
+        "promote": _l("bổ sung"),
+    },
 }
+
+
+# The audit trail's field names as the reader says them (the stored name when not listed).
+AUDIT_FIELDS = {
+    "username": _l("Tên đăng nhập"),
+    "full_name": _l("Họ tên"),
+    "name": _l("Tên"),
+    "email": _l("Email"),
+    "phone": _l("Điện thoại"),
+    "role": _l("Vai trò"),
+    "unit": _l("Đơn vị"),
+    "active": _l("Đang hoạt động"),
+    "code": _l("Mã"),
+    "level": _l("Cấp"),
+    "parent": _l("Trực thuộc"),
+    "path": _l("Vị trí trong cây"),
+    "address": _l("Địa chỉ"),
+    "printed_name": _l("Tên in trên chứng từ"),
+    "parent_printed_name": _l("Tên cấp trên in trên chứng từ"),
+    "tax_code": _l("Mã số thuế"),
+    "budget_code": _l("Mã quan hệ ngân sách"),
+    "signatories.head": _l("Chủ tịch"),
+    "signatories.accountant": _l("Kế toán trưởng"),
+    "signatories.cashier": _l("Thủ quỹ"),
+    "signatories.preparer": _l("Người lập biểu"),
+    "books_opened_on": _l("Ngày mở sổ"),
+    "restriction": _l("Điều kiện"),
+    "default": _l("Quỹ mặc định"),
+    "amount": _l("Số tiền"),
+    "reason": _l("Lý do"),
+    "merged_into": _l("Sáp nhập vào"),
+    "merged_on": _l("Ngày sáp nhập"),
+    "retired_on": _l("Ngày giải thể"),
+    "transfers": _l("Chứng từ chuyển số dư"),
+    "expires_on": _l("Hết hạn"),
+    "prefix": _l("Bắt đầu bằng"),
+    "revoked_at": _l("Thu hồi lúc"),
+    "month": _l("Tháng"),
+    "status": _l("Trạng thái"),
+}
+
+
+def audit_field(name: str) -> str:
+    """An audit event's field ("full_name", "signatories.head") in the reader's words."""
+    return str(AUDIT_FIELDS.get(name, name))
+
+
+def audit_value(value, name: str = "") -> str:
+    """A value of the audit trail as read: yes/no, a role's name, lists joined, money grouped."""
+    from flask_babel import gettext
+
+    if isinstance(value, bool):
+        return gettext("Có") if value else gettext("Không")
+    if name == "role":
+        return label(value, "role")
+    if isinstance(value, list):
+        return "; ".join(audit_value(item) for item in value)
+    if isinstance(value, int) and name == "amount":
+        from fundsvc.documents.words import format_vnd
+
+        return format_vnd(value)
+    return str(value)
+
+
+def audit_action(action: str) -> str:
+    """An audit event's action ("user.create") as the reader says it: "Người dùng: tạo"."""
+    entity, _dot, verb = action.partition(".")
+    return f"{label(entity, 'entity')}: {label(verb, 'verb')}" if verb else label(entity, "entity")
+
+
+def vndatetime(value) -> str:
+    """A stored instant as read in Vietnam: 07/12/2026 17:40."""
+    if value is None:
+        return ""
+    from fundsvc.documents.words import VN_TZ
+
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def label(value, kind: str) -> str:
@@ -99,4 +221,12 @@ def month(value: str | None) -> str:
     return f"{number}/{year}"
 
 
-FILTERS = {"label": label, "yesno": yesno, "month": month}
+FILTERS = {
+    "label": label,
+    "yesno": yesno,
+    "month": month,
+    "audit_action": audit_action,
+    "audit_field": audit_field,
+    "audit_value": audit_value,
+    "vndatetime": vndatetime,
+}

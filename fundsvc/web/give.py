@@ -13,6 +13,7 @@ from fundsvc.bank import service
 from fundsvc.documents.words import format_vnd
 from fundsvc.errors import DomainError, NotFound
 from fundsvc.extensions import db
+from fundsvc.organisation.service import current_config
 from fundsvc.units.identity import identity_defaults
 from fundsvc.web.bank import typed_amount
 from fundsvc.web.util import parse_int
@@ -30,7 +31,7 @@ def _page(code: str, amount_text: str | None, pledge=None, status: int = 200):
     if pledge is not None:
         amount = pledge.amount
     giving = service.public_giving(
-        db.session, code, identity_defaults(current_app.config), amount, pledge.code if pledge else None
+        db.session, code, identity_defaults(current_config()), amount, pledge.code if pledge else None
     )
     qrs = {
         entry.account.id: Markup(service.qr_svg(entry.payload, _("Mã QR chuyển khoản"))) for entry in giving.accounts

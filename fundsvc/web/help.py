@@ -20,6 +20,7 @@ PAGES = {
     "books": _l("Sổ sách và chứng từ"),
     "bank": _l("Sao kê ngân hàng"),
     "api": _l("Kết nối hệ thống khác (API)"),
+    "admin": _l("Quản trị"),
 }
 
 

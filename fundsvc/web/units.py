@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fundsvc.extensions import db
 from fundsvc.ledger import accounts, periods
 from fundsvc.ledger.service import list_positions
+from fundsvc.organisation.service import current_config
 from fundsvc.units.identity import identity_defaults
 from fundsvc.units.service import list_units, unit_detail
 from fundsvc.web import filters
@@ -24,7 +25,7 @@ def unit_page(code):
     """A unit's identity as printed, its money accounts with balances, its periods."""
     if code == "-":
         code = _own_unit_code()
-    unit = unit_detail(db.session, g.actor, code, identity_defaults(current_app.config))
+    unit = unit_detail(db.session, g.actor, code, identity_defaults(current_config()))
     months = periods.list_periods(db.session, g.actor, code)
     open_months = [m for m in months if m.status == "open"]
     closable = open_months[0].month if open_months and open_months[0] is not months[-1] else None

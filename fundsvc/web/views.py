@@ -134,4 +134,16 @@ def index():
 
 
 # The page modules add their routes to `bp`.
-from fundsvc.web import bank, committee, donations, give, help, movements, reports, units  # noqa: E402,F401
+from fundsvc.web import (  # noqa: E402,F401
+    admin,
+    admin_funds,
+    admin_units,
+    bank,
+    committee,
+    donations,
+    give,
+    help,
+    movements,
+    reports,
+    units,
+)

@@ -3,6 +3,7 @@ the whole chain goes down to `base` and up again, and a migration that converts 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from itertools import count
@@ -401,5 +402,61 @@ def test_0014_rewrites_a_ranking_stored_by_entry_by_column_and_back(empty_url):
         assert ranked_entries(stored()) == sorted(entries, key=lambda e: e["rank"])
         run(empty_url, lambda: downgrade(revision="0013"))
         assert stored() == sorted(entries, key=lambda e: e["rank"])
+    finally:
+        engine.dispose()
+
+
+def test_0020_keeps_existing_tokens_and_units_working(empty_url):
+    """0020 only adds columns: a token issued before it still authenticates (no expiry, no name, never used), and
+    a unit from before it is active (neither merged nor retired)."""
+    from fundsvc.auth.service import authenticate_token
+    from fundsvc.units.service import get_unit
+
+    run(empty_url, lambda: upgrade(revision="0015"))
+    token = "fs_before-0020-" + "x" * 30
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            now = {"now": "2026-01-01 00:00:00+00:00"}
+            connection.execute(
+                text(
+                    "INSERT INTO units (id, code, name, level, path, books_opened_on, created_at)"
+                    " VALUES (1, 'ST', 'Tỉnh Sóc Trăng', 'province', '/1/', '2024-01-01', :now)"
+                ),
+                now,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, role, unit_id, active, session_version, created_at)"
+                    " VALUES (1, 'lan', 'treasurer', 1, true, 0, :now)"
+                ),
+                now,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO api_tokens (user_id, token_hash, prefix, created_at)"
+                    " VALUES (1, :hash, 'fs_before', :now)"
+                ),
+                {**now, "hash": hashlib.sha256(token.encode()).hexdigest()},
+            )
+    finally:
+        engine.dispose()
+    run(empty_url, lambda: upgrade(revision="0020"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        try:
+            actor = authenticate_token(db.session, token)
+            assert actor is not None and actor.username == "lan" and actor.unit_path == "/1/"
+            assert get_unit(db.session, "ST").closed_on is None
+            row = db.session.execute(text("SELECT name, expires_on, last_used_at FROM api_tokens")).one()
+            assert row.name is None and row.expires_on is None and row.last_used_at is not None  # its use noted
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    run(empty_url, lambda: downgrade(revision="0015"))
+    engine = create_engine(empty_url)
+    try:
+        assert "organisation_settings" not in inspect(engine).get_table_names()
+        assert "merged_on" not in {c["name"] for c in inspect(engine).get_columns("units")}
     finally:
         engine.dispose()

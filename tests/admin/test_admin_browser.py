@@ -1,0 +1,204 @@
+"""End-to-end, in headless Chromium: every administration page at phone (390×844) and desktop (1366×768) size. The
+organisation's admin finds "Quản trị" in the menu, creates a user (its password shown once), gives it a token and
+revokes it, deactivates it, reads the audit trail, creates a ward, merges two communes into it, edits a fund and
+the settings; a treasurer sees no "Quản trị". Screenshots go to artifacts/screenshots/admin-*.png; no page may
+scroll sideways on the phone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+
+import pytest
+
+from tests.web import test_browser
+from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+
+expect = sync_api.expect
+chromium = test_browser.chromium  # the browser fixture the browser test files share
+pytestmark = pytest.mark.slow
+SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+# Each size merges its own two communes (the server is shared by the module's tests).
+MERGED = {390: ("ST-TP-P2", "ST-TP-P5"), 1366: ("ST-MX-DT", "ST-MX-TD")}
+
+
+@pytest.fixture(scope="module")
+def admin_server(sqlite_template, tmp_path_factory):
+    """The app on a copy of the template database: an admin of every unit, a treasurer, gifts in four communes."""
+    from fundsvc import create_app
+    from fundsvc.auth.service import SYSTEM, create_user
+    from fundsvc.donations.service import record_donation
+    from fundsvc.extensions import db
+
+    path = tmp_path_factory.mktemp("admin") / "web.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "admin-browser-tests"})
+    with app.app_context():
+        create_user(db.session, "quantri", "admin", None, password=PASSWORD, full_name="Trần Văn Quản")
+        create_user(db.session, "thuquy.p2", "treasurer", "ST-TP-P2", password=PASSWORD, full_name="Lâm Thị Mai")
+        for number, unit in enumerate(("ST-TP-P2", "ST-TP-P5", "ST-MX-DT", "ST-MX-TD"), start=1):
+            record_donation(
+                db.session,
+                SYSTEM,
+                {
+                    "donor": {"name": f"Nhà hảo tâm {number}", "kind": "person"},
+                    "unit": unit,
+                    "amount": 500_000 * number,
+                    "method": "cash",
+                    "received_on": date(2025, 3, number),
+                },
+            )
+        db.session.remove()
+    yield from served(app)
+
+
+@pytest.fixture
+def open_page(chromium, admin_server):
+    contexts = []
+
+    def make(size, username: str):
+        context = chromium.new_context(viewport=size, base_url=admin_server, locale="vi-VN")
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        login(page, username)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot named by the page and its width; the page must not scroll sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+
+
+def no_english(page) -> None:
+    body = page.locator("main").inner_text()
+    for word in ("None", "User", "Token", "Save", "Unit", "Fund"):
+        assert not re.search(rf"\b{word}\b", body), word
+
+
+@SIZES
+def test_users_tokens_and_the_audit_trail(open_page, size):
+    page = open_page(size, "quantri")
+    width = size["width"]
+    page.locator("#nav-admin").click()
+    expect(page.locator("h1")).to_have_text("Người dùng")
+    expect(page.locator("#users")).to_contain_text("thuquy.p2")
+    shot(page, "users")
+    no_english(page)
+
+    page.click("#new-user")
+    page.fill("#username", f"lan.{width}")
+    page.fill("#full_name", "Nguyễn Thị Lan")
+    page.select_option("#role", "treasurer")
+    page.select_option("#unit", "ST-TP-P2")
+    page.fill("#phone", "0918 123 456")
+    shot(page, "user-new")
+    page.click("#create-user")
+    expect(page.locator("#secret-value")).to_have_text(re.compile(r"^\S{12}$"))
+    shot(page, "user-created")
+    no_english(page)
+
+    page.fill("#token_name", "Máy tính kế toán")
+    page.click("#create-token")
+    expect(page.locator("#secret-value")).to_have_text(re.compile(r"^fs_"))
+    expect(page.locator("#tokens")).to_contain_text("Máy tính kế toán")
+    shot(page, "user-token")
+    page.locator("#tokens button", has_text="Thu hồi").first.click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã thu hồi")
+    page.click("#deactivate")
+    expect(page.locator(".flash-success")).to_contain_text("Đã khóa tài khoản")
+    expect(page.locator("#reactivate")).to_be_visible()
+    shot(page, "user")
+
+    page.goto("/admin/audit?user=quantri&entity=user")
+    expect(page.locator("#events")).to_contain_text("Người dùng: sửa")
+    expect(page.locator("#events tr.changed").first).to_be_visible()
+    shot(page, "audit")
+    no_english(page)
+
+
+@SIZES
+def test_units_a_new_ward_and_a_merge(open_page, size):
+    page = open_page(size, "quantri")
+    width = size["width"]
+    page.goto("/admin/units")
+    expect(page.locator("#unit-tree")).to_contain_text("Phường 2")
+    shot(page, "units")
+    page.click("#new-unit")
+    page.fill("#code", f"PST{width}")
+    page.fill("#name", f"Phường Sóc Trăng {width}")
+    page.select_option("#level", "commune")
+    page.select_option("#parent", "ST")
+    page.fill("#books_opened_on", "2025-01-01")
+    shot(page, "unit-new")
+    page.click("#create-unit")
+    expect(page.locator("h1")).to_contain_text(f"Phường Sóc Trăng {width}")
+    page.fill("#printed_name", f"HỘI KHUYẾN HỌC PHƯỜNG SÓC TRĂNG {width}")
+    page.fill("#head", "Nguyễn Văn Hội")
+    page.click("#save-identity")
+    expect(page.locator(".flash-success")).to_contain_text("Đã lưu")
+    page.locator("details.more summary").click()
+    page.fill("#account-form #name", "Tiền gửi Agribank")
+    page.fill("#bank_name", "Agribank")
+    page.fill("#bank_bin", "970405")
+    page.fill("#account_number", f"77{width}001")
+    page.fill("#account_holder", "HOI KHUYEN HOC PHUONG SOC TRANG")
+    page.click("#add-account")
+    expect(page.locator("#accounts")).to_contain_text("Tiền gửi Agribank")
+    shot(page, "unit")
+    no_english(page)
+
+    page.goto("/admin/units/merge")
+    for code in MERGED[width]:
+        page.check(f"#from-{code}")
+    page.select_option("#into", f"PST{width}")
+    page.fill("#on", "2025-07-01")
+    page.fill("#reason", "Nghị quyết sắp xếp đơn vị hành chính cấp xã năm 2025")
+    shot(page, "merge")
+    page.click("#merge")
+    expect(page.locator("#merge-result")).to_contain_text("Đã sáp nhập")
+    expect(page.locator("#merge-transfers tbody tr")).to_have_count(2)
+    shot(page, "merged")
+    page.goto("/admin/units")
+    expect(page.locator("#unit-tree")).to_contain_text("Đã sáp nhập vào")
+    no_english(page)
+
+
+@SIZES
+def test_funds_and_settings(open_page, size):
+    page = open_page(size, "quantri")
+    width = size["width"]
+    page.goto("/admin/funds")
+    page.fill("#code", f"HN{width}")
+    page.fill("#name", "Quỹ học sinh hộ nghèo")
+    page.select_option("#unit", "ST")
+    page.fill("#restriction", '{"field": "household", "op": "in", "value": ["poor", "near_poor"]}')
+    page.click("#create-fund")
+    expect(page.locator(".rule-sentences")).to_contain_text("Hộ nghèo")
+    shot(page, "fund")
+    page.goto("/admin/funds")
+    expect(page.locator("#funds")).to_contain_text("Quỹ học sinh hộ nghèo")
+    shot(page, "funds")
+    page.goto("/admin/settings")
+    page.fill("#SIGNATORY_HEAD", "Nguyễn Văn Hội")
+    page.click("#save-settings")
+    expect(page.locator(".flash-success")).to_contain_text("Đã lưu cài đặt")
+    shot(page, "settings")
+    no_english(page)
+
+
+def test_a_treasurer_has_no_admin_menu(open_page):
+    page = open_page(PHONE, "thuquy.p2")
+    expect(page.locator("#nav-admin")).to_have_count(0)
+    response = page.goto("/admin/users")
+    assert response.status == 403
