@@ -358,12 +358,13 @@ def ceremony_document(
     executor: Executor | None = None,
     workers: int | None = None,
     out: IO[bytes] | None = None,
-    render_slots: int = 2,
+    render_slots: int | None = 2,
 ) -> Document:
     """A ceremony document of a round, from the cache when nothing it was made from has changed.
 
     Identical requests at the same moment (in any worker) share one render; at most `render_slots` renders run at
-    once on the machine, a request beyond them is answered 503 with Retry-After.
+    once on the machine, a request beyond them is answered 503 with Retry-After (None: the caller bounds its renders
+    itself, as the job worker does).
 
     With `out` (a binary file) the document is written there and Document.data is None: the CLI's way, so a
     100,000-pupil list goes from the renderer to the cache file and on to `out` without being held in memory.
@@ -400,7 +401,8 @@ def ceremony_document(
     with _exclusive(path.with_name(path.name + ".lock")):
         # An identical request may have rendered it while this one waited for the lock: share its result.
         if not path.exists():
-            with render_slot(Path(cache_dir), render_slots):
+            slot = render_slot(Path(cache_dir), render_slots) if render_slots else contextlib.nullcontext()
+            with slot:
                 with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
                     write_document(kind, loaded, plain, f, **options)
             rendered = True

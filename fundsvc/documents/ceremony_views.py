@@ -11,6 +11,7 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import ceremony_service as service
 from fundsvc.documents.views import settings
 from fundsvc.extensions import db
+from fundsvc.jobs.views import deferred
 from fundsvc.units.schemas import CODE
 
 blp = Blueprint(
@@ -19,6 +20,10 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Ceremony documents of an approved round: award list, signature sheet, certificates",
 )
+
+
+# Rendered by the job queue above FUNDSVC_JOB_THRESHOLD pupils (the lists in xlsx and csv stay quick).
+JOB_KINDS = ("award-list", "signature-sheet", "certificates")
 
 
 class ScopeArgs(Schema):
@@ -34,6 +39,8 @@ def cache_dir() -> Path:
 
 
 def _answer(round_id: int, kind: str, args: dict):
+    if kind in JOB_KINDS and (job := deferred(kind, {"round_id": round_id, **args})) is not None:
+        return job
     document = service.ceremony_document(
         db.session,
         current_actor(),

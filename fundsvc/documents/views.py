@@ -7,6 +7,7 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import service
 from fundsvc.donations.schemas import StatementArgs
 from fundsvc.extensions import db
+from fundsvc.jobs.views import deferred
 from fundsvc.schemas import DateRangeArgs
 from fundsvc.units.schemas import CODE
 
@@ -49,7 +50,10 @@ def receipt_pdf(receipt_id):
 @blp.arguments(ArchiveArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def receipts_archive(args):
-    """All documents of gifts of a period in one PDF, for the paper archive."""
+    """All documents of gifts of a period in one PDF, for the paper archive; over FUNDSVC_JOB_THRESHOLD gifts,
+    202 with the job rendering it (GET its Location)."""
+    if (job := deferred("receipts.pdf", args)) is not None:
+        return job
     return pdf_response(
         service.receipts_archive_pdf(db.session, current_actor(), settings(), **args),
         "phieu-thu.pdf",

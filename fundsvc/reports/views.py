@@ -5,6 +5,7 @@ from flask import current_app, make_response
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
+from fundsvc.jobs.views import deferred
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
     BankBookArgs,
@@ -39,6 +40,10 @@ def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True)
     response.headers["Content-Type"] = content_type
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     return response
+
+
+# The books rendered by the job queue when long: stem of the file name -> the job's kind (without the extension).
+JOB_BOOKS = {"so-quy-tien-mat": "cash-book", "so-tien-gui": "bank-book"}
 
 
 def _book_name(args: dict, ext: str) -> str:
@@ -85,7 +90,9 @@ def cash_book(args):
 
 def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "unit"):
     """A book printed (PDF) or exported (XLSX) for the unit (or account) and period asked, in the unit's identity
-    of today."""
+    of today; the cash and bank books over FUNDSVC_JOB_THRESHOLD lines as a job (202)."""
+    if stem in JOB_BOOKS and (job := deferred(f"{JOB_BOOKS[stem]}.{ext}", args)) is not None:
+        return job
     data = build(
         db.session, current_actor(), args[key], identity_defaults(current_app.config), *extra, **_book_args(args)
     )
@@ -184,7 +191,9 @@ def fund_book(args):
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def fund_book_pdf(args):
-    """The fund book (sổ quỹ) as a PDF, ready to sign."""
+    """The fund book (sổ quỹ) as a PDF, ready to sign (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
+    if (job := deferred("fund-book.pdf", args)) is not None:
+        return job
     data = service.fund_book_pdf(db.session, current_actor(), _settings(), **args)
     return _file(data, "application/pdf", _book_name(args, "pdf"))
 
@@ -193,7 +202,9 @@ def fund_book_pdf(args):
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type=XLSX)
 def fund_book_xlsx(args):
-    """The fund book (sổ quỹ) as a spreadsheet."""
+    """The fund book (sổ quỹ) as a spreadsheet (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
+    if (job := deferred("fund-book.xlsx", args)) is not None:
+        return job
     data = service.fund_book_xlsx(db.session, current_actor(), _settings(), **args)
     return _file(data, XLSX, _book_name(args, "xlsx"), inline=False)
 
