@@ -40,6 +40,9 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[Any] = mapped_column(JSONType)
     dedupe_key: Mapped[str] = mapped_column(String(64))
+    # The document whatever its data (kind, parameters, the requester's scope and variant): a newer version's file
+    # replaces the older ones', as in the ceremony documents' cache.
+    document_key: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     progress_done: Mapped[int] = mapped_column(default=0)
     progress_total: Mapped[int] = mapped_column(default=0)

@@ -63,16 +63,18 @@ def submit(session: Session, actor: Actor, kind_name: str, params: dict) -> Job 
     identity = kind.identify(session, actor, params)
     if identity.rows <= current_app.config["JOB_THRESHOLD"]:
         return None
-    key = digest(kind.name, params, actor.unit_path, identity.personal, identity.material)
+    document = digest(kind.name, params, actor.unit_path, identity.personal)
+    key = digest(document, identity.material)
     for _attempt in range(2):
         try:
-            return _join_or_queue(session, actor, kind, params, key, identity)
+            return _join_or_queue(session, actor, kind, params, (document, key), identity)
         except IntegrityError:  # an identical request stored its job at the same moment: join it
             continue
     raise RuntimeError("the job's dedupe key is taken and free at once")  # pragma: no cover
 
 
-def _join_or_queue(session: Session, actor: Actor, kind: Kind, params: dict, key: str, identity) -> Job:
+def _join_or_queue(session: Session, actor: Actor, kind: Kind, params: dict, keys: tuple[str, str], identity) -> Job:
+    document, key = keys
     with write_transaction(session):
         job = session.scalar(select(Job).where(Job.dedupe_key == key, Job.state.in_(LIVE_STATES)))
         if job is not None and job.state == "done" and not Path(job.result_path or "").is_file():
@@ -84,6 +86,7 @@ def _join_or_queue(session: Session, actor: Actor, kind: Kind, params: dict, key
                 kind=kind.name,
                 params=params,
                 dedupe_key=key,
+                document_key=document,
                 state="queued",
                 requested_by=actor.user_id,
                 unit_path=actor.unit_path,
@@ -201,7 +204,7 @@ def run(session: Session, job_id: int, owner: str) -> str:
     if user is None or not user.active:
         _set(engine, job_id, owner, state="failed", error="Người yêu cầu không còn hoạt động (requester inactive)")
         return "failed"
-    actor, params = actor_for(user), dict(job.params)
+    actor, params, document_key = actor_for(user), dict(job.params), job.document_key
     folder = jobs_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{job.dedupe_key[:40]}{Path(job.filename).suffix}"
@@ -225,4 +228,17 @@ def run(session: Session, job_id: int, owner: str) -> str:
         session.rollback()
     done = _set(engine, job_id, owner, state="done", result_path=str(target), finished_at=utcnow(),
                 progress_done=Job.progress_total)  # fmt: skip
+    if done:
+        _drop_older_versions(engine, document_key, target)
     return "done" if done else "taken over"
+
+
+def _drop_older_versions(engine, document_key: str, kept: Path) -> None:
+    """Delete the files of the document's older versions (the data changed since): their jobs then answer that
+    the file is gone, and asking for the document again makes it anew."""
+    with Session(engine) as session:
+        paths = session.scalars(
+            select(Job.result_path).where(Job.document_key == document_key, Job.state == "done")
+        ).all()
+    for path in {p for p in paths if p and Path(p) != kept}:
+        Path(path).unlink(missing_ok=True)

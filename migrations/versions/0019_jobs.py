@@ -21,6 +21,7 @@ def upgrade():
         sa.Column('kind', sa.String(length=40), nullable=False),
         sa.Column('params', sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), 'postgresql'), nullable=False),
         sa.Column('dedupe_key', sa.String(length=64), nullable=False),
+        sa.Column('document_key', sa.String(length=64), nullable=False),
         sa.Column('state', sa.String(length=10), nullable=False),
         sa.Column('progress_done', sa.Integer(), nullable=False),
         sa.Column('progress_total', sa.Integer(), nullable=False),
@@ -45,6 +46,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
     )
     op.create_index('ix_jobs_state_id', 'jobs', ['state', 'id'], unique=False)
+    op.create_index(op.f('ix_jobs_document_key'), 'jobs', ['document_key'], unique=False)
     op.create_index(
         'uq_jobs_live_dedupe_key',
         'jobs',
@@ -77,5 +79,6 @@ def downgrade():
             "procrastinate_job_status CASCADE"
         )
     op.drop_index('uq_jobs_live_dedupe_key', table_name='jobs')
+    op.drop_index(op.f('ix_jobs_document_key'), table_name='jobs')
     op.drop_index('ix_jobs_state_id', table_name='jobs')
     op.drop_table('jobs')

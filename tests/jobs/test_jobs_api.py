@@ -112,16 +112,24 @@ def _jobs_files(app):
     return [p for p in (Path(app.config["DOCUMENTS_CACHE_DIR"]) / "jobs").iterdir() if not p.name.startswith(".")]
 
 
-def test_a_changed_round_is_a_new_job(any_app, big_round, make_api):
+def test_a_changed_round_is_a_new_job_whose_file_replaces_the_old(any_app, big_round, make_api):
     from fundsvc.allocation.models import Award
 
     api = make_api(any_app, "committee")
     first = api.get(f"/api/v1/rounds/{big_round}/signature-sheet.pdf").get_json()
+    work(any_app)
+    assert api.get(first["url"]).get_json()["state"] == "done"
     award = db.session.scalars(select(Award).where(Award.round_id == big_round).limit(1)).one()
     award.status = "cancelled"
     db.session.commit()
     second = api.get(f"/api/v1/rounds/{big_round}/signature-sheet.pdf").get_json()
-    assert second["id"] != first["id"] and second["rows"] == 59
+    assert second["id"] != first["id"] and second["rows"] == 59 and second["state"] == "queued"
+    work(any_app)
+    assert api.get(f"/api/v1/jobs/{second['id']}/file").status_code == 200
+    # The old version's file is gone with the data it showed; its job says so.
+    gone = api.get(f"/api/v1/jobs/{first['id']}/file")
+    assert gone.status_code == 404 and "xoá" in gone.get_json()["message"]
+    assert len(_jobs_files(any_app)) == 1
 
 
 @pytest.mark.parametrize(
