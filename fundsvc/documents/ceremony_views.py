@@ -11,7 +11,7 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import ceremony_service as service
 from fundsvc.documents.views import settings
 from fundsvc.extensions import db
-from fundsvc.jobs.views import deferred
+from fundsvc.jobs.views import AS_A_JOB, deferred
 from fundsvc.units.schemas import CODE
 
 blp = Blueprint(
@@ -63,6 +63,7 @@ def _answer(round_id: int, kind: str, args: dict):
 @blp.get("/rounds/<int:round_id>/award-list.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def award_list_pdf(args, round_id):
     """The list of awarded pupils (approved or paid) grouped by unit, school and class, with subtotals, the total
     in figures and words and the signatures; `unit` and `school` narrow it. 409 before the round is approved.
@@ -89,6 +90,7 @@ def award_list_csv(args, round_id):
 @blp.get("/rounds/<int:round_id>/signature-sheet.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def signature_sheet_pdf(args, round_id):
     """The sheet pupils or guardians sign when they receive the money: A4 landscape, a page group per school."""
     return _answer(round_id, "signature-sheet", args)
@@ -97,6 +99,7 @@ def signature_sheet_pdf(args, round_id):
 @blp.get("/rounds/<int:round_id>/certificates.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def certificates_pdf(args, round_id):
     """One scholarship certificate (giấy chứng nhận học bổng) per award, A5 landscape."""
     return _answer(round_id, "certificates", args)

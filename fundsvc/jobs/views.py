@@ -36,6 +36,15 @@ class JobOut(Schema):
     download = fields.String(allow_none=True, metadata={"description": "the document, once done"})
 
 
+# The documents' other answer, for their OpenAPI entries: `@blp.alt_response(202, **AS_A_JOB)`.
+AS_A_JOB = {
+    "schema": JobOut,
+    "description": "The document is big (more rows than FUNDSVC_JOB_THRESHOLD): it is rendered by a job, whose "
+    "URL is in Location; GET it until its state is done, then its `download`.",
+    "success": True,
+}
+
+
 def job_out(job: Job) -> dict:
     return {
         "id": job.id,

@@ -5,7 +5,7 @@ from flask import current_app, make_response
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
-from fundsvc.jobs.views import deferred
+from fundsvc.jobs.views import AS_A_JOB, deferred
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
     BankBookArgs,
@@ -104,6 +104,7 @@ def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "un
 @blp.get("/reports/cash-book.pdf")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def cash_book_pdf(args):
     """The cash book ready to sign."""
     return _printed_book(
@@ -114,6 +115,7 @@ def cash_book_pdf(args):
 @blp.get("/reports/cash-book.xlsx")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type=XLSX)
+@blp.alt_response(202, **AS_A_JOB)
 def cash_book_xlsx(args):
     return _printed_book(
         books.cash_book_xlsx, "so-quy-tien-mat", args, "xlsx", current_app.config["CASH_BOOK_FORM_LABEL"]
@@ -132,6 +134,7 @@ def bank_book(args):
 @blp.get("/reports/bank-book.<any(pdf, xlsx):ext>")
 @blp.arguments(BankBookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def bank_book_file(args, ext):
     """The bank book ready to sign (PDF), or as a spreadsheet (XLSX)."""
     build = books.bank_book_pdf if ext == "pdf" else books.bank_book_xlsx
@@ -190,6 +193,7 @@ def fund_book(args):
 @blp.get("/reports/fund-book.pdf")
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def fund_book_pdf(args):
     """The fund book (sổ quỹ) as a PDF, ready to sign (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
     if (job := deferred("fund-book.pdf", args)) is not None:
@@ -201,6 +205,7 @@ def fund_book_pdf(args):
 @blp.get("/reports/fund-book.xlsx")
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type=XLSX)
+@blp.alt_response(202, **AS_A_JOB)
 def fund_book_xlsx(args):
     """The fund book (sổ quỹ) as a spreadsheet (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
     if (job := deferred("fund-book.xlsx", args)) is not None:
