@@ -9,6 +9,7 @@ theirs, they may print personal data if it does, and their role may ask for the 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -16,7 +17,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import orjson
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,8 @@ def jobs_dir() -> Path:
 
 def _stored(params: dict) -> dict:
     """The parameters as the job keeps them (JSON: dates as ISO text), without the ones left out."""
-    return orjson.loads(orjson.dumps({k: v for k, v in params.items() if v is not None}, default=str))
+    # json, not orjson: an integer beyond 64 bits is the services' to refuse, in their words.
+    return json.loads(json.dumps({k: v for k, v in params.items() if v is not None}, default=str))
 
 
 def _kind(name: str) -> Kind:

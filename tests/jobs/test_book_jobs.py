@@ -90,3 +90,11 @@ def test_a_book_outside_the_scope_is_refused_before_any_job(any_app, busy_commun
     response = api.get(f"/api/v1/reports/cash-book.pdf?unit={busy_commune}")
     assert response.status_code == 403
     assert set(response.get_json()) == {"code", "status", "message", "errors"}
+
+
+def test_an_account_id_beyond_the_database_is_refused_in_the_contract_shape(any_app, tmp_path, make_api):
+    job_config(any_app, tmp_path)
+    api = make_api(any_app, "treasurer", "ST")
+    response = api.get(f"/api/v1/reports/bank-book.pdf?account={10**25}")
+    assert response.status_code == 422
+    assert set(response.get_json()) == {"code", "status", "message", "errors"}
