@@ -140,9 +140,12 @@ def _account_book(kind: str, ext: str) -> Kind:
     def identify(session: Session, actor: Actor, params: dict) -> Identity:
         book = load(session, actor, params[key], **_period(params))
         material = digest(
-            kind, hashlib.sha256(books.book_json(book)).hexdigest(), current_app.config[label],
-            identity_defaults(current_app.config), _printed_today(session, actor),
-        )  # fmt: skip
+            kind,
+            hashlib.sha256(books.book_json(book)).hexdigest(),
+            current_app.config[label],
+            identity_defaults(current_app.config),
+            _printed_today(session, actor),
+        )
         return Identity(len(book["lines"]), material, _dated_name(stem, key, params, ext))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
@@ -168,8 +171,14 @@ def _fund_book(ext: str) -> Kind:
     def identify(session: Session, actor: Actor, params: dict) -> Identity:
         book = service.fund_book(session, actor, **args(params))
         settings = _settings()
-        material = digest(f"fund-book.{ext}", book, settings.org_name, settings.accountant, settings.head,
-                          _printed_today(session, actor))  # fmt: skip
+        material = digest(
+            f"fund-book.{ext}",
+            book,
+            settings.org_name,
+            settings.accountant,
+            settings.head,
+            _printed_today(session, actor),
+        )
         return Identity(len(book["lines"]), material, _fund_book_name(params, ext))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:

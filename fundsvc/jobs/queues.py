@@ -23,7 +23,6 @@ from fundsvc.jobs.models import Job
 
 PROCRASTINATE_QUEUE = "fundsvc-documents"
 PROCRASTINATE_TASK = "fundsvc.render_document"
-MAX_ATTEMPTS = 3  # a job whose worker died this many times is failed, not handed to a fourth
 
 
 def owned_by_the_queue(name: str | None, type_: str, _parent_names) -> bool:
@@ -46,22 +45,19 @@ class TableQueue:
         while True:
             now = utcnow()
             with write_transaction(session):
-                candidate = session.execute(
-                    select(Job.id, Job.attempts)
+                candidate = session.scalar(
+                    select(Job.id)
                     .where(
                         or_(Job.state == "queued", and_(Job.state == "running", Job.lease_expires_at < now)),
                     )
                     .order_by(Job.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)
-                ).first()
+                )
                 if candidate is None:
                     return None
-                if candidate.attempts >= MAX_ATTEMPTS:
-                    _give_up(session, candidate.id)
-                    continue
-                take(session, candidate.id, owner, lease_seconds)
-                return candidate.id
+                if take(session, candidate, owner, lease_seconds):
+                    return candidate
 
     def renew(self, session: Session, owner: str, lease_seconds: float) -> None:
         """Extend the leases of every job `owner` is rendering."""
@@ -71,18 +67,6 @@ class TableQueue:
                 .where(Job.lease_owner == owner, Job.state == "running")
                 .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
             )
-
-
-def _give_up(session: Session, job_id: int) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            state="failed",
-            finished_at=utcnow(),
-            error=f"Máy dựng tài liệu dừng giữa chừng {MAX_ATTEMPTS} lần (worker died {MAX_ATTEMPTS} times)",
-        )
-    )
 
 
 class ProcrastinateQueue:

@@ -31,6 +31,7 @@ from fundsvc.jobs.models import LIVE_STATES, Job
 from fundsvc.jobs.queues import queue_for
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3  # a job whose worker died this many times is failed, not handed to one more
 PROGRESS_EVERY_SECONDS = 0.5  # a render's progress is written at most this often (each is a write transaction)
 
 
@@ -151,12 +152,25 @@ def queue_depth(session: Session | None = None) -> int:
 
 
 def take(session: Session, job_id: int, owner: str, lease_seconds: float) -> bool:
-    """Mark the job running under `owner` with a fresh lease (one more attempt); False when it is already over.
-    Call inside a write transaction."""
+    """Mark the job running under `owner` with a fresh lease (one more attempt); False when it is already over, or
+    when its workers died MAX_ATTEMPTS times (it is failed then, not handed to one more). Call inside a write
+    transaction."""
     now = utcnow()
+    live = (Job.id == job_id, Job.state.in_(("queued", "running")))
+    given_up = session.execute(
+        update(Job)
+        .where(*live, Job.attempts >= MAX_ATTEMPTS)
+        .values(
+            state="failed",
+            finished_at=now,
+            error=f"Máy dựng tài liệu dừng giữa chừng {MAX_ATTEMPTS} lần (its worker died {MAX_ATTEMPTS} times)",
+        )
+    )
+    if given_up.rowcount:
+        return False
     taken = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state.in_(("queued", "running")))
+        .where(*live)
         .values(
             state="running",
             lease_owner=owner,
@@ -227,8 +241,15 @@ def run(session: Session, job_id: int, owner: str) -> str:
         return "failed"
     finally:
         session.rollback()
-    done = _set(engine, job_id, owner, state="done", result_path=str(target), finished_at=utcnow(),
-                progress_done=Job.progress_total)  # fmt: skip
+    done = _set(
+        engine,
+        job_id,
+        owner,
+        state="done",
+        result_path=str(target),
+        finished_at=utcnow(),
+        progress_done=Job.progress_total,
+    )
     if done:
         _drop_older_versions(engine, document_key, target)
     return "done" if done else "taken over"

@@ -94,7 +94,10 @@ def _run_table_worker(app: Flask, concurrency: int, *, burst: bool, poll: float)
                     job_id = queue.claim(db.session, owner, lease)
                     if job_id is not None:
                         log.info("job %s taken by %s", job_id, owner)
-                        log.info("job %s: %s", job_id, run(db.session, job_id, owner))
+                        try:
+                            log.info("job %s: %s", job_id, run(db.session, job_id, owner))
+                        finally:
+                            db.session.remove()  # the next job reads the database afresh
                         continue
                 db.session.remove()
                 if burst or stop.wait(poll):

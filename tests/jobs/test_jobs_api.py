@@ -19,9 +19,10 @@ from tests.jobs.conftest import THRESHOLD
 
 def work(app, concurrency: int = 1) -> None:
     """Run a worker until no job is left, then look at the database afresh (the test's session, which the test
-    client's requests share, would otherwise keep reading its old snapshot)."""
+    client's requests share, would otherwise keep its old snapshot and the objects it already loaded)."""
     run_worker(app, concurrency, burst=True)
     db.session.rollback()
+    db.session.expire_all()
 
 
 def fresh_render(app, round_id: int, kind: str, actor) -> bytes:
@@ -175,3 +176,35 @@ def test_job_errors_in_the_contract_shape(any_app, big_round, make_api):
     missing = api.get("/api/v1/jobs/999999")
     assert missing.status_code == 404 and set(missing.get_json()) == {"code", "status", "message", "errors"}
     assert any_app.test_client().get("/api/v1/jobs/1").status_code == 401
+
+
+def test_a_job_whose_workers_died_three_times_is_failed_not_rendered_again(any_app, big_round, make_api):
+    from datetime import timedelta
+
+    from fundsvc.db import utcnow
+
+    api = make_api(any_app, "committee")
+    job_id = api.get(f"/api/v1/rounds/{big_round}/award-list.pdf").get_json()["id"]
+    job = db.session.get(Job, job_id)
+    job.state, job.attempts, job.lease_owner = "running", 3, "a-dead-worker"
+    job.lease_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    work(any_app)
+    failed = api.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert failed["state"] == "failed" and "3" in failed["error"] and failed["attempts"] == 3
+    assert api.get(f"/api/v1/jobs/{job_id}/file").status_code == 409
+    # Asked again, the document is a new job.
+    again = api.get(f"/api/v1/rounds/{big_round}/award-list.pdf").get_json()
+    assert again["id"] != job_id and again["state"] == "queued"
+
+
+def test_a_job_of_a_user_made_inactive_since_fails_with_the_reason(any_app, big_round, make_api):
+    from fundsvc.auth.models import User
+
+    api = make_api(any_app, "committee", username="roi.di")
+    job_id = api.get(f"/api/v1/rounds/{big_round}/award-list.pdf").get_json()["id"]
+    db.session.scalar(select(User).where(User.username == "roi.di")).active = False
+    db.session.commit()
+    work(any_app)
+    job = db.session.get(Job, job_id)
+    assert job.state == "failed" and "inactive" in job.error and job.result_path is None

@@ -39,8 +39,13 @@ def test_the_request_defers_procrastinates_job_and_its_worker_runs_it(pg_app, pg
     job_id = api.get(f"/api/v1/rounds/{pg_round}/award-list.pdf").get_json()["id"]
     job = db.session.get(Job, job_id)
     ((ref, queue, task, args, status),) = procrastinate_jobs()
-    assert (job.queue_ref, queue, task, args, status) == (ref, PROCRASTINATE_QUEUE, PROCRASTINATE_TASK,
-                                                          {"job_id": job_id}, "todo")  # fmt: skip
+    assert (job.queue_ref, queue, task, args, status) == (
+        ref,
+        PROCRASTINATE_QUEUE,
+        PROCRASTINATE_TASK,
+        {"job_id": job_id},
+        "todo",
+    )
     work(pg_app)
     assert [row.status for row in procrastinate_jobs()] == ["succeeded"]
     assert db.session.get(Job, job_id).state == "done"
@@ -52,8 +57,14 @@ def test_a_rolled_back_request_leaves_neither_the_job_nor_procrastinates(pg_app,
     make_api(pg_app, "committee", username="hoidong")
     user_id = db.session.scalar(select(User.id).where(User.username == "hoidong"))
     with pytest.raises(RuntimeError), write_transaction(db.session):
-        job = Job(kind="award-list", params={"round_id": pg_round}, dedupe_key="k" * 64, requested_by=user_id,
-                  filename="x.pdf", media_type="application/pdf")  # fmt: skip
+        job = Job(
+            kind="award-list",
+            params={"round_id": pg_round},
+            dedupe_key="k" * 64,
+            requested_by=user_id,
+            filename="x.pdf",
+            media_type="application/pdf",
+        )
         db.session.add(job)
         db.session.flush()
         ProcrastinateQueue().defer(db.session, job)

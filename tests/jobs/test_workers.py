@@ -55,6 +55,7 @@ def stop(worker: subprocess.Popen) -> None:
 
 def jobs_now() -> list[Job]:
     db.session.rollback()
+    db.session.expire_all()
     return list(db.session.scalars(select(Job).order_by(Job.id)))
 
 
