@@ -224,7 +224,10 @@ def run(session: Session, job_id: int, owner: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{job.dedupe_key[:40]}{Path(job.filename).suffix}"
     session.rollback()  # nothing of this session is held through the render
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    # What a worker killed during this job left half-written goes; the new file is written beside its place.
+    for stale in folder.glob(f".tmp-{job_id}-*"):
+        stale.unlink(missing_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".tmp-{job_id}-")
     try:
         with os.fdopen(fd, "wb") as out:
             kind.render(session, actor, params, out, _ProgressWriter(engine, job_id, owner))

@@ -96,6 +96,8 @@ def test_a_worker_killed_mid_render_leaves_a_job_another_worker_finishes_with_th
     pdf = api.get(f"/api/v1/jobs/{job_id}/file")
     assert pdf.status_code == 200
     assert pdf.data == fresh_render(any_app, round_id, "certificates", committee_actor("hoidong"))
+    # Nothing half-written is left in the jobs' folder.
+    assert not list((Path(any_app.config["DOCUMENTS_CACHE_DIR"]) / "jobs").glob(".tmp-*"))
 
 
 def _most_at_once(jobs: list[Job]) -> int:
