@@ -195,6 +195,13 @@ def _templates_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def document_filename(round_id: int, kind: str, scope: dict) -> str:
+    """The download name of a ceremony document: its kind, the round and the unit it is narrowed to."""
+    ext, _, stem = KINDS[kind]
+    suffix = f"-{scope['unit']}" if "unit" in scope else ""
+    return f"{stem}-dot-{round_id}{suffix}.{ext}"
+
+
 def cache_key(loaded: Loaded, kind: str, personal: bool, settings: dict) -> str:
     """The key of one rendered document: what it was rendered from, nothing else."""
     material = {
@@ -377,9 +384,8 @@ def ceremony_document(
     # Pupils' birth dates only for the roles that decide on awards (fundsvc/privacy.py), not for treasurers or viewers.
     personal = actor.sees_personal_data
     plain = settings_dict(settings)
-    ext, media_type, stem = KINDS[kind]
-    suffix = "".join(f"-{v}" for k, v in sorted(loaded.scope.items()) if k in ("unit",))
-    filename = f"{stem}-dot-{round_id}{suffix}.{ext}"
+    media_type = KINDS[kind][1]
+    filename = document_filename(round_id, kind, loaded.scope)
     key = cache_key(loaded, kind, personal, plain)
     cache = DocumentCache(cache_dir) if cache_dir is not None else None
     if cache is not None:

@@ -390,6 +390,9 @@ def donor_statement_pdf(
     return render_pdf("documents/donor_statement.html", context)
 
 
+ARCHIVE_READERS = ("treasurer",)  # who may print the period's receipts (admins always)
+
+
 def archive_receipts(
     session: Session,
     actor: Actor,
@@ -400,7 +403,7 @@ def archive_receipts(
 ) -> list[tuple[int, str]]:
     """(receipt id, gift status) of every gift of a period in the archive's order: by unit, year and number, each
     series on its own (receipts, then acknowledgements, then goods records). 404 when there is none."""
-    require_role(actor, "treasurer")
+    require_role(actor, *ARCHIVE_READERS)
     query = donations_query(session, actor, unit=unit, date_from=date_from, date_to=date_to)
     receipts = [
         (d.receipt.id, d.status)

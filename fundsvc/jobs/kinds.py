@@ -26,7 +26,6 @@ from fundsvc.auth.service import Actor
 Progress = Callable[[int, int], None]
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOOK_READERS = ("treasurer", "committee", "viewer")
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,6 @@ def _period(params: dict) -> dict:
     return {key: date.fromisoformat(params[key]) if params.get(key) else None for key in ("date_from", "date_to")}
 
 
-def _dated_name(stem: str, key: str, params: dict, ext: str) -> str:
-    parts = [stem, str(params.get(key) or ""), str(params.get("date_from") or ""), str(params.get("date_to") or "")]
-    return "-".join(p for p in parts if p) + "." + ext
-
-
 def _printed_today(session: Session, actor: Actor) -> list:
     """What a printed book takes from the moment and the person: the day and the preparer's name."""
     from fundsvc.documents.words import today_in_vietnam
@@ -88,12 +82,10 @@ def _ceremony(kind: str) -> Kind:
         )
         settings = ceremony_service.settings_dict(_settings())
         personal = actor.sees_personal_data
-        ext, _, stem = ceremony_service.KINDS[kind]
-        suffix = f"-{loaded.scope['unit']}" if "unit" in loaded.scope else ""
         return Identity(
             rows=len(loaded.rows),
             material=ceremony_service.cache_key(loaded, kind, personal, settings),
-            filename=f"{stem}-dot-{params['round_id']}{suffix}.{ext}",
+            filename=ceremony_service.document_filename(params["round_id"], kind, loaded.scope),
             personal=personal,
         )
 
@@ -123,11 +115,12 @@ def _ceremony(kind: str) -> Kind:
 
 def _account_book(kind: str, ext: str) -> Kind:
     from fundsvc.reports import books
+    from fundsvc.reports.views import JOB_BOOKS, dated_name
     from fundsvc.units.identity import identity_defaults
 
     cash = kind.startswith("cash-book")
     key = "unit" if cash else "account"
-    stem = "so-quy-tien-mat" if cash else "so-tien-gui"
+    stem = next(stem for stem, book in JOB_BOOKS.items() if kind.startswith(book))
     load = books.cash_book if cash else books.bank_book
     build = {
         (True, "pdf"): books.cash_book_pdf,
@@ -146,22 +139,18 @@ def _account_book(kind: str, ext: str) -> Kind:
             identity_defaults(current_app.config),
             _printed_today(session, actor),
         )
-        return Identity(len(book["lines"]), material, _dated_name(stem, key, params, ext))
+        return Identity(len(book["lines"]), material, dated_name(stem, params, ext, key))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
         defaults = identity_defaults(current_app.config)
         out.write(build(session, actor, params[key], defaults, current_app.config[label], **_period(params)))
 
-    return Kind(kind, BOOK_READERS, PDF if ext == "pdf" else XLSX, identify, render)
-
-
-def _fund_book_name(params: dict, ext: str) -> str:
-    parts = ["so-quy", params.get("fund") or params.get("unit") or "", params.get("date_from"), params.get("date_to")]
-    return "-".join(str(p) for p in parts if p) + "." + ext
+    return Kind(kind, books.READERS, PDF if ext == "pdf" else XLSX, identify, render)
 
 
 def _fund_book(ext: str) -> Kind:
     from fundsvc.reports import service
+    from fundsvc.reports.views import book_name
 
     build = service.fund_book_pdf if ext == "pdf" else service.fund_book_xlsx
 
@@ -179,12 +168,12 @@ def _fund_book(ext: str) -> Kind:
             settings.head,
             _printed_today(session, actor),
         )
-        return Identity(len(book["lines"]), material, _fund_book_name(params, ext))
+        return Identity(len(book["lines"]), material, book_name(params, ext))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
         out.write(build(session, actor, _settings(), **args(params)))
 
-    return Kind(f"fund-book.{ext}", BOOK_READERS, PDF if ext == "pdf" else XLSX, identify, render)
+    return Kind(f"fund-book.{ext}", service.READERS, PDF if ext == "pdf" else XLSX, identify, render)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -207,7 +196,7 @@ def _receipts_archive() -> Kind:
         receipts = service.archive_receipts(session, actor, **args(params))
         service.write_receipts_archive(session, actor, _settings(), [r for r, _ in receipts], out, progress)
 
-    return Kind("receipts.pdf", ("treasurer",), PDF, identify, render)
+    return Kind("receipts.pdf", service.ARCHIVE_READERS, PDF, identify, render)
 
 
 def _all_kinds() -> dict[str, Kind]:

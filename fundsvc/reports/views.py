@@ -46,7 +46,8 @@ def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True)
 JOB_BOOKS = {"so-quy-tien-mat": "cash-book", "so-tien-gui": "bank-book"}
 
 
-def _book_name(args: dict, ext: str) -> str:
+def book_name(args: dict, ext: str) -> str:
+    """The download name of a fund book (also its job's, from the job's stored parameters)."""
     parts = [
         "so-quy",
         args.get("fund") or args.get("unit") or "",
@@ -75,7 +76,8 @@ def _book_args(args: dict) -> dict:
     return {"date_from": args.get("date_from"), "date_to": args.get("date_to")}
 
 
-def _dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
+def dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
+    """The download name of a unit's or an account's book (also its job's)."""
     parts = [stem, str(args[key]), str(args.get("date_from") or ""), str(args.get("date_to") or "")]
     return "-".join(p for p in parts if p) + "." + ext
 
@@ -97,8 +99,8 @@ def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "un
         db.session, current_actor(), args[key], identity_defaults(current_app.config), *extra, **_book_args(args)
     )
     if ext == "pdf":
-        return _file(data, "application/pdf", _dated_name(stem, args, ext, key))
-    return _file(data, XLSX, _dated_name(stem, args, ext, key), inline=False)
+        return _file(data, "application/pdf", dated_name(stem, args, ext, key))
+    return _file(data, XLSX, dated_name(stem, args, ext, key), inline=False)
 
 
 @blp.get("/reports/cash-book.pdf")
@@ -199,7 +201,7 @@ def fund_book_pdf(args):
     if (job := deferred("fund-book.pdf", args)) is not None:
         return job
     data = service.fund_book_pdf(db.session, current_actor(), _settings(), **args)
-    return _file(data, "application/pdf", _book_name(args, "pdf"))
+    return _file(data, "application/pdf", book_name(args, "pdf"))
 
 
 @blp.get("/reports/fund-book.xlsx")
@@ -211,7 +213,7 @@ def fund_book_xlsx(args):
     if (job := deferred("fund-book.xlsx", args)) is not None:
         return job
     data = service.fund_book_xlsx(db.session, current_actor(), _settings(), **args)
-    return _file(data, XLSX, _book_name(args, "xlsx"), inline=False)
+    return _file(data, XLSX, book_name(args, "xlsx"), inline=False)
 
 
 @blp.post("/reports/public/<int:year>/publish")
