@@ -24,7 +24,10 @@ run: system venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --print-tokens
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	@# One job worker beside gunicorn (big documents: fundsvc/jobs), stopped with it (Ctrl-C, or gunicorn exiting).
+	@$(BIN)/flask worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	  $(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The browser tests drive Debian's chromium (tests/web/test_browser.py).
 test: EXTRA_PACKAGES += chromium

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from fundsvc.extensions import db
 
@@ -70,10 +70,29 @@ def demo_load_command(print_tokens):
     click.echo(summary.describe())
 
 
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jobs this worker renders at once (default FUNDSVC_RENDER_CONCURRENCY, the machine's bound).",
+)
+@click.option("--burst", is_flag=True, help="Exit once no job is waiting (instead of waiting for more).")
+@with_appcontext
+def worker_command(concurrency, burst):
+    """Render the queued big documents (the jobs table on SQLite, procrastinate on PostgreSQL)."""
+    from flask import current_app
+
+    from fundsvc.jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), concurrency, burst=burst)
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(worker_command)
     try:
         from fundsvc.documents.cli import documents
     except ImportError:  # the documents commands arrive with the ceremony documents issue

@@ -81,6 +81,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
         # How many big documents may render at once on this machine; more are answered 503 with Retry-After.
         "RENDER_SLOTS": int(get("RENDER_SLOTS", str(os.cpu_count() or 2))),
+        # Big documents (more rows than this) are rendered by the job queue: the request answers 202 with the job.
+        "JOB_THRESHOLD": int(get("JOB_THRESHOLD", "2000")),
+        # Job renders at once on this machine, whatever the number of workers and requests (file locks).
+        "RENDER_CONCURRENCY": int(get("RENDER_CONCURRENCY", "2")),
+        # A job's lease on the SQLite queue: a worker renews it while rendering; once it runs out (the worker
+        # died), another worker takes the job. On PostgreSQL, procrastinate's worker heartbeat does the same.
+        "JOB_LEASE_SECONDS": float(get("JOB_LEASE_SECONDS", "30")),
         # flask-smorest / OpenAPI
         "API_TITLE": "fundsvc",
         "API_VERSION": "v1",

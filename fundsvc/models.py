@@ -5,6 +5,7 @@ from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, ThrottleCounter, User
 from fundsvc.bank.models import Pledge
 from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
+from fundsvc.jobs.models import Job
 from fundsvc.ledger.models import (
     Fund,
     InKindEntry,
@@ -29,6 +30,7 @@ __all__ = [
     "Fund",
     "IdempotencyRecord",
     "InKindEntry",
+    "Job",
     "LedgerEntry",
     "MoneyAccount",
     "Movement",

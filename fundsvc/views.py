@@ -13,6 +13,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.documents.views import blp as documents
     from fundsvc.donations.views import blp as donations
     from fundsvc.health import blp as health
+    from fundsvc.jobs.views import blp as jobs
     from fundsvc.ledger.books_views import blp as books
     from fundsvc.ledger.movement_views import blp as movements
     from fundsvc.ledger.movement_views import in_kind_blp as in_kind
@@ -36,6 +37,7 @@ def blueprints() -> list[Blueprint]:
         rounds,
         documents,
         ceremony,
+        jobs,
         reports,
         users,
         organisation,

@@ -103,9 +103,12 @@ def run_migrations_online():
             # referring to it forbid while they are enforced; they are checked as a whole afterwards instead.
             # The pragma works only outside a transaction, so it goes straight to the driver before one begins.
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        from fundsvc.jobs.queues import owned_by_the_queue
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=owned_by_the_queue,
             **conf_args
         )
 

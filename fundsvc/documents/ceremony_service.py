@@ -195,6 +195,13 @@ def _templates_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def document_filename(round_id: int, kind: str, scope: dict) -> str:
+    """The download name of a ceremony document: its kind, the round and the unit it is narrowed to."""
+    ext, _, stem = KINDS[kind]
+    suffix = f"-{scope['unit']}" if "unit" in scope else ""
+    return f"{stem}-dot-{round_id}{suffix}.{ext}"
+
+
 def cache_key(loaded: Loaded, kind: str, personal: bool, settings: dict) -> str:
     """The key of one rendered document: what it was rendered from, nothing else."""
     material = {
@@ -358,12 +365,13 @@ def ceremony_document(
     executor: Executor | None = None,
     workers: int | None = None,
     out: IO[bytes] | None = None,
-    render_slots: int = 2,
+    render_slots: int | None = 2,
 ) -> Document:
     """A ceremony document of a round, from the cache when nothing it was made from has changed.
 
     Identical requests at the same moment (in any worker) share one render; at most `render_slots` renders run at
-    once on the machine, a request beyond them is answered 503 with Retry-After.
+    once on the machine, a request beyond them is answered 503 with Retry-After (None: the caller bounds its renders
+    itself, as the job worker does).
 
     With `out` (a binary file) the document is written there and Document.data is None: the CLI's way, so a
     100,000-pupil list goes from the renderer to the cache file and on to `out` without being held in memory.
@@ -376,9 +384,8 @@ def ceremony_document(
     # Pupils' birth dates only for the roles that decide on awards (fundsvc/privacy.py), not for treasurers or viewers.
     personal = actor.sees_personal_data
     plain = settings_dict(settings)
-    ext, media_type, stem = KINDS[kind]
-    suffix = "".join(f"-{v}" for k, v in sorted(loaded.scope.items()) if k in ("unit",))
-    filename = f"{stem}-dot-{round_id}{suffix}.{ext}"
+    media_type = KINDS[kind][1]
+    filename = document_filename(round_id, kind, loaded.scope)
     key = cache_key(loaded, kind, personal, plain)
     cache = DocumentCache(cache_dir) if cache_dir is not None else None
     if cache is not None:
@@ -400,7 +407,8 @@ def ceremony_document(
     with _exclusive(path.with_name(path.name + ".lock")):
         # An identical request may have rendered it while this one waited for the lock: share its result.
         if not path.exists():
-            with render_slot(Path(cache_dir), render_slots):
+            slot = render_slot(Path(cache_dir), render_slots) if render_slots else contextlib.nullcontext()
+            with slot:
                 with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
                     write_document(kind, loaded, plain, f, **options)
             rendered = True

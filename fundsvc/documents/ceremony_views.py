@@ -11,6 +11,7 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import ceremony_service as service
 from fundsvc.documents.views import settings
 from fundsvc.extensions import db
+from fundsvc.jobs.views import AS_A_JOB, deferred
 from fundsvc.units.schemas import CODE
 
 blp = Blueprint(
@@ -19,6 +20,10 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Ceremony documents of an approved round: award list, signature sheet, certificates",
 )
+
+
+# Rendered by the job queue above FUNDSVC_JOB_THRESHOLD pupils (the lists in xlsx and csv stay quick).
+JOB_KINDS = ("award-list", "signature-sheet", "certificates")
 
 
 class ScopeArgs(Schema):
@@ -34,6 +39,8 @@ def cache_dir() -> Path:
 
 
 def _answer(round_id: int, kind: str, args: dict):
+    if kind in JOB_KINDS and (job := deferred(kind, {"round_id": round_id, **args})) is not None:
+        return job
     document = service.ceremony_document(
         db.session,
         current_actor(),
@@ -56,6 +63,7 @@ def _answer(round_id: int, kind: str, args: dict):
 @blp.get("/rounds/<int:round_id>/award-list.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def award_list_pdf(args, round_id):
     """The list of awarded pupils (approved or paid) grouped by unit, school and class, with subtotals, the total
     in figures and words and the signatures; `unit` and `school` narrow it. 409 before the round is approved.
@@ -82,6 +90,7 @@ def award_list_csv(args, round_id):
 @blp.get("/rounds/<int:round_id>/signature-sheet.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def signature_sheet_pdf(args, round_id):
     """The sheet pupils or guardians sign when they receive the money: A4 landscape, a page group per school."""
     return _answer(round_id, "signature-sheet", args)
@@ -90,6 +99,7 @@ def signature_sheet_pdf(args, round_id):
 @blp.get("/rounds/<int:round_id>/certificates.pdf")
 @blp.arguments(ScopeArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def certificates_pdf(args, round_id):
     """One scholarship certificate (giấy chứng nhận học bổng) per award, A5 landscape."""
     return _answer(round_id, "certificates", args)

@@ -7,7 +7,7 @@ plain-dict contexts from the models and keeps the rendered bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
@@ -390,6 +390,51 @@ def donor_statement_pdf(
     return render_pdf("documents/donor_statement.html", context)
 
 
+ARCHIVE_READERS = ("treasurer",)  # who may print the period's receipts (admins always)
+
+
+def archive_receipts(
+    session: Session,
+    actor: Actor,
+    *,
+    unit: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[tuple[int, str]]:
+    """(receipt id, gift status) of every gift of a period in the archive's order: by unit, year and number, each
+    series on its own (receipts, then acknowledgements, then goods records). 404 when there is none."""
+    require_role(actor, *ARCHIVE_READERS)
+    query = donations_query(session, actor, unit=unit, date_from=date_from, date_to=date_to)
+    receipts = [
+        (d.receipt.id, d.status)
+        for d in sorted(
+            session.scalars(query).unique(),
+            key=lambda d: (d.unit.code, d.receipt.year, SERIES_ORDER.index(d.receipt.kind), d.receipt.number),
+        )
+    ]
+    if not receipts:
+        raise NotFound("Không có phiếu thu nào trong khoảng này (no receipts in this period)")
+    return receipts
+
+
+def write_receipts_archive(
+    session: Session,
+    actor: Actor,
+    settings: DocumentSettings,
+    receipt_ids: list[int],
+    out,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """The documents of `receipt_ids` one after the other into the binary file `out` (each rendered and stored
+    when it is not yet); `progress(done, total)` after each."""
+    writer = PdfWriter()
+    for done, receipt_id in enumerate(receipt_ids, 1):
+        writer.append(BytesIO(receipt_pdf(session, actor, receipt_id, settings)))
+        if progress:
+            progress(done, len(receipt_ids))
+    writer.write(out)
+
+
 def receipts_archive_pdf(
     session: Session,
     actor: Actor,
@@ -401,21 +446,7 @@ def receipts_archive_pdf(
 ) -> bytes:
     """Every gift's document of a period (receipts, acknowledgements, goods records) in one PDF, by unit, year and
     number, for the paper archive."""
-    require_role(actor, "treasurer")
-    query = donations_query(session, actor, unit=unit, date_from=date_from, date_to=date_to)
-    receipt_ids = [
-        d.receipt.id
-        for d in sorted(
-            session.scalars(query).unique(),
-            # Each series on its own, in number order: receipts, then acknowledgements, then goods records.
-            key=lambda d: (d.unit.code, d.receipt.year, SERIES_ORDER.index(d.receipt.kind), d.receipt.number),
-        )
-    ]
-    if not receipt_ids:
-        raise NotFound("Không có phiếu thu nào trong khoảng này (no receipts in this period)")
-    writer = PdfWriter()
-    for receipt_id in receipt_ids:
-        writer.append(BytesIO(receipt_pdf(session, actor, receipt_id, settings)))
+    receipts = archive_receipts(session, actor, unit=unit, date_from=date_from, date_to=date_to)
     out = BytesIO()
-    writer.write(out)
+    write_receipts_archive(session, actor, settings, [receipt_id for receipt_id, _ in receipts], out)
     return out.getvalue()

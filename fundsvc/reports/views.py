@@ -6,6 +6,7 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
 from fundsvc.organisation.service import current_config
+from fundsvc.jobs.views import AS_A_JOB, deferred
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
     BankBookArgs,
@@ -42,7 +43,12 @@ def _file(data: bytes, content_type: str, filename: str, *, inline: bool = True)
     return response
 
 
-def _book_name(args: dict, ext: str) -> str:
+# The books rendered by the job queue when long: stem of the file name -> the job's kind (without the extension).
+JOB_BOOKS = {"so-quy-tien-mat": "cash-book", "so-tien-gui": "bank-book"}
+
+
+def book_name(args: dict, ext: str) -> str:
+    """The download name of a fund book (also its job's, from the job's stored parameters)."""
     parts = [
         "so-quy",
         args.get("fund") or args.get("unit") or "",
@@ -71,7 +77,8 @@ def _book_args(args: dict) -> dict:
     return {"date_from": args.get("date_from"), "date_to": args.get("date_to")}
 
 
-def _dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
+def dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
+    """The download name of a unit's or an account's book (also its job's)."""
     parts = [stem, str(args[key]), str(args.get("date_from") or ""), str(args.get("date_to") or "")]
     return "-".join(p for p in parts if p) + "." + ext
 
@@ -86,18 +93,21 @@ def cash_book(args):
 
 def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "unit"):
     """A book printed (PDF) or exported (XLSX) for the unit (or account) and period asked, in the unit's identity
-    of today."""
+    of today; the cash and bank books over FUNDSVC_JOB_THRESHOLD lines as a job (202)."""
+    if stem in JOB_BOOKS and (job := deferred(f"{JOB_BOOKS[stem]}.{ext}", args)) is not None:
+        return job
     data = build(
         db.session, current_actor(), args[key], identity_defaults(current_config()), *extra, **_book_args(args)
     )
     if ext == "pdf":
-        return _file(data, "application/pdf", _dated_name(stem, args, ext, key))
-    return _file(data, XLSX, _dated_name(stem, args, ext, key), inline=False)
+        return _file(data, "application/pdf", dated_name(stem, args, ext, key))
+    return _file(data, XLSX, dated_name(stem, args, ext, key), inline=False)
 
 
 @blp.get("/reports/cash-book.pdf")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def cash_book_pdf(args):
     """The cash book ready to sign."""
     return _printed_book(
@@ -108,6 +118,7 @@ def cash_book_pdf(args):
 @blp.get("/reports/cash-book.xlsx")
 @blp.arguments(BookArgs, location="query")
 @blp.response(200, content_type=XLSX)
+@blp.alt_response(202, **AS_A_JOB)
 def cash_book_xlsx(args):
     return _printed_book(
         books.cash_book_xlsx, "so-quy-tien-mat", args, "xlsx", current_app.config["CASH_BOOK_FORM_LABEL"]
@@ -126,6 +137,7 @@ def bank_book(args):
 @blp.get("/reports/bank-book.<any(pdf, xlsx):ext>")
 @blp.arguments(BankBookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def bank_book_file(args, ext):
     """The bank book ready to sign (PDF), or as a spreadsheet (XLSX)."""
     build = books.bank_book_pdf if ext == "pdf" else books.bank_book_xlsx
@@ -184,19 +196,25 @@ def fund_book(args):
 @blp.get("/reports/fund-book.pdf")
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@blp.alt_response(202, **AS_A_JOB)
 def fund_book_pdf(args):
-    """The fund book (sổ quỹ) as a PDF, ready to sign."""
+    """The fund book (sổ quỹ) as a PDF, ready to sign (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
+    if (job := deferred("fund-book.pdf", args)) is not None:
+        return job
     data = service.fund_book_pdf(db.session, current_actor(), _settings(), **args)
-    return _file(data, "application/pdf", _book_name(args, "pdf"))
+    return _file(data, "application/pdf", book_name(args, "pdf"))
 
 
 @blp.get("/reports/fund-book.xlsx")
 @blp.arguments(FundBookArgs, location="query")
 @blp.response(200, content_type=XLSX)
+@blp.alt_response(202, **AS_A_JOB)
 def fund_book_xlsx(args):
-    """The fund book (sổ quỹ) as a spreadsheet."""
+    """The fund book (sổ quỹ) as a spreadsheet (over FUNDSVC_JOB_THRESHOLD lines: 202 with its job)."""
+    if (job := deferred("fund-book.xlsx", args)) is not None:
+        return job
     data = service.fund_book_xlsx(db.session, current_actor(), _settings(), **args)
-    return _file(data, XLSX, _book_name(args, "xlsx"), inline=False)
+    return _file(data, XLSX, book_name(args, "xlsx"), inline=False)
 
 
 @blp.post("/reports/public/<int:year>/publish")

@@ -143,6 +143,7 @@ from fundsvc.web import (  # noqa: E402,F401
     donations,
     give,
     help,
+    jobs,
     movements,
     reports,
     units,

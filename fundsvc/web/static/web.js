@@ -293,4 +293,27 @@
     }
     select.addEventListener("change", apply); apply();
   });
+
+  /* A job's page (/jobs/<id>): follow the job through the API and move the progress bar until it is over. */
+  $$("[data-job-url]").forEach(function (card) {
+    var bar = $("#job-progress", card), figure = $("#job-percent", card), state = $("#job-state", card);
+    function show(job) {
+      bar.value = job.progress.percent; bar.textContent = job.progress.percent + "%";
+      figure.textContent = job.progress.percent;
+      state.textContent = card.getAttribute("data-label-" + job.state) || job.state;
+      card.setAttribute("data-state", job.state);
+      $("#job-download", card).hidden = job.state !== "done";
+      var error = $("#job-error", card);
+      error.hidden = job.state !== "failed"; error.textContent = job.error || "";
+      $("#job-note", card).hidden = job.state === "done" || job.state === "failed";
+      return job.state === "queued" || job.state === "running";
+    }
+    function poll() {
+      getJSON(card.getAttribute("data-job-url"))
+        .then(function (job) { if (show(job)) { setTimeout(poll, 1500); } })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    var current = card.getAttribute("data-state");
+    if (current === "queued" || current === "running") { setTimeout(poll, 1000); }
+  });
 })();

@@ -1,0 +1,110 @@
+"""End-to-end, in headless Chromium: a big document's link leads to its job page, whose progress bar follows
+the render and offers the document when done, at phone (390×844) and desktop (1366×768) size. Screenshots go to
+artifacts/screenshots/job-*.png; no page may scroll sideways on the phone."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from tests.web import test_browser
+from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+
+expect = sync_api.expect
+chromium = test_browser.chromium  # the browser fixture the browser test files share
+pytestmark = pytest.mark.slow
+SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+
+@pytest.fixture(scope="module")
+def job_server(sqlite_template, tmp_path_factory):
+    """The app with an approved round of 400 awards (its documents are jobs: the threshold is 20 pupils)."""
+    from fundsvc import create_app
+    from fundsvc.auth.service import create_user
+    from fundsvc.extensions import db
+    from tests.ceremony.conftest import make_round
+    from tests.jobs.conftest import pupils
+
+    folder = tmp_path_factory.mktemp("jobs-web")
+    shutil.copyfile(sqlite_template, folder / "web.sqlite3")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'web.sqlite3'}",
+            "SECRET_KEY": "job-browser-tests",
+            "JOB_THRESHOLD": 20,
+            "DOCUMENTS_CACHE_DIR": str(folder / "documents"),
+        }
+    )
+    with app.app_context():
+        create_user(db.session, "hoidong.job", "committee", "ST", password=PASSWORD, full_name="Trần Văn Hội")
+        make_round(db.session, pupils(400))
+        db.session.remove()
+    server = served(app)
+    url = next(server)
+    yield app, url
+    next(server, None)
+
+
+@pytest.fixture
+def open_page(chromium, job_server):
+    contexts = []
+
+    def make(size):
+        context = chromium.new_context(viewport=size, base_url=job_server[1], locale="vi-VN")
+        context.set_default_timeout(60_000)
+        contexts.append(context)
+        page = context.new_page()
+        login(page, "hoidong.job")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"job-{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+
+
+@SIZES
+def test_a_big_documents_link_opens_its_job_page_that_follows_the_render(open_page, job_server, size):
+    from fundsvc.jobs.worker import run_worker
+
+    app, _ = job_server
+    page = open_page(size)
+    page.goto("/rounds/1")
+    # A different document per size, so that each test sees its own job from the queue to the end.
+    name = "Giấy chứng nhận (PDF)" if size == PHONE else "Danh sách ký nhận (PDF)"
+    with page.context.expect_page() as opened:  # the documents open in a tab of their own
+        page.get_by_role("link", name=name).click()
+    page = opened.value
+    page.wait_for_url("**/jobs/*")
+    expect(page.locator("h1")).to_have_text(name)
+    expect(page.locator("#job-state")).to_have_text("Đang chờ đến lượt dựng")
+    expect(page.locator("#job-download")).to_be_hidden()
+    expect(page.locator("#job-note")).to_contain_text("trang này tự cập nhật")
+    shot(page, "queued")
+
+    worker = threading.Thread(target=run_worker, args=(app, 1), kwargs={"burst": True})
+    worker.start()
+    try:
+        expect(page.locator("#job-state")).to_have_text("Đang dựng tài liệu")
+        expect(page.locator("#job-percent")).not_to_have_text("0")  # the bar moves while it renders
+        shot(page, "running")
+        expect(page.locator("#job-state")).to_have_text("Đã dựng xong", timeout=120_000)
+    finally:
+        worker.join()
+    expect(page.locator("#job-percent")).to_have_text("100")
+    expect(page.locator("#job-note")).to_be_hidden()
+    link = page.get_by_role("link", name="Mở tài liệu")
+    expect(link).to_be_visible()
+    shot(page, "done")
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
