@@ -74,6 +74,9 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    from fundsvc.backup.cli import backup
+
+    app.cli.add_command(backup)
     try:
         from fundsvc.documents.cli import documents
     except ImportError:  # the documents commands arrive with the ceremony documents issue

@@ -77,6 +77,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SIGNATORY_HEAD": get("SIGNATORY_HEAD", ""),
         "SIGNATORY_ACCOUNTANT": get("SIGNATORY_ACCOUNTANT", ""),
         "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
+        # Where `flask backup create` writes without --out; None means <instance>/backups.
+        "BACKUP_DIR": get("BACKUP_DIR"),
         # Rendered ceremony documents; None means <instance>/documents.
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
         # How many big documents may render at once on this machine; more are answered 503 with Retry-After.
