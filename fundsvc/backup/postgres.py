@@ -94,13 +94,23 @@ def _on_server(url: URL, statement: str) -> None:
 
 def _user_relations(url: URL) -> int | None:
     """How many relations the database holds beyond PostgreSQL's own; None when there is no such database."""
+    server = create_engine(url.set(database="postgres"))
+    try:
+        with server.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).first()
+    except OperationalError as error:
+        raise BackupError(f"{url.render_as_string()}: cannot connect to the server ({error.orig})") from error
+    finally:
+        server.dispose()
+    if exists is None:
+        return None
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             return connection.execute(_USER_RELATIONS).scalar_one()
     except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == "3D000":  # invalid_catalog_name: no such database
-            return None
         raise BackupError(f"{url.render_as_string()}: cannot connect ({error.orig})") from error
     finally:
         engine.dispose()
