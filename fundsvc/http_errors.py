@@ -22,7 +22,12 @@ def _string_keys(value):
 
 
 def _json_error(code: int, message: str | None, errors: dict | None = None, headers=None):
-    response = jsonify(error_payload(code, message, _string_keys(errors)))
+    payload = error_payload(code, message, _string_keys(errors))
+    if code >= 500:  # what an administrator looks the failure up by in the log (fundsvc.observability.requests)
+        from fundsvc.observability.requests import request_id
+
+        payload["request_id"] = request_id()
+    response = jsonify(payload)
     response.status_code = code
     if headers:
         response.headers.update(headers)
