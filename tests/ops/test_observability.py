@@ -59,8 +59,9 @@ def test_a_5xx_body_prints_the_request_id(app, client, request_lines):
     app.add_url_rule("/boom-for-test", "boom", fail)
     response = client.get("/boom-for-test", headers={"X-Request-Id": "trace-me", "Accept": "application/json"})
     assert response.status_code == 500
-    assert response.json["request_id"] == "trace-me" == response.headers["X-Request-Id"]
-    assert set(response.json) == {"code", "status", "message", "errors", "request_id"}
+    assert response.headers["X-Request-Id"] == "trace-me"
+    assert response.json["message"].endswith("(mã yêu cầu / request id: trace-me)")
+    assert set(response.json) == {"code", "status", "message", "errors"}  # the contract's shape, nothing more
     assert request_lines[-1]["status"] == 500 and request_lines[-1]["request_id"] == "trace-me"
 
 
@@ -158,3 +159,14 @@ def test_not_ready_when_the_database_is_unreachable(url):
         assert health.status_code == 200 and health.json["status"] == "degraded"
         assert health.json["database"]["reachable"] is False
         _db.engine.dispose()
+
+
+def test_the_web_error_page_of_a_5xx_shows_the_request_id(app, client):
+    def fail():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/boom-page-for-test", "boom_page", fail)
+    response = client.get("/boom-page-for-test", headers={"X-Request-Id": "page-trace", "Accept": "text/html"})
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "<code>page-trace</code>" in response.get_data(as_text=True)
+    assert "page-trace" not in client.get("/nowhere", headers={"Accept": "text/html"}).get_data(as_text=True)
