@@ -7,36 +7,44 @@ WORKERS ?= 2
 THREADS ?= 4
 export FLASK_APP := wsgi
 
-.PHONY: run test bench system venv lint clean
+.PHONY: run test bench system venv venv-dev lint clean
 
 system:
 	@./scripts/system-deps $(EXTRA_PACKAGES)
 
+# The runtime set (requirements.txt) for `make run`; the test and lint tools on top (requirements-dev.txt) for
+# `make test`. Each stamp is remade when its list changes.
 $(BIN)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
 	@touch $@
 
+$(BIN)/.installed-dev: requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
 venv: $(BIN)/.installed
+
+venv-dev: $(BIN)/.installed-dev
 
 run: system venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --print-tokens
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) wsgi:app
 
 # The browser tests drive Debian's chromium (tests/web/test_browser.py).
 test: EXTRA_PACKAGES += chromium
-test: system venv
+test: system venv-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: system venv
+bench: system venv-dev
 	@failed=""; for b in bench/*.py; do case $$b in */_*) continue;; esac; \
 	  echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
 	  if [ -n "$$failed" ]; then echo "bench failed:$$failed"; exit 1; fi
 
-lint: venv
+lint: venv-dev
 	$(BIN)/ruff check fundsvc tests bench
 	$(BIN)/ruff format --check fundsvc tests bench
 
