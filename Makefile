@@ -32,7 +32,7 @@ run: system venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --print-tokens
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) wsgi:app
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/instance/prometheus $(BIN)/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) --threads $(THREADS) --bind 127.0.0.1:$(PORT) wsgi:app
 
 # The browser tests drive Debian's chromium (tests/web/test_browser.py).
 test: EXTRA_PACKAGES += chromium
