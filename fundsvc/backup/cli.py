@@ -26,7 +26,11 @@ def _describe(manifest: dict) -> str:
 
 
 def _database_url() -> str:
-    return current_app.config["SQLALCHEMY_DATABASE_URI"]
+    """The service's database as its engine has it (Flask-SQLAlchemy puts a relative SQLite path in the instance
+    folder)."""
+    from fundsvc.extensions import db
+
+    return db.engine.url.render_as_string(hide_password=False)
 
 
 @backup.command("create")
