@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from fundsvc.backup.archive import BackupError, extract_payload, read_manifest, write_archive
+from fundsvc.backup.archive import BackupError, extract_payload, read_manifest, sha256_of, write_archive
 from fundsvc.backup.figures import series_gaps
 from fundsvc.backup.service import create_backup, restore_backup, verify_backup
 from tests.spine.gunicorn_helpers import MP, ROOT, ClientProcesses, Gunicorn, gift, make_token, read_book
@@ -210,3 +210,23 @@ def test_series_gaps_name_what_is_missing_doubled_or_beyond():
     assert "beyond" in series_gaps(series, [*whole, "ST-TP-P2/2024/00004"])[0]
     # Another kind's series of the same unit is not this one's.
     assert "beyond" in series_gaps(series, [*whole, "XN-ST-TP-P2/2024/00001"])[0]
+
+
+def test_verify_finds_a_damaged_sqlite_database_behind_a_right_checksum(app, make_api, database_url, tmp_path):
+    """The checksum only proves the file is what was written: the database in it is checked by SQLite itself."""
+    import zstandard
+
+    path = _made_backup(app, make_api, database_url, tmp_path / "b")
+    manifest = read_manifest(path)
+    payload = extract_payload(path, manifest, tmp_path)
+    database = bytearray(zstandard.ZstdDecompressor().decompressobj().decompress(payload.read_bytes()))
+    page = 4096
+    database[3 * page : 4 * page] = b"\xa5" * page  # one page of a table overwritten
+    payload.write_bytes(zstandard.ZstdCompressor().compress(bytes(database)))
+    manifest["payload"] = {"name": payload.name, "bytes": payload.stat().st_size, "sha256": sha256_of(payload)}
+    damaged = tmp_path / "damaged.backup"
+    write_archive(damaged, manifest, payload)
+
+    with pytest.raises(BackupError, match=r"integrity|cannot be read|malformed") as failed:
+        verify_backup(damaged)
+    assert "checksum" not in str(failed.value)
