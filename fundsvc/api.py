@@ -20,7 +20,7 @@ from fundsvc.schemas import MAX_ID
 
 API_PREFIX = "/api/v1"
 # Reachable without a token: the health check and the API's own documentation.
-PUBLIC_PATHS = {f"{API_PREFIX}/health", f"{API_PREFIX}/openapi.json"}
+PUBLIC_PATHS = {f"{API_PREFIX}/health", f"{API_PREFIX}/health/ready", f"{API_PREFIX}/openapi.json"}
 
 
 @cache

@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_observability(app)
     register_commands(app)
     return app
 
@@ -72,6 +73,15 @@ def register_errorhandlers(app: Flask) -> None:
 
     register(app, html_page=render_error_page)
     register_boundary(app)
+
+
+def register_observability(app: Flask) -> None:
+    """After the boundary's check, so that the request log's hooks run before it (fundsvc.observability)."""
+    from fundsvc.observability.exposition import metrics_view
+    from fundsvc.observability.requests import init_request_log
+
+    init_request_log(app)
+    app.add_url_rule("/metrics", "metrics", metrics_view)
 
 
 def register_commands(app: Flask) -> None:

@@ -93,6 +93,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(worker_command)
+    from fundsvc.backup.cli import backup
+
+    app.cli.add_command(backup)
     try:
         from fundsvc.documents.cli import documents
     except ImportError:  # the documents commands arrive with the ceremony documents issue

@@ -77,6 +77,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SIGNATORY_HEAD": get("SIGNATORY_HEAD", ""),
         "SIGNATORY_ACCOUNTANT": get("SIGNATORY_ACCOUNTANT", ""),
         "SIGNATORY_CASHIER": get("SIGNATORY_CASHIER", ""),
+        # The bearer token that may read /metrics; None: the endpoint answers 404.
+        "METRICS_TOKEN": get("METRICS_TOKEN") or None,
+        # Where `flask backup create` writes without --out; None means <instance>/backups.
+        "BACKUP_DIR": get("BACKUP_DIR"),
         # Rendered ceremony documents; None means <instance>/documents.
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
         # How many big documents may render at once on this machine; more are answered 503 with Retry-After.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -30,6 +31,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 from fundsvc.db import begin_write, is_shared_file, on_driver, write_transaction
+from fundsvc.observability.metrics import waited_for_write
 
 T = TypeVar("T")
 
@@ -83,11 +85,13 @@ class GroupCommit:
         what it did once the group has committed. The last thread in, when nobody else waits, commits."""
         with self._arrivals:
             self._waiting += 1
+        asked = time.perf_counter()
         try:
             self._turn.acquire()
         finally:
             with self._arrivals:
                 self._waiting -= 1
+        waited = time.perf_counter() - asked
         failure: BaseException | None = None
         try:
             group = self._group or self._open(engine)
@@ -101,6 +105,7 @@ class GroupCommit:
         finally:
             self._turn.release()
         group.done.wait()
+        waited_for_write("group", waited)  # counted with no lock held
         if group.error is not None:
             raise group.error
         if failure is not None:

@@ -22,6 +22,12 @@ def _string_keys(value):
 
 
 def _json_error(code: int, message: str | None, errors: dict | None = None, headers=None):
+    if code >= 500:
+        # What an administrator looks the failure up by in the log (fundsvc.observability.requests); in the
+        # message, as the contract's error shape has no other place for it.
+        from fundsvc.observability.requests import request_id
+
+        message = f"{message or error_payload(code)['message']} (mã yêu cầu / request id: {request_id()})"
     response = jsonify(error_payload(code, message, _string_keys(errors)))
     response.status_code = code
     if headers:
@@ -105,4 +111,9 @@ def register_errorhandlers(app: Flask, html_page: Callable[[int, str], Any] | No
     def handle_unexpected(error: Exception):
         _rollback()
         app.logger.exception("Unhandled error")
+        if wants_page():
+            try:
+                return html_page(500, "")
+            except Exception:  # the page itself failed to render: the JSON answer still goes out
+                app.logger.exception("The error page failed")
         return _json_error(500, "Lỗi máy chủ (internal server error)")

@@ -6,7 +6,6 @@ user that Debian's package creates.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -17,11 +16,13 @@ from pathlib import Path
 
 
 def _bindir() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    if candidates:
-        return Path(candidates[0]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
+    from fundsvc.backup.archive import BackupError
+    from fundsvc.backup.postgres import program  # the one place PostgreSQL's programs are looked for
+
+    try:
+        return program("initdb").parent
+    except BackupError:
+        return None
 
 
 def _free_port() -> int:

@@ -7,12 +7,15 @@ import contextvars
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
+
+from fundsvc.observability.metrics import waited_for_write
 
 # By default, how long a write waits for a lock (SQLite: its turn in the writers' queue, then the busy timeout;
 # PostgreSQL: lock_timeout) before the request is answered 503.
@@ -93,6 +96,7 @@ class _WriterQueue:
 
     def __init__(self) -> None:
         self.fd: int | None = None
+        self.waited: float | None = None  # seconds the turn took to come, counted once the turn is given back
 
     def join(self, url: URL, seconds: float | None = WRITE_WAIT_SECONDS) -> None:
         """Wait for our turn, at most `seconds` (no-op for an in-memory database, or when already in the queue's
@@ -100,8 +104,10 @@ class _WriterQueue:
         if self.fd is not None or not is_shared_file(url):
             return
         fd = os.open(os.path.abspath(url.database) + "-writers", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        asked = time.perf_counter()
         try:
             turn = _wait_for_turn(fd, seconds)
+            self.waited = time.perf_counter() - asked
         except BaseException:
             os.close(fd)
             raise
@@ -115,6 +121,9 @@ class _WriterQueue:
         if self.fd is not None:
             os.close(self.fd)  # releases the flock
             self.fd = None
+        if self.waited is not None:  # counted with the lock given back, so the next writer does not wait for it
+            waited_for_write("writers", self.waited)
+            self.waited = None
 
 
 # Set while a service runs a write transaction: SQLite then starts it with BEGIN IMMEDIATE,

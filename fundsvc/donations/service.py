@@ -27,6 +27,7 @@ from fundsvc.ledger.service import (
     require_available,
 )
 from fundsvc.numbering import document_code, take_number
+from fundsvc.observability.metrics import gift_recorded
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
@@ -170,6 +171,7 @@ def record_donation(
         written = grouped_write(
             session, lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint or "")
         )
+        gift_recorded(data["method"])
         return _answer(gift, written)
 
     return once_per_key(

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import default_exceptions
 
 from fundsvc.login_session import session_actor
+from fundsvc.observability.requests import request_id
 
 #: What a page says instead of the framework's English description of an HTTP error.
 PLAIN_MESSAGES = {
@@ -21,11 +22,13 @@ PLAIN_MESSAGES = {
 def render_error_page(code: int, message: str):
     """An error page in the site's layout, with the menu of the logged-in user, in the reader's language."""
     default = default_exceptions.get(code)
-    if default is not None and message == default.description and code in PLAIN_MESSAGES:
+    if (not message or (default is not None and message == default.description)) and code in PLAIN_MESSAGES:
         message = str(PLAIN_MESSAGES[code])
     if "actor" not in g:  # a URL no page answers: the web UI's own hooks did not run
         try:
             g.actor = session_actor()
         except Exception:  # the page must go out even when the database is what failed
             g.actor = None
-    return render_template("web/error.html", code=code, message=message), code
+    # A server failure names the request, for the administrator to find it in the log.
+    shown_id = request_id() if code >= 500 else None
+    return render_template("web/error.html", code=code, message=message, request_id=shown_id), code

@@ -43,6 +43,7 @@ class Gunicorn:
     workers: int = 4
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)  # more of the server's environment
     proc: subprocess.Popen | None = None
 
     @property
@@ -56,6 +57,7 @@ class Gunicorn:
             "FUNDSVC_DATABASE_URL": self.database_url,
             "FUNDSVC_SECRET_KEY": "test",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **self.env,
         }
         self._log = open(self.log_path, "ab")
         cmd = [

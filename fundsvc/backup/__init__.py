@@ -1,0 +1,1 @@
+"""Backups proven by restoring them (README "Backups"): `flask backup create | verify | restore`."""
