@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import DriverStatement, utcnow, write_transaction
-from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
+from fundsvc.donations.identity import name_words
+from fundsvc.donations.models import Donation, Donor, DonorNameWord, IdempotencyRecord, Receipt
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
 from fundsvc.idempotency import once_per_key
@@ -27,6 +28,7 @@ from fundsvc.ledger.service import (
     require_available,
 )
 from fundsvc.numbering import document_code, take_number
+from fundsvc.students.normalize import fold
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
@@ -187,6 +189,7 @@ def record_donation(
 _INSERT_DONOR = DriverStatement(insert(Donor.__table__).returning(Donor.__table__.c.id))
 _INSERT_DONATION = DriverStatement(insert(Donation.__table__).returning(Donation.__table__.c.id))
 _INSERT_RECEIPT = DriverStatement(insert(Receipt.__table__).returning(Receipt.__table__.c.id))
+_INSERT_NAME_WORD = DriverStatement(insert(DonorNameWord.__table__))
 _INSERT_IDEMPOTENCY = DriverStatement(insert(IdempotencyRecord.__table__))
 _INSERT_IN_KIND = DriverStatement(insert(InKindEntry.__table__))
 
@@ -333,8 +336,17 @@ def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[dict
         found = _DONOR_MATCH.first(connection, keys)
         if found is not None:
             return None, found
-    donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
+    donor = {
+        "unit_id": gift.unit.id,
+        **gift.new_donor,
+        "name_folded": fold(gift.new_donor["name"]),
+        "merged_into_id": None,
+        "created_at": now,
+    }
     (donor["id"],) = _INSERT_DONOR.execute(connection, donor)
+    # The words a search by the start of any word of the name finds the donor by.
+    for word in name_words(donor["name"]):
+        _INSERT_NAME_WORD.execute(connection, {"word": word, "donor_id": donor["id"]})
     return donor, None
 
 
