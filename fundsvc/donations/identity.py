@@ -22,6 +22,7 @@ from fundsvc.students.normalize import fold
 REGION = "VN"
 VN_COUNTRY_CODE = 84
 _TAX_SEPARATORS = re.compile(r"[\s.\-]")
+_SPACING = re.compile(r"[\s.]")
 # The characters a folded name is cut into words at: everything but letters and digits.
 _WORD_BREAK = re.compile(r"[^0-9a-z]+")
 WORD_LENGTH = 60  # a word stored for search is cut to this many characters (donor_name_words.word)
@@ -46,8 +47,11 @@ def normalize_phone(raw: str) -> str:
 
 def normalize_tax_code(raw: str) -> str:
     """The stored form of a tax code: 10 digits, 12 digits, or 10 digits-3 digits; IdentityError otherwise."""
-    digits = _TAX_SEPARATORS.sub("", raw)
-    if digits.isascii() and digits.isdigit():
+    compact = _SPACING.sub("", raw)
+    # A hyphen is only ever the branch suffix's: "10 digits-3 digits".
+    head, hyphen, suffix = compact.partition("-")
+    digits = head + suffix
+    if digits.isascii() and digits.isdigit() and (not hyphen or (len(head), len(suffix)) == (10, 3)):
         if len(digits) in (10, 12):
             return digits
         if len(digits) == 13:

@@ -403,3 +403,49 @@ def test_0014_rewrites_a_ranking_stored_by_entry_by_column_and_back(empty_url):
         assert stored() == sorted(entries, key=lambda e: e["rank"])
     finally:
         engine.dispose()
+
+
+def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_url):
+    """Donors stored before 0016, as they were typed: afterwards matched and found as new ones are."""
+    run(empty_url, lambda: upgrade(revision="0015"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO units (id, code, name, level, path, books_opened_on, created_at)"
+                    " VALUES (1, 'ST', 'Sóc Trăng', 'province', '/1/', '2024-01-01', :t)"
+                ),
+                {"t": "2024-01-01 00:00:00"},
+            )
+            donors = [
+                (1, "Trần Thị Hồng Nhung", "0912 345 678", "0312.345.678 001"),
+                (2, "ĐẶNG VĂN ÚT", "+84 913.555.777", None),
+                (3, "Công ty Minh Phát", "không rõ", "2200123456"),
+            ]
+            for donor_id, name, phone, tax_code in donors:
+                conn.execute(
+                    text(
+                        "INSERT INTO donors (id, name, kind, phone, tax_code, unit_id, created_at)"
+                        " VALUES (:id, :name, 'person', :phone, :tax_code, 1, :t)"
+                    ),
+                    {"id": donor_id, "name": name, "phone": phone, "tax_code": tax_code, "t": "2024-01-01 00:00:00"},
+                )
+    finally:
+        engine.dispose()
+    run(empty_url, lambda: upgrade(revision="0016"))
+    assert _query(empty_url, "SELECT id, name_folded, phone, tax_code FROM donors ORDER BY id") == [
+        (1, "tran thi hong nhung", "0912345678", "0312345678-001"),
+        (2, "dang van ut", "0913555777", None),
+        # What cannot be normalised is kept as typed.
+        (3, "cong ty minh phat", "không rõ", "2200123456"),
+    ]
+    words = _query(empty_url, "SELECT donor_id, word FROM donor_name_words ORDER BY donor_id, word")
+    assert [(d, w) for d, w in words if d == 2] == [(2, "dang"), (2, "ut"), (2, "van")]
+    assert len(words) == 4 + 3 + 4
+    # "dang" and "nguy…" find by the index's range, as the service asks it.
+    assert _query(empty_url, "SELECT donor_id FROM donor_name_words WHERE word >= 'dan' AND word < 'dao'") == [(2,)]
+    run(empty_url, lambda: downgrade(revision="0015"))
+    assert "donor_name_words" not in tables(empty_url)
+    run(empty_url, upgrade)
+    assert schema_diff(empty_url) == []
