@@ -49,6 +49,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SECURE_COOKIES": _bool(get("SECURE_COOKIES"), False),
         # Where throttling counts failed logins and tokens: a Redis URL, or None for the service's own database.
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI"),
+        # Requests one address may make to the public giving pages (/give/<unit>) per window, in `limits` notation.
+        "GIVE_RATE_LIMIT": get("GIVE_RATE_LIMIT", "30/minute"),
         # How many proxies (nginx) stand in front: their X-Forwarded-For / -Proto are then trusted.
         "PROXY_HOPS": int(get("PROXY_HOPS", "0")),
         "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),

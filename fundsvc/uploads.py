@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
+from operator import itemgetter
 
 MAX_ENTRIES = 1_000
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
@@ -87,9 +88,15 @@ def _scan(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, inflated: int, limit
 
 
 def _check_references(text: bytes, limits: Limits) -> None:
-    for letters, digits in _REFERENCE.findall(text):
-        if int(digits) > limits.max_rows:
-            raise UploadRefused(f"Bảng tính có dữ liệu ở dòng {int(digits)}: tối đa {limits.max_rows} dòng")
+    """Every row and cell reference of `text` within the limits: its biggest row, and each distinct column."""
+    references = _REFERENCE.findall(text)
+    if not references:
+        return
+    # A sheet holds a million references but a few dozen distinct columns: each column is checked once.
+    biggest_row = max(map(int, map(itemgetter(1), references)))
+    if biggest_row > limits.max_rows:
+        raise UploadRefused(f"Bảng tính có dữ liệu ở dòng {biggest_row}: tối đa {limits.max_rows} dòng")
+    for letters in sorted(set(map(itemgetter(0), references)), key=lambda x: (len(x), x)):
         if letters and column_number(letters) > limits.max_columns:
             raise UploadRefused(f"Bảng tính có dữ liệu ở cột {letters.decode()}: tối đa {limits.max_columns} cột")
 

@@ -21,16 +21,24 @@ from operator import attrgetter, itemgetter, not_
 from typing import Any, NamedTuple
 
 from ..memory import gc_paused
-from .model import OPERATORS, is_empty
-from .rules import (
-    DATE,
-    FIELDS,
-    NUMBER,
-    RulesError,
-    parse_date,
-    to_decimal,
-    validate_condition,
-    validate_rules,
+from . import ruleset
+from .rules import RulesError, validate_condition, validate_rules
+from .ruleset import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    Not,
+    PerUnitTerm,
+    Ruleset,
+    WhenTerm,
+    age_on,
+    fact,
+    fact_key,
+    format_score,
+    jsonable,
+    reference_date,
+    shown,
 )
 
 __all__ = [
@@ -61,116 +69,9 @@ class NominationNotFound(LookupError):
     """explain() was asked about a nomination that is not in the input."""
 
 
-# --- values ------------------------------------------------------------------------------------------
-
-
-def _jsonable(v: Any) -> Any:
-    """A fact or rule value as plain JSON (Decimal -> str, date -> ISO)."""
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    return v
-
-
-def _fmt(v: Any) -> str:
-    """A value as it appears in a human-readable reason ("gpa gte 6.5: 5.9")."""
-    if v is None or v == "":
-        return "empty"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float | int | Decimal):
-        return format(to_decimal(v), "f")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
-
-
-def format_score(d: Decimal) -> str:
-    """A score as a decimal string with at least one decimal place: 101 -> "101.0", 86.50 -> "86.5"."""
-    if d == d.to_integral_value():
-        return f"{int(d)}.0"
-    return format(d.normalize(), "f")
-
-
-def _first_year(academic_year: str | None) -> int | None:
-    if academic_year is None:
-        return None
-    try:
-        return int(str(academic_year).split("-", 1)[0])
-    except ValueError:
-        raise ValueError(f"academic_year must look like 2024-2025, not {academic_year!r}") from None
-
-
-def _age_on(birth: Any, ref: dt.date) -> int | None:
-    """Whole years on `ref`."""
-    if birth is None or birth == "":
-        return None
-    if not isinstance(birth, dt.date):
-        birth = parse_date(birth)
-    elif isinstance(birth, dt.datetime):
-        birth = birth.date()
-    return ref.year - birth.year - ((ref.month, ref.day) < (birth.month, birth.day))
-
-
-def _norm_expected(kind: str, raw: Any) -> Any:
-    if kind == NUMBER:
-        return to_decimal(raw)
-    if kind == DATE:
-        return parse_date(raw)
-    return raw
-
-
-def _norm_number(v: Any) -> Decimal | None:
-    if is_empty(v):
-        return None
-    if type(v) is Decimal:
-        return v
-    if isinstance(v, bool):
-        return Decimal(int(v))
-    if isinstance(v, int):
-        return Decimal(v)
-    return Decimal(str(v).strip().replace(",", "."))
-
-
-def _norm_date(v: Any) -> dt.date | None:
-    if is_empty(v):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return parse_date(v)
-
-
 def _getter(name: str, ref: dt.date | None) -> Callable[[Mapping], Any]:
-    """A function nomination -> normalised value of `name`, or None when the nomination leaves it empty."""
-    if name == "age":
-        if ref is None:
-            return lambda n: _norm_number(n.get("age"))
-        return lambda n: _age_on(n.get("birth_date"), ref)
-    kind = FIELDS[name][0]
-    if kind == NUMBER:
-
-        def get_num(n, _k=name, _D=Decimal):
-            v = n.get(_k)
-            if type(v) is _D:
-                return v
-            return _norm_number(v)
-
-        return get_num
-    if kind == DATE:
-        return lambda n, _k=name: _norm_date(n.get(_k))
-
-    def get_plain(n, _k=name):
-        v = n.get(_k)
-        return None if is_empty(v) else v
-
-    return get_plain
+    """nomination -> the value the rules read for `name` (ruleset.fact), None when empty."""
+    return lambda n: fact(name, n, ref)
 
 
 # --- nominations by column ----------------------------------------------------------------------------
@@ -220,7 +121,7 @@ class Check:
     negated: bool = False
 
     def reason(self) -> str:
-        text = f"{self.field} {self.op} {_fmt(self.expected)}: {_fmt(self.actual)}"
+        text = f"{self.field} {self.op} {shown(self.expected)}: {shown(self.actual)}"
         return f"not {text}" if self.negated else text
 
     def as_dict(self) -> dict:
@@ -231,8 +132,8 @@ class Check:
         return {
             "field": self.field,
             "op": self.op,
-            "expected": _jsonable(self.expected),
-            "actual": _jsonable(self.actual),
+            "expected": jsonable(self.expected),
+            "actual": jsonable(self.actual),
             "result": self.result,
             "negated": self.negated,
         }
@@ -255,7 +156,7 @@ class _Node:
         "test",
     )
 
-    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None):
+    def __init__(self, kind, fn, children=(), field=None, op=None, raw=None, get=None, test=None, prefix=""):
         self.kind = kind
         self.fn = fn
         self.children = children
@@ -265,7 +166,7 @@ class _Node:
         self.get = get
         # reasons are made for every ineligible nomination: format the rule's side once,
         # and each distinct actual value once
-        self.prefix = f"{field} {op} {_fmt(raw)}: " if kind == "leaf" else ""
+        self.prefix = prefix
         self._shown: dict = {}
         self.test = test
         self._make_failers()
@@ -290,17 +191,17 @@ class _Node:
         """
         self.fail[want](n, out)
 
-    def _make_failers(self) -> None:  # noqa: C901 — one failer per rule kind; to be split when the model owns conditions (issue 19)
+    def _make_failers(self) -> None:  # noqa: C901 — one failer per kind of condition, each the compiled twin of ruleset's Condition.failures
         if self.kind == "leaf":
-            get, test, prefix, shown = self.get, self.test, self.prefix, self._shown
+            get, test, prefix, texts = self.get, self.test, self.prefix, self._shown
 
             def show(v):
                 try:
-                    return shown[v]
+                    return texts[v]
                 except (KeyError, TypeError):
-                    text = _fmt(v)
+                    text = shown(v)
                     try:
-                        shown[v] = text
+                        texts[v] = text
                     except TypeError:
                         pass
                     return text
@@ -349,10 +250,11 @@ class _Node:
             )
 
 
-def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
-    if "all" in cond or "any" in cond:
-        kind = "all" if "all" in cond else "any"
-        kids = tuple(_compile(c, ref) for c in cond[kind])
+def _compile(cond: Condition, ref: dt.date | None) -> _Node:
+    """A condition of the ruleset as closures: the same comparisons (its operators, values and texts), made fast."""
+    if isinstance(cond, AllOf | AnyOf):
+        kind = "all" if isinstance(cond, AllOf) else "any"
+        kids = tuple(_compile(c, ref) for c in cond.parts)
         fns = tuple(k.fn for k in kids)
         if len(fns) == 1:
             fn = fns[0]
@@ -373,42 +275,35 @@ def _compile(cond: Mapping, ref: dt.date | None) -> _Node:
                 return False
 
         return _Node(kind, fn, kids)
-    if "not" in cond:
-        kid = _compile(cond["not"], ref)
+    if isinstance(cond, Not):
+        kid = _compile(cond.part, ref)
         inner = kid.fn
         return _Node("not", lambda n: not inner(n), (kid,))
-    name, op, raw = cond["field"], cond["op"], cond["value"]
-    kind = FIELDS[name][0]
-    operator = OPERATORS[op]
-    exp = operator.expected(lambda x: _norm_expected(kind, x), raw)
-    get = _getter(name, ref)
-    return _Node("leaf", operator.leaf(get, exp), (), name, op, raw, get, operator.test(exp))
+    assert isinstance(cond, Comparison)
+    get = _getter(cond.field, ref)
+    exp = cond.expected
+    return _Node(
+        "leaf",
+        cond.operator.leaf(get, exp),
+        (),
+        cond.field,
+        cond.op,
+        cond.value,
+        get,
+        cond.operator.test(exp),
+        cond.prefix,
+    )
 
 
-def _fact_name(field: str, ref: dt.date | None) -> str:
-    """The nomination key a rule field is read from (`age` is derived from `birth_date` when a year is given)."""
-    return "birth_date" if field == "age" and ref is not None else field
-
-
-def _fields_of(node: _Node) -> set[str]:
-    """The rule fields a compiled condition compares."""
-    if node.kind == "leaf":
-        return {node.field}
-    return set().union(*(_fields_of(k) for k in node.children))
-
-
-def _facts_of(ref: dt.date | None, nodes: Iterable[_Node | None], fields: Iterable[str] = ()) -> tuple[str, ...]:
-    """The nomination keys that compiled conditions and plain rule fields read, sorted."""
+def _facts_of(
+    ref: dt.date | None, conditions: Iterable[Condition | None], fields: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The nomination keys that conditions and plain rule fields read, sorted."""
     names = set(fields)
-    for node in nodes:
-        if node is not None:
-            names.update(_fields_of(node))
-    return tuple(sorted(_fact_name(name, ref) for name in names))
-
-
-def _ref_date(academic_year: str | None) -> dt.date | None:
-    y = _first_year(academic_year)
-    return dt.date(y, 9, 1) if y is not None else None
+    for cond in conditions:
+        if cond is not None:
+            names.update(c.field for c in ruleset.comparisons(cond))
+    return tuple(sorted(fact_key(name, ref) for name in names))
 
 
 def evaluate(condition: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[bool, list[Check]]:
@@ -416,7 +311,7 @@ def evaluate(condition: Mapping, facts: Mapping, *, academic_year: str | None = 
 
     `age` is derived from `birth_date` when `academic_year` is given, else read from `facts["age"]`.
     """
-    node = _compile(condition, _ref_date(academic_year))
+    node = _compile(ruleset.condition(condition), reference_date(academic_year))
     out: list[Check] = []
     result = node.checks(facts, False, out)
     return result, out
@@ -448,7 +343,7 @@ class ScoreTerm:
         }
         if self.kind == "per_unit":
             d["field"] = self.field
-            d["value"] = _jsonable(self.value)
+            d["value"] = jsonable(self.value)
         else:
             d["checks"] = [c.as_dict() for c in self.checks]
         return d
@@ -465,58 +360,26 @@ class _Compiled:
 
     def __init__(self, rules: Mapping, ref: dt.date | None, restriction: Mapping | None = None):
         self.ref = ref
-        elig = rules.get("eligibility")
-        self.eligibility = _compile(elig, ref) if elig else None
-        self.restriction = _compile(restriction, ref) if restriction else None
-        self.when_terms: list[tuple[int, _Node, Decimal]] = []
-        self.unit_terms: list[tuple[int, str, Callable, Decimal]] = []
-        for i, t in enumerate(rules.get("score") or ()):
-            if "when" in t:
-                self.when_terms.append((i, _compile(t["when"], ref), to_decimal(t["points"])))
-            else:
-                self.unit_terms.append(
-                    (
-                        i,
-                        t["field"],
-                        _getter(t["field"], ref),
-                        to_decimal(t["points_per_unit"]),
-                    )
-                )
-        self.n_terms = len(rules.get("score") or ())
-        ms = rules.get("min_score")
-        self.min_score = to_decimal(ms) if ms is not None else None
-        self.min_score_raw = ms
-        self.tiers = [(_compile(t["when"], ref), int(t["amount"]), t["name"]) for t in rules.get("tiers") or ()]
-        self.amounts = dict(rules.get("amounts") or {})
-        self.quotas = []
-        for q in rules.get("quotas") or ():
-            g = q["group"]
-            kind = FIELDS[g][0]
-            qv = _norm_expected(kind, q["value"]) if "value" in q else None
-            self.quotas.append(
-                (
-                    g,
-                    _getter(g, ref),
-                    qv,
-                    q.get("max_awards"),
-                    q.get("max_amount"),
-                    "value" in q,
-                )
-            )
-        self.tie_break = []
-        for key in rules.get("tie_break") or ():
-            desc = key.startswith("-")
-            name = key[1:] if desc else key
-            self.tie_break.append((name, desc, _getter(name, ref), FIELDS[name][0]))
-        self.one_award = rules.get("one_award_per_year", True)
+        self.rules = r = Ruleset.of(rules, restriction)
+        self.eligibility = _compile(r.eligibility, ref) if r.eligibility else None
+        self.restriction = _compile(r.restriction, ref) if r.restriction else None
+        self.when_terms = [(t.index, _compile(t.when, ref), t.points) for t in r.terms if isinstance(t, WhenTerm)]
+        self.unit_terms = [
+            (t.index, t.field, _getter(t.field, ref), t.points) for t in r.terms if isinstance(t, PerUnitTerm)
+        ]
+        self.min_score = r.min_score
+        self.tiers = [(_compile(t.when, ref), t.amount, t.name) for t in r.tiers]
+        self.quotas = r.quotas
+        self.tie_break = [(name, desc, _getter(name, ref)) for name, desc in r.tie_break]
+        self.one_award = r.one_award_per_year
         self.score_fn = self._make_score_fn()
         # The facts each part of the rules reads: nominations that agree on them are judged alike by that
         # part (see _judge_rows), and a loader may leave out every other fact (see facts_read).
         self.score_facts = _facts_of(
-            ref, (nd for _, nd, _ in self.when_terms), (name for _, name, _, _ in self.unit_terms)
+            ref, (t.when for t in r.terms if isinstance(t, WhenTerm)), (name for _, name, _, _ in self.unit_terms)
         )
-        self.amount_facts = _facts_of(ref, (nd for nd, _, _ in self.tiers), ("level",))
-        self.condition_facts = _facts_of(ref, (self.eligibility, self.restriction))
+        self.amount_facts = _facts_of(ref, (t.when for t in r.tiers), ("level",))
+        self.condition_facts = _facts_of(ref, (r.eligibility, r.restriction))
         # Everything a nomination's verdict depends on: the facts the rules read and the flags the loader
         # derives (see _verdicts).
         self.verdict_facts = tuple(
@@ -535,8 +398,8 @@ class _Compiled:
             (
                 *_ALWAYS_READ,
                 *self.verdict_facts,
-                *(_fact_name(name, ref) for name, _, _, _ in self.tie_break),
-                *(_fact_name(q[0], ref) for q in self.quotas),
+                *(fact_key(name, ref) for name, _, _ in self.tie_break),
+                *(fact_key(q.group, ref) for q in self.quotas),
             )
         )
 
@@ -554,38 +417,19 @@ class _Compiled:
         )
         return held, tuple(eligibility), tuple(restriction)
 
-    def eligible(self, n: Mapping, s: Decimal, amt: int | None, held: bool) -> bool:
-        """Whether `n` is ranked, given its score, its amount and whether its conditions hold."""
-        st = n.get("status")
-        return (
-            held
-            and amt is not None
-            and (self.min_score is None or s >= self.min_score)
-            and (st is None or st == "active")
-            and n.get("in_round_unit", True) is not False
-            and not (self.one_award and n.get("awarded_elsewhere"))
-        )
-
     def reasons(
         self, n: Mapping, s: Decimal, amt: int | None, conditions: tuple, academic_year: str | None
     ) -> list[str]:
-        """Every reason why `n` is ineligible (empty when it is eligible); `conditions` is self.conditions(n)."""
+        """Every reason why `n` is ineligible (ruleset's); `conditions` is self.conditions(n)."""
         _held, eligibility, restriction = conditions
-        out = list(eligibility)
-        if self.min_score is not None and s < self.min_score:
-            out.append(f"score gte min_score {_fmt(self.min_score_raw)}: {format_score(s)}")
-        if amt is None:
-            out.append(f"no amount for level: {_fmt(n.get('level'))}")
-        st = n.get("status")
-        if st not in (None, "", "active"):
-            out.append("withdrawn" if st == "withdrawn" else f"status: {st}")
-        if n.get("in_round_unit", True) is False:
-            out.append(f"unit outside the round's units: {_fmt(n.get('unit'))}")
-        out.extend(f"fund restriction: {r}" for r in restriction)
-        if self.one_award and n.get("awarded_elsewhere"):
-            year = f" {academic_year}" if academic_year else ""
-            out.append(f"already holds an award in academic year{year}")
-        return out
+        return self.rules.reasons_for(
+            n,
+            eligibility_failures=eligibility,
+            restriction_failures=restriction,
+            score=s,
+            amount=amt,
+            academic_year=academic_year,
+        )
 
     def _make_score_fn(self) -> Callable[[Mapping], Decimal]:
         whens = tuple((node.fn, pts) for _, node, pts in self.when_terms)
@@ -633,14 +477,11 @@ class _Compiled:
         for node, amt, name in self.tiers:
             if node.fn(n):
                 return amt, name
-        lvl = n.get("level")
-        if lvl is None or lvl == "":
-            return None, None
-        return self.amounts.get(lvl), None
+        return self.rules.amount_for_level(n.get("level")), None
 
 
 def _compiled(rules: Mapping, academic_year: str | None, restriction: Mapping | None = None) -> _Compiled:
-    return _Compiled(rules, _ref_date(academic_year), restriction)
+    return _Compiled(rules, reference_date(academic_year), restriction)
 
 
 def score(rules: Mapping, facts: Mapping, *, academic_year: str | None = None) -> tuple[Decimal, list[ScoreTerm]]:
@@ -962,16 +803,35 @@ def _verdicts(noms: NominationColumns, c: _Compiled, academic_year: str | None) 
         s = scores[part["score"]]
         amt, tier, level = amounts[part["amount"]]
         held = conditions[part["conditions"]]
-        # What eligible() and reasons() read of a nomination besides its score, amount and conditions.
-        n = {"level": level, **{flag: part[flag] for flag in flags}}
-        if c.eligible(n, s, amt, held[0]):
+        status, in_round_unit, awarded_elsewhere = (part[flag] for flag in flags)
+        if c.rules.eligible(
+            conditions_hold=held[0],
+            score=s,
+            amount=amt,
+            status=status,
+            in_round_unit=in_round_unit,
+            awarded_elsewhere=awarded_elsewhere,
+        ):
             text = texts.get(s)
             if text is None:
                 text = texts[s] = format_score(s)
             return _Verdict(True, s, text, amt, tier, None)
-        # The reason for a unit outside the round names the unit, which is not among the facts judged.
-        outside = n["in_round_unit"] is False
-        reasons = None if outside else c.reasons(n, s, amt, held, academic_year)
+        if in_round_unit is False:
+            # The reason for a unit outside the round names the unit, which is not among the facts judged:
+            # those reasons are made per nomination (see _run_paused).
+            return _Verdict(False, s, None, amt, tier, None)
+        reasons = c.rules.ineligibility_reasons(
+            eligibility_failures=held[1],
+            restriction_failures=held[2],
+            score=s,
+            amount=amt,
+            level=level,
+            status=status,
+            in_round_unit=in_round_unit,
+            unit=None,
+            awarded_elsewhere=awarded_elsewhere,
+            academic_year=academic_year,
+        )
         return _Verdict(False, s, None, amt, tier, reasons)
 
     return _judge_rows(parts, verdict, tuple(parts.columns))
@@ -1027,13 +887,13 @@ def _run_paused(  # noqa: C901, PLR0915 — the whole walk in one frame for spee
         kept = {"n": noms.row(row), "score": verdicts[row].score}
 
     rank_keys = [(list(map(attrgetter("score"), verdicts)), True)]
-    rank_keys += [(_judge_rows(noms, get, (_fact_name(name, c.ref),)), desc) for name, desc, get, _ in c.tie_break]
+    rank_keys += [(_judge_rows(noms, get, (fact_key(name, c.ref),)), desc) for name, desc, get in c.tie_break]
     ranked_rows = _rank_order(eligible, rank_keys)
 
     start = max(0, min(budget, available))
     remaining = start
     quotas = c.quotas
-    group_values = [_judge_rows(noms, q[1], (_fact_name(q[0], c.ref),)) for q in quotas]
+    group_values = [_judge_rows(noms, _getter(q.group, c.ref), (fact_key(q.group, c.ref),)) for q in quotas]
     usage: list[dict] = [{} for _ in quotas]
     ranked_verdicts = list(map(verdicts.__getitem__, ranked_rows))
     ranked_ids = list(map(ids.__getitem__, ranked_rows))
@@ -1055,23 +915,18 @@ def _run_paused(  # noqa: C901, PLR0915 — the whole walk in one frame for spee
             reason = None
             if quotas:
                 hits = []
-                for qi, (g, _get, qv, max_awards, max_amount, has_value) in enumerate(quotas):
-                    gv = group_values[qi][row]
-                    if gv is None or (has_value and gv != qv):
+                for q in quotas:
+                    gv = group_values[q.index][row]
+                    if not q.applies_to(gv):
                         continue
-                    u = usage[qi].get(gv)
+                    u = usage[q.index].get(gv)
                     cnt, tot = u if u is not None else (0, 0)
                     if blocked is None:
-                        over_a = max_awards is not None and cnt + 1 > max_awards
-                        over_m = max_amount is not None and tot + amt > max_amount
-                        if over_a or over_m:
-                            blocked = {"index": qi, "group": g, "value": _jsonable(gv)}
-                            if over_a:
-                                blocked["max_awards"] = max_awards
-                            if over_m:
-                                blocked["max_amount"] = max_amount
+                        over = q.exceeded(cnt, tot, amt)
+                        if over:
+                            blocked = q.stop(gv, over)
                             by_quota[i] = (blocked, {"awards": cnt, "amount": tot})
-                    hits.append((qi, gv, cnt, tot))
+                    hits.append((q.index, gv, cnt, tot))
                 if blocked is not None:
                     reason = "quota"
                 else:
@@ -1095,7 +950,7 @@ def _run_paused(  # noqa: C901, PLR0915 — the whole walk in one frame for spee
             if blocked is not None:
                 entry["quota"] = dict(blocked)
             waitlisted.append(entry)
-    ranked_groups = zip((q[0] for q in quotas), group_values, strict=True)
+    ranked_groups = zip((q.group for q in quotas), group_values, strict=True)
     ranking = Ranking(
         nomination_id=ranked_ids,
         student_code=ranked_codes,
@@ -1105,7 +960,7 @@ def _run_paused(  # noqa: C901, PLR0915 — the whole walk in one frame for spee
         outcome=["awarded" if reason is None else "waitlisted" for reason in why],
         reason=why,
         remaining_before=remaining_before,
-        groups={g: [_jsonable(values[row]) for row in ranked_rows] for g, values in ranked_groups} if quotas else None,
+        groups={g: [jsonable(values[row]) for row in ranked_rows] for g, values in ranked_groups} if quotas else None,
         by_quota=by_quota,
     )
 
@@ -1213,11 +1068,11 @@ def explain(
             "awarded_elsewhere": bool(n.get("awarded_elsewhere")),
             "one_award_per_year": c.one_award,
             "level": n.get("level"),
-            "age": _age_on(n.get("birth_date"), c.ref) if c.ref else None,
+            "age": age_on(n.get("birth_date"), c.ref) if c.ref else None,
         },
         "score": format_score(total),
         "score_terms": [t.as_dict() for t in terms],
-        "min_score": _jsonable(c.min_score) if c.min_score is not None else None,
+        "min_score": jsonable(c.min_score) if c.min_score is not None else None,
         "tiers": tier_checks,
         "amount": amt,
         "tier": tier,
@@ -1272,70 +1127,50 @@ def _summary(x: dict) -> str:
 # --- after a cancellation ----------------------------------------------------------------------------
 
 
-def promote_after_cancel(  # noqa: C901 — the quota checks of promotion; to move into the model with the walk's
+def promote_after_cancel(
     ranked: Iterable[Mapping],
     rules: Mapping,
     *,
     awarded_ids: Iterable[int],
     remaining: int,
     exclude_ids: Iterable[int] = (),
-) -> Mapping | None:
-    """The best-ranked entry not awarded (nor excluded) that now fits `remaining` and every quota, or None.
+) -> list[Mapping]:
+    """The entries promoted when money comes back: the walk resumed, in rank order, over the entries neither
+    awarded nor excluded, each promoted while its amount fits what remains and every quota (docs/rules.md).
 
     `ranked`: the stored ranked entries (`Allocation.ranked` or rows with `nomination_id`, `rank`, `amount`
     and the quota group values, under `groups` or at top level). `awarded_ids`: the nominations holding an
     award now (after the cancellation). `exclude_ids`: never promote these (e.g. cancelled awards).
-    Quota usage is counted from the awarded entries, as the allocation walk does.
+    Quota usage is counted from the awards held and those promoted, as the allocation walk does
+    (reference.py says it plainly).
     """
     awarded = set(awarded_ids)
     excluded = set(exclude_ids)
-    quotas = []
-    for q in rules.get("quotas") or ():
-        g = q["group"]
-        kind = FIELDS[g][0]
-        qv = _norm_expected(kind, q["value"]) if "value" in q else None
-        quotas.append(
-            (
-                g,
-                _getter(g, None),
-                qv,
-                q.get("max_awards"),
-                q.get("max_amount"),
-                "value" in q,
-            )
-        )
+    quotas = Ruleset.of(rules).quotas
 
     def group_values(e: Mapping) -> list:
         src = e.get("groups") or e
-        out = []
-        for qi, (_g, get, qv, _, _, has_value) in enumerate(quotas):
-            gv = get(src)
-            if gv is None or (has_value and gv != qv):
-                continue
-            out.append((qi, gv))
-        return out
+        return [(q, gv) for q in quotas if q.applies_to(gv := fact(q.group, src, None))]
 
     entries = sorted(ranked, key=itemgetter("rank"))
     usage: list[dict] = [{} for _ in quotas]
+
+    def count(e: Mapping, groups: list) -> None:
+        for q, gv in groups:
+            cnt, tot = usage[q.index].get(gv, (0, 0))
+            usage[q.index][gv] = (cnt + 1, tot + e["amount"])
+
     for e in entries:
         if e["nomination_id"] in awarded:
-            for qi, gv in group_values(e):
-                cnt, tot = usage[qi].get(gv, (0, 0))
-                usage[qi][gv] = (cnt + 1, tot + e["amount"])
+            count(e, group_values(e))
+    promoted = []
     for e in entries:
         nid = e["nomination_id"]
-        if nid in awarded or nid in excluded:
+        if nid in awarded or nid in excluded or e["amount"] > remaining:
             continue
-        amt = e["amount"]
-        if amt > remaining:
-            continue
-        fits = True
-        for qi, gv in group_values(e):
-            _, _, _, max_awards, max_amount, _ = quotas[qi]
-            cnt, tot = usage[qi].get(gv, (0, 0))
-            if (max_awards is not None and cnt + 1 > max_awards) or (max_amount is not None and tot + amt > max_amount):
-                fits = False
-                break
-        if fits:
-            return e
-    return None
+        groups = group_values(e)
+        if not any(q.exceeded(*usage[q.index].get(gv, (0, 0)), e["amount"]) for q, gv in groups):
+            promoted.append(e)
+            count(e, groups)
+            remaining -= e["amount"]
+    return promoted

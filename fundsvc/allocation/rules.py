@@ -15,7 +15,7 @@ from typing import Any
 import marshmallow
 from marshmallow import RAISE, ValidationError, fields, validates_schema
 
-from .model import OPERATORS
+from .operators import OPERATORS
 
 # --- the field catalogue (docs/rules.md "Fields") ---------------------------------------------------------
 

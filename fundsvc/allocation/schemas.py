@@ -96,7 +96,10 @@ class CancelIn(StrictSchema):
 
 class CancelOut(StrictSchema):
     award = fields.Nested(AwardOut)
-    promoted = fields.Nested(AwardOut, allow_none=True)
+    promoted = fields.List(
+        fields.Nested(AwardOut),
+        metadata={"description": "The waitlisted awards promoted with the money that came back, in rank order"},
+    )
 
 
 class AwardedEntry(StrictSchema):

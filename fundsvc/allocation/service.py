@@ -559,8 +559,9 @@ def _pay(
     )
 
 
-def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[Award, Award | None]:
-    """Cancel an unpaid award, release its hold and promote the best-ranked waitlisted pupil that now fits."""
+def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[Award, list[Award]]:
+    """Cancel an unpaid award, release its hold and promote, in rank order, the waitlisted pupils that the money
+    now fits (within the quotas): the allocation's walk resumed (docs/rules.md)."""
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         award = get_award(session, actor, award_id, lock=True)
@@ -579,7 +580,7 @@ def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[
     return award, promoted
 
 
-def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
+def _promote(session: Session, actor: Actor, round_: Round) -> list[Award]:
     awards = list(session.scalars(select(Award).where(Award.round_id == round_.id)))
     holding = [a for a in awards if a.status in HELD]
     spent = sum(a.amount for a in holding)
@@ -605,15 +606,17 @@ def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
                 )
             )
         )
-    entry = engine.promote_after_cancel(
+    entries = engine.promote_after_cancel(
         ranked,
         round_.rules,
         awarded_ids=[a.nomination_id for a in holding],
         remaining=max(0, remaining),
         exclude_ids=excluded,
     )
-    if entry is None:
-        return None
+    return [_award_promoted(session, actor, round_, entry) for entry in entries]
+
+
+def _award_promoted(session: Session, actor: Actor, round_: Round, entry: dict) -> Award:
     award = Award(
         round=round_,
         nomination_id=entry["nomination_id"],
@@ -638,6 +641,28 @@ def _promote(session: Session, actor: Actor, round_: Round) -> Award | None:
         round_.unit_id,
     )
     return award
+
+
+def current_result(session: Session, round_: Round) -> dict | None:
+    """The round's result as it stands now: the stored allocation, with what happened to its awards since
+    approval (cancelled ones moved to `cancelled`, promoted ones from `waitlisted` to `awarded`, `allocated`
+    and `remaining` from the awards held). Before approval it is the stored allocation itself."""
+    result = round_.result
+    if not result or round_.status != "approved":
+        return result
+    status = dict(session.execute(select(Award.nomination_id, Award.status).where(Award.round_id == round_.id)).all())
+    ranked = sorted(result["awarded"] + result["waitlisted"], key=lambda e: e["rank"])
+    held = [e for e in ranked if status.get(e["nomination_id"]) in HELD]
+    allocated = sum(e["amount"] for e in held)
+    start = result["allocated"] + result["remaining"]
+    return {
+        **result,
+        "allocated": allocated,
+        "remaining": start - allocated,
+        "awarded": [{**e, "promoted": e.get("reason") is not None} for e in held],
+        "waitlisted": [e for e in ranked if e["nomination_id"] not in status],
+        "cancelled": [e for e in ranked if status.get(e["nomination_id"]) == "cancelled"],
+    }
 
 
 def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -> dict:

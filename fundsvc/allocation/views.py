@@ -142,7 +142,8 @@ def disburse_list(data, round_id):
 @blp.arguments(CancelIn)
 @blp.response(200, CancelOut)
 def cancel(data, award_id):
-    """Cancel an unpaid award; the best-ranked waitlisted pupil that now fits is promoted (`promoted`, or null)."""
+    """Cancel an unpaid award; the waitlisted pupils that the money now fits are promoted in rank order, within
+    the quotas (`promoted`, a list, empty when none fits)."""
     award, promoted = service.cancel(db.session, current_actor(), award_id, data["reason"])
     return {"award": award, "promoted": promoted}
 

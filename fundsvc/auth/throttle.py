@@ -121,6 +121,14 @@ class Throttle:
                 reset_at = self.limiter.get_window_stats(item, *keys).reset_time
                 raise TooManyRequests(max(1, int(reset_at - time.time()) + 1))
 
+    def count_request(self, kind: str, address: str | None, limit: str) -> None:
+        """A public page's every request counts (not only failures): 429 once the address has made `limit`
+        requests ("30/minute") in the current window."""
+        item, keys = parse(limit), (kind, "address", address or "?")
+        if not self.limiter.hit(item, *keys):
+            reset_at = self.limiter.get_window_stats(item, *keys).reset_time
+            raise TooManyRequests(max(1, int(reset_at - time.time()) + 1))
+
     def failed(self, kind: str, address: str | None, account: str | None = None) -> None:
         for item, keys in self._checks(kind, address, account):
             self.limiter.hit(item, *keys)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundsvc.allocation.models import Award
@@ -30,16 +31,21 @@ from fundsvc.students.service import MAX_ERROR_ROWS
 PLEDGE_WINDOW_DAYS = 30
 
 
-def import_statement(session: Session, actor: Actor, account_id: int, data: bytes, filename: str) -> dict:
-    """Store the lines of a statement file that are new for the account and match them; all or nothing on a bad file."""
+def import_statement(
+    session: Session, actor: Actor, account_id: int, data: bytes, filename: str, mapping: dict | None = None
+) -> dict:
+    """Store the lines of a statement file that are new for the account and match them; all or nothing on a bad file.
+    `mapping` (field → the file's column header) reads a file of a bank whose layout is not known."""
     require_role(actor, "treasurer")
     account = get_account(session, actor, account_id)
     if account.kind != "bank":
         raise Invalid(
             "Chỉ nhập sao kê cho tài khoản ngân hàng (not a bank account)", {"account": ["not a bank account"]}
         )
+    if mapping and (wrong := statements.mapping_errors(mapping)):
+        raise Invalid("Cách đọc cột chưa đủ hoặc không hợp lệ (invalid column mapping)", {"mapping": wrong})
     try:
-        parsed = statements.parse(data, filename, today_in_vietnam())
+        parsed = statements.parse(data, filename, today_in_vietnam(), mapping or None)
     except statements.StatementRefused as refused:
         raise Invalid(f"Không đọc được tệp sao kê: {refused}", {"file": [str(refused)]}) from None
     if parsed.errors:
@@ -230,12 +236,70 @@ def statement_lines(session: Session, actor: Actor, account_id: int, status: str
     return query.order_by(StatementLine.line_date.desc(), StatementLine.id.desc())
 
 
-def _open_line(session: Session, actor: Actor, line_id: int) -> StatementLine:
-    require_role(actor, "treasurer")
+def review_counts(session: Session, account_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many lines of each account wait for a person: {account id: {"suggested": n, "unmatched": n}}."""
+    counts = {account_id: {"suggested": 0, "unmatched": 0} for account_id in account_ids}
+    rows = session.execute(
+        select(StatementLine.account_id, StatementLine.status, func.count())
+        .where(StatementLine.account_id.in_(account_ids), StatementLine.status.in_(("suggested", "unmatched")))
+        .group_by(StatementLine.account_id, StatementLine.status)
+    )
+    for account_id, status, n in rows:
+        counts[account_id][status] = n
+    return counts
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What a line was suggested as, for a person to judge: the pledge and the donor (either may be None), and
+    who the gift would be recorded for by a plain confirmation (None: a donor must be chosen)."""
+
+    pledge: Pledge | None
+    donor: Donor | None
+    donor_name: str | None
+
+
+def suggestions(session: Session, lines: list[StatementLine]) -> dict[int, Suggestion]:
+    """The suggestion of each line, by line id (one query for the pledges and one for the donors)."""
+    pledge_ids = {line.suggested_pledge_id for line in lines if line.suggested_pledge_id}
+    donor_ids = {line.suggested_donor_id for line in lines if line.suggested_donor_id}
+    pledges = {p.id: p for p in session.scalars(select(Pledge).where(Pledge.id.in_(pledge_ids)))} if pledge_ids else {}
+    donors = {d.id: d for d in session.scalars(select(Donor).where(Donor.id.in_(donor_ids)))} if donor_ids else {}
+    out = {}
+    for line in lines:
+        pledge, donor = pledges.get(line.suggested_pledge_id), donors.get(line.suggested_donor_id)
+        gift_from = suggested_donor(line, pledge)
+        name = None
+        if gift_from is not None:
+            name = donor.name if "donor_id" in gift_from and donor else (gift_from.get("donor") or {}).get("name")
+        out[line.id] = Suggestion(pledge, donor, name)
+    return out
+
+
+def suggested_donor(line: StatementLine, pledge: Pledge | None) -> dict | None:
+    """Who an incoming line's gift is from when the treasurer names nobody: the donor suggested, else the donor of
+    the pledge suggested; None when a donor must be chosen (or the line is outgoing)."""
+    if line.direction != "in":
+        return None
+    if line.suggested_donor_id:
+        return {"donor_id": line.suggested_donor_id}
+    if pledge is not None and pledge.donor:
+        return {"donor": pledge.donor}
+    return None
+
+
+def get_line(session: Session, actor: Actor, line_id: int) -> StatementLine:
+    """A statement line of an account of the actor's units; 404 otherwise."""
     line = session.get(StatementLine, line_id)
     if line is None:
         raise NotFound(f"Không có dòng sao kê {line_id} (unknown statement line)")
     get_account(session, actor, line.account_id)  # 404 outside the actor's units
+    return line
+
+
+def _open_line(session: Session, actor: Actor, line_id: int) -> StatementLine:
+    require_role(actor, "treasurer")
+    line = get_line(session, actor, line_id)
     if line.status in ("matched", "ignored"):
         raise Conflict(f"Dòng sao kê {line_id} đã xử lý ({line.status}) (already settled)")
     return line
@@ -247,13 +311,8 @@ def confirm_line(session: Session, actor: Actor, line_id: int, data: dict) -> St
     if line.direction != "in":
         raise Invalid("Chỉ xác nhận được tiền vào (only incoming lines make a gift)", {"id": ["outgoing line"]})
     pledge = session.get(Pledge, line.suggested_pledge_id) if line.suggested_pledge_id else None
-    if data.get("donor"):
-        donor = {"donor_id": data["donor"]}
-    elif line.suggested_donor_id:
-        donor = {"donor_id": line.suggested_donor_id}
-    elif pledge is not None and pledge.donor:
-        donor = {"donor": pledge.donor}
-    else:
+    donor = {"donor_id": data["donor"]} if data.get("donor") else suggested_donor(line, pledge)
+    if donor is None:
         raise Invalid("Cần chọn nhà tài trợ (donor required)", {"donor": ["required: no donor is suggested"]})
     _record_gift(session, actor, line, donor, pledge, fund=data.get("fund"), purpose=data.get("purpose"))
     return session.get(StatementLine, line_id)

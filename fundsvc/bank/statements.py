@@ -206,6 +206,31 @@ def find_layout(rows: list[list], mapping: dict[str, str] | None = None) -> tupl
     )
 
 
+MAPPED_FIELDS = ("date", "amount", "debit", "credit", "description", "reference")
+
+
+def mapping_errors(mapping: dict[str, str]) -> dict[str, list[str]]:
+    """What is wrong with a generic mapping (field → the header text of its column): a date, a description, and
+    either a signed amount or both debit and credit columns; each header named once, at most 100 characters."""
+    errors: dict[str, list[str]] = {}
+    for name, header in mapping.items():
+        if name not in MAPPED_FIELDS:
+            errors[name] = ["unknown field"]
+        elif not isinstance(header, str) or not header.strip() or len(header) > 100:
+            errors[name] = ["a column header of 1 to 100 characters"]
+    for name in ("date", "description"):
+        if name not in mapping:
+            errors[name] = ["required"]
+    if "amount" not in mapping and not {"debit", "credit"} <= set(mapping):
+        errors["amount"] = ["required: a signed amount column, or both debit and credit"]
+    if "amount" in mapping and {"debit", "credit"} & set(mapping):
+        errors["amount"] = ["either a signed amount or debit/credit columns, not both"]
+    folded = [fold(h) for h in mapping.values() if isinstance(h, str)]
+    if len(set(folded)) != len(folded):
+        errors["_schema"] = ["each column named once"]
+    return errors
+
+
 def parse_amount(raw) -> int | None:
     """VND as written by the banks: 1.000.000 / 1,000,000 / 1,000,000.00 / a number cell; None when empty."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):

@@ -1,11 +1,13 @@
 """/api/v1/pledges: gifts announced before their transfer arrives, each with its memo code and VietQR."""
 
-from flask import Response
+from flask import Response, current_app
 from marshmallow import fields, validate
 
 from fundsvc.api import Blueprint, current_actor, paginate
-from fundsvc.bank import service
+from fundsvc.bank import documents, service
 from fundsvc.bank.models import PLEDGE_STATUSES
+from fundsvc.documents.service import DocumentSettings
+from fundsvc.documents.views import pdf_response
 from fundsvc.donations.schemas import DonorIn
 from fundsvc.extensions import db
 from fundsvc.schemas import MAX_ID, Amount, StrictSchema, Text
@@ -70,3 +72,12 @@ def pledge_qr(pledge_id):
     return Response(
         service.qr_image(service.pledge_payload(db.session, current_actor(), pledge_id), "png"), mimetype="image/png"
     )
+
+
+@blp.get("/<int:pledge_id>.pdf")
+@blp.response(200, content_type="application/pdf")
+def pledge_pdf(pledge_id):
+    """The pledge as a poster or letter (A4): the unit's identity, the account, the amount, the memo code, its QR."""
+    settings = DocumentSettings.from_config(current_app.config)
+    name, data = documents.pledge_pdf(db.session, current_actor(), pledge_id, settings)
+    return pdf_response(data, name)

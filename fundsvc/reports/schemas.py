@@ -163,8 +163,14 @@ class CashBookLineOut(StrictSchema):
     void = fields.Boolean()
 
 
+class BookUnitOut(StrictSchema):
+    code = fields.String()
+    name = fields.String()
+    books_opened_on = fields.Date(metadata={"description": "Ngày mở sổ: the day the unit's books were opened"})
+
+
 class CashBookOut(StrictSchema):
-    unit = fields.Dict()
+    unit = fields.Nested(BookUnitOut)
     account = fields.Dict()
     _from = fields.Date(data_key="from", attribute="from")
     to = fields.Date()

@@ -61,6 +61,11 @@ def summary(args):
     )
 
 
+def _book_json(book: dict):
+    """A money book as JSON, written by books.book_json (its shape: the response schema, which documents it)."""
+    return current_app.response_class(books.book_json(book), mimetype="application/json")
+
+
 def _book_args(args: dict) -> dict:
     return {"date_from": args.get("date_from"), "date_to": args.get("date_to")}
 
@@ -75,7 +80,7 @@ def _dated_name(stem: str, args: dict, ext: str, key: str = "unit") -> str:
 @blp.response(200, CashBookOut)
 def cash_book(args):
     """The unit's cash book (sổ quỹ tiền mặt): its cash account only, voids in place with no amount."""
-    return books.cash_book(db.session, current_actor(), args["unit"], **_book_args(args))
+    return _book_json(books.cash_book(db.session, current_actor(), args["unit"], **_book_args(args)))
 
 
 def _printed_book(build, stem: str, args: dict, ext: str, *extra, key: str = "unit"):
@@ -114,7 +119,7 @@ def cash_book_xlsx(args):
 def bank_book(args):
     """The bank book (sổ tiền gửi ngân hàng) of one bank account: its movements only, with the bank's references,
     voids in place with no amount."""
-    return books.bank_book(db.session, current_actor(), args["account"], **_book_args(args))
+    return _book_json(books.bank_book(db.session, current_actor(), args["account"], **_book_args(args)))
 
 
 @blp.get("/reports/bank-book.<any(pdf, xlsx):ext>")

@@ -242,7 +242,7 @@ def _refuse_errors(parsed) -> None:
                 if len(errors) > MAX_ERROR_ROWS
                 else ""
             ),
-            {"rows": rows, "warnings": capped(parsed.warnings)},
+            {"rows": rows, "warnings": capped(parsed.warnings), "header_row": parsed.header_row},
         )
     if not parsed.count:
         raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})

@@ -50,10 +50,13 @@ from . import rules
 from .normalize import cell_text, clean_column, clean_text, fold
 from .vocabulary import (
     COLUMNS_BY_KEY,
+    EXAMPLE_ROW_NOTE,
     GPA_MAX,
     MIN_BIRTH_DATE,
     NOMINATION_COLUMNS,
+    PUPIL_MIN_CELLS,
     ROW_KEYS,
+    SIGNATURE_WORDS,
     VIETNAMESE_WORDS,
     Column,
 )
@@ -84,7 +87,7 @@ class CellValueError(ValueError):
 
 @dataclass(frozen=True)
 class CellError:
-    row: int  # as the spreadsheet shows it; the header is row 1
+    row: int  # as the spreadsheet shows it
     column: str  # the header as written in the file (Vietnamese header if the column is missing)
     message: str
 
@@ -96,6 +99,7 @@ class ParsedSheet:
     # The good rows column by column: every key of ROW_KEYS → one value per good row, in file order.
     # The import reads these directly; ``rows`` (the same rows as dicts) is only built when asked for.
     columns: dict[str, list] = field(default_factory=dict)
+    header_row: int | None = None  # where the header was found, as the spreadsheet numbers rows
 
     @property
     def ok(self) -> bool:
@@ -674,8 +678,8 @@ def _missing_columns(mapping: dict, header_row: int, result: ParsedSheet) -> boo
         CellError(
             header_row,
             c.header,
-            f"Thiếu cột bắt buộc '{c.header}': cần có cột này ở dòng tiêu đề "
-            f"(missing required column '{c.header}' / {c.key}; expected it in the header row)",
+            f"Thiếu cột bắt buộc '{c.header}': cần có cột này ở dòng tiêu đề (dòng {header_row}) "
+            f"(missing required column '{c.header}' / {c.key}; expected it in the header row, row {header_row})",
         )
         for c in missing
     )
@@ -745,6 +749,41 @@ def _blank_rows(sheet: _Sheet, cells: _Cells) -> set[int]:
     if blank:
         cells.errors = [e for e in cells.errors if e[0] not in blank]
     return blank
+
+
+def _not_pupils(sheet: _Sheet, mapping: dict, result: ParsedSheet) -> set[int]:
+    """Rows that are not pupils, skipped with a warning: the template's example row, and the signature block
+    schools put under their table (the rows below the last pupil's, when one of them names a signature)."""
+    skipped: set[int] = set()
+    rownums = sheet.rownums
+    note = mapping.get("note")
+    if note is not None:
+        example = fold(EXAMPLE_ROW_NOTE)
+        for i, raw in enumerate(sheet.cols[note[0]]):
+            if type(raw) is str and fold(raw) == example:
+                skipped.add(i)
+                result.warnings.append(f"Dòng {rownums[i]} là dòng ví dụ của mẫu nhập: đã bỏ qua")
+    required = [sheet.cols[j] for key, (j, _name) in mapping.items() if COLUMNS_BY_KEY[key].required]
+
+    def pupil_like(i: int) -> bool:
+        return sum(not _raw_blank(col[i]) for col in required) >= PUPIL_MIN_CELLS and not _names_a_signature(sheet, i)
+
+    last_pupil = next((i for i in range(sheet.n - 1, -1, -1) if pupil_like(i)), -1)
+    footer = [i for i in range(last_pupil + 1, sheet.n) if any(not _raw_blank(col[i]) for col in sheet.cols)]
+    if footer and any(_names_a_signature(sheet, i) for i in footer):
+        skipped.update(footer)
+        result.warnings.append(
+            f"Đã bỏ qua {len(footer)} dòng chữ ký dưới bảng (từ dòng {rownums[footer[0]]}): không phải hồ sơ học sinh"
+        )
+    return skipped
+
+
+def _names_a_signature(sheet: _Sheet, i: int) -> bool:
+    for col in sheet.cols:
+        raw = col[i]
+        if type(raw) is str and any(word in fold(raw) for word in SIGNATURE_WORDS):
+            return True
+    return False
 
 
 def _duplicates(sheet: _Sheet, mapping: dict, cells: _Cells) -> None:
@@ -825,6 +864,7 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     sheet = _read_sheet(data, filename, result)
     if sheet is None:
         return result
+    result.header_row = sheet.header_row
     mapping = _map_headers(sheet, result)
     columns_missing = _missing_columns(mapping, sheet.header_row, result)
     cells = _convert_columns(sheet, mapping, known_units)
@@ -832,7 +872,9 @@ def _parse(data: bytes, filename: str, known_units: Container[str] | None) -> Pa
     eth = cells.values.get("ethnicity")
     if eth is not None:
         cells.values["ethnic_minority"] = list(map(PerValue(rules.is_ethnic_minority).__getitem__, eth))
-    blank = _blank_rows(sheet, cells)
+    blank = _blank_rows(sheet, cells) | _not_pupils(sheet, mapping, result)
+    if blank:
+        cells.errors = [e for e in cells.errors if e[0] not in blank]
     _duplicates(sheet, mapping, cells)
     cells.errors.sort(key=lambda e: (e[0], e[1]))
     rownums = sheet.rownums
@@ -955,7 +997,7 @@ _EXAMPLE_ROW = {
     "conduct": "excellent",
     "achievement": "district",
     "guardian": "Nguyễn Văn Hùng",
-    "note": "Dòng ví dụ – xoá trước khi gửi",
+    "note": EXAMPLE_ROW_NOTE,
 }
 
 

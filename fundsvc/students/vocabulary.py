@@ -19,6 +19,7 @@ __all__ = [
     "ACHIEVEMENT_VALUES",
     "COLUMNS_BY_KEY",
     "CONDUCTS",
+    "EXAMPLE_ROW_NOTE",
     "GENDERS",
     "GENDER_VALUES",
     "GPA_MAX",
@@ -29,8 +30,10 @@ __all__ = [
     "LEVEL_VALUES",
     "MIN_BIRTH_DATE",
     "NOMINATION_COLUMNS",
+    "PUPIL_MIN_CELLS",
     "RESULT_VALUES",
     "ROW_KEYS",
+    "SIGNATURE_WORDS",
     "UNIVERSITY_YEARS",
     "VIETNAMESE_WORDS",
     "YES_NO",
@@ -108,6 +111,31 @@ VIETNAMESE_WORDS: dict[str, dict[Any, str]] = {
     "conduct": {"excellent": "Tốt", "good": "Khá", "pass": "Đạt", "fail": "Chưa đạt"},
     "achievement": {"national": "Quốc gia", "province": "Tỉnh", "district": "Huyện", "school": "Trường", "none": ""},
 }
+
+# --------------------------------------------------------------------------- rows that are not pupils
+
+#: The note of the template's example row (write_template_xlsx); a row whose note says it is skipped.
+EXAMPLE_ROW_NOTE = "Dòng ví dụ – xoá trước khi gửi"
+#: Words of the signature block schools put under their table ("Người lập biểu … Hiệu trưởng", "Ngày … tháng …
+#: năm …", "(Ký, ghi rõ họ tên)"), folded: rows below the last pupil made only of these are a footer.
+SIGNATURE_WORDS = (
+    "nguoi lap",
+    "lap bieu",
+    "hieu truong",
+    "ke toan",
+    "thu truong",
+    "giam doc",
+    "chu tich",
+    "xac nhan",
+    "ky ten",
+    "ky, ghi ro",
+    "ghi ro ho ten",
+    "dong dau",
+    "thang",
+)
+#: A row that fills at least this many of the five required columns (and names no signature) is a pupil's,
+#: however wrong its cells: the rows below the last of them may be a footer.
+PUPIL_MIN_CELLS = 3
 
 # --------------------------------------------------------------------------- columns
 

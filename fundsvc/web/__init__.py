@@ -60,7 +60,7 @@ def register_web(app: Flask) -> None:
     """Attach the web UI: CSRF protection, languages, the login session, the pages."""
     from fundsvc.documents.words import format_date, format_vnd
     from fundsvc.extensions import csrf
-    from fundsvc.web import filters
+    from fundsvc.web import filters, wording
     from fundsvc.web.i18n import LANGUAGES, babel, remember_language, select_locale
     from fundsvc.web.views import bp
 
@@ -76,7 +76,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh", locale_selector=select_locale)
     app.after_request(remember_language)
     app.after_request(security_headers)
-    app.jinja_env.filters.update(vnd=format_vnd, vndate=format_date, **filters.FILTERS)
+    app.jinja_env.filters.update(vnd=format_vnd, vndate=format_date, **filters.FILTERS, **wording.FILTERS)
     from fundsvc.privacy import sees_donor_contact
 
     app.jinja_env.globals["sees_donor_contact"] = sees_donor_contact

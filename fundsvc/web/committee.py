@@ -8,6 +8,7 @@ import json
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from fundsvc.allocation import service as rounds
@@ -86,8 +87,11 @@ def nominations_import():
     except Invalid as error:
         context["rows"] = error.errors.get("rows")
         context["warnings"] = error.errors.get("warnings") or []
+        context["header_row"] = error.errors.get("header_row")
         context["other_errors"] = (
-            [] if context["rows"] else flatten_errors({k: v for k, v in error.errors.items() if k != "warnings"})
+            []
+            if context["rows"]
+            else flatten_errors({k: v for k, v in error.errors.items() if k not in ("warnings", "header_row")})
         )
         flash(error.message, "error")
         return render_template("web/nominations_import.html", **context), 422
@@ -268,7 +272,7 @@ def _names(round_, ids: list[int]) -> dict[int, Nomination]:
     return {n.id: n for n in db.session.scalars(query.where(Nomination.id.in_(ids))).unique()}
 
 
-RESULT_TABS = ("awarded", "waitlisted", "ineligible")
+RESULT_TABS = ("awarded", "waitlisted", "ineligible", "cancelled")
 RESULT_PAGE = 200
 
 
@@ -276,7 +280,7 @@ RESULT_PAGE = 200
 def round_detail(round_id):
     """A round: its rules, the ranked allocation with each pupil's explanation, approval, awards."""
     round_ = rounds.get_round(db.session, g.actor, round_id)
-    result = round_.result
+    result = rounds.current_result(db.session, round_)
     if result and not g.actor.sees_personal_data:
         result = redact_allocation(result)
     tab = request.args.get("tab") if request.args.get("tab") in RESULT_TABS else "awarded"
@@ -454,7 +458,7 @@ def round_disburse_list(round_id):
 @bp.post("/awards/<int:award_id>/cancel")
 @roles_required("committee")
 def award_cancel(award_id):
-    """Cancel an unpaid award with a reason; the best-ranked waitlisted pupil that now fits is promoted."""
+    """Cancel an unpaid award with a reason; the waitlisted pupils the money now fits are promoted."""
     try:
         data = CancelIn().load({"reason": (request.form.get("reason") or "").strip()})
     except ValidationError:
@@ -465,13 +469,16 @@ def award_cancel(award_id):
     except REFUSED as error:
         flash(error.message, "error")
         return redirect(url_for("web.award_detail", award_id=award_id))
-    if promoted is not None:
+    if promoted:
         flash(
-            _(
-                "Đã hủy suất của %(name)s. Em %(next)s (hạng %(rank)s) trong danh sách chờ được nhận thay.",
+            ngettext(
+                "Đã hủy suất của %(name)s. Em %(next)s trong danh sách chờ được nhận thay.",
+                "Đã hủy suất của %(name)s. %(num)d em trong danh sách chờ được nhận thay: %(next)s.",
+                len(promoted),
                 name=award.nomination.full_name,
-                next=promoted.nomination.full_name,
-                rank=promoted.rank,
+                next=", ".join(
+                    _("%(name)s (hạng %(rank)s)", name=a.nomination.full_name, rank=a.rank) for a in promoted
+                ),
             ),
             "success",
         )

@@ -45,7 +45,12 @@ LABELS: dict[str, dict] = {
         "opening_balance": _l("Số dư đầu kỳ"),
     },
     "direction": {"in": _l("Thu"), "out": _l("Chi")},
-    "outcome": {"awarded": _l("Được nhận"), "waitlisted": _l("Danh sách chờ"), "ineligible": _l("Không đủ điều kiện")},
+    "outcome": {
+        "awarded": _l("Được nhận"),
+        "waitlisted": _l("Danh sách chờ"),
+        "ineligible": _l("Không đủ điều kiện"),
+        "cancelled": _l("Đã hủy"),
+    },
     "reason": {"budget": _l("hết ngân sách"), "quota": _l("vượt hạn mức")},
     "unit_level": {
         "province": _l("Tỉnh"),
@@ -54,6 +59,21 @@ LABELS: dict[str, dict] = {
         "branch": _l("Chi hội"),
     },
     "gender": {"male": _l("Nam"), "female": _l("Nữ")},
+    "pledge_status": {"open": _l("Đang chờ"), "matched": _l("Đã nhận"), "cancelled": _l("Đã hủy")},
+    "line_status": {
+        "suggested": _l("Gợi ý"),
+        "unmatched": _l("Chưa khớp"),
+        "matched": _l("Đã khớp"),
+        "ignored": _l("Đã bỏ qua"),
+    },
+    "statement_field": {
+        "date": _l("Cột ngày"),
+        "amount": _l("Cột số tiền (âm là tiền ra)"),
+        "debit": _l("Cột ghi nợ (tiền ra)"),
+        "credit": _l("Cột ghi có (tiền vào)"),
+        "description": _l("Cột nội dung"),
+        "reference": _l("Cột số tham chiếu"),
+    },
 }
 
 

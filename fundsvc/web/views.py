@@ -16,7 +16,7 @@ from fundsvc.login_session import log_in, log_out, session_actor
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static/web")
 
 # Pages reachable without logging in.
-PUBLIC_ENDPOINTS = {"web.login", "web.static", "web.language"}
+PUBLIC_ENDPOINTS = {"web.login", "web.static", "web.language", "web.give_page", "web.give_code"}
 
 
 def safe_next(target: str | None) -> str | None:
@@ -134,4 +134,4 @@ def index():
 
 
 # The page modules add their routes to `bp`.
-from fundsvc.web import committee, donations, help, movements, reports, units  # noqa: E402,F401
+from fundsvc.web import bank, committee, donations, give, help, movements, reports, units  # noqa: E402,F401

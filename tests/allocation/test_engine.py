@@ -19,7 +19,7 @@ from fundsvc.allocation.engine import (
     rules_hash,
     score,
 )
-from fundsvc.allocation.model import OPERATORS
+from fundsvc.allocation.operators import OPERATORS
 from fundsvc.allocation.rules import PRESETS, RulesError
 
 YEAR = "2024-2025"
@@ -463,6 +463,10 @@ def test_explain_budget_and_ineligible():
 # --- promotion after a cancellation ---
 
 
+def _ids(entries):
+    return [e["nomination_id"] for e in entries]
+
+
 def test_promote_after_cancel():
     rules = dict(SIMPLE, quotas=[{"group": "unit", "max_awards": 2}])
     noms = [
@@ -473,36 +477,36 @@ def test_promote_after_cancel():
         nom(5, gpa=Decimal("9.5"), unit="U2"),
     ]
     a = allocate(noms, rules, budget=3_000_000, available=10**9, academic_year=YEAR)
-    assert [e["nomination_id"] for e in a.awarded] == [1, 2, 5]
+    assert _ids(a.awarded) == [1, 2, 5]
     awarded = {1, 2, 5}
     # nothing fits now
-    assert promote_after_cancel(a.ranked, rules, awarded_ids=awarded, remaining=a.remaining) is None
+    assert promote_after_cancel(a.ranked, rules, awarded_ids=awarded, remaining=a.remaining) == []
     # award 1 cancelled: its quota place and its 1,000,000 free up; 3 (same unit) is the best that fits
-    e = promote_after_cancel(
-        a.ranked,
-        rules,
-        awarded_ids=awarded - {1},
-        remaining=a.remaining + 1_000_000,
-        exclude_ids={1},
+    got = promote_after_cancel(
+        a.ranked, rules, awarded_ids=awarded - {1}, remaining=a.remaining + 1_000_000, exclude_ids={1}
     )
-    assert e["nomination_id"] == 3
-    # with more money the university pupil (rank 4) would come before? no: 3 ranks higher and fits
-    e = promote_after_cancel(a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3})
-    assert e["nomination_id"] == 4
+    assert _ids(got) == [3]
+    # 3,000,000 back with 1 and 3 out of the race: the university pupil (rank 4) takes all of it
+    got = promote_after_cancel(a.ranked, rules, awarded_ids={2, 5}, remaining=3_000_000, exclude_ids={1, 3})
+    assert _ids(got) == [4]
     # rows from the database: group values at top level
     rows = [
-        {
-            "nomination_id": x["nomination_id"],
-            "rank": x["rank"],
-            "amount": x["amount"],
-            "unit": x["groups"]["unit"],
-        }
+        {"nomination_id": x["nomination_id"], "rank": x["rank"], "amount": x["amount"], "unit": x["groups"]["unit"]}
         for x in a.ranked
     ]
-    assert (
-        promote_after_cancel(rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1})["nomination_id"]
-        == 3
-    )
+    assert _ids(promote_after_cancel(rows, rules, awarded_ids={2, 5}, remaining=1_000_000, exclude_ids={1})) == [3]
+
+
+def test_promotion_uses_the_money_that_came_back():
+    """A 3,000,000 award cancelled frees enough for the next three 1,000,000 pupils, in rank order."""
+    noms = [nom(1, gpa=Decimal("9.9"), level="university")] + [
+        nom(i, gpa=Decimal("9.0") - Decimal(i) / 10) for i in range(2, 7)
+    ]
+    a = allocate(noms, SIMPLE, budget=3_500_000, available=10**9, academic_year=YEAR)
+    assert _ids(a.awarded) == [1] and a.remaining == 500_000
+    got = promote_after_cancel(a.ranked, SIMPLE, awarded_ids=set(), remaining=3_500_000, exclude_ids={1})
+    assert _ids(got) == [2, 3, 4]
+    assert [e["rank"] for e in got] == [2, 3, 4]
 
 
 # --- hashes ---

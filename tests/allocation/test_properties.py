@@ -304,49 +304,57 @@ def test_empty_field_comparisons_are_false(cond, n, empty):
 
 @SETTINGS
 @given(noms=nominations(), rules=rules_docs(), budget=money, seed=st.integers(0, 2**32))
-def test_promotion_after_a_cancellation(noms, rules, budget, seed):
+def test_promotion_after_cancellations(noms, rules, budget, seed):
+    """After any sequence of cancellations, each followed by its promotions: nothing over budget or a quota, and no
+    nomination left waiting that would fit the money and every quota now (judged here from the nominations)."""
     a = allocate(noms, rules, budget=budget, available=budget, academic_year=YEAR)
-    awarded = [e for e in a.ranked if e["outcome"] == "awarded"]
-    if not awarded:
-        return
-    cancelled = random.Random(seed).choice(awarded)
-    holding = {e["nomination_id"] for e in awarded} - {cancelled["nomination_id"]}
-    remaining = a.remaining + cancelled["amount"]
-    got = promote_after_cancel(
-        a.ranked,
-        rules,
-        awarded_ids=holding,
-        remaining=remaining,
-        exclude_ids={cancelled["nomination_id"]},
-    )
     by_id = {n["id"]: n for n in noms}
+    entries = {e["nomination_id"]: e for e in a.ranked}
+    holding = {e["nomination_id"] for e in a.ranked if e["outcome"] == "awarded"}
+    cancelled: set = set()
+    rng = random.Random(seed)
+
+    def remaining():
+        return budget - sum(entries[i]["amount"] for i in holding)
+
+    def quota_room(q, n, amount):
+        same = [
+            i for i in holding if _quota_applies(q, by_id[i]) and _group(by_id[i], q["group"]) == _group(n, q["group"])
+        ]
+        total = sum(entries[i]["amount"] for i in same)
+        return len(same) + 1 <= q.get("max_awards", len(same) + 1) and total + amount <= q.get(
+            "max_amount", total + amount
+        )
 
     def fits(e):
-        if e["amount"] > remaining:
-            return False
         n = by_id[e["nomination_id"]]
-        for q in rules.get("quotas", []):
-            if not _quota_applies(q, n):
-                continue
-            same = [
-                x
-                for x in a.ranked
-                if x["nomination_id"] in holding
-                and _quota_applies(q, by_id[x["nomination_id"]])
-                and _group(by_id[x["nomination_id"]], q["group"]) == _group(n, q["group"])
-            ]
-            if len(same) + 1 > q.get("max_awards", len(same) + 1):
-                return False
-            total = sum(x["amount"] for x in same) + e["amount"]
-            if total > q.get("max_amount", total):
-                return False
-        return True
+        quotas = [q for q in rules.get("quotas", []) if _quota_applies(q, n)]
+        return e["amount"] <= remaining() and all(quota_room(q, n, e["amount"]) for q in quotas)
 
-    candidates = [
-        e for e in a.ranked if e["nomination_id"] not in holding and e["nomination_id"] != cancelled["nomination_id"]
-    ]
-    expected = next((e for e in candidates if fits(e)), None)
-    assert got is expected
+    while holding and rng.random() < 0.8:
+        gone = rng.choice(sorted(holding))
+        holding.discard(gone)
+        cancelled.add(gone)
+        promoted = promote_after_cancel(
+            a.ranked, rules, awarded_ids=holding, remaining=remaining(), exclude_ids=cancelled
+        )
+        ranks = [e["rank"] for e in promoted]
+        assert ranks == sorted(ranks) and not {e["nomination_id"] for e in promoted} & (holding | cancelled)
+        holding.update(e["nomination_id"] for e in promoted)
+        assert remaining() >= 0
+        for q in rules.get("quotas", []):
+            for i in holding:  # every quota holds for what is held (one more would be judged by quota_room)
+                n = by_id[i]
+                if _quota_applies(q, n):
+                    same = [
+                        j
+                        for j in holding
+                        if _quota_applies(q, by_id[j]) and _group(by_id[j], q["group"]) == _group(n, q["group"])
+                    ]
+                    assert len(same) <= q.get("max_awards", len(same))
+                    assert sum(entries[j]["amount"] for j in same) <= q.get("max_amount", 10**15)
+        waiting = [e for e in a.ranked if e["nomination_id"] not in holding | cancelled]
+        assert not [e["nomination_id"] for e in waiting if fits(e)]
 
 
 @SETTINGS

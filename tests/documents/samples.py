@@ -168,3 +168,66 @@ def in_kind_context(**over):
     }
     ctx.update(over)
     return ctx
+
+
+# A donor whose name and address take more than one line of a form.
+LONG_DONOR = {
+    "name": "Công ty Cổ phần Đầu tư Phát triển Nông nghiệp Công nghệ cao và Thương mại Dịch vụ Sóc Trăng Xanh",
+    "kind": "organization",
+    "tax_code": "2200654321",
+    "address": "Lô B12, Khu công nghiệp An Nghiệp, ấp Phú Hữu, xã An Hiệp, huyện Châu Thành, tỉnh Sóc Trăng, Việt Nam",
+}
+BANK_ACCOUNT = {
+    "bank_name": "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank) chi nhánh Sóc Trăng",
+    "account_number": "7700201001234",
+    "account_holder": "HỘI KHUYẾN HỌC PHƯỜNG 2",
+}
+
+
+def bank_payment_context(**over):
+    ctx = {
+        **voucher_context(),
+        "voucher": {
+            "book": "2024",
+            "number": 12,
+            "code": "UNC-ST-TP-P2/2024/00012",
+            "date": date(2024, 11, 2),
+            "debit": "353",
+            "credit": "112",
+        },
+        "bank": BANK_ACCOUNT,
+        "bank_reference": "FT24307998877",
+        "payee": {
+            "name": "Trường THCS Lê Lợi",
+            "address": "",
+            "bank_name": "Vietcombank Sóc Trăng",
+            "account_number": "0111000222333",
+        },
+        "copies": ["Liên 1: Lưu"],
+    }
+    ctx.update(over)
+    return ctx
+
+
+def accounting_record_context(kind="bank_credit", **over):
+    ctx = {
+        **receipt_context(),
+        "record": {
+            "book": "2024",
+            "number": 3,
+            "code": "BC-ST-TP-P2/2024/00003",
+            "date": date(2024, 11, 2),
+            "debit": "112",
+            "credit": "353",
+            "title": "Ghi thu tiền gửi ngân hàng",
+            "kind": kind,
+        },
+        "bank": BANK_ACCOUNT,
+        "bank_reference": "LAI-Q1",
+        "counterparty": {"name": "Ngân hàng Agribank", "address": "Số 2 Trần Hưng Đạo, TP. Sóc Trăng"},
+        "corrects": "PC-ST-TP-P2/2024/00007",
+        "reason": "Lãi tiền gửi quý I năm 2024",
+        "amount": 1_001_015_000,
+    }
+    ctx.update(over)
+    return ctx

@@ -144,6 +144,9 @@ def test_a_long_cash_book_is_printed_in_chunks_with_the_balance_brought_forward(
     assert text.count("SỔ QUỸ TIỀN MẶT") == 1 and text.count("Số dư đầu kỳ") == 1
     # Brought forward before the 3rd and 5th lines: 100k+200k, then 100k+…+400k.
     assert "Số dư mang sang 300.000" in text and "Số dư mang sang 1.000.000" in text
+    # … and each chunk but the last ends its page on the balance it carries, the unit of amounts printed once.
+    assert "Số dư chuyển sang trang sau 300.000" in text and "Số dư chuyển sang trang sau 1.000.000" in text
+    assert text.count("Số dư chuyển sang trang sau") == 2 and text.count("Đơn vị tính: đồng") == 1
     assert text.count("Cộng phát sinh trong kỳ 1.500.000") == 1 and text.count("KẾ TOÁN TRƯỞNG") == 1
     for n in range(1, pages + 1):
         assert f"Trang {n}/{pages}" in text

@@ -483,8 +483,40 @@ def test_template_opens_with_validations_and_an_example_row():
     assert "Nam" in by_column["Giới tính"].formula1 and "Nữ" in by_column["Giới tính"].formula1
     guide = wb["Hướng dẫn"]
     assert guide.max_row > len(NOMINATION_COLUMNS)
+    # The example row reads as a valid pupil, but it is the template's own: skipped, with a warning that says so.
     parsed = parse_nominations(data, "template.xlsx")
-    assert parsed.errors == [] and len(parsed.rows) == 1 and parsed.rows[0]["full_name"] == "Nguyễn Thị Lan"
+    assert parsed.errors == [] and parsed.rows == []
+    assert parsed.warnings == ["Dòng 2 là dòng ví dụ của mẫu nhập: đã bỏ qua"]
+
+
+PUPIL = ["HS1", "Nguyễn Văn An", "05/09/2012", "Trường THCS A", "7A", "ST-MX-DT", "Hộ nghèo", "8,5"]
+
+
+def test_a_school_signature_block_under_the_table_is_skipped():
+    rows = [PUPIL, ["HS2", "Trần Văn Bình", *PUPIL[2:]]]
+    data = make_csv(rows).rstrip(b"\r\n")
+    footer = [
+        ",,Ngày 15 tháng 9 năm 2024,,,",
+        "Người lập biểu,,,Hiệu trưởng,,",
+        '"(Ký, ghi rõ họ tên)",,,"(Ký tên, đóng dấu)",,',
+        "Nguyễn Thị Thu,,,Lê Văn Nam,,",
+    ]
+    data += ("\r\n" + "\r\n".join(footer) + "\r\n").encode()
+    parsed = parse_nominations(data, "a.csv")
+    assert parsed.errors == [] and len(parsed.rows) == 2
+    assert parsed.warnings == ["Đã bỏ qua 4 dòng chữ ký dưới bảng (từ dòng 4): không phải hồ sơ học sinh"]
+
+
+def test_rows_of_few_cells_without_a_signature_are_still_errors():
+    data = make_csv([PUPIL]) + ",Trần Văn C,,,,,\r\n".encode()
+    parsed = parse_nominations(data, "a.csv")
+    assert {e.row for e in parsed.errors} == {3} and parsed.warnings == []
+
+
+def test_the_header_row_found_is_named():
+    data = "Danh sách đề cử học bổng\r\n\r\n".encode() + make_csv([PUPIL])
+    parsed = parse_nominations(data, "a.csv")
+    assert parsed.header_row == 3 and parsed.rows[0]["row"] == 4
 
 
 @pytest.mark.parametrize("name", ["a.csv", "a.xlsx"])

@@ -43,7 +43,6 @@ ARGS = [
 @pytest.fixture(scope="module")
 def live_server(sqlite_template, tmp_path_factory):
     """The app on a migrated copy of the template database, served by werkzeug in a thread."""
-    from werkzeug.serving import make_server
 
     from fundsvc import create_app
     from fundsvc.auth.service import SYSTEM, create_user
@@ -88,6 +87,15 @@ def live_server(sqlite_template, tmp_path_factory):
             },
         )
         db.session.remove()
+    yield from served(app)
+
+
+def served(app):
+    """Serve `app` on a free loopback port in a thread: yields its base URL, stops it after."""
+    from werkzeug.serving import make_server
+
+    from fundsvc.extensions import db
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -171,6 +171,11 @@ def test_worked_example_through_the_pages_matches_the_api(app, committee, funded
         f"/awards/{victim['id']}/cancel", {"reason": "Gia đình chuyển đi nơi khác"}, follow_redirects=True
     ).get_data(as_text=True)
     assert f"Đã hủy suất của {victim['full_name']}" in cancelled
+    # The round page follows at once: the cancelled award in its own tab, no longer among the awarded.
+    cancelled_tab = committee.get(f"{round_url}?tab=cancelled").get_data(as_text=True)
+    assert victim["full_name"] in cancelled_tab
+    awarded_tab = committee.get(round_url).get_data(as_text=True)
+    assert victim["full_name"] not in awarded_tab
 
 
 def test_committee_of_another_district_cannot_open_the_round(app, committee, funded, make_user, browser):

@@ -217,6 +217,72 @@
     });
   }
 
+  /* The matching queue: arrows move between lines, Enter on a line confirms its suggestion. */
+  var queue = $("#queue");
+  if (queue) { matchingQueue(queue); }
+
+  function matchingQueue(queue) {
+    var items = $$(".queue-item", queue);
+    queue.addEventListener("keydown", function (ev) {
+      var item = ev.target;
+      if (!item.classList || !item.classList.contains("queue-item")) { return; } /* typing in a field of the line */
+      var i = items.indexOf(item);
+      if (ev.key === "Enter") {
+        var confirmForm = $(".confirm-form", item);
+        if (confirmForm) { ev.preventDefault(); confirmForm.requestSubmit(); }
+      } else if (ev.key === "ArrowDown" && i < items.length - 1) { ev.preventDefault(); items[i + 1].focus(); }
+      else if (ev.key === "ArrowUp" && i > 0) { ev.preventDefault(); items[i - 1].focus(); }
+    });
+    if (items.length && !$(".flash-error")) { items[0].focus(); }
+    $$("input[data-donor-search]", queue).forEach(function (input) { donorPicker(input, queue.getAttribute("data-donors-url")); });
+  }
+
+  /* A donor search (the donation form's endpoint) filling a form's hidden donor_id; its button waits for a choice. */
+  function donorPicker(input, url) {
+    var list = document.getElementById(input.getAttribute("aria-controls"));
+    var donorId = input.form.querySelector("input[name=donor_id]"), button = input.form.querySelector("button[type=submit]");
+    var results = [], active = -1, searching = null;
+    button.disabled = true;
+    function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
+    function render() {
+      list.innerHTML = "";
+      results.forEach(function (d, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i; li.setAttribute("role", "option"); li.setAttribute("aria-selected", i === active ? "true" : "false");
+        li.textContent = d.name;
+        var extra = [d.phone, d.tax_code, d.address].filter(Boolean).join(" · ");
+        if (extra) { var s = document.createElement("small"); s.textContent = extra; li.appendChild(s); }
+        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); choose(i); });
+        list.appendChild(li);
+      });
+      list.hidden = !results.length; input.setAttribute("aria-expanded", results.length ? "true" : "false");
+      if (active >= 0) { input.setAttribute("aria-activedescendant", list.id + "-" + active); } else { input.removeAttribute("aria-activedescendant"); }
+    }
+    function choose(i) {
+      var d = results[i];
+      input.value = d.name; donorId.value = d.id; button.disabled = false;
+      close(); button.focus();
+    }
+    var search = debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 2) { results = []; render(); return; }
+      if (searching) { searching.abort(); }
+      searching = new AbortController();
+      getJSON(url + "?q=" + encodeURIComponent(q), searching.signal)
+        .then(function (data) { if (input.value.trim() === q && document.activeElement === input) { results = data; active = -1; render(); } })
+        .catch(function () {});
+    }, 150);
+    input.addEventListener("input", function () { donorId.value = ""; button.disabled = true; search(); });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { close(); return; }
+      if (list.hidden || !results.length) { if (ev.key === "Enter" && !donorId.value) { ev.preventDefault(); } return; }
+      if (ev.key === "ArrowDown") { ev.preventDefault(); active = (active + 1) % results.length; render(); }
+      else if (ev.key === "ArrowUp") { ev.preventDefault(); active = active <= 0 ? results.length - 1 : active - 1; render(); }
+      else if (ev.key === "Enter") { ev.preventDefault(); choose(active >= 0 ? active : 0); }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
   /* A select whose choice decides which parts of its form apply: elements marked data-show-<name>="values …". */
   $$("select[data-toggles]").forEach(function (select) {
     var attr = "data-show-" + select.getAttribute("data-toggles");

@@ -1,8 +1,8 @@
 """The comparison operators of the rules language (docs/rules.md, "Conditions") and what "empty" means.
 
-This is the one table of operators: validation (rules.py) accepts exactly these names, and the engine
-builds every comparison from it. Adding an operator is one entry here (plus its argument shape in
-rules.py when it takes a list, and its line in docs/rules.md).
+This is the one table of operators: validation (rules.py) accepts exactly these names, and the ruleset's
+comparisons (ruleset.py) and the engine's compiled ones compare with them. Adding an operator is one entry
+here (plus its argument shape in rules.py when it takes a list, and its line in docs/rules.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,242 @@
+"""End-to-end, in headless Chromium: the bank pages at phone (390×844) and desktop (1366×768) size. A treasurer
+makes and cancels pledges, uploads statements (a good one and a malformed one) and settles the matching queue by
+keyboard; a giver opens the public page without logging in. Screenshots go to artifacts/screenshots/bank-*.png;
+no page may scroll sideways on the phone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+
+import pytest
+
+from tests.web import test_browser
+from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+
+expect = sync_api.expect
+chromium = test_browser.chromium  # the browser fixture both files share
+pytestmark = pytest.mark.slow
+UNIT = "ST-TP-P2"
+SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+
+@pytest.fixture(scope="module")
+def bank_server(sqlite_template, tmp_path_factory):
+    """The app on a copy of the template database with a treasurer, a donor and a statement file to import."""
+
+    from fundsvc import create_app
+    from fundsvc.auth.service import SYSTEM, create_user
+    from fundsvc.donations.service import record_donation
+    from fundsvc.extensions import db
+
+    path = tmp_path_factory.mktemp("bank") / "web.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bank-browser-tests"})
+    with app.app_context():
+        create_user(db.session, "thuquy.bank", "treasurer", UNIT, password=PASSWORD, full_name="Lâm Thị Mai")
+        record_donation(
+            db.session,
+            SYSTEM,
+            {
+                "donor": {"name": "Nguyễn Thị Hoa", "kind": "person", "phone": "0918 222 333"},
+                "unit": UNIT,
+                "amount": 100_000,
+                "method": "cash",
+                "received_on": date(2026, 9, 1),
+            },
+        )
+        db.session.remove()
+    yield from served(app)
+
+
+@pytest.fixture
+def open_page(chromium, bank_server):
+    """Factory: open_page(size, username=None) → a page of a fresh context at that size, logged in if asked."""
+    contexts = []
+
+    def make(size, username: str | None = None):
+        context = chromium.new_context(viewport=size, base_url=bank_server, locale="vi-VN")
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        if username:
+            login(page, username)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot named by the page and its width; the page must not scroll sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"bank-{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+
+
+def no_english(page) -> None:
+    """Words of the English catalogue that would show a string left out of the Vietnamese page."""
+    body = page.locator("main").inner_text()
+    for word in ("Pledge", "Statement", "Confirm", "Ignore", "Upload", "None"):
+        assert not re.search(rf"\b{word}\b", body), word
+
+
+def open_account(page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Ngân hàng").click()
+    page.locator("#bank-accounts a").first.click()
+    expect(page.locator("h1")).to_contain_text("Tiền gửi Vietcombank")
+
+
+def make_pledge(page, amount: str, donor: str = "") -> str:
+    page.fill("#amount", amount)
+    if donor:
+        page.fill("#donor_name", donor)
+    page.click("#create-pledge")
+    flash = page.locator(".flash-success")
+    expect(flash).to_contain_text("Đã tạo mã ủng hộ")
+    return re.search(r"KH \w+ \d{5}", flash.inner_text()).group(0)
+
+
+def statement(rows) -> bytes:
+    from tests.bank.statement_samples import workbook
+
+    return workbook("VCB", rows, continuation=False)
+
+
+def upload(page, data: bytes, name: str = "sao-ke.xlsx") -> None:
+    page.goto("/bank/statements")
+    page.set_input_files("#file", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+    page.click("#upload")
+
+
+@SIZES
+def test_the_account_page_makes_prints_and_cancels_pledges(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    open_account(page)
+    expect(page.locator(".qr-image")).to_be_visible()
+    assert page.evaluate("document.querySelector('.qr-image').naturalWidth") > 0  # the QR image loads
+    code = make_pledge(page, "1500000", "Trần Văn Ba")
+    row = page.locator("#pledges tr", has_text=code)
+    expect(row).to_contain_text("1.500.000")
+    expect(row).to_contain_text("Trần Văn Ba")
+    pdf = row.get_by_role("link", name="In thư / áp phích").get_attribute("href")
+    answer = page.request.get(pdf)
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    other = make_pledge(page, "")
+    page.locator("#pledges tr", has_text=other).get_by_role("button", name="Hủy mã").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"Đã hủy mã ủng hộ {other}")
+    expect(page.locator("#pledges tr", has_text=other)).to_contain_text("Đã hủy")
+    no_english(page)
+    shot(page, "account")
+    page.fill("#amount", "0")  # the field keeps digits only as you type; the server bounds the amount
+    page.click("#create-pledge")
+    expect(page.locator("#amount-error")).to_contain_text("Số tiền phải từ 1 đồng")
+    shot(page, "account-error")
+
+
+@SIZES
+def test_a_giver_opens_the_public_page_types_an_amount_and_gets_a_personal_code(open_page, size):
+    page = open_page(size)
+    page.goto(f"/give/{UNIT}")
+    expect(page.locator("#unit-name")).to_have_text("Hội Khuyến học phường 2")
+    qr = page.locator(".qr-wrap svg").first
+    before = qr.inner_html()
+    shot(page, "give")
+    page.fill("#amount", "200.000")
+    page.keyboard.press("Enter")
+    expect(page.locator("#qr-amount")).to_have_text("200.000 đ")
+    assert page.locator(".qr-wrap svg").first.inner_html() != before  # a new QR, with the amount
+    shot(page, "give-amount")
+    page.fill("#amount", "-50")
+    page.click("#amount-submit")
+    expect(page.locator("#amount-error")).to_contain_text("Số tiền chỉ gồm chữ số")
+    page.goto(f"/give/{UNIT}?amount=300000")
+    page.click("#code-submit")
+    expect(page.locator("#personal-code .memo")).to_have_text(re.compile(r"KH P2 \d{5}"))
+    shot(page, "give-code")
+    page.goto("/give/KHONG-CO")
+    expect(page.locator("#refused")).to_contain_text("Không tìm thấy đơn vị nhận ủng hộ")
+    shot(page, "give-404")
+
+
+@SIZES
+def test_a_statement_upload_shows_its_counts_and_a_bad_file_its_rows(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    tag = size["width"]  # each size imports its own lines
+    upload(
+        page,
+        statement([("02/10/2026", f"UP{tag}A", None, 250_000, "ung ho"), ("02/10/2026", f"UP{tag}B", 5, None, "phi")]),
+    )
+    expect(page.locator("#n-new")).to_have_text("2")
+    expect(page.locator("#n-unmatched")).to_have_text("2")
+    no_english(page)
+    shot(page, "upload")
+    upload(page, statement([("31/02/2026", "X1", None, 1000, "a"), ("01/10/2026", "X2", None, "abc", "b")]))
+    rows = page.locator("#error-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("5")
+    expect(page.locator("#import-error")).to_contain_text("chưa lưu gì")
+    shot(page, "upload-error")
+
+
+@SIZES
+def test_the_matching_queue_confirms_with_enter_attaches_a_donor_and_ignores(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    open_account(page)
+    code = make_pledge(page, "700000", "Bà Năm")
+    tag = size["width"]
+    near_miss = code.replace(" ", "")[:-1] + ("8" if code[-1] != "8" else "7")
+    rows = [
+        ("06/10/2026", f"Q{tag}1", None, 700_000, f"chuyen tien {near_miss}"),
+        ("06/10/2026", f"Q{tag}2", None, 450_000, f"ung ho hoc sinh ngheo {tag}"),
+        ("06/10/2026", f"Q{tag}3", None, 11_000, f"hoan phi sms {tag}"),
+    ]
+    upload(page, statement(rows))
+    page.click("#to-queue")
+    item = page.locator(".queue-item", has_text=near_miss)
+    expect(item).to_contain_text("Bà Năm")
+    shot(page, "queue")
+    item.focus()
+    page.keyboard.press("Enter")  # one key confirms the suggestion
+    flash = page.locator(".flash-success")
+    expect(flash).to_contain_text("Đã ghi khoản ủng hộ 700.000 đồng của Bà Năm")
+    flash.get_by_role("link", name="Xem").click()
+    expect(page.locator("main")).to_contain_text("700.000")
+    page.go_back()
+
+    page.locator("#tab-unmatched").click()
+    unknown = page.locator(".queue-item", has_text=f"ung ho hoc sinh ngheo {tag}")
+    search = unknown.locator("input[data-donor-search]")
+    search.click()
+    page.keyboard.type("Nguyễn Thị")
+    expect(unknown.locator(".combo-list li").first).to_contain_text("Nguyễn Thị Hoa")
+    shot(page, "queue-search")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")  # picks the donor; the focus moves to the button
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("450.000 đồng của Nguyễn Thị Hoa")
+
+    refund = page.locator(".queue-item", has_text=f"hoan phi sms {tag}")
+    refund.locator("input[name=reason]").fill("Hoàn phí tin nhắn")
+    refund.get_by_role("button", name="Bỏ qua").click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã bỏ qua dòng")
+    page.locator("#tab-ignored").click()
+    expect(page.locator(".queue-item", has_text=f"hoan phi sms {tag}")).to_contain_text("Hoàn phí tin nhắn")
+    no_english(page)
+    shot(page, "queue-ignored")
+
+
+def test_keyboard_focus_starts_on_the_first_line_of_the_queue(open_page):
+    page = open_page(DESKTOP, "thuquy.bank")
+    upload(page, statement([("07/10/2026", "FOCUS1", None, 12_345, "ung ho")]))
+    page.click("#to-queue")
+    page.locator("#tab-unmatched").click()
+    expect(page.locator(".queue-item").first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.className") == "queue-item"
