@@ -93,3 +93,24 @@ def search_digits(query: str) -> str | None:
     if not (compact.isascii() and compact.isdigit()):
         return None
     return compact
+
+
+def search_words(query: str) -> list[str]:
+    """The folded words of a search, each looked for as the start of a word of the name ("Nguyễn Th" →
+    ["nguyen", "th"]); at most five (a longer query is not a name)."""
+    return name_words(query)[:5]
+
+
+def after_prefix(prefix: str) -> str:
+    """The smallest string above every string that starts with `prefix` (folded letters and digits, compared byte
+    by byte): `word >= prefix AND word < after_prefix(prefix)` is a prefix search an index answers as a range."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def after_digits(prefix: str) -> str | None:
+    """The same bound for a prefix of digits kept in a column of the database's own collation (phones, tax codes):
+    the next number of the same length ("0919" → "0920"), which any collation orders after the prefix's digits;
+    None when there is none ("999")."""
+    if set(prefix) == {"9"}:
+        return None
+    return str(int(prefix) + 1).zfill(len(prefix))
