@@ -4,7 +4,8 @@ Existing donors get their phone in the stored form ("0912 345 678" → "09123456
 ("0312345678 001" → "0312345678-001"), their folded name (`name_folded`) and its words (`donor_name_words`), by the
 service's own functions (fundsvc.donations.identity), so that an old donor is matched and found exactly as a new one.
 A value that cannot be normalised (a phone `phonenumbers` does not hold valid) is kept as it was typed.
-`merged_into_id` marks a donor merged into another.
+`merged_into_id` marks a donor merged into another. Nominations get their folded name (`name_folded`), which the
+search by the start of a word of a pupil's name runs on.
 
 The downgrade drops the new columns and table; phones and tax codes stay in their normalised form (which the old
 schema accepts: the typed spelling is not kept anywhere).
@@ -45,7 +46,11 @@ def upgrade():
         sa.ForeignKeyConstraint(["donor_id"], ["donors.id"], name=op.f("fk_donor_name_words_donor_id_donors")),
         sa.PrimaryKeyConstraint("word", "donor_id", name=op.f("pk_donor_name_words")),
     )
+    op.add_column("nominations", sa.Column("name_folded", sa.String(length=200), nullable=True))
     _rewrite_donors()
+    _fold_nomination_names()
+    with op.batch_alter_table("nominations", schema=None) as batch_op:
+        batch_op.alter_column("name_folded", existing_type=sa.String(length=200), nullable=False)
     with op.batch_alter_table("donors", schema=None) as batch_op:
         batch_op.alter_column("name_folded", existing_type=sa.String(length=200), nullable=False)
         batch_op.create_index(batch_op.f("ix_donors_name_folded"), ["name_folded"], unique=False)
@@ -90,7 +95,29 @@ def _rewrite_donors() -> None:
         last = rows[-1].id
 
 
+def _fold_nomination_names() -> None:
+    nominations = sa.table("nominations", sa.column("id"), sa.column("full_name"), sa.column("name_folded"))
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(nominations.c.id, nominations.c.full_name)
+            .where(nominations.c.id > last)
+            .order_by(nominations.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        bind.execute(
+            sa.update(nominations).where(nominations.c.id == sa.bindparam("row_id")),
+            [{"row_id": row.id, "name_folded": fold(row.full_name)} for row in rows],
+        )
+        last = rows[-1].id
+
+
 def downgrade():
+    with op.batch_alter_table("nominations", schema=None) as batch_op:
+        batch_op.drop_column("name_folded")
     with op.batch_alter_table("donor_name_words", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_donor_name_words_donor_id"))
     op.drop_table("donor_name_words")

@@ -406,7 +406,7 @@ def test_0014_rewrites_a_ranking_stored_by_entry_by_column_and_back(empty_url):
 
 
 def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_url):
-    """Donors stored before 0016, as they were typed: afterwards matched and found as new ones are."""
+    """Donors and nominations stored before 0016, as they were typed: afterwards matched and found as new ones are."""
     run(empty_url, lambda: upgrade(revision="0015"))
     engine = create_engine(empty_url)
     try:
@@ -431,6 +431,23 @@ def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_ur
                     ),
                     {"id": donor_id, "name": name, "phone": phone, "tax_code": tax_code, "t": "2024-01-01 00:00:00"},
                 )
+            for pupil_id, name in [(1, "Đặng Thị Ánh"), (2, "NGUYỄN  Văn Út")]:
+                conn.execute(
+                    text(
+                        "INSERT INTO students (id, identity_key, full_name, birth_date, school, created_at)"
+                        " VALUES (:id, :key, :name, '2012-05-01', 'THCS 1', :t)"
+                    ),
+                    {"id": pupil_id, "key": f"k{pupil_id}", "name": name, "t": "2024-01-01 00:00:00"},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO nominations (id, student_id, academic_year, unit_id, status, full_name,"
+                        " birth_date, ethnic_minority, school, grade, household, orphan, disability, achievement,"
+                        " created_at, updated_at) VALUES (:id, :id, '2024-2025', 1, 'active', :name, '2012-05-01',"
+                        " :no, 'THCS 1', '6', 'poor', :no, :no, 'none', :t, :t)"
+                    ),
+                    {"id": pupil_id, "name": name, "no": False, "t": "2024-01-01 00:00:00"},
+                )
     finally:
         engine.dispose()
     run(empty_url, lambda: upgrade(revision="0016"))
@@ -445,6 +462,10 @@ def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_ur
     assert len(words) == 4 + 3 + 4
     # "dang" and "nguy…" find by the index's range, as the service asks it.
     assert _query(empty_url, "SELECT donor_id FROM donor_name_words WHERE word >= 'dan' AND word < 'dao'") == [(2,)]
+    assert _query(empty_url, "SELECT id, name_folded FROM nominations ORDER BY id") == [
+        (1, "dang thi anh"),
+        (2, "nguyen van ut"),
+    ]
     run(empty_url, lambda: downgrade(revision="0015"))
     assert "donor_name_words" not in tables(empty_url)
     run(empty_url, upgrade)
