@@ -702,15 +702,17 @@ def donor_snapshot(donor: Donor) -> dict:
 
 def _require_key_free(session: Session, donor: Donor) -> None:
     """409 when the donor's phone or tax code is another (unmerged) donor's of the same tree: that is a merge."""
-    keys = _donor_keys(_root_path(donor.unit), {"phone": donor.phone, "tax_code": donor.tax_code})
-    if keys is None:
+    same = [
+        column == value for column, value in ((Donor.phone, donor.phone), (Donor.tax_code, donor.tax_code)) if value
+    ]
+    if not same:
         return
     other = session.execute(
         select(Donor.id, Donor.name)
         .join(Unit, Unit.id == Donor.unit_id)
         .where(
-            or_(Donor.phone == keys["phone"], Donor.tax_code == keys["tax_code"]),
-            Unit.path.startswith(keys["root"]),
+            or_(*same),
+            Unit.path.startswith(_root_path(donor.unit)),
             Donor.merged_into_id.is_(None),
             Donor.id != donor.id,
         )
