@@ -39,7 +39,7 @@ class DonorIn(StrictSchema):
 class DonorPatch(DonorIn):
     """A donor's details corrected: any of them; the phone and tax code stored normalised, as on a gift."""
 
-    name = Text(200)
+    name = fields.String(validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(DONOR_KINDS))
 
     @validates_schema
