@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, bindparam, delete, false, func, insert, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
@@ -647,6 +647,7 @@ def donors_query(actor: Actor, *, search: str | None = None):
     query = (
         select(Donor)
         .join(Unit, Unit.id == Donor.unit_id)
+        .options(contains_eager(Donor.unit))  # the unit joined for the scope is the one answered
         .where(Donor.merged_into_id.is_(None))
         .order_by(Donor.name_folded, Donor.id)
     )
