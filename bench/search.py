@@ -19,6 +19,7 @@ API within 3× of the bare SELECT. Exit status 0 unless --strict and the floor i
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import random
@@ -125,13 +126,8 @@ def measure(path: str, token: str, repeat: int) -> bool:
         answered, bare = [d["id"] for d in service(query)], [row[0] for row in bare_page(connection, query)]
         if answered != bare:
             raise SystemExit(f"q={query!r}: the API answered {answered[:5]}…, the bare SELECT {bare[:5]}…")
-        found = int(
-            __import__("json").loads(
-                client.get("/api/v1/donors", query_string={"q": query, "page_size": 1}, headers=headers).headers[
-                    "X-Pagination"
-                ]
-            )["total"]
-        )
+        paging = client.get("/api/v1/donors", query_string={"q": query, "page_size": 1}, headers=headers)
+        found = json.loads(paging.headers["X-Pagination"])["total"]
         print(f"q={query!r:14} {found:7,} donors found, first: {service(query)[0]['name'] if found else '-'}")
     service_times, bare_times = [], []
     for _ in range(repeat):
