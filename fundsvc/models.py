@@ -4,7 +4,7 @@ from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, ThrottleCounter, User
 from fundsvc.bank.models import Pledge
-from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt, ReceiptBook
+from fundsvc.donations.models import Donation, Donor, DonorNameWord, IdempotencyRecord, Receipt, ReceiptBook
 from fundsvc.jobs.models import Job
 from fundsvc.ledger.models import (
     Fund,
@@ -27,6 +27,7 @@ __all__ = [
     "Award",
     "Donation",
     "Donor",
+    "DonorNameWord",
     "Fund",
     "IdempotencyRecord",
     "InKindEntry",

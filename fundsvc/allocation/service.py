@@ -25,6 +25,7 @@ from fundsvc.ledger.service import balance, get_fund, post_entry, reserved
 from fundsvc.numbering import document_code, take_number
 from fundsvc.privacy import redact_allocation
 from fundsvc.students.models import FIELDS, Nomination
+from fundsvc.students.service import pupil_found_by
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
@@ -366,8 +367,8 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
 
 
 def awards_query(session: Session, actor: Actor, round_id: int, *, status=None, search: str | None = None):
-    """The round's awards in rank order, with their nominations; `search` finds a piece of the pupil's name, school
-    or pupil code."""
+    """The round's awards in rank order, with their nominations; `search` finds the pupils pupil_found_by finds and
+    a piece of the school's name."""
     get_round(session, actor, round_id)
     query = (
         select(Award)
@@ -378,10 +379,7 @@ def awards_query(session: Session, actor: Actor, round_id: int, *, status=None, 
     if status:
         query = query.where(Award.status == status)
     if search:
-        like = f"%{search}%"
-        pupils = select(Nomination.id).where(
-            Nomination.full_name.ilike(like) | Nomination.school.ilike(like) | Nomination.student_code.ilike(like)
-        )
+        pupils = select(Nomination.id).where(pupil_found_by(search) | Nomination.school.ilike(f"%{search.strip()}%"))
         query = query.where(Award.nomination_id.in_(pupils))
     return query
 

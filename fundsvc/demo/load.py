@@ -230,7 +230,7 @@ def _donors(rng: random.Random) -> list[dict]:
             {
                 "name": name,
                 "kind": "person",
-                "phone": f"09{rng.randrange(10**8):08d}",
+                "phone": f"091{rng.randrange(10**7):07d}",
                 "address": f"Số {i + 1} đường Lê Lợi, TP. Sóc Trăng",
             }
         )

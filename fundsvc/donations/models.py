@@ -23,17 +23,37 @@ class Donor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # fold(name) (fundsvc.donations.identity): what names are compared with and listed in order of.
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    # Stored normalised (fundsvc.donations.identity): national digits for a Vietnamese number, E.164 otherwise.
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
     tax_code: Mapped[str | None] = mapped_column(String(20), index=True)
     # The unit where the donor was first recorded; donors are matched within its tree.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # A donor merged into another is kept (audit, old links) but listed nowhere: its gifts are the survivor's.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship()
     donations: Mapped[list[Donation]] = relationship(back_populates="donor")
+
+
+# Folded words compare byte by byte on PostgreSQL too, so that a prefix is a range of the index whatever the
+# database's locale (SQLite compares bytes already).
+_WORD = String(60).with_variant(String(60, collation="C"), "postgresql")
+
+
+class DonorNameWord(Base):
+    """One folded word of a donor's name (fundsvc.donations.identity.name_words): the index a search by the start
+    of any word of the name runs on ("nguyen", "nhung", "dang" …)."""
+
+    __tablename__ = "donor_name_words"
+
+    word: Mapped[str] = mapped_column(_WORD, primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), primary_key=True, index=True)
 
 
 class Donation(Base):

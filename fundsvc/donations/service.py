@@ -5,14 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Connection, and_, bindparam, delete, false, func, insert, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
+from fundsvc.bank.models import StatementLine
 from fundsvc.db import DriverStatement, utcnow, write_transaction
-from fundsvc.donations.models import Donation, Donor, IdempotencyRecord, Receipt
-from fundsvc.errors import Conflict, Invalid, NotFound
+from fundsvc.donations.identity import (
+    IdentityError,
+    after_digits,
+    after_prefix,
+    name_words,
+    normalize_phone,
+    normalize_tax_code,
+    same_name,
+    search_digits,
+    search_words,
+    stored_or_typed,
+)
+from fundsvc.donations.models import Donation, Donor, DonorNameWord, IdempotencyRecord, Receipt
+from fundsvc.errors import Conflict, Forbidden, Invalid, NotFound
 from fundsvc.group_commit import grouped_write
 from fundsvc.idempotency import once_per_key
 from fundsvc.ledger.accounts import bank_account_id, cash_account_id, require_cover
@@ -28,6 +41,7 @@ from fundsvc.ledger.service import (
 )
 from fundsvc.numbering import document_code, take_number
 from fundsvc.observability.metrics import gift_recorded
+from fundsvc.students.normalize import fold
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit, UnitRef
 from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
@@ -44,18 +58,20 @@ def _root_path(unit: Unit | UnitRef) -> str:
 
 _DONORS, _UNITS = Donor.__table__, Unit.__table__
 # A donor's columns and its unit's code and path, as one plain row: built once, as every gift reads one.
+_DONOR_FIELDS = ("name", "kind", "phone", "email", "address", "tax_code")  # what a donor's details are
 _DONOR_ROW = select(
-    *(_DONORS.c[name] for name in ("id", "name", "kind", "phone", "email", "address", "tax_code", "unit_id")),
+    *(_DONORS.c[name] for name in ("id", *_DONOR_FIELDS, "unit_id", "merged_into_id")),
     _UNITS.c.code.label("unit_code"),
     _UNITS.c.path.label("unit_path"),
 ).join(_UNITS, _UNITS.c.id == _DONORS.c.unit_id)
 _DONOR_BY_ID = DriverStatement(_DONOR_ROW.where(_DONORS.c.id == bindparam("id")))
-# The first donor with the same phone or the same tax code in a unit tree (a missing key is bound as NULL,
-# which equals nothing). This runs on every gift, once more inside the lock for a new donor.
+# The first donor (not merged into another) with the same phone or the same tax code in a unit tree (a missing
+# key is bound as NULL, which equals nothing). This runs on every gift, once more inside the lock for a new donor.
 _DONOR_MATCH = DriverStatement(
     _DONOR_ROW.where(
         or_(_DONORS.c.phone == bindparam("phone"), _DONORS.c.tax_code == bindparam("tax_code")),
         _UNITS.c.path.startswith(bindparam("root")),
+        _DONORS.c.merged_into_id.is_(None),
     )
     .order_by(_DONORS.c.id)
     .limit(1)
@@ -69,6 +85,35 @@ def donor_scope(actor: Actor, unit: UnitRef) -> str:
     matches within the gift's province.
     """
     return actor.unit_path if actor.unit_path is not None else _root_path(unit)
+
+
+class DonorNameDiffers(Conflict):
+    """A gift's phone or tax code is an existing donor's, and the name typed is not that donor's: the caller is asked
+    whether the gift is that donor's (give `donor_id`) or a new donor's (`new_donor`), never attached silently."""
+
+    def __init__(self, donor_id: int, name: str):
+        super().__init__(
+            f"Số điện thoại hoặc mã số thuế này là của nhà tài trợ {name} (mã {donor_id}), khác tên đã nhập: "
+            f"gửi donor_id {donor_id} nếu đúng là người này, hoặc new_donor để tạo nhà tài trợ mới "
+            "(this phone or tax code is another donor's)",
+            {"donor": {"id": donor_id, "name": name}},
+        )
+        self.donor_id, self.name = donor_id, name
+
+
+def normalized_donor(donor: dict) -> dict:
+    """A donor's details with the phone and tax code in their stored form (fundsvc.donations.identity), an empty one
+    as None; 422 naming the field when one is not valid. Every write of a donor goes through it."""
+    normalized = dict(donor)
+    for field, normalize in (("phone", normalize_phone), ("tax_code", normalize_tax_code)):
+        if field not in normalized:
+            continue
+        value = (normalized[field] or "").strip()
+        try:
+            normalized[field] = normalize(value) if value else None
+        except IdentityError as error:
+            raise Invalid(str(error), {"donor": {field: [str(error)]}}) from error
+    return normalized
 
 
 def _donor_keys(scope: str, data: dict) -> dict | None:
@@ -94,7 +139,7 @@ class _Gift:
     data: dict
 
 
-def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:  # noqa: C901 — every check a gift passes before its write lock, in the order a treasurer reads the errors
+def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:
     """Resolve and check the unit, fund and donor of a gift: reads only, before any lock is taken.
 
     Plain rows, not ORM objects: this is most of the work of a gift outside the lock.
@@ -131,20 +176,34 @@ def _prepare(session: Session, actor: Actor, data: dict) -> _Gift:  # noqa: C901
         account_id = cash_account_id(connection, unit)
     issuer = resolved_identity(identity_chain(session, unit))
 
-    new_donor: dict = {}
     scope = donor_scope(actor, unit)
-    if "donor_id" in data and data["donor_id"] is not None:
-        donor = _DONOR_BY_ID.first(connection, {"id": data["donor_id"]})
-        if donor is not None:
-            donor_unit = UnitRef(donor.unit_id, donor.unit_code, donor.unit_path)
-        if donor is None or not actor.sees(donor_unit):
-            raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
-    else:
-        keys = _donor_keys(scope, data["donor"])
-        donor = _DONOR_MATCH.first(connection, keys) if keys is not None else None
-        if donor is None:
-            new_donor = {k: data["donor"].get(k) for k in ("name", "kind", "phone", "email", "address", "tax_code")}
+    donor, new_donor = _gift_donor(connection, actor, scope, data)
     return _Gift(unit, fund, account_id, issuer, scope, donor, new_donor, data)
+
+
+def _gift_donor(connection: Connection, actor: Actor, scope: str, data: dict) -> tuple[tuple | None, dict]:
+    """The donor a gift is for: (the _DONOR_ROW of the one given or matched, {}) or (None, the new donor's details).
+
+    A donor matched by phone or tax code under another name is not taken silently (DonorNameDiffers, 409), unless the
+    gift says it is a new donor (`new_donor`)."""
+    if data.get("donor_id") is not None:
+        donor = _DONOR_BY_ID.first(connection, {"id": data["donor_id"]})
+        if donor is None or not actor.sees(UnitRef(donor.unit_id, donor.unit_code, donor.unit_path)):
+            raise Invalid("Không có nhà tài trợ này (unknown donor)", {"donor_id": ["unknown donor"]})
+        if donor.merged_into_id is not None:
+            raise Invalid(
+                f"Nhà tài trợ {donor.id} đã được gộp vào nhà tài trợ {donor.merged_into_id} (donor merged)",
+                {"donor_id": [f"merged into donor {donor.merged_into_id}"]},
+            )
+        return donor, {}
+    typed = normalized_donor(data["donor"])
+    keys = None if data.get("new_donor") else _donor_keys(scope, typed)
+    donor = _DONOR_MATCH.first(connection, keys) if keys is not None else None
+    if donor is None:
+        return None, {k: typed.get(k) for k in _DONOR_FIELDS}
+    if not same_name(donor.name, typed["name"]):
+        raise DonorNameDiffers(donor.id, donor.name)
+    return donor, {}
 
 
 def record_donation(
@@ -189,6 +248,7 @@ def record_donation(
 _INSERT_DONOR = DriverStatement(insert(Donor.__table__).returning(Donor.__table__.c.id))
 _INSERT_DONATION = DriverStatement(insert(Donation.__table__).returning(Donation.__table__.c.id))
 _INSERT_RECEIPT = DriverStatement(insert(Receipt.__table__).returning(Receipt.__table__.c.id))
+_INSERT_NAME_WORD = DriverStatement(insert(DonorNameWord.__table__))
 _INSERT_IDEMPOTENCY = DriverStatement(insert(IdempotencyRecord.__table__))
 _INSERT_IN_KIND = DriverStatement(insert(InKindEntry.__table__))
 
@@ -328,16 +388,29 @@ def _write(
 def _new_donor(connection: Connection, gift: _Gift, now: datetime) -> tuple[dict | None, tuple | None]:
     """The gift's new donor: (its inserted column values, None), or (None, its row) when a concurrent first gift of
     the same donor has created it since the gift was prepared."""
-    keys = _donor_keys(gift.donor_scope, gift.new_donor)
+    keys = None if gift.data.get("new_donor") else _donor_keys(gift.donor_scope, gift.new_donor)
     if keys is not None:
         # Looked for again inside the transaction: on SQLite, where it holds the write lock, two
         # first gifts of one new donor at the same moment then still make one donor.
         found = _DONOR_MATCH.first(connection, keys)
-        if found is not None:
+        if found is not None and same_name(found.name, gift.new_donor["name"]):
             return None, found
-    donor = {"unit_id": gift.unit.id, **gift.new_donor, "created_at": now}
+    donor = {
+        "unit_id": gift.unit.id,
+        **gift.new_donor,
+        "name_folded": fold(gift.new_donor["name"]),
+        "merged_into_id": None,
+        "created_at": now,
+    }
     (donor["id"],) = _INSERT_DONOR.execute(connection, donor)
+    _store_name_words(connection, donor["id"], donor["name"])
     return donor, None
+
+
+def _store_name_words(connection: Connection, donor_id: int, name: str) -> None:
+    """The words a search by the start of any word of the name finds the donor by."""
+    for word in name_words(name):
+        _INSERT_NAME_WORD.execute(connection, {"word": word, "donor_id": donor_id})
 
 
 def _answer(gift: _Gift, written: _Written) -> Donation:
@@ -474,8 +547,8 @@ def donations_query(
     method=None,
     search: str | None = None,
 ):
-    """A select of the donations in the actor's scope, newest first, with the contract's filters; `search` finds a
-    piece of the donor's name, phone or tax code, or of the receipt's code."""
+    """A select of the donations in the actor's scope, newest first, with the contract's filters; `search` finds the
+    donors it finds (donor_found_by) and a piece of the receipt's code."""
     query = _with_relations(select(Donation).join(Unit, Unit.id == Donation.unit_id)).order_by(
         Donation.received_on.desc(), Donation.id.desc()
     )
@@ -497,11 +570,10 @@ def donations_query(
     if method:
         query = query.where(Donation.method == method)
     if search:
-        like = f"%{search}%"
         query = query.where(
             or_(
-                Donation.donor_id.in_(select(Donor.id).where(_donor_matches(like))),
-                Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(like))),
+                Donation.donor_id.in_(select(Donor.id).where(donor_found_by(search))),
+                Donation.id.in_(select(Receipt.donation_id).where(Receipt.code.ilike(f"%{search}%"))),
             )
         )
     return query
@@ -536,27 +608,55 @@ def find_duplicates(
     else:
         keys = []
         if name and name.strip():
-            # Exact name too: SQLite's lower() leaves Vietnamese capitals (Đ, Ư, …) as they are.
-            keys += [Donor.name == name.strip(), func.lower(Donor.name) == name.strip().lower()]
+            keys.append(Donor.name_folded == fold(name))
         if phone and phone.strip():
-            keys.append(Donor.phone == phone.strip())
+            keys.append(Donor.phone == stored_or_typed(normalize_phone, phone))
         if not keys:
             return []
         query = query.where(Donation.donor_id.in_(select(Donor.id).where(or_(*keys))))
     return list(session.scalars(query.limit(limit)).unique())
 
 
-def _donor_matches(like: str):
-    return or_(Donor.name.ilike(like), Donor.phone.ilike(like), Donor.tax_code.ilike(like))
+def _starts_with(column, prefix: str, after: str | None):
+    """`column` starts with `prefix`, as a range an index on the column answers."""
+    return column >= prefix if after is None else and_(column >= prefix, column < after)
+
+
+def donor_found_by(search: str):
+    """The condition of the donors a search finds, ignoring case and diacritics (docs/api.md "Donors").
+
+    Digits (spaces, dots, "+84" allowed) find the phones and tax codes that start with them ("0912 345", "+84 912");
+    words find the names in which each word typed starts a word ("nguyen", "tran hong", "dang" for "Đặng"), on the
+    folded words of donor_name_words. Both are index ranges, never a scan of the donors."""
+    digits = search_digits(search)
+    if digits:
+        after = after_digits(digits)
+        return or_(_starts_with(Donor.phone, digits, after), _starts_with(Donor.tax_code, digits, after))
+    words = search_words(search)
+    if not words:
+        return false()
+    return and_(
+        *(
+            Donor.id.in_(select(DonorNameWord.donor_id).where(_starts_with(DonorNameWord.word, w, after_prefix(w))))
+            for w in words
+        )
+    )
 
 
 def donors_query(actor: Actor, *, search: str | None = None):
-    """Donors first recorded inside the actor's scope, by name."""
-    query = select(Donor).join(Unit, Unit.id == Donor.unit_id).order_by(Donor.name, Donor.id)
+    """Donors first recorded inside the actor's scope (not merged into another), by name (folded, so that "Đặng"
+    sorts among the D's)."""
+    query = (
+        select(Donor)
+        .join(Unit, Unit.id == Donor.unit_id)
+        .options(contains_eager(Donor.unit))  # the unit joined for the scope is the one answered
+        .where(Donor.merged_into_id.is_(None))
+        .order_by(Donor.name_folded, Donor.id)
+    )
     if actor.unit_path is not None:
         query = query.where(Unit.path.startswith(actor.unit_path))
     if search:
-        query = query.where(_donor_matches(f"%{search}%"))
+        query = query.where(donor_found_by(search))
     return query
 
 
@@ -575,6 +675,108 @@ def get_donor(session: Session, actor: Actor, donor_id: int) -> Donor:
         if gave_here is None:
             raise NotFound(f"Không có nhà tài trợ {donor_id} (unknown donor)")
     return donor
+
+
+def _own_donor(session: Session, actor: Actor, donor_id: int) -> Donor:
+    """A donor first recorded in the actor's scope, locked for a change, and not merged; else 404, 403 or 409."""
+    donor = session.scalar(
+        select(Donor).where(Donor.id == donor_id).options(joinedload(Donor.unit)).with_for_update(of=Donor)
+    )
+    if donor is None:
+        raise NotFound(f"Không có nhà tài trợ {donor_id} (unknown donor)")
+    if not actor.sees(donor.unit):
+        get_donor(session, actor, donor_id)  # 404 unless it gave to the actor's scope
+        raise Forbidden(
+            f"Nhà tài trợ {donor_id} được ghi ở đơn vị {donor.unit.code}: chỉ đơn vị đó sửa được "
+            "(donor of another unit)"
+        )
+    if donor.merged_into_id is not None:
+        raise Conflict(
+            f"Nhà tài trợ {donor_id} đã được gộp vào nhà tài trợ {donor.merged_into_id} (donor already merged)",
+            {"merged_into": [str(donor.merged_into_id)]},
+        )
+    return donor
+
+
+def donor_snapshot(donor: Donor) -> dict:
+    """The audited state of a donor."""
+    return {name: getattr(donor, name) for name in (*_DONOR_FIELDS, "merged_into_id")}
+
+
+def _require_key_free(session: Session, donor: Donor) -> None:
+    """409 when the donor's phone or tax code is another (unmerged) donor's of the same tree: that is a merge."""
+    same = [
+        column == value for column, value in ((Donor.phone, donor.phone), (Donor.tax_code, donor.tax_code)) if value
+    ]
+    if not same:
+        return
+    other = session.execute(
+        select(Donor.id, Donor.name)
+        .join(Unit, Unit.id == Donor.unit_id)
+        .where(
+            or_(*same),
+            Unit.path.startswith(_root_path(donor.unit)),
+            Donor.merged_into_id.is_(None),
+            Donor.id != donor.id,
+        )
+        .limit(1)
+    ).first()
+    if other is not None:
+        raise Conflict(
+            f"Số điện thoại hoặc mã số thuế này là của nhà tài trợ {other.name} (mã {other.id}): nếu là một người, "
+            "hãy gộp hai nhà tài trợ (phone or tax code of another donor; merge them)",
+            {"donor": {"id": other.id, "name": other.name}},
+        )
+
+
+def update_donor(session: Session, actor: Actor, donor_id: int, changes: dict) -> Donor:
+    """Correct a donor's details (name, kind, phone, e-mail, address, tax code), audited. The phone and tax code are
+    stored normalised; one that is another donor's is refused (409: merge them instead). Documents already issued
+    keep what they printed (they are stored)."""
+    require_role(actor, *TREASURY_ROLES)
+    with write_transaction(session):
+        donor = _own_donor(session, actor, donor_id)
+        before = donor_snapshot(donor)
+        for name, value in normalized_donor({k: v for k, v in changes.items() if k in _DONOR_FIELDS}).items():
+            setattr(donor, name, value)
+        if not (donor.name or "").strip():
+            raise Invalid("Cần tên nhà tài trợ (name required)", {"name": ["required"]})
+        if "name" in changes:
+            donor.name_folded = fold(donor.name)
+            session.execute(delete(DonorNameWord).where(DonorNameWord.donor_id == donor.id))
+            session.flush()
+            _store_name_words(session.connection(), donor.id, donor.name)
+        _require_key_free(session, donor)
+        record(session, actor, "donor.update", "donor", donor.id, before, donor_snapshot(donor), donor.unit_id)
+    return donor
+
+
+def merge_donors(session: Session, actor: Actor, donor_id: int, into_id: int) -> Donor:
+    """Merge a donor into another (the survivor, answered) in one transaction, audited: every gift of the donor
+    moves to the survivor, and so do the bank statement lines suggested for it and the donors merged into it
+    before; the donor is kept, marked merged (its id answers with `merged_into`) and found by no search. Receipts
+    already issued are stored documents and stay byte for byte what they printed."""
+    require_role(actor, *TREASURY_ROLES)
+    if donor_id == into_id:
+        raise Invalid("Không gộp một nhà tài trợ vào chính mình (same donor)", {"into": ["the same donor"]})
+    with write_transaction(session):
+        absorbed = _own_donor(session, actor, donor_id)
+        survivor = _own_donor(session, actor, into_id)
+        moved = list(session.scalars(select(Donation.id).where(Donation.donor_id == absorbed.id).order_by(Donation.id)))
+        session.execute(update(Donation).where(Donation.donor_id == absorbed.id).values(donor_id=survivor.id))
+        session.execute(
+            update(StatementLine)
+            .where(StatementLine.suggested_donor_id == absorbed.id)
+            .values(suggested_donor_id=survivor.id)
+        )
+        session.execute(update(Donor).where(Donor.merged_into_id == absorbed.id).values(merged_into_id=survivor.id))
+        session.execute(delete(DonorNameWord).where(DonorNameWord.donor_id == absorbed.id))
+        before = donor_snapshot(absorbed)
+        absorbed.merged_into_id = survivor.id
+        after = {**donor_snapshot(absorbed), "survivor": survivor.name, "donations_moved": moved}
+        record(session, actor, "donor.merge", "donor", absorbed.id, before, after, absorbed.unit_id)
+    session.refresh(survivor)
+    return survivor
 
 
 def get_receipt(session: Session, actor: Actor, receipt_id: int) -> Receipt:

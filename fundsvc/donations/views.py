@@ -9,8 +9,10 @@ from fundsvc.donations.schemas import (
     DonationIn,
     DonationOut,
     DonorOut,
+    DonorPatch,
     DonorSearchArgs,
     DuplicateArgs,
+    MergeIn,
     VoidIn,
 )
 from fundsvc.extensions import db
@@ -28,6 +30,12 @@ def record_donation(data):
     """Record a gift: the donation, its gapless receipt number and its ledger entry.
 
     With an `Idempotency-Key` header, repeating the same request returns the first answer and creates nothing.
+
+    The donor is `donor_id`, or `donor`, matched to an existing donor by its phone or tax code (stored normalised:
+    "0912 345 678", "+84 912 345 678" and "84912345678" are one number; a number not valid is a 422). When the
+    matched donor's name is not the name given (ignoring case, spacing and diacritics), the answer is 409 with
+    `errors.donor = {"id", "name"}` of that donor: send the gift again with its `donor_id`, or with
+    `"new_donor": true` to record a new donor anyway.
     """
     key = check_key(request.headers.get("Idempotency-Key"))
     actor = current_actor()
@@ -86,7 +94,9 @@ def void_donation(data, donation_id):
 @blp.response(200, DonorOut(many=True))
 @blp.paginate(max_page_size=1000)
 def list_donors(args, pagination_parameters):
-    """Donors of your scope, by name; `q` searches name, phone and tax code."""
+    """Donors of your scope, by name (donors merged into another are left out); `q` finds the names in which each
+    word typed starts a word, ignoring case and diacritics ("nguyen" finds "Nguyễn", "dang" "Đặng"), or phones and
+    tax codes by their first digits."""
     actor = current_actor()
     page = paginate(service.donors_query(actor, search=args.get("q")), pagination_parameters)
     return [donor_seen_by(actor.role, donor) for donor in page]
@@ -95,6 +105,25 @@ def list_donors(args, pagination_parameters):
 @blp.get("/donors/<int:donor_id>")
 @blp.response(200, DonorOut)
 def get_donor(donor_id):
-    """One donor."""
+    """One donor; a donor merged into another answers with `merged_into`, the id of the donor holding its gifts."""
     actor = current_actor()
     return donor_seen_by(actor.role, service.get_donor(db.session, actor, donor_id))
+
+
+@blp.patch("/donors/<int:donor_id>")
+@blp.arguments(DonorPatch)
+@blp.response(200, DonorOut)
+def update_donor(data, donor_id):
+    """Correct a donor's details (audited); a phone or tax code that is another donor's is a 409 (merge them)."""
+    actor = current_actor()
+    return donor_seen_by(actor.role, service.update_donor(db.session, actor, donor_id, data))
+
+
+@blp.post("/donors/<int:donor_id>/merge")
+@blp.arguments(MergeIn)
+@blp.response(200, DonorOut)
+def merge_donor(data, donor_id):
+    """Merge this donor into `into` (audited, one transaction): its gifts move there, stored receipts stay byte for
+    byte as issued, and this donor's id then answers with `merged_into`. The answer is the surviving donor."""
+    actor = current_actor()
+    return donor_seen_by(actor.role, service.merge_donors(db.session, actor, donor_id, data["into"]))

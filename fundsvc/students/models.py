@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundsvc.db import Base, utcnow
+from fundsvc.students.normalize import fold
 from fundsvc.students.vocabulary import ROW_KEYS
 from fundsvc.units.models import Unit
 
@@ -34,6 +35,11 @@ class Student(Base):
     nominations: Mapped[list[Nomination]] = relationship(back_populates="student")
 
 
+def _folded_name(context) -> str:
+    """A nomination's name_folded when the INSERT does not give it."""
+    return fold(context.get_current_parameters()["full_name"])
+
+
 class Nomination(Base):
     __tablename__ = "nominations"
     __table_args__ = (
@@ -49,6 +55,9 @@ class Nomination(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     student_code: Mapped[str | None] = mapped_column(String(40))
     full_name: Mapped[str] = mapped_column(String(200))
+    # fold(full_name) (fundsvc.students.normalize): what a search by the start of a word of the name runs on; given
+    # by the import and a correction of the name, else derived from the row's full_name.
+    name_folded: Mapped[str] = mapped_column(String(200), default=_folded_name)
     birth_date: Mapped[date]
     gender: Mapped[str | None] = mapped_column(String(8))
     ethnicity: Mapped[str | None] = mapped_column(String(60))

@@ -35,6 +35,8 @@ class NominationArgs(StrictSchema):
     unit = fields.String(validate=CODE)
     school = fields.String(validate=validate.Length(max=200))
     status = fields.String(validate=validate.OneOf(NOMINATION_STATUSES))
+    # The pupil's name by the start of its words, ignoring case and diacritics, or a piece of the pupil's code.
+    search = fields.String(data_key="q", validate=validate.Length(min=1, max=100))
 
 
 class NominationPatch(StrictSchema):

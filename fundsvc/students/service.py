@@ -9,15 +9,17 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
+from fundsvc.donations.identity import search_words
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.memory import PerValue, gc_paused
 from fundsvc.students.models import FIELDS, Nomination, Student
+from fundsvc.students.normalize import fold
 from fundsvc.students.rules import derive_grade, identity_keys, is_ethnic_minority
 from fundsvc.students.spreadsheet import CellError, parse_nominations, write_nominations_xlsx
 from fundsvc.students.vocabulary import COLUMNS_BY_KEY
@@ -220,6 +222,7 @@ def import_nominations(
                     "source_sha256": digest,
                     "source_row": columns["row"],
                     "unit_id": unit_ids,
+                    "name_folded": list(map(fold, columns["full_name"])),
                 }
                 updated_ids = _store_nominations(conn, columns, source, plan, academic_year)
                 audited = {"file": filename, "sha256": digest, "academic_year": academic_year}
@@ -319,8 +322,23 @@ def _store_nominations(
     return updated_ids
 
 
-def nominations_query(session: Session, actor: Actor, *, academic_year=None, unit=None, school=None, status=None):
-    """A select of nominations inside the actor's scope, in id order."""
+def pupil_found_by(search: str):
+    """The condition of the nominations a search finds, ignoring case and diacritics: the names in which each word
+    typed starts a word ("nguyen th" finds "Nguyễn Thị Ánh", "dang" "Đặng Văn Út"), on the folded name, or a piece
+    of the pupil's code."""
+    words = search_words(search)
+    by_name = (
+        and_(*(or_(Nomination.name_folded.startswith(w), Nomination.name_folded.contains(f" {w}")) for w in words))
+        if words
+        else false()
+    )
+    return or_(by_name, Nomination.student_code.ilike(f"%{search.strip()}%"))
+
+
+def nominations_query(
+    session: Session, actor: Actor, *, academic_year=None, unit=None, school=None, status=None, search=None
+):
+    """A select of nominations inside the actor's scope, in id order; `search` as pupil_found_by."""
     query = (
         select(Nomination)
         .join(Unit, Unit.id == Nomination.unit_id)
@@ -337,6 +355,8 @@ def nominations_query(session: Session, actor: Actor, *, academic_year=None, uni
         query = query.where(Nomination.school == school)
     if status:
         query = query.where(Nomination.status == status)
+    if search:
+        query = query.where(pupil_found_by(search))
     return query
 
 
@@ -356,7 +376,10 @@ def snapshot(nomination: Nomination) -> dict:
 
 
 def _with_derived(changes: dict) -> dict:
-    """A correction of the ethnicity or the class corrects what the import's rules derive from it, unless given."""
+    """A correction of the ethnicity or the class corrects what the import's rules derive from it, unless given; one
+    of the name its folded form."""
+    if "full_name" in changes:
+        changes["name_folded"] = fold(changes["full_name"])
     if "ethnicity" in changes and "ethnic_minority" not in changes:
         changes["ethnic_minority"] = is_ethnic_minority(changes["ethnicity"])
     if "grade" in changes:

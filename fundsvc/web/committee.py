@@ -126,12 +126,10 @@ def nominations_list():
     status = args.get("status") if args.get("status") in NOMINATION_STATUSES else None
     unit = (args.get("unit") or "").strip() or None
     school = (args.get("school") or "").strip() or None
+    q = (args.get("q") or "").strip()[:100] or None
     query = nominations.nominations_query(
-        db.session, g.actor, academic_year=year or None, unit=unit, school=school, status=status
+        db.session, g.actor, academic_year=year or None, unit=unit, school=school, status=status, search=q
     )
-    q = (args.get("q") or "").strip()
-    if q:
-        query = query.where(Nomination.full_name.ilike(f"%{q}%") | Nomination.student_code.ilike(f"%{q}%"))
     page = paginate(query)
     schools = db.session.scalars(
         nominations.nominations_query(db.session, g.actor, academic_year=year or None)

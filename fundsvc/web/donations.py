@@ -11,8 +11,8 @@ from marshmallow import ValidationError
 
 from fundsvc.documents.words import amount_in_words, format_vnd
 from fundsvc.donations import service
-from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation
-from fundsvc.donations.schemas import DonationIn, VoidIn
+from fundsvc.donations.models import DONATION_STATUSES, METHODS, Donation, Donor
+from fundsvc.donations.schemas import DonationIn, DonorPatch, VoidIn
 from fundsvc.errors import DomainError
 from fundsvc.extensions import db
 from fundsvc.idempotency import request_fingerprint
@@ -81,13 +81,15 @@ def _donation_data(form) -> tuple[dict, dict]:  # noqa: C901 — a form's fields
         errors["amount"] = _("Nhập số tiền bằng chữ số, ví dụ 1.000.000")
     else:
         body["amount"] = amount
-    donor_id = parse_int(form.get("donor_id"))
+    # The donor picked in the donor box, or the answer to "is it this donor?" (use_donor, new_donor).
+    donor_id = parse_int(form.get("donor_id")) or parse_int(form.get("use_donor"))
     if donor_id:
         body["donor_id"] = donor_id
     else:
         donor = {k: (form.get(f"donor_{k}") or "").strip() for k in DONOR_FIELDS}
         body["donor"] = {k: v for k, v in donor.items() if v}
         body["donor"].setdefault("name", "")
+        body["new_donor"] = bool(form.get("new_donor"))
     for key in ("fund", "unit", "purpose"):
         if (form.get(key) or "").strip():
             body[key] = form[key].strip()
@@ -141,7 +143,13 @@ def _form_unit(values: dict) -> str | None:
     return unit.code if unit else None
 
 
-def _render_form(values: dict, errors: dict | None = None, duplicates=None, status: int = 200):
+def _render_form(
+    values: dict,
+    errors: dict | None = None,
+    duplicates=None,
+    status: int = 200,
+    donor_question: service.DonorNameDiffers | None = None,
+):
     units, funds = _form_choices()
     accounts = bank_accounts(_form_unit(values))
     if len(accounts) == 1 and not values.get("account"):
@@ -151,6 +159,7 @@ def _render_form(values: dict, errors: dict | None = None, duplicates=None, stat
         values=values,
         errors=errors or {},
         duplicates=duplicates,
+        donor_question=donor_question,
         units=units,
         funds=funds,
         accounts=accounts,
@@ -195,6 +204,9 @@ def donation_new():
         donation, replayed = service.record_donation(
             db.session, g.actor, data, idempotency_key=f"web:{key}", fingerprint=request_fingerprint(data)
         )
+    except service.DonorNameDiffers as question:
+        # The phone or tax code is a donor's of another name: the form asks whose gift it is.
+        return _render_form(form, {}, donor_question=question, status=409)
     except DomainError as error:
         if "Idempotency-Key" in error.errors:
             # The same form was already recorded and then edited (browser Back): a fresh form, nothing lost.
@@ -324,12 +336,67 @@ def donors_list():
 
 @bp.get("/donors/<int:donor_id>")
 def donor_detail(donor_id):
-    """A donor, their gifts, and their yearly statement (thank-you letter)."""
+    """A donor, their gifts, and their yearly statement (thank-you letter); a merged donor's page is its survivor's."""
     donor = service.get_donor(db.session, g.actor, donor_id)
+    if donor.merged_into_id is not None:
+        flash(_("Nhà hảo tâm %(name)s đã được gộp vào người này.", name=donor.name), "success")
+        return redirect(url_for("web.donor_detail", donor_id=donor.merged_into_id))
     gifts = list(db.session.scalars(service.donations_query(db.session, g.actor, donor=donor_id).limit(500)).unique())
     years = sorted({d.received_on.year for d in gifts}, reverse=True)
     totals = {y: sum(d.amount for d in gifts if d.received_on.year == y and d.status == "recorded") for y in years}
     return render_template("web/donor.html", donor=donor, gifts=gifts, years=years, totals=totals)
+
+
+def _donor_values(donor) -> dict:
+    return {name: getattr(donor, name) or "" for name in (*DONOR_FIELDS, "email")}
+
+
+@bp.route("/donors/<int:donor_id>/edit", methods=["GET", "POST"])
+@roles_required("treasurer")
+def donor_edit(donor_id):
+    """Correct a donor's details (audited); the phone and tax code are stored as on a gift."""
+    donor = service.get_donor(db.session, g.actor, donor_id)
+    if request.method == "GET":
+        return render_template("web/donor_edit.html", donor=donor, values=_donor_values(donor), errors={})
+    values = {name: (request.form.get(name) or "").strip() for name in (*DONOR_FIELDS, "email")}
+    try:
+        changes = DonorPatch().load({name: value or None for name, value in values.items()} | {"name": values["name"]})
+        service.update_donor(db.session, g.actor, donor_id, changes)
+    except ValidationError as error:
+        errors = {path: _field_message(f"donor_{path}", message) for path, message in flatten_errors(error.messages)}
+        flash(_("Chưa sửa được: xem các ô báo lỗi bên dưới."), "error")
+        return render_template("web/donor_edit.html", donor=donor, values=values, errors=errors), 422
+    except REFUSED as error:
+        # Another donor's phone (a merge, not an edit), a merged donor, a donor of another unit: said on top.
+        flash(error.message, "error")
+        return render_template("web/donor_edit.html", donor=donor, values=values, errors={}), error.status
+    flash(_("Đã sửa thông tin nhà hảo tâm."), "success")
+    return redirect(url_for("web.donor_detail", donor_id=donor_id))
+
+
+@bp.route("/donors/<int:donor_id>/merge", methods=["GET", "POST"])
+@roles_required("treasurer")
+def donor_merge(donor_id):
+    """Merge a duplicate donor into the one chosen: the donors found (by default those sharing the last word of
+    its name) are offered; every gift moves, receipts keep what they printed."""
+    donor = service.get_donor(db.session, g.actor, donor_id)
+    if request.method == "POST":
+        into = parse_int(request.form.get("into"))
+        try:
+            survivor = service.merge_donors(db.session, g.actor, donor_id, into or 0)
+        except REFUSED as error:
+            flash(error.message, "error")
+            return redirect(url_for("web.donor_merge", donor_id=donor_id))
+        flash(
+            _("Đã gộp %(name)s vào %(into)s: mọi khoản thu đã chuyển sang.", name=donor.name, into=survivor.name),
+            "success",
+        )
+        return redirect(url_for("web.donor_detail", donor_id=survivor.id))
+    words = donor.name.split()
+    q = (request.args.get("q") or (words[-1] if words else "")).strip()[:100]
+    query = service.donors_query(g.actor, search=q).where(Donor.id != donor.id) if q else None
+    candidates = db.session.scalars(query.limit(50)).all() if query is not None else []
+    return render_template("web/donor_merge.html", donor=donor, q=q, candidates=candidates)
 
 
 # Small JSON endpoints for the donation form's scripts (session login, read-only).

@@ -23,11 +23,11 @@ def _pdf_text(data: bytes) -> str:
 
 
 def _year(session):
-    give(session, "ST-TP-P2", 5_000_000, on=date(2024, 1, 10), donor="Công ty TNHH Minh Phát", phone="0299000001")
+    give(session, "ST-TP-P2", 5_000_000, on=date(2024, 1, 10), donor="Công ty TNHH Minh Phát", phone="0912000001")
     give(
-        session, "ST-MX-DT", 3_000_000, on=date(2024, 4, 1), donor="Ông Lâm Bí Mật", phone="0299000002", anonymous=True
+        session, "ST-MX-DT", 3_000_000, on=date(2024, 4, 1), donor="Ông Lâm Bí Mật", phone="0912000002", anonymous=True
     )
-    wrong = give(session, "ST-TP-P5", 900_000, on=date(2024, 5, 1), donor="Bà Ghi Nhầm", phone="0299000003")
+    wrong = give(session, "ST-TP-P5", 900_000, on=date(2024, 5, 1), donor="Bà Ghi Nhầm", phone="0912000003")
     void(session, wrong.id)
     # The province's own gift, in its cash box: the awards below are paid from it in cash.
     give(
@@ -38,7 +38,7 @@ def _year(session):
         on=date(2024, 6, 1),
         method="cash",
         donor="Ngân hàng TMCP Công Thương",
-        phone="0299000004",
+        phone="0912000004",
     )
     pay_award(
         session,
@@ -135,7 +135,7 @@ def test_changes_show_as_a_dated_correction(session, admin, client):
     again = admin.post("/api/v1/reports/public/2024/publish?unit=ST-TP")
     assert again.status_code == 409  # nothing changed: no new version
 
-    give(session, "ST-TP-P5", 4_000_000, on=date(2024, 11, 11), donor="Nhà sách Phương Nam", phone="0299000009")
+    give(session, "ST-TP-P5", 4_000_000, on=date(2024, 11, 11), donor="Nhà sách Phương Nam", phone="0912000009")
     second = admin.post("/api/v1/reports/public/2024/publish?unit=ST-TP")
     assert second.status_code == 201
     v2 = second.get_json()

@@ -468,3 +468,68 @@ def test_0020_keeps_existing_tokens_and_units_working(empty_url):
         assert "merged_on" not in {c["name"] for c in inspect(engine).get_columns("units")}
     finally:
         engine.dispose()
+def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_url):
+    """Donors and nominations stored before 0016, as they were typed: afterwards matched and found as new ones are."""
+    run(empty_url, lambda: upgrade(revision="0015"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO units (id, code, name, level, path, books_opened_on, created_at)"
+                    " VALUES (1, 'ST', 'Sóc Trăng', 'province', '/1/', '2024-01-01', :t)"
+                ),
+                {"t": "2024-01-01 00:00:00"},
+            )
+            donors = [
+                (1, "Trần Thị Hồng Nhung", "0912 345 678", "0312.345.678 001"),
+                (2, "ĐẶNG VĂN ÚT", "+84 913.555.777", None),
+                (3, "Công ty Minh Phát", "không rõ", "2200123456"),
+            ]
+            for donor_id, name, phone, tax_code in donors:
+                conn.execute(
+                    text(
+                        "INSERT INTO donors (id, name, kind, phone, tax_code, unit_id, created_at)"
+                        " VALUES (:id, :name, 'person', :phone, :tax_code, 1, :t)"
+                    ),
+                    {"id": donor_id, "name": name, "phone": phone, "tax_code": tax_code, "t": "2024-01-01 00:00:00"},
+                )
+            for pupil_id, name in [(1, "Đặng Thị Ánh"), (2, "NGUYỄN  Văn Út")]:
+                conn.execute(
+                    text(
+                        "INSERT INTO students (id, identity_key, full_name, birth_date, school, created_at)"
+                        " VALUES (:id, :key, :name, '2012-05-01', 'THCS 1', :t)"
+                    ),
+                    {"id": pupil_id, "key": f"k{pupil_id}", "name": name, "t": "2024-01-01 00:00:00"},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO nominations (id, student_id, academic_year, unit_id, status, full_name,"
+                        " birth_date, ethnic_minority, school, grade, household, orphan, disability, achievement,"
+                        " created_at, updated_at) VALUES (:id, :id, '2024-2025', 1, 'active', :name, '2012-05-01',"
+                        " :no, 'THCS 1', '6', 'poor', :no, :no, 'none', :t, :t)"
+                    ),
+                    {"id": pupil_id, "name": name, "no": False, "t": "2024-01-01 00:00:00"},
+                )
+    finally:
+        engine.dispose()
+    run(empty_url, lambda: upgrade(revision="0016"))
+    assert _query(empty_url, "SELECT id, name_folded, phone, tax_code FROM donors ORDER BY id") == [
+        (1, "tran thi hong nhung", "0912345678", "0312345678-001"),
+        (2, "dang van ut", "0913555777", None),
+        # What cannot be normalised is kept as typed.
+        (3, "cong ty minh phat", "không rõ", "2200123456"),
+    ]
+    words = _query(empty_url, "SELECT donor_id, word FROM donor_name_words ORDER BY donor_id, word")
+    assert [(d, w) for d, w in words if d == 2] == [(2, "dang"), (2, "ut"), (2, "van")]
+    assert len(words) == 4 + 3 + 4
+    # "dang" and "nguy…" find by the index's range, as the service asks it.
+    assert _query(empty_url, "SELECT donor_id FROM donor_name_words WHERE word >= 'dan' AND word < 'dao'") == [(2,)]
+    assert _query(empty_url, "SELECT id, name_folded FROM nominations ORDER BY id") == [
+        (1, "dang thi anh"),
+        (2, "nguyen van ut"),
+    ]
+    run(empty_url, lambda: downgrade(revision="0015"))
+    assert "donor_name_words" not in tables(empty_url)
+    run(empty_url, upgrade)
+    assert schema_diff(empty_url) == []

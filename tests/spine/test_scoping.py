@@ -64,7 +64,7 @@ SEED = {
 }
 
 
-def gift(unit: str | None = "ST-TP-P2", fund: str | None = None, phone: str = "0299100100") -> dict:
+def gift(unit: str | None = "ST-TP-P2", fund: str | None = None, phone: str = "0912100100") -> dict:
     body = {
         "donor": {"name": "Trần Thị Lan", "kind": "person", "phone": phone},
         "amount": 1_000_000,

@@ -166,7 +166,8 @@
       form.submit();
     }
     form.addEventListener("submit", function (ev) {
-      if (ev.submitter && ev.submitter.name === "confirm_duplicate") { return; }
+      // An answer to a question the server asked (a duplicate, which donor) is sent as it is: the server checks again.
+      if (ev.submitter && (ev.submitter.name === "confirm_duplicate" || ev.submitter.hasAttribute("data-answer"))) { return; }
       ev.preventDefault();
       if (sending) { return; }
       if (confirmField.value === "1") { send(); return; }
