@@ -7,8 +7,8 @@ from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents import service
 from fundsvc.donations.schemas import StatementArgs
 from fundsvc.extensions import db
-from fundsvc.organisation.service import current_config
 from fundsvc.jobs.views import AS_A_JOB, deferred
+from fundsvc.organisation.service import current_config
 from fundsvc.schemas import DateRangeArgs
 from fundsvc.units.schemas import CODE
 

@@ -48,7 +48,7 @@ class DonorPatch(DonorIn):
             raise ValidationError("Give at least one field to change", "name")
 
 
-class MergeIn(StrictSchema):
+class DonorMergeIn(StrictSchema):
     into = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
 
 

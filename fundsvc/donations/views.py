@@ -8,11 +8,11 @@ from fundsvc.donations.schemas import (
     DonationArgs,
     DonationIn,
     DonationOut,
+    DonorMergeIn,
     DonorOut,
     DonorPatch,
     DonorSearchArgs,
     DuplicateArgs,
-    MergeIn,
     VoidIn,
 )
 from fundsvc.extensions import db
@@ -120,7 +120,7 @@ def update_donor(data, donor_id):
 
 
 @blp.post("/donors/<int:donor_id>/merge")
-@blp.arguments(MergeIn)
+@blp.arguments(DonorMergeIn)
 @blp.response(200, DonorOut)
 def merge_donor(data, donor_id):
     """Merge this donor into `into` (audited, one transaction): its gifts move there, stored receipts stay byte for

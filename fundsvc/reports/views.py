@@ -5,8 +5,8 @@ from flask import current_app, make_response
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.documents.service import DocumentSettings
 from fundsvc.extensions import db
-from fundsvc.organisation.service import current_config
 from fundsvc.jobs.views import AS_A_JOB, deferred
+from fundsvc.organisation.service import current_config
 from fundsvc.reports import books, service
 from fundsvc.reports.schemas import (
     BankBookArgs,

@@ -89,7 +89,7 @@ class MoveIn(StrictSchema):
     on = DocumentDate(required=True)
 
 
-class MergeIn(StrictSchema):
+class UnitMergeIn(StrictSchema):
     from_ = fields.List(
         fields.String(validate=CODE), data_key="from", required=True, validate=validate.Length(min=1, max=50)
     )
@@ -109,7 +109,7 @@ class TransferOut(StrictSchema):
     amount = fields.Function(lambda t: t[2])
 
 
-class MergeOut(StrictSchema):
+class UnitMergeOut(StrictSchema):
     into = fields.Function(lambda m: m.into.code)
     on = fields.Date()
     merged = fields.Function(lambda m: [u.code for u in m.merged])

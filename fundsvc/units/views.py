@@ -5,7 +5,16 @@ from fundsvc.extensions import db
 from fundsvc.organisation.service import current_config
 from fundsvc.units import reorganisation, service
 from fundsvc.units.identity import identity_defaults
-from fundsvc.units.schemas import MergeIn, MergeOut, MoveIn, RetireIn, UnitDetailOut, UnitIn, UnitOut, UnitPatchIn
+from fundsvc.units.schemas import (
+    MoveIn,
+    RetireIn,
+    UnitDetailOut,
+    UnitIn,
+    UnitMergeIn,
+    UnitMergeOut,
+    UnitOut,
+    UnitPatchIn,
+)
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="The organisation tree")
 
@@ -26,8 +35,8 @@ def create_unit(data):
 
 
 @blp.post("/merge")
-@blp.arguments(MergeIn)
-@blp.response(200, MergeOut)
+@blp.arguments(UnitMergeIn)
+@blp.response(200, UnitMergeOut)
 def merge_units(data):
     """Merge units into another on a date (admin): their balances pass by transfer documents dated `on`, their
     books close, their donors and nominations carry over; they accept no new movement afterwards."""

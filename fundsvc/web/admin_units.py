@@ -15,7 +15,7 @@ from fundsvc.organisation.service import current_config
 from fundsvc.units import reorganisation, service
 from fundsvc.units.identity import FIELDS, SIGNATORIES, identity_defaults, stored_identity
 from fundsvc.units.models import LEVELS
-from fundsvc.units.schemas import MergeIn, MoveIn, RetireIn, UnitIn, UnitPatchIn
+from fundsvc.units.schemas import MoveIn, RetireIn, UnitIn, UnitMergeIn, UnitPatchIn
 from fundsvc.web.admin import load_form
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import REFUSED
@@ -195,7 +195,7 @@ def admin_units_merge():
     errors: dict[str, str] = {}
     status, outcome = 200, None
     if request.method == "POST":
-        data, errors = load_form(MergeIn(), {k: v for k, v in values.items() if v})
+        data, errors = load_form(UnitMergeIn(), {k: v for k, v in values.items() if v})
         status = 422 if errors else status
         if not errors:
             try:

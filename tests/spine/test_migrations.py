@@ -468,6 +468,8 @@ def test_0020_keeps_existing_tokens_and_units_working(empty_url):
         assert "merged_on" not in {c["name"] for c in inspect(engine).get_columns("units")}
     finally:
         engine.dispose()
+
+
 def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_url):
     """Donors and nominations stored before 0016, as they were typed: afterwards matched and found as new ones are."""
     run(empty_url, lambda: upgrade(revision="0015"))
