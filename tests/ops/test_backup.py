@@ -246,3 +246,17 @@ def test_books_with_a_gap_are_backed_up_all_the_same_and_said_so(app, make_api, 
     with pytest.raises(BackupError, match="gap: series receipt ST-TP-P2/2024"):
         verify_backup(written)
     verify_backup(path)  # the backup made before the damage is still whole
+
+
+def test_the_create_command_verifies_and_keeps_what_it_is_told(any_app, make_api, tmp_path):
+    api = make_api(any_app, "treasurer", "ST-TP")
+    assert api.post("/api/v1/donations", json=gift(UNIT, 90_000)).status_code == 201
+    runner = any_app.test_cli_runner()
+    out = tmp_path / "nightly"
+    for _ in range(2):
+        made = runner.invoke(args=["backup", "create", "--out", str(out), "--keep", "1", "--verify"])
+        assert made.exit_code == 0, made.output
+        assert "Verified." in made.output and "1 ledger entries totalling 90,000 đ" in made.output
+    (kept,) = out.glob("*.backup")
+    assert made.output.strip().splitlines()[-1] == str(kept)
+    assert runner.invoke(args=["backup", "create", "--keep", "0", "--out", str(out)]).exit_code != 0
