@@ -3,6 +3,7 @@ fundsvc.backup.sqlite and fundsvc.backup.postgres."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,10 +57,13 @@ def create_backup(database_url: str, out_dir: Path, keep: int | None = None) -> 
             "payload": {"name": payload.name, "bytes": payload.stat().st_size, "sha256": sha256_of(payload)},
             "figures": figures,
         }
-        if figures["series_gaps"]:
-            raise BackupError("the database itself has gaps in its series: " + "; ".join(figures["series_gaps"]))
         path = out_dir / backup_name(url.get_backend_name(), started)
         write_archive(path, manifest, payload)
+    if figures["series_gaps"]:
+        # Kept all the same (a copy of damaged books beats none), but said loudly, and older backups are not pruned.
+        raise BackupError(
+            f"backup written to {path}, but the database itself breaks its series: " + "; ".join(figures["series_gaps"])
+        )
     removed = prune(out_dir, keep, url.get_backend_name()) if keep else []
     return Created(path, manifest, removed)
 
@@ -95,13 +99,18 @@ def _check_against(manifest: dict):
     return check
 
 
+def _workdir(path: Path, purpose: str) -> tempfile.TemporaryDirectory:
+    """A scratch directory for the payload and its copy: beside the backup file (a disk sized for backups) when it
+    may be written there, else the system's temporary directory."""
+    beside = path.parent if path.parent.is_dir() and os.access(path.parent, os.W_OK) else None
+    return tempfile.TemporaryDirectory(prefix=f".fundsvc-{purpose}-", dir=beside)
+
+
 def verify_backup(path: Path, scratch_url: str | None = None) -> dict:
     """Check a backup file: its payload's checksum, the integrity of the database it holds (SQLite's checks, or a
     whole restore into a scratch database on the PostgreSQL server of `scratch_url`), the manifest's figures
     recomputed from that copy, and gapless series. Returns the manifest; BackupError says what failed."""
-    with tempfile.TemporaryDirectory(
-        prefix=".fundsvc-verify-", dir=path.parent if path.parent.is_dir() else None
-    ) as work:
+    with _workdir(path, "verify") as work:
         manifest, engine, payload = _checked(path, Path(work))
         scratch = None
         if engine is postgres:
@@ -118,9 +127,7 @@ def restore_backup(path: Path, target_url: str) -> dict:
     """Restore a backup file into a new database at `target_url` and verify it there before answering; never into
     a database that holds anything. Returns the manifest."""
     target = make_url(target_url)
-    with tempfile.TemporaryDirectory(
-        prefix=".fundsvc-restore-", dir=path.parent if path.parent.is_dir() else None
-    ) as work:
+    with _workdir(path, "restore") as work:
         manifest, engine, payload = _checked(path, Path(work))
         if _engine_of(target) is not engine:
             raise BackupError(

@@ -230,3 +230,33 @@ def test_verify_finds_a_damaged_sqlite_database_behind_a_right_checksum(app, mak
     with pytest.raises(BackupError, match=r"integrity|cannot be read|malformed") as failed:
         verify_backup(damaged)
     assert "checksum" not in str(failed.value)
+
+
+def test_books_with_a_gap_are_backed_up_all_the_same_and_said_so(app, make_api, database_url, tmp_path):
+    path = _made_backup(app, make_api, database_url, tmp_path / "first")
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM receipts WHERE number = 2"))
+    engine.dispose()
+
+    with pytest.raises(BackupError, match="breaks its series") as failed:
+        create_backup(database_url, tmp_path / "b", keep=1)
+    assert "missing (ST-TP-P2/2024/00002)" in str(failed.value)
+    (written,) = (tmp_path / "b").glob("*.backup")
+    with pytest.raises(BackupError, match="gap: series receipt ST-TP-P2/2024"):
+        verify_backup(written)
+    verify_backup(path)  # the backup made before the damage is still whole
+
+
+def test_the_create_command_verifies_and_keeps_what_it_is_told(any_app, make_api, tmp_path):
+    api = make_api(any_app, "treasurer", "ST-TP")
+    assert api.post("/api/v1/donations", json=gift(UNIT, 90_000)).status_code == 201
+    runner = any_app.test_cli_runner()
+    out = tmp_path / "nightly"
+    for _ in range(2):
+        made = runner.invoke(args=["backup", "create", "--out", str(out), "--keep", "1", "--verify"])
+        assert made.exit_code == 0, made.output
+        assert "Verified." in made.output and "1 ledger entries totalling 90,000 đ" in made.output
+    (kept,) = out.glob("*.backup")
+    assert made.output.strip().splitlines()[-1] == str(kept)
+    assert runner.invoke(args=["backup", "create", "--keep", "0", "--out", str(out)]).exit_code != 0
