@@ -760,8 +760,9 @@ def merge_donors(session: Session, actor: Actor, donor_id: int, into_id: int) ->
     if donor_id == into_id:
         raise Invalid("Không gộp một nhà tài trợ vào chính mình (same donor)", {"into": ["the same donor"]})
     with write_transaction(session):
-        absorbed = _own_donor(session, actor, donor_id)
-        survivor = _own_donor(session, actor, into_id)
+        # Locked in id order, so that two merges of the same pair in opposite directions cannot deadlock.
+        locked = {i: _own_donor(session, actor, i) for i in sorted((donor_id, into_id))}
+        absorbed, survivor = locked[donor_id], locked[into_id]
         moved = list(session.scalars(select(Donation.id).where(Donation.donor_id == absorbed.id).order_by(Donation.id)))
         session.execute(update(Donation).where(Donation.donor_id == absorbed.id).values(donor_id=survivor.id))
         session.execute(
