@@ -776,6 +776,8 @@ def merge_donors(session: Session, actor: Actor, donor_id: int, into_id: int) ->
         absorbed.merged_into_id = survivor.id
         after = {**donor_snapshot(absorbed), "survivor": survivor.name, "donations_moved": moved}
         record(session, actor, "donor.merge", "donor", absorbed.id, before, after, absorbed.unit_id)
+    # The bulk UPDATEs changed donor_id under any gift this session holds, not the donor it had loaded with it.
+    session.expire_all()
     session.refresh(survivor)
     return survivor
 
