@@ -77,10 +77,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_observability(app: Flask) -> None:
     """After the boundary's check, so that the request log's hooks run before it (fundsvc.observability)."""
+    from fundsvc.jobs import queue_depth
     from fundsvc.observability.exposition import metrics_view
+    from fundsvc.observability.health import QUEUE_HOOK
     from fundsvc.observability.requests import init_request_log
 
     init_request_log(app)
+    app.extensions[QUEUE_HOOK] = queue_depth  # the job queue's depth for /metrics and the health checks
     app.add_url_rule("/metrics", "metrics", metrics_view)
 
 

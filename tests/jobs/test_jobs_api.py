@@ -60,7 +60,7 @@ def test_a_big_document_is_a_job_rendered_by_the_worker(any_app, big_round, make
     job = response.get_json()
     assert response.headers["Location"] == f"/api/v1/jobs/{job['id']}" == job["url"]
     assert job["state"] == "queued" and job["rows"] == 60 and job["download"] is None
-    assert queue_depth() == 1
+    assert queue_depth() == 1 == any_app.extensions["job_queue_depth"]()  # what /metrics and health report
     assert api.get(f"/api/v1/jobs/{job['id']}/file").status_code == 409
 
     work(any_app)

@@ -103,7 +103,7 @@ def test_metrics_count_a_recorded_gift_and_want_their_token(app, make_api):
     waits = "fundsvc_writer_queue_wait_seconds_count"
     assert _metric(after, waits, queue="writers") - _metric(before, waits, queue="writers") >= 2
     assert "fundsvc_request_duration_seconds_bucket" in after
-    assert "fundsvc_job_queue_depth" not in after  # no job queue: no gauge
+    assert "\nfundsvc_job_queue_depth 0.0" in after  # the job queue (fundsvc/jobs), empty
 
 
 def test_metrics_are_off_without_a_token(client):
@@ -112,6 +112,8 @@ def test_metrics_are_off_without_a_token(client):
 
 
 def test_health_reports_the_queue_through_the_hook(app, client):
+    assert client.get("/api/v1/health").json["queue"] == {"present": True, "depth": 0}  # fundsvc/jobs, empty
+    del app.extensions["job_queue_depth"]
     assert client.get("/api/v1/health").json["queue"] == {"present": False, "depth": None}
     app.extensions["job_queue_depth"] = lambda: 7
     assert client.get("/api/v1/health").json["queue"] == {"present": True, "depth": 7}
