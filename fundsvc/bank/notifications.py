@@ -61,8 +61,10 @@ class _When(fields.String):
         return _when(super()._deserialize(value, attr, data, **kwargs))
 
 
-def _money(**kw) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=-MAX_AMOUNT + 1, max=MAX_AMOUNT - 1), **kw)
+def _money(*, positive: bool = False, **kw) -> fields.Integer:
+    """Đồng as an integer below 10^13 either way (a positive one for SePay's amount, whose sign is transferType)."""
+    low = 1 if positive else -MAX_AMOUNT + 1
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=MAX_AMOUNT - 1), **kw)
 
 
 class _Provided(ma.Schema):
@@ -81,7 +83,7 @@ class SepayIn(_Provided):
     transactionDate = _When(required=True)
     accountNumber = fields.String(required=True, validate=validate.Length(min=1, max=40))
     transferType = fields.String(required=True, validate=validate.OneOf(("in", "out")))
-    transferAmount = _money(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT - 1))
+    transferAmount = _money(required=True, positive=True)
     accumulated = _money(load_default=None, allow_none=True)
     content = fields.String(**_TEXT)
     description = fields.String(**_TEXT)
@@ -93,7 +95,7 @@ class CassoData(_Provided):
     id = _TRANSACTION_ID
     transactionDateTime = _When(required=True)
     accountNumber = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    amount = _money(required=True, validate=lambda v: v != 0 and abs(v) < MAX_AMOUNT)
+    amount = _money(required=True)
     runningBalance = _money(load_default=None, allow_none=True)
     description = fields.String(**_TEXT)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -131,11 +133,14 @@ def read_sepay(body) -> Notification:
 
 
 def read_casso(body) -> Notification:
+    """A Casso webhook v2 body; a transfer of 0 đồng is no transfer."""
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         raise NotificationRefused(
             "Cần webhook Casso phiên bản 2 (một giao dịch mỗi thông báo)", {"data": ["an object (webhook v2)"]}
         )
     data = _load(CassoIn(), body)["data"]
+    if data["amount"] == 0:
+        raise NotificationRefused("Số tiền bằng 0", {"data": {"amount": ["not 0"]}})
     line = Line(
         row=1,
         date=data["transactionDateTime"],

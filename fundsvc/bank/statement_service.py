@@ -250,9 +250,10 @@ def _record_gift(
     }
     if fund or pledge is not None:
         data["fund"] = fund or pledge.fund.code
-    donation, _replayed = record_donation(
-        session, actor, data, idempotency_key=f"statement-line:{line.id}", fingerprint=f"statement-line:{line.id}"
-    )
+    # A person's confirmation is keyed (a second click records nothing); the system records a notified line once,
+    # from the one delivery that stored it (fundsvc.bank.notification_service), and idempotency keys are a user's.
+    key = f"statement-line:{line.id}" if actor.user_id is not None else None
+    donation, _replayed = record_donation(session, actor, data, idempotency_key=key, fingerprint=key)
     with write_transaction(session):
         line = session.get(StatementLine, line.id)
         line.status = "matched"
