@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from fundsvc.bank.notifications import casso_signature
 from fundsvc.bank.models import StatementLine
+from fundsvc.bank.notifications import casso_signature
 from fundsvc.extensions import db
 from tests.bank.test_statement_import import UNIT, bank_account, lines, pledge
 
@@ -28,15 +28,17 @@ def treasurer(app, tree, make_api):
     return make_api(app, "treasurer", UNIT)
 
 
+def set_key(api, account_id, provider, secret):
+    return api.client.put(
+        f"/api/v1/accounts/{account_id}/notification-keys/{provider}", json={"secret": secret}, headers=api._h(None)
+    )
+
+
 @pytest.fixture
 def account(treasurer):
     account_id = bank_account(treasurer)
     for provider, secret in (("sepay", SEPAY_KEY), ("casso", CASSO_SECRET)):
-        answer = treasurer.client.put(
-            f"/api/v1/accounts/{account_id}/notification-keys/{provider}",
-            json={"secret": secret},
-            headers=treasurer._h(None),
-        )
+        answer = set_key(treasurer, account_id, provider, secret)
         assert answer.status_code == 200, answer.json
         assert answer.json["hint"] == "…" + secret[-4:] and secret not in json.dumps(answer.json)
     detail = treasurer.get(f"/api/v1/units/{UNIT}/accounts").json
@@ -182,16 +184,9 @@ def test_a_malformed_body_is_422_in_the_contracts_shape(app, account, treasurer)
 
 def test_the_key_is_set_by_a_treasurer_or_admin_only(app, account, treasurer, make_api):
     viewer = make_api(app, "viewer", UNIT)
-    answer = viewer.client.put(
-        f"/api/v1/accounts/{account['id']}/notification-keys/sepay",
-        json={"secret": "x" * 20},
-        headers=viewer._h(None),
-    )
-    assert answer.status_code == 403
-    short = treasurer.client.put(
-        f"/api/v1/accounts/{account['id']}/notification-keys/sepay", json={"secret": "short"}, headers=treasurer._h(None)
-    )
-    assert short.status_code == 422
+    assert set_key(viewer, account["id"], "sepay", "x" * 20).status_code == 403
+    assert set_key(treasurer, account["id"], "sepay", "short").status_code == 422
+    assert set_key(treasurer, account["id"], "paypal", "x" * 20).status_code == 404
     listed = treasurer.get(f"/api/v1/accounts/{account['id']}/notification-keys").json
     assert [k["provider"] for k in listed] == ["casso", "sepay"] and SEPAY_KEY not in json.dumps(listed)
 
