@@ -17,7 +17,7 @@ from fundsvc.allocation.models import Award
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.bank import matching, statements
-from fundsvc.bank.models import Pledge, StatementImport, StatementLine
+from fundsvc.bank.models import Pledge, StatementImport, StatementLine, StatementMapping
 from fundsvc.db import write_transaction
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donor
@@ -35,7 +35,8 @@ def import_statement(
     session: Session, actor: Actor, account_id: int, data: bytes, filename: str, mapping: dict | None = None
 ) -> dict:
     """Store the lines of a statement file that are new for the account and match them; all or nothing on a bad file.
-    `mapping` (field → the file's column header) reads a file of a bank whose layout is not known."""
+    `mapping` (field → the file's column header) reads a file of a bank whose layout is not known; a mapping that
+    read a file is remembered for the account and used when none is given (remembered_mapping)."""
     require_role(actor, "treasurer")
     account = get_account(session, actor, account_id)
     if account.kind != "bank":
@@ -44,6 +45,7 @@ def import_statement(
         )
     if mapping and (wrong := statements.mapping_errors(mapping)):
         raise Invalid("Cách đọc cột chưa đủ hoặc không hợp lệ (invalid column mapping)", {"mapping": wrong})
+    mapping = mapping or _remembered(session, account.id)
     try:
         parsed = statements.parse(data, filename, today_in_vietnam(), mapping or None)
     except statements.StatementRefused as refused:
@@ -75,6 +77,8 @@ def import_statement(
         session.add_all(new)
         session.flush()
         match_lines(session, account, new)
+        if parsed.bank is None:
+            _remember(session, actor, account.id, mapping)
         record(
             session,
             actor,
@@ -88,6 +92,24 @@ def import_statement(
     record_matched(session, actor, new)
     counts = {status: sum(line.status == status for line in new) for status in ("matched", "suggested", "unmatched")}
     return {"lines": len(parsed.lines), "new": len(new), "duplicates": len(parsed.lines) - len(new), **counts}
+
+
+def _remembered(session: Session, account_id: int) -> dict | None:
+    row = session.get(StatementMapping, account_id)
+    return dict(row.mapping) if row is not None else None
+
+
+def remembered_mapping(session: Session, actor: Actor, account_id: int) -> dict | None:
+    """The columns the account's last file of an unknown layout was read by (the upload form offers them again)."""
+    return _remembered(session, get_account(session, actor, account_id).id)
+
+
+def _remember(session: Session, actor: Actor, account_id: int, mapping: dict) -> None:
+    row = session.get(StatementMapping, account_id)
+    if row is None:
+        row = StatementMapping(account_id=account_id)
+        session.add(row)
+    row.mapping, row.updated_by = dict(mapping), actor.user_id
 
 
 def new_line(account_id: int, import_id: int | None, line: statements.Line, key: str) -> StatementLine:

@@ -167,6 +167,9 @@ def statement_upload():
     accounts = _bank_accounts()
     form = request.form if request.method == "POST" else request.args
     values = {"account": form.get("account") or (str(accounts[0].id) if len(accounts) == 1 else ""), **_mapping(form)}
+    if request.method == "GET" and (account_id := parse_int(values["account"])) and not _mapping(form):
+        # The columns this account's last file of another bank was read by.
+        values.update(statement_service.remembered_mapping(db.session, g.actor, account_id) or {})
     context = {"accounts": accounts, "values": values, "fields": MAPPED_FIELDS, "result": None, "error": None}
     if request.method == "GET":
         return render_template("web/bank_statements.html", **context)
