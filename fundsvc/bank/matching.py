@@ -24,10 +24,13 @@ def find_code(memo: str, codes: list[str]) -> list[str]:
     found = []
     for code in codes:
         key = compact(code)
-        for m in re.finditer(re.escape(key), memo_key):
-            if not memo_key[m.end() : m.end() + 1].isdigit():
+        start = memo_key.find(key) if key else -1
+        while start >= 0:  # each occurrence, left to right, not overlapping the one before
+            end = start + len(key)
+            if not memo_key[end : end + 1].isdigit():
                 found.append(code)
                 break
+            start = memo_key.find(key, end)
     return found
 
 
