@@ -66,6 +66,8 @@ def authenticate_api_request() -> None:
         or path in PUBLIC_PATHS
         or path.startswith(f"{API_PREFIX}/docs")
         or path.startswith(f"{API_PREFIX}/public/")
+        # Transfer notifications authenticate with the provider's own key (fundsvc.bank.notification_service).
+        or path.startswith(f"{API_PREFIX}/bank-notifications/")
     ):
         return
     header = request.headers.get("Authorization", "")

@@ -51,6 +51,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI"),
         # Requests one address may make to the public giving pages (/give/<unit>) per window, in `limits` notation.
         "GIVE_RATE_LIMIT": get("GIVE_RATE_LIMIT", "30/minute"),
+        # How old a Casso notification's signed timestamp may be (either way) before it is refused as a replay.
+        "NOTIFICATION_MAX_AGE_SECONDS": int(get("NOTIFICATION_MAX_AGE_SECONDS", "300")),
         # How many proxies (nginx) stand in front: their X-Forwarded-For / -Proto are then trusted.
         "PROXY_HOPS": int(get("PROXY_HOPS", "0")),
         "ORG_NAME": get("ORG_NAME", "Hội Khuyến học tỉnh Sóc Trăng"),

@@ -7,6 +7,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.allocation.views import blp as rounds
     from fundsvc.audit.views import blp as audit
     from fundsvc.auth.views import blp as users
+    from fundsvc.bank.notification_views import blp as bank_notifications
     from fundsvc.bank.statement_views import blp as statements
     from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
         in_kind,
         pledges,
         statements,
+        bank_notifications,
         nominations,
         rounds,
         documents,

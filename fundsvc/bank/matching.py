@@ -7,7 +7,9 @@ punctuation removed; the code must not be followed by another digit (00123 is no
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import defaultdict
 
 from fundsvc.students.normalize import fold
 
@@ -22,10 +24,13 @@ def find_code(memo: str, codes: list[str]) -> list[str]:
     found = []
     for code in codes:
         key = compact(code)
-        for m in re.finditer(re.escape(key), memo_key):
-            if not memo_key[m.end() : m.end() + 1].isdigit():
+        start = memo_key.find(key) if key else -1
+        while start >= 0:  # each occurrence, left to right, not overlapping the one before
+            end = start + len(key)
+            if not memo_key[end : end + 1].isdigit():
                 found.append(code)
                 break
+            start = memo_key.find(key, end)
     return found
 
 
@@ -105,3 +110,77 @@ def decide(memo: str, amount: int, open_pledges: list[dict], donors: list[dict])
         }
     # Two open pledges of that amount: naming one would be a guess.
     return {"status": "unmatched"}
+
+
+class Matcher:
+    """`decide` for many lines of one account at once: the open pledges and the donors indexed once (pledge codes,
+    their one-slip variants, amounts, phones, tax codes, accounts) instead of scanned for every line.
+
+    It narrows the pledges and donors to those a line could name and lets `decide` judge them, so the rule is only
+    ever `decide`'s: `Matcher(pledges, donors).decide(memo, amount, since)` is
+    `decide(memo, amount, [p for p in pledges if p["created"] >= since], donors)` (tests/bank/test_matcher.py).
+    pledges: as `decide` wants them, with "created" (the date the pledge was made), in the order `decide` would get.
+    """
+
+    def __init__(self, pledges: list[dict], donors: list[dict]):
+        self._pledge_order = {p["id"]: i for i, p in enumerate(pledges)}
+        self._by_key: dict[str, list[dict]] = defaultdict(list)
+        self._by_deletion: dict[str, list[dict]] = defaultdict(list)
+        self._by_amount: dict[int | None, list[dict]] = defaultdict(list)
+        for pledge in pledges:
+            key = compact(pledge["code"])
+            self._by_key[key].append(pledge)
+            for variant in _deletions(key):
+                self._by_deletion[variant].append(pledge)
+            self._by_amount[pledge["amount"]].append(pledge)
+        for same in self._by_amount.values():
+            same.sort(key=lambda p: p["created"])
+        self._lengths = sorted({len(key) for key in self._by_key})
+        self._donor_order = {d["id"]: i for i, d in enumerate(donors)}
+        self._donors_by_digits: dict[str, list[dict]] = defaultdict(list)
+        for donor in donors:
+            values = {re.sub(r"\D", "", donor.get(what) or "") for what in ("phone", "tax_code")}
+            for value in (values | set(donor.get("accounts") or ())) - {""}:
+                self._donors_by_digits[value].append(donor)
+
+    def decide(self, memo: str, amount: int, since) -> dict:
+        memo_key = compact(memo)
+        found = {**self._carried(memo_key), **self._one_slip_from(memo_key)}
+        pledges = {i: p for i, p in found.items() if p["created"] >= since}
+        # Two pledges of the amount are as ambiguous as two thousand: `decide` needs to see at most two.
+        same_amount = self._by_amount.get(amount, [])
+        first = bisect.bisect_left(same_amount, since, key=lambda p: p["created"])
+        pledges.update((p["id"], p) for p in same_amount[first : first + 2])
+        donors = {d["id"]: d for run in digits_in(memo) for d in self._donors_by_digits.get(run, ())}
+        return decide(
+            memo,
+            amount,
+            sorted(pledges.values(), key=lambda p: self._pledge_order[p["id"]]),
+            sorted(donors.values(), key=lambda d: self._donor_order[d["id"]]),
+        )
+
+    def _carried(self, memo_key: str) -> dict[int, dict]:
+        """Pledges whose whole code is somewhere in the memo, by id."""
+        return {
+            p["id"]: p
+            for start in range(len(memo_key))
+            for n in self._lengths
+            for p in self._by_key.get(memo_key[start : start + n], ())
+        }
+
+    def _one_slip_from(self, memo_key: str) -> dict[int, dict]:
+        """Pledges whose code may be one edit from a piece of the memo that starts with KH, by id: every such
+        pledge, and some that are not (`decide` tells them apart)."""
+        out: dict[int, dict] = {}
+        for start in (m.start() for m in re.finditer("KH", memo_key)):
+            for length in self._lengths:
+                for n in (length - 1, length, length + 1):
+                    piece = memo_key[start : start + n]
+                    for variant in (piece, *_deletions(piece)):
+                        for p in (*self._by_key.get(variant, ()), *self._by_deletion.get(variant, ())):
+                            out[p["id"]] = p
+        return out
+
+
+def _deletions(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}

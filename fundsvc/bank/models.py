@@ -42,6 +42,7 @@ class Pledge(Base):
 
 
 STATEMENT_LINE_STATUSES = ("unmatched", "suggested", "matched", "ignored")
+NOTIFICATION_PROVIDERS = ("sepay", "casso")
 
 
 class StatementImport(Base):
@@ -65,14 +66,18 @@ class StatementLine(Base):
     __tablename__ = "statement_lines"
     __table_args__ = (
         UniqueConstraint("account_id", "dedupe_key"),
+        # A provider's retries of one notification record one line, whatever runs them concurrently.
+        UniqueConstraint("provider", "provider_id"),
         CheckConstraint(f"status IN {STATEMENT_LINE_STATUSES!r}", name="status"),
+        CheckConstraint(f"provider IS NULL OR provider IN {NOTIFICATION_PROVIDERS!r}", name="provider"),
         CheckConstraint("direction IN ('in', 'out')", name="direction"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
-    import_id: Mapped[int] = mapped_column(ForeignKey("statement_imports.id"), index=True)
+    # The file it came in; None for a line a transfer notification brought (`provider`, `provider_id`).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("statement_imports.id"), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(1200))
     line_date: Mapped[date]
     amount: Mapped[int] = mapped_column(Money)
@@ -80,6 +85,10 @@ class StatementLine(Base):
     description: Mapped[str] = mapped_column(String(1000))
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     counterparty_account: Mapped[str | None] = mapped_column(String(40))
+    # The account's balance after this line, as the bank prints it (None when the file has no balance column).
+    balance: Mapped[int | None] = mapped_column(Money)
+    provider: Mapped[str | None] = mapped_column(String(10))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="unmatched", index=True)
     suggested_pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
     suggested_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
@@ -87,4 +96,36 @@ class StatementLine(Base):
     why: Mapped[str | None] = mapped_column(String(500))
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
     movement_id: Mapped[int | None] = mapped_column(ForeignKey("movements.id"))
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"))
     ignore_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class NotificationSecret(Base):
+    """The key a transfer-notification provider authenticates itself with for one bank account (docs/bank.md
+    "Thông báo chuyển khoản"): SePay's API key, Casso's webhook signing secret. Kept as given (an HMAC needs the secret
+    itself) and never shown back beyond its last characters."""
+
+    __tablename__ = "notification_secrets"
+    __table_args__ = (
+        UniqueConstraint("account_id", "provider"),
+        CheckConstraint(f"provider IN {NOTIFICATION_PROVIDERS!r}", name="provider"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    secret: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class StatementMapping(Base):
+    """The columns of a bank account's statement file of a layout no bank reader knows, chosen once and offered
+    again on the account's next upload: {field: the column's header text} (fundsvc.bank.statements.MAPPED_FIELDS)."""
+
+    __tablename__ = "statement_mappings"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("money_accounts.id"), primary_key=True)
+    mapping: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -17,7 +17,7 @@ from fundsvc.allocation.models import Award
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.bank import matching, statements
-from fundsvc.bank.models import Pledge, StatementImport, StatementLine
+from fundsvc.bank.models import Pledge, StatementImport, StatementLine, StatementMapping
 from fundsvc.db import write_transaction
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donor
@@ -35,7 +35,8 @@ def import_statement(
     session: Session, actor: Actor, account_id: int, data: bytes, filename: str, mapping: dict | None = None
 ) -> dict:
     """Store the lines of a statement file that are new for the account and match them; all or nothing on a bad file.
-    `mapping` (field → the file's column header) reads a file of a bank whose layout is not known."""
+    `mapping` (field → the file's column header) reads a file of a bank whose layout is not known; a mapping that
+    read a file is remembered for the account and used when none is given (remembered_mapping)."""
     require_role(actor, "treasurer")
     account = get_account(session, actor, account_id)
     if account.kind != "bank":
@@ -44,6 +45,7 @@ def import_statement(
         )
     if mapping and (wrong := statements.mapping_errors(mapping)):
         raise Invalid("Cách đọc cột chưa đủ hoặc không hợp lệ (invalid column mapping)", {"mapping": wrong})
+    mapping = mapping or _remembered(session, account.id)
     try:
         parsed = statements.parse(data, filename, today_in_vietnam(), mapping or None)
     except statements.StatementRefused as refused:
@@ -71,11 +73,12 @@ def import_statement(
             if key in known:
                 continue
             known.add(key)
-            new.append(_new_line(account.id, batch.id, line, key))
+            new.append(new_line(account.id, batch.id, line, key))
         session.add_all(new)
         session.flush()
-        for line in new:
-            _suggest(session, account, line)
+        match_lines(session, account, new)
+        if parsed.bank is None:
+            _remember(session, actor, account.id, mapping)
         record(
             session,
             actor,
@@ -86,13 +89,30 @@ def import_statement(
             {"filename": batch.filename, "bank": parsed.bank, "new": len(new)},
             account.unit_id,
         )
-    for line in [line for line in new if line.status == "matched" and line.direction == "in"]:
-        _record_matched(session, actor, line)
+    record_matched(session, actor, new)
     counts = {status: sum(line.status == status for line in new) for status in ("matched", "suggested", "unmatched")}
     return {"lines": len(parsed.lines), "new": len(new), "duplicates": len(parsed.lines) - len(new), **counts}
 
 
-def _new_line(account_id: int, import_id: int, line: statements.Line, key: str) -> StatementLine:
+def _remembered(session: Session, account_id: int) -> dict | None:
+    row = session.get(StatementMapping, account_id)
+    return dict(row.mapping) if row is not None else None
+
+
+def remembered_mapping(session: Session, actor: Actor, account_id: int) -> dict | None:
+    """The columns the account's last file of an unknown layout was read by (the upload form offers them again)."""
+    return _remembered(session, get_account(session, actor, account_id).id)
+
+
+def _remember(session: Session, actor: Actor, account_id: int, mapping: dict) -> None:
+    row = session.get(StatementMapping, account_id)
+    if row is None:
+        row = StatementMapping(account_id=account_id)
+        session.add(row)
+    row.mapping, row.updated_by = dict(mapping), actor.user_id
+
+
+def new_line(account_id: int, import_id: int | None, line: statements.Line, key: str) -> StatementLine:
     return StatementLine(
         account_id=account_id,
         import_id=import_id,
@@ -103,69 +123,117 @@ def _new_line(account_id: int, import_id: int, line: statements.Line, key: str) 
         description=line.description[:1000],
         bank_reference=line.reference,
         counterparty_account=line.counterparty_account,
+        balance=line.balance,
         status="unmatched",
     )
 
 
-def _suggest(session: Session, account, line: StatementLine) -> None:
-    """Set the line's status and suggestion by the matching rules (docs/bank.md)."""
-    if line.direction != "in":
-        _match_payment(session, account, line)
-        return
-    since = dt.datetime.combine(line.line_date - dt.timedelta(days=PLEDGE_WINDOW_DAYS), dt.time())
-    pledges = session.scalars(
-        select(Pledge).where(Pledge.account_id == account.id, Pledge.status == "open", Pledge.created_at >= since)
-    )
-    open_pledges = [{"id": p.id, "code": p.code, "amount": p.amount} for p in pledges]
-    donors = [
-        {"id": d.id, "phone": d.phone, "tax_code": d.tax_code}
-        for d in session.scalars(
-            select(Donor).where(
-                Donor.unit_id == account.unit_id, (Donor.phone.is_not(None)) | (Donor.tax_code.is_not(None))
-            )
+def match_lines(session: Session, account, lines: list[StatementLine]) -> None:
+    """Set each new line's status and suggestion by the matching rules (docs/bank.md), the account's open pledges,
+    donors and recorded payments read once for all of them."""
+    incoming = [line for line in lines if line.direction == "in"]
+    if incoming:
+        earliest = min(line.line_date for line in incoming) - dt.timedelta(days=PLEDGE_WINDOW_DAYS)
+        pledges = _open_pledges(session, account.id, earliest)
+        matcher = matching.Matcher(list(pledges.values()), _known_donors(session, account.unit_id))
+        for line in incoming:
+            _suggest(line, matcher.decide(line.description, line.amount, _window_start(line)), pledges)
+    outgoing = [line for line in lines if line.direction != "in"]
+    if outgoing:
+        payments = _recorded_payments(session, account.id, {line.bank_reference for line in outgoing})
+        for line in outgoing:
+            _match_payment(line, payments.get((line.bank_reference, line.amount), []))
+
+
+def _window_start(line: StatementLine) -> dt.date:
+    """An exact amount or code names a pledge made at most PLEDGE_WINDOW_DAYS before the transfer."""
+    return line.line_date - dt.timedelta(days=PLEDGE_WINDOW_DAYS)
+
+
+def _open_pledges(session: Session, account_id: int, since: dt.date) -> dict[int, dict]:
+    """The account's open pledges made on or after `since`, as matching.decide reads them, by id (in id order)."""
+    rows = session.execute(
+        select(Pledge.id, Pledge.code, Pledge.amount, Pledge.created_at, Pledge.donor)
+        .where(
+            Pledge.account_id == account_id,
+            Pledge.status == "open",
+            Pledge.created_at >= dt.datetime.combine(since, dt.time()),
         )
-    ]
-    decision = matching.decide(line.description, line.amount, open_pledges, donors)
+        .order_by(Pledge.id)
+    )
+    return {
+        pledge_id: {"id": pledge_id, "code": code, "amount": amount, "created": created.date(), "named": bool(donor)}
+        for pledge_id, code, amount, created, donor in rows
+    }
+
+
+def _known_donors(session: Session, unit_id: int) -> list[dict]:
+    """The unit's donors a memo can name (by phone or tax code), in id order."""
+    rows = session.execute(
+        select(Donor.id, Donor.phone, Donor.tax_code)
+        .where(Donor.unit_id == unit_id, (Donor.phone.is_not(None)) | (Donor.tax_code.is_not(None)))
+        .order_by(Donor.id)
+    )
+    return [{"id": donor_id, "phone": phone, "tax_code": tax_code} for donor_id, phone, tax_code in rows]
+
+
+def _suggest(line: StatementLine, decision: dict, pledges: dict[int, dict]) -> None:
     line.status = decision["status"]
     line.suggested_pledge_id = decision.get("pledge")
     line.suggested_donor_id = decision.get("donor")
     line.why = decision.get("why")
-    if line.status == "matched" and not session.get(Pledge, line.suggested_pledge_id).donor:
+    if line.status == "matched" and not pledges[line.suggested_pledge_id]["named"]:
         # The code names the pledge but not who gave: a person chooses the donor.
         line.status = "suggested"
         line.why = f"{line.why}; mã ủng hộ chưa có tên nhà tài trợ, cần chọn"
 
 
-def _match_payment(session: Session, account, line: StatementLine) -> None:
-    """An outgoing line is a payment already in the books when exactly one expense, transfer or award paid from the
-    account carries its bank reference and amount; nothing else is matched (a payment is never guessed)."""
-    if not line.bank_reference:
-        return
+def _recorded_payments(session: Session, account_id: int, references: set) -> dict[tuple, list]:
+    """The expenses, transfers and awards paid from the account under these bank references, by (reference,
+    amount): what an outgoing line may be."""
+    references.discard(None)
+    found: dict[tuple, list] = {}
+    if not references:
+        return found
     movements = session.scalars(
         select(Movement).where(
-            Movement.account_id == account.id,
+            Movement.account_id == account_id,
             Movement.direction == "out",
             Movement.status == "recorded",
-            Movement.bank_reference == line.bank_reference,
-            Movement.amount == line.amount,
+            Movement.bank_reference.in_(references),
         )
-    ).all()
+    )
     awards = session.scalars(
         select(Award).where(
-            Award.paid_from_account_id == account.id,
+            Award.paid_from_account_id == account_id,
             Award.status == "paid",
-            Award.bank_reference == line.bank_reference,
-            Award.amount == line.amount,
+            Award.bank_reference.in_(references),
         )
-    ).all()
-    if len(movements) + len(awards) != 1:
+    )
+    for payment in [*movements, *awards]:
+        found.setdefault((payment.bank_reference, payment.amount), []).append(payment)
+    return found
+
+
+def _match_payment(line: StatementLine, payments: list) -> None:
+    """An outgoing line is a payment already in the books when exactly one expense, transfer or award paid from the
+    account carries its bank reference and amount; nothing else is matched (a payment is never guessed)."""
+    if not line.bank_reference or len(payments) != 1:
         return
+    (payment,) = payments
     line.status = "matched"
-    if movements:
-        line.movement_id = movements[0].id
-        line.why = f"Khớp chứng từ {movements[0].document_code} (cùng số tham chiếu và số tiền)"
+    if isinstance(payment, Movement):
+        line.movement_id = payment.id
+        line.why = f"Khớp chứng từ {payment.document_code} (cùng số tham chiếu và số tiền)"
     else:
-        line.why = f"Khớp chi học bổng #{awards[0].id} (cùng số tham chiếu và số tiền)"
+        line.award_id = payment.id
+        line.why = f"Khớp chi học bổng #{payment.id} (cùng số tham chiếu và số tiền)"
+
+
+def record_matched(session: Session, actor: Actor, lines: list[StatementLine]) -> None:
+    """Every incoming line matched by its pledge code becomes a gift."""
+    for line in [line for line in lines if line.status == "matched" and line.direction == "in"]:
+        _record_matched(session, actor, line)
 
 
 def _record_matched(session: Session, actor: Actor, line: StatementLine) -> None:
@@ -204,9 +272,10 @@ def _record_gift(
     }
     if fund or pledge is not None:
         data["fund"] = fund or pledge.fund.code
-    donation, _replayed = record_donation(
-        session, actor, data, idempotency_key=f"statement-line:{line.id}", fingerprint=f"statement-line:{line.id}"
-    )
+    # A person's confirmation is keyed (a second click records nothing); the system records a notified line once,
+    # from the one delivery that stored it (fundsvc.bank.notification_service), and idempotency keys are a user's.
+    key = f"statement-line:{line.id}" if actor.user_id is not None else None
+    donation, _replayed = record_donation(session, actor, data, idempotency_key=key, fingerprint=key)
     with write_transaction(session):
         line = session.get(StatementLine, line.id)
         line.status = "matched"

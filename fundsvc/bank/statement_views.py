@@ -3,8 +3,10 @@
 from marshmallow import fields, validate
 
 from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.bank import reconciliation
 from fundsvc.bank import statement_service as service
 from fundsvc.bank.models import STATEMENT_LINE_STATUSES
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.schemas import MAX_ID, StrictSchema, Text
@@ -94,3 +96,50 @@ def confirm_line(data, line_id):
 def ignore_line(data, line_id):
     """Set the line aside, with the reason."""
     return service.ignore_line(db.session, current_actor(), line_id, data["reason"])
+
+
+class ReconciliationArgs(StrictSchema):
+    on = fields.Date()
+
+
+class EntryOut(StrictSchema):
+    id = fields.Integer()
+    date = fields.Date(attribute="entry_date")
+    amount = fields.Integer()
+    document_code = fields.String()
+    description = fields.String()
+    donation = fields.Integer(attribute="donation_id")
+    movement = fields.Integer(attribute="movement_id")
+
+
+class UnmatchedLinesOut(StrictSchema):
+    count = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(LineOut))
+
+
+class UnbookedOut(StrictSchema):
+    count = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(EntryOut))
+
+
+class ReconciliationOut(StrictSchema):
+    on = fields.Date()
+    bank_balance = fields.Integer()
+    bank_balance_on = fields.Date()
+    book_balance = fields.Integer()
+    difference = fields.Integer()
+    unmatched_lines = fields.Nested(UnmatchedLinesOut)
+    unbooked_movements = fields.Nested(UnbookedOut)
+    unexplained = fields.Integer()
+
+
+@blp.get("/accounts/<int:account_id>/reconciliation")
+@blp.arguments(ReconciliationArgs, location="query")
+@blp.response(200, ReconciliationOut)
+def reconcile(args, account_id):
+    """The bank's balance on its last statement line up to `on` (default today) against the books' balance, the
+    difference explained by the lines not in the books and the book entries not on the statement."""
+    on = args.get("on") or today_in_vietnam()
+    return reconciliation.reconcile(db.session, current_actor(), account_id, on)

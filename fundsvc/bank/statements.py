@@ -206,7 +206,7 @@ def find_layout(rows: list[list], mapping: dict[str, str] | None = None) -> tupl
     )
 
 
-MAPPED_FIELDS = ("date", "amount", "debit", "credit", "description", "reference")
+MAPPED_FIELDS = ("date", "amount", "debit", "credit", "description", "reference", "balance")
 
 
 def mapping_errors(mapping: dict[str, str]) -> dict[str, list[str]]:

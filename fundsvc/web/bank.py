@@ -1,9 +1,10 @@
-"""Bank pages for treasurers: the bank accounts, an account with its VietQR and pledges, the statement upload and the
-matching queue. The rules are the bank services' (fundsvc.bank.service, fundsvc.bank.statement_service); these pages
-read forms into their input and show what they answer."""
+"""Bank pages for treasurers: the bank accounts, an account with its VietQR and pledges, the statement upload, the
+matching queue and the reconciliation. The rules are the bank services' (fundsvc.bank.service, statement_service,
+reconciliation); these pages read forms into their input and show what they answer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -11,11 +12,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
 
-from fundsvc.bank import service, statement_service
+from fundsvc.bank import reconciliation, service, statement_service
 from fundsvc.bank.models import StatementLine
 from fundsvc.bank.statements import MAPPED_FIELDS
 from fundsvc.bank.views import PledgeIn
-from fundsvc.documents.words import format_vnd
+from fundsvc.documents.words import format_vnd, today_in_vietnam
 from fundsvc.donations.models import Donation
 from fundsvc.errors import DomainError, Invalid
 from fundsvc.extensions import db
@@ -167,6 +168,9 @@ def statement_upload():
     accounts = _bank_accounts()
     form = request.form if request.method == "POST" else request.args
     values = {"account": form.get("account") or (str(accounts[0].id) if len(accounts) == 1 else ""), **_mapping(form)}
+    if request.method == "GET" and (account_id := parse_int(values["account"])) and not _mapping(form):
+        # The columns this account's last file of another bank was read by.
+        values.update(statement_service.remembered_mapping(db.session, g.actor, account_id) or {})
     context = {"accounts": accounts, "values": values, "fields": MAPPED_FIELDS, "result": None, "error": None}
     if request.method == "GET":
         return render_template("web/bank_statements.html", **context)
@@ -187,6 +191,22 @@ def statement_upload():
         else:
             context["result"], context["account"], status = result, get_account(db.session, g.actor, account_id), 200
     return render_template("web/bank_statements.html", **context), status
+
+
+@bp.get("/accounts/<int:account_id>/reconciliation")
+@roles_required("treasurer")
+def reconciliation_page(account_id):
+    """The account reconciled on a date (today unless chosen): bank balance, book balance, what explains them apart."""
+    account = get_account(db.session, g.actor, account_id)
+    on_text = request.args.get("on") or today_in_vietnam().isoformat()
+    try:
+        on = dt.date.fromisoformat(on_text)
+    except ValueError:
+        error = _("Ngày không hợp lệ, cần dạng ngày/tháng/năm.")
+        context = {"account": account, "on_text": on_text[:10], "rec": None, "error": error}
+        return render_template("web/bank_reconciliation.html", **context), 422
+    rec = reconciliation.reconcile(db.session, g.actor, account.id, on)
+    return render_template("web/bank_reconciliation.html", account=account, on_text=on_text, rec=rec, error=None)
 
 
 # The matching queue

@@ -73,6 +73,7 @@ LABELS: dict[str, dict] = {
         "credit": _l("Cột ghi có (tiền vào)"),
         "description": _l("Cột nội dung"),
         "reference": _l("Cột số tham chiếu"),
+        "balance": _l("Cột số dư (sau giao dịch)"),
     },
     "entity": {
         "user": _l("Người dùng"),

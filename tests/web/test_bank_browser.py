@@ -240,3 +240,25 @@ def test_keyboard_focus_starts_on_the_first_line_of_the_queue(open_page):
     expect(page.locator(".queue-item").first).to_be_focused()
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.className") == "queue-item"
+
+
+@SIZES
+def test_the_reconciliation_page_compares_the_banks_balance_with_the_books(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    day = 20 if size == PHONE else 21  # each size its own last statement day
+    header = "STT,Ngày giao dịch,Số tham chiếu,Số tiền ghi nợ,Số tiền ghi có,Số dư,Mô tả\n"
+    upload(page, f"{header}1,{day}/11/2026,REC{day},,75.000,9.999.000,ung ho cuoi thang\n".encode(), "vcb.csv")
+    expect(page.locator("#n-new")).to_have_text("1")
+    open_account(page)
+    page.click("#reconcile-link")
+    expect(page.locator("h1")).to_have_text("Đối chiếu số dư")
+    page.fill("#on", f"2026-11-{day}")
+    page.click("#on-form button")
+    expect(page.locator("#bank-balance")).to_contain_text("9.999.000")
+    expect(page.locator("#bank-balance")).to_contain_text(f"{day}/11/2026")
+    expect(page.locator("#unmatched-lines")).to_contain_text("ung ho cuoi thang")
+    expect(page.locator("#unexplained")).to_be_visible()
+    no_english(page)
+    shot(page, "reconciliation")
+    page.goto(page.url.split("?")[0] + "?on=2000-13-01")
+    expect(page.locator("#on-error")).to_contain_text("Ngày không hợp lệ")

@@ -228,6 +228,14 @@ def test_a_file_of_another_bank_is_read_with_the_columns_named_in_the_form(app, 
     lines = statement_lines()
     assert [(line.amount, line.direction) for line in lines] == [(250_000, "in"), (20_000, "out")]
 
+    # Remembered: the next upload of the account offers those columns and reads a file without naming them.
+    form = text(treasurer.get(f"/bank/statements?account={account.id}"))
+    assert 'id="col_amount" name="col_amount" maxlength="100" value="So tien"' in form
+    assert 'id="col_debit" name="col_debit" maxlength="100" value=""' in form
+    later = upload(treasurer, account.id, b"Ngay,So tien,Dien giai\n04/10/2026,90000,ung ho\n", "khac2.csv")
+    assert later.status_code == 200, text(later)[:3000]
+    assert len(statement_lines()) == 3
+
 
 def test_the_queue_confirms_a_suggestion_attaches_a_donor_and_ignores_with_a_reason(app, treasurer):
     account = bank_account()
