@@ -24,7 +24,7 @@ run: system venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --print-tokens
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs   web UI: http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --timeout 300 --max-requests 500 --max-requests-jitter 50 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The browser tests drive Debian's chromium (tests/web/test_browser.py).
 test: EXTRA_PACKAGES += chromium

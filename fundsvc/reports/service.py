@@ -906,24 +906,32 @@ def publish(session: Session, actor: Actor, unit_code: str, year: int, settings:
     require_role(actor)
     if year > datetime.now(VN_TZ).year or year < 2000:
         raise Invalid(f"Năm {year} không hợp lệ (year out of range)", {"year": ["must be a past or current year"]})
+    # Computed and rendered first, outside the write transaction (a province's takes many seconds, and on SQLite
+    # every gift would wait behind it); stored then in a short one, unless another version was published meanwhile.
+    unit = visible_unit(session, actor, unit_code)
+    previous = _latest(session, unit, year)
+    figures = statement_figures(session, unit, year, settings.org_name, settings.head)
+    digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
+    if previous is not None and previous.figures_sha256 == digest:
+        raise Conflict(
+            f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
+            f"{previous.version} (nothing changed since version {previous.version})"
+        )
+    version = previous.version + 1 if previous else 1
+    changes = changes_between(previous.figures, figures) if previous else []
+    published_at = utcnow()
+    history = [
+        *_history(session, unit, year, version - 1),
+        {"version": version, "published_at": published_at, "changes": changes},
+    ]
+    pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
     with write_transaction(session):
-        unit = visible_unit(session, actor, unit_code)
-        previous = _latest(session, unit, year)
-        figures = statement_figures(session, unit, year, settings.org_name, settings.head)
-        digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
-        if previous is not None and previous.figures_sha256 == digest:
+        latest = _latest(session, unit, year)
+        if (latest.version if latest else 0) != version - 1:
             raise Conflict(
-                f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
-                f"{previous.version} (nothing changed since version {previous.version})"
+                f"Bản công bố lần {version} năm {year} của {unit.code} vừa được lập; hãy xem lại rồi công bố lại "
+                f"(version {version} was published meanwhile)"
             )
-        version = previous.version + 1 if previous else 1
-        changes = changes_between(previous.figures, figures) if previous else []
-        published_at = utcnow()
-        history = [
-            *_history(session, unit, year, version - 1),
-            {"version": version, "published_at": published_at, "changes": changes},
-        ]
-        pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
         statement = PublicStatement(
             unit_id=unit.id,
             year=year,
