@@ -17,6 +17,10 @@ threads = int(os.environ.get("FUNDSVC_THREADS", "4"))
 # Big documents render in the request on this branch: give them the time a province's certificates take.
 timeout = 300
 graceful_timeout = 30
+# A worker is replaced after this many requests (jitter so that they do not all go at once): the memory a big
+# document took comes back to the machine.
+max_requests = 500
+max_requests_jitter = 50
 # The service writes its own JSON line per request (fundsvc.observability.requests) on stderr: no access log.
 accesslog = None
 errorlog = "-"

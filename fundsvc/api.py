@@ -8,11 +8,11 @@ from functools import cache
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, current_app, g, request
-from sqlalchemy import func, select
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
 from fundsvc.auth.service import Actor, authenticate_token
+from fundsvc.db.pages import count_rows, page_rows
 from fundsvc.errors import Unauthorized
 from fundsvc.extensions import db
 from fundsvc.login_session import session_actor
@@ -88,13 +88,12 @@ def authenticate_api_request() -> None:
 
 def paginate(query, pagination_parameters) -> list:
     """Apply smorest's page/page_size to a select and record the total for the X-Pagination header."""
-    session = db.session
-    pagination_parameters.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pagination_parameters.item_count = count_rows(db.session, query)
     page, size = pagination_parameters.page, pagination_parameters.page_size
     offset = (page - 1) * size
     if offset >= pagination_parameters.item_count:
         return []  # past the end; also never sends an OFFSET beyond the databases' integers
-    return list(session.scalars(query.limit(size).offset(offset)).unique())
+    return page_rows(db.session, query, offset, size)
 
 
 class IdConverter(IntegerConverter):

@@ -28,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from fundsvc import models  # noqa: F401  (every model registered on the metadata)
     from fundsvc.api import init_api_auth
-    from fundsvc.db import configure_engine
+    from fundsvc.db import configure_engine, keep_statistics
     from fundsvc.extensions import api, db, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     )
     with app.app_context():
         configure_engine(db.engine, app.config["WRITE_WAIT_SECONDS"])
+        keep_statistics(db.engine)
     api.init_app(app)
     init_api_auth(app)
     from fundsvc.auth.throttle import Throttle

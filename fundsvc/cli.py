@@ -62,10 +62,25 @@ def set_password_command(username, password):
 
 @demo.command("load")
 @click.option("--print-tokens", is_flag=True, help="Issue and print a fresh API token for each demo user.")
-def demo_load_command(print_tokens):
+@click.option(
+    "--scale",
+    type=click.Choice(["demo", "province"]),
+    default="demo",
+    show_default=True,
+    help="province: a province's year at full size (300,000 gifts, 100,000 nominations, a round approved); "
+    "needs an empty database and takes a few minutes.",
+)
+def demo_load_command(print_tokens, scale):
     """Load the demo data set (idempotent: a second run adds nothing)."""
     from fundsvc.demo.load import load_demo
 
+    if scale == "province":
+        from fundsvc.demo.province import load_province
+
+        try:
+            click.echo(load_province(db.session).describe())
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
     summary = load_demo(db.session, issue_tokens=print_tokens, life=True)
     click.echo(summary.describe())
 

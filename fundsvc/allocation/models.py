@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from fundsvc.db import Base, CompressedJSON, JSONType, Money, utcnow
@@ -55,6 +55,8 @@ class Award(Base):
         UniqueConstraint("round_id", "nomination_id"),
         CheckConstraint(f"status IN {AWARD_STATUSES!r}", name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        # The round's awards in rank order: a page of them found in the index, however deep.
+        Index("ix_awards_round_rank", "round_id", "rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,8 @@ from fundsvc.allocation.schemas import (
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.extensions import db
 
+# A page of awards unless asked for fewer: a commune's round whole, a province's in pages.
+AWARDS_PAGE = 1000
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Scholarship rounds, allocation and awards")
 
 
@@ -78,9 +80,11 @@ def approve(round_id):
 @blp.get("/rounds/<int:round_id>/awards")
 @blp.arguments(AwardArgs, location="query")
 @blp.response(200, AwardOut(many=True))
-def list_awards(args, round_id):
-    """The round's awards in rank order, by status; `q` finds a piece of the pupil's name, school or pupil code."""
-    return db.session.scalars(service.awards_query(db.session, current_actor(), round_id, **args)).unique().all()
+@blp.paginate(page_size=AWARDS_PAGE, max_page_size=AWARDS_PAGE)
+def list_awards(args, round_id, pagination_parameters):
+    """The round's awards in rank order, by status; `q` finds a piece of the pupil's name, school or pupil code.
+    1,000 a page (`page`, `page_size`; the `X-Pagination` header tells the total and the next page)."""
+    return paginate(service.awards_query(db.session, current_actor(), round_id, **args), pagination_parameters)
 
 
 @blp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")

@@ -3,13 +3,15 @@
 - `types`: the declarative base and the column types (money, JSON, compressed documents, UTC instants);
 - `transactions`: engine settings, the write transaction and SQLite's writers' queue, transient errors;
 - `driver`: statements run straight on the DB-API cursor, INSERT … ON CONFLICT DO NOTHING;
-- `columns`: large reads column by column.
+- `columns`: large reads column by column;
+- `statistics`: the planner's statistics kept current (ANALYZE, PRAGMA optimize).
 
 The names services use are importable from `fundsvc.db` itself.
 """
 
 from fundsvc.db.columns import Columns, fetch_columns
 from fundsvc.db.driver import DriverStatement, connection_of, insert_ignore
+from fundsvc.db.statistics import analyze, keep_statistics
 from fundsvc.db.transactions import (
     WRITE_WAIT_SECONDS,
     begin_write,
@@ -42,6 +44,7 @@ __all__ = [
     "JSONType",
     "Money",
     "UTCDateTime",
+    "analyze",
     "begin_write",
     "configure_engine",
     "connection_of",
@@ -50,6 +53,7 @@ __all__ = [
     "insert_ignore",
     "is_shared_file",
     "is_transient",
+    "keep_statistics",
     "on_driver",
     "utcnow",
     "write_transaction",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from fundsvc.db import Base, JSONType, Money, utcnow
@@ -62,6 +62,10 @@ class Donation(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(f"method IN {METHODS!r}", name="method"),
         CheckConstraint(f"status IN {DONATION_STATUSES!r}", name="status"),
+        # A unit's gifts of a period with what the summary counts: its counts and donors from the index alone.
+        Index("ix_donations_unit_received", "unit_id", "received_on", "status", "fund_id", "donor_id", "amount"),
+        # The lists' order, newest first, on either database.
+        Index("ix_donations_received_id", "received_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

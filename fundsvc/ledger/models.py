@@ -39,6 +39,23 @@ class LedgerEntry(Base):
     """
 
     __tablename__ = "ledger_entries"
+    __table_args__ = (
+        # A fund's entries in (date, id) order with their amounts: keyset pages of its ledger, its balance and a
+        # period's totals read from the index alone.
+        Index("ix_ledger_entries_fund_date", "fund_id", "entry_date", "id", "amount"),
+        # A unit's entries of a period with what the summary groups them by: its aggregates from the index alone.
+        Index(
+            "ix_ledger_entries_unit_date",
+            "unit_id",
+            "entry_date",
+            "fund_id",
+            "kind",
+            "method",
+            "amount",
+            "movement_id",
+            "donation_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)

@@ -1,6 +1,9 @@
+from datetime import date
+
 from marshmallow import ValidationError, fields, validate, validates
 
-from fundsvc.schemas import DateRangeArgs, StrictSchema, Text
+from fundsvc.ledger.service import LEDGER_PAGE_DEFAULT, LEDGER_PAGE_MAX
+from fundsvc.schemas import MAX_ID, DateRangeArgs, StrictSchema, Text
 from fundsvc.units.schemas import CODE
 
 
@@ -45,8 +48,31 @@ class FundOut(StrictSchema):
     ledger_account = fields.Function(lambda p: p.fund.ledger_account)
 
 
+CURSOR_EXPECTED = "a cursor DATE.ID, as in the `next` link of the page before"
+
+
+class LedgerCursor(fields.String):
+    """A ledger page's cursor, "DATE.ID" (the last entry of the page before), as (date, id)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        day, _, entry_id = text.partition(".")
+        try:
+            key = (date.fromisoformat(day), int(entry_id))
+        except ValueError as error:
+            raise ValidationError(CURSOR_EXPECTED) from error
+        if not 0 < key[1] <= MAX_ID or not entry_id.isdigit():
+            raise ValidationError(CURSOR_EXPECTED)
+        return key
+
+
+def ledger_cursor(key: tuple[date, int]) -> str:
+    return f"{key[0].isoformat()}.{key[1]}"
+
+
 class LedgerArgs(DateRangeArgs):
-    pass
+    after = LedgerCursor()
+    limit = fields.Integer(load_default=LEDGER_PAGE_DEFAULT, validate=validate.Range(min=1, max=LEDGER_PAGE_MAX))
 
 
 class LedgerLineOut(StrictSchema):
@@ -66,4 +92,8 @@ class LedgerOut(StrictSchema):
     fund = fields.String()
     opening_balance = fields.Integer()
     closing_balance = fields.Integer()
+    total_in = fields.Integer()
+    total_out = fields.Integer()
+    entry_count = fields.Integer()
     entries = fields.List(fields.Nested(LedgerLineOut))
+    next = fields.String(allow_none=True)

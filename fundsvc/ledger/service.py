@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
@@ -230,35 +230,100 @@ class StatementLine:
     running_balance: int
 
 
-def statement(
-    session: Session, fund: Fund, date_from: date | None, date_to: date | None, *, within: str | None = None
-) -> tuple[int, list[StatementLine]]:
-    """The opening balance before `date_from` and the entries of the period, oldest first, with running balance.
+# The most lines of a ledger page, and how many a page holds unless asked (docs/api.md "The fund's ledger").
+LEDGER_PAGE_MAX = 5000
+LEDGER_PAGE_DEFAULT = 1000
 
-    `within` (a unit path, the actor's scope): for a fund owned above that unit, only the entries made
-    inside its subtree, so a commune does not read the other communes' gifts in the provincial fund.
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """A period of a fund's ledger, one page of its lines: the period's figures (from the database, whatever the
+    page) and the page's lines, oldest first, each with its running balance; `next_after` the cursor of the page
+    after this one (None on the last)."""
+
+    opening_balance: int
+    closing_balance: int
+    total_in: int
+    total_out: int
+    entry_count: int
+    lines: list[StatementLine]
+    next_after: tuple[date, int] | None
+
+
+def ledger_page(
+    session: Session,
+    fund: Fund,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    within: str | None = None,
+    after: tuple[date, int] | None = None,
+    limit: int = LEDGER_PAGE_DEFAULT,
+) -> LedgerPage:
+    """The page of the fund's ledger in a period that follows the entry `after` (its date and id), in (date, id)
+    order: keyset pagination, each page one range of the (fund, date, id) index however deep.
+
+    The period's opening balance, totals and count, and the balance before the page, are one aggregate pass over
+    that index (its amount included: no table row is read). `within` (a unit path, the actor's scope): for a fund
+    owned above that unit, only the entries made inside its subtree, so a commune does not read the other
+    communes' gifts in the provincial fund.
     """
     conditions = [LedgerEntry.fund_id == fund.id]
     if within is not None and not fund.unit.path.startswith(within):
-        conditions.append(
-            LedgerEntry.unit_id.in_(select(Unit.id).where(Unit.path.startswith(within)).scalar_subquery())
-        )
-    opening = 0
-    if date_from is not None:
-        opening = int(
-            session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-                    *conditions, LedgerEntry.entry_date < date_from
-                )
-            )
-        )
-    query = select(LedgerEntry).where(*conditions)
-    if date_from is not None:
-        query = query.where(LedgerEntry.entry_date >= date_from)
+        units = session.scalars(select(Unit.id).where(Unit.path.startswith(within))).all()
+        conditions.append(LedgerEntry.unit_id.in_(units))
     if date_to is not None:
-        query = query.where(LedgerEntry.entry_date <= date_to)
-    lines, running = [], opening
-    for entry in session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)):
+        conditions.append(LedgerEntry.entry_date <= date_to)
+    in_period = LedgerEntry.entry_date >= date_from if date_from is not None else true()
+    before_page = _at_or_before(after) if after is not None else false()
+    amount = LedgerEntry.amount
+
+    def total(*when):
+        return func.coalesce(func.sum(case((and_(*when), amount), else_=0)), 0)
+
+    opening, count, money_in, money_out, before = session.execute(
+        select(
+            total(not_(in_period)),
+            func.count(case((in_period, 1))),
+            total(in_period, amount > 0),
+            total(in_period, amount < 0),
+            total(in_period, before_page),
+        ).where(*conditions)
+    ).one()
+    query = select(LedgerEntry).where(*conditions, in_period, not_(before_page))
+    entries = session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id).limit(limit + 1)).all()
+    lines, running = [], int(opening) + int(before)
+    for entry in entries[:limit]:
         running += entry.amount
         lines.append(StatementLine(entry, running))
-    return opening, lines
+    last = entries[limit - 1] if len(entries) > limit else None
+    return LedgerPage(
+        opening_balance=int(opening),
+        closing_balance=int(opening) + int(money_in) + int(money_out),
+        total_in=int(money_in),
+        total_out=-int(money_out),
+        entry_count=int(count),
+        lines=lines,
+        next_after=(last.entry_date, last.id) if last is not None else None,
+    )
+
+
+def _at_or_before(key: tuple[date, int]):
+    """Entries at or before `key` in the ledger's (date, id) order."""
+    day, entry_id = key
+    return or_(LedgerEntry.entry_date < day, and_(LedgerEntry.entry_date == day, LedgerEntry.id <= entry_id))
+
+
+def statement(
+    session: Session, fund: Fund, date_from: date | None, date_to: date | None, *, within: str | None = None
+) -> tuple[int, list[StatementLine]]:
+    """The opening balance before `date_from` and every entry of the period, oldest first, with running balance
+    (ledger_page's pages joined: for the books and tests that want the whole period)."""
+    page = ledger_page(session, fund, date_from, date_to, within=within, limit=LEDGER_PAGE_MAX)
+    lines = page.lines
+    while page.next_after is not None:
+        page = ledger_page(
+            session, fund, date_from, date_to, within=within, after=page.next_after, limit=LEDGER_PAGE_MAX
+        )
+        lines += page.lines
+    return page.opening_balance, lines

@@ -1,9 +1,11 @@
 """/api/v1/funds"""
 
+from flask import request, url_for
+
 from fundsvc.api import Blueprint, current_actor
 from fundsvc.extensions import db
 from fundsvc.ledger import service
-from fundsvc.ledger.schemas import FundIn, FundOut, FundPatchIn, LedgerArgs, LedgerOut
+from fundsvc.ledger.schemas import FundIn, FundOut, FundPatchIn, LedgerArgs, LedgerOut, ledger_cursor
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1/funds", description="Funds and their ledgers")
 
@@ -37,14 +39,33 @@ def update_fund(data, code):
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, LedgerOut)
 def fund_ledger(args, code):
-    """The fund's entries in a period, oldest first, each with its running balance.
+    """The fund's entries in a period, oldest first, each with its running balance, `limit` at a time (1,000
+    unless asked, at most 5,000); `next` links the page after (keyset: `after` the last entry's DATE.ID). The
+    period's balances, totals and count are the whole period's on every page.
 
     For a fund owned above your unit, only the entries of your subtree.
     """
     actor = current_actor()
     fund = service.get_fund(db.session, actor, code)
-    opening, lines = service.statement(
-        db.session, fund, args.get("date_from"), args.get("date_to"), within=actor.unit_path
+    page = service.ledger_page(
+        db.session,
+        fund,
+        args.get("date_from"),
+        args.get("date_to"),
+        within=actor.unit_path,
+        after=args.get("after"),
+        limit=args["limit"],
     )
-    closing = lines[-1].running_balance if lines else opening
-    return {"fund": fund.code, "opening_balance": opening, "closing_balance": closing, "entries": lines}
+    following = None
+    if page.next_after is not None:
+        following = url_for(request.endpoint, code=code, **{**request.args, "after": ledger_cursor(page.next_after)})
+    return {
+        "fund": fund.code,
+        "opening_balance": page.opening_balance,
+        "closing_balance": page.closing_balance,
+        "total_in": page.total_in,
+        "total_out": page.total_out,
+        "entry_count": page.entry_count,
+        "entries": page.lines,
+        "next": following,
+    }

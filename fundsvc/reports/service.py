@@ -13,10 +13,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, false, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from fundsvc.allocation.models import Award, Round
 from fundsvc.audit.service import record
@@ -87,7 +86,7 @@ class Figures:
     adjustments: int = 0  # signed: corrections of closed periods
     donations: int = 0
     donations_void: int = 0
-    donors: set[int] = field(default_factory=set)
+    donors: int = 0  # distinct donors of the node, counted by the database (not a sum over the parts)
     awards_by_level: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     awards_by_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
@@ -122,7 +121,6 @@ class Figures:
         self.adjustments += other.adjustments
         self.donations += other.donations
         self.donations_void += other.donations_void
-        self.donors |= other.donors
         for key, (count, amount) in other.awards_by_level.items():
             self.awards_by_level[key][0] += count
             self.awards_by_level[key][1] += amount
@@ -171,7 +169,7 @@ class Figures:
             "balance": self.closing,
             "donations": self.donations,
             "donations_void": self.donations_void,
-            "donors": len(self.donors),
+            "donors": self.donors,
             "awards": {
                 "count": sum(c for c, _a in self.awards_by_level.values()),
                 "amount": sum(a for _c, a in self.awards_by_level.values()),
@@ -187,8 +185,21 @@ def _level_order(level: str | None) -> int:
 
 
 @dataclass
+class DonorCounts:
+    """Distinct donors of the period's standing gifts, counted by the database for each node of the report: a
+    donor who gave to two communes counts once in their district."""
+
+    own: dict[int, int] = field(default_factory=dict)  # unit id -> its own gifts' donors
+    rolled: dict[int, int] = field(default_factory=dict)  # unit id -> its subtree's
+    per_fund: dict[int, int] = field(default_factory=dict)
+    total: int = 0
+    # Each unit's path as the tree stood at the period's end (units moved since roll up where they were then).
+    paths: dict[int, str]
+
+
+@dataclass
 class Collected:
-    """Per-(unit, fund) figures of a scope and period, before any roll-up."""
+    """Per-(unit, fund) figures of a scope and period, before any roll-up, and the donors of each node."""
 
     scope: Unit | None
     units: list[Unit]
@@ -196,6 +207,7 @@ class Collected:
     funds: dict[int, Fund]
     # Each unit's path as the tree stood at the period's end (units moved since roll up where they were then).
     paths: dict[int, str]
+    donors: DonorCounts = field(default_factory=DonorCounts)
 
 
 def _scope_path(scope: Unit | None) -> str:
@@ -218,58 +230,87 @@ def voided_entries():
     )
 
 
-def _subtree_on(session: Session, scope: Unit | None, day: date | None) -> tuple[list[Unit], dict[int, str], Any]:
-    """The scope's units as the tree stood at the end of `day`, in tree order; their paths then; and what a unit id
-    column is matched against (`column.in_(…)`) to keep the subtree's rows."""
+def _between(column, date_from: date | None, date_to: date | None) -> list:
+    """The conditions of a period on a date column (none for an open end)."""
+    return [
+        *([column >= date_from] if date_from is not None else []),
+        *([column <= date_to] if date_to is not None else []),
+    ]
+
+
+def _subtree_on(session: Session, scope: Unit | None, day: date | None) -> tuple[list[Unit], dict[int, str]]:
+    """The scope's units as the tree stood at the end of `day`, in tree order, and their paths then."""
     moved = tree_paths_on(session, day)
     if moved is None:  # the tree as it is now: the subtree is one prefix match
         path = _scope_path(scope)
         units = list(session.scalars(select(Unit).where(Unit.path.startswith(path)).order_by(Unit.path)))
-        return units, {u.id: u.path for u in units}, select(Unit.id).where(Unit.path.startswith(path)).scalar_subquery()
+        return units, {u.id: u.path for u in units}
     path = moved[scope.id] if scope is not None else "/"
     paths = {unit_id: p for unit_id, p in moved.items() if p.startswith(path)}
     units = sorted(session.scalars(select(Unit).where(Unit.id.in_(list(paths)))), key=lambda u: paths[u.id])
-    return units, paths, list(paths)
+    return units, paths
 
 
 def collect(session: Session, scope: Unit | None, date_from: date | None, date_to: date | None) -> Collected:
-    """Gather the figures of every (unit, fund) pair in the scope's subtree, the tree as it stood at the period's end
-    (fundsvc.units.service.tree_paths_on): five grouped queries."""
-    units, paths, subtree = _subtree_on(session, scope, date_to)
+    """Gather the figures of every (unit, fund) pair in the scope's subtree (the tree as it stood at the period's end,
+    fundsvc.units.service.tree_paths_on), and its donors.
+
+    Every aggregate filters on the scope's unit ids (one index range per unit and period, as the (unit, date)
+    indexes are laid out) and is computed by the database: the ledger's opening and the period's lines in one
+    pass, the goods, the gifts' counts, the donors per node, the awards paid.
+    """
+    units, paths = _subtree_on(session, scope, date_to)
+    unit_ids = [u.id for u in units]
     cells: dict[tuple[int, int], Figures] = defaultdict(Figures)
+    _ledger(session, cells, unit_ids, date_from, date_to)
+    # Goods received (and still counted) in the period: their value apart, never money.
+    for unit_id, fund_id, total in session.execute(
+        select(InKindEntry.unit_id, InKindEntry.fund_id, func.sum(InKindEntry.value))
+        .where(
+            InKindEntry.unit_id.in_(unit_ids),
+            *_between(InKindEntry.entry_date, date_from, date_to),
+            InKindEntry.kind == "received",
+            InKindEntry.donation_id.in_(select(Donation.id).where(Donation.status == "recorded")),
+        )
+        .group_by(InKindEntry.unit_id, InKindEntry.fund_id)
+    ):
+        cells[unit_id, fund_id].in_kind += int(total)
+    gifts = [Donation.unit_id.in_(unit_ids), *_between(Donation.received_on, date_from, date_to)]
+    for unit_id, fund_id, status, count in session.execute(
+        select(Donation.unit_id, Donation.fund_id, Donation.status, func.count())
+        .where(*gifts)
+        .group_by(Donation.unit_id, Donation.fund_id, Donation.status)
+    ):
+        if status == "void":
+            cells[unit_id, fund_id].donations_void += count
+        else:
+            cells[unit_id, fund_id].donations += count
+    _awards(session, cells, unit_ids, date_from, date_to)
+    fund_ids = {f for _u, f in cells} | set(session.scalars(select(Fund.id).where(Fund.unit_id.in_(unit_ids))))
+    funds = {f.id: f for f in session.scalars(select(Fund).where(Fund.id.in_(fund_ids)))} if fund_ids else {}
+    return Collected(scope, units, dict(cells), funds, paths, _donors(session, units, gifts))
 
-    def period(query, column):
-        if date_from is not None:
-            query = query.where(column >= date_from)
-        if date_to is not None:
-            query = query.where(column <= date_to)
-        return query
 
-    in_scope = LedgerEntry.unit_id.in_(subtree)
-    if date_from is not None:
-        for unit_id, fund_id, total in session.execute(
-            select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
-            .where(in_scope, LedgerEntry.entry_date < date_from)
-            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
-        ):
-            cells[unit_id, fund_id].opening += int(total)
-    voided = voided_entries()
+def _ledger(session: Session, cells: dict, unit_ids: list[int], date_from: date | None, date_to: date | None):
+    """The ledger's figures per (unit, fund): the opening balance (every entry before the period) and the period's
+    entries of standing documents on their lines, in one aggregate pass up to the period's end."""
+    before = LedgerEntry.entry_date < date_from if date_from is not None else false()
+    amount = LedgerEntry.amount
     # Grouped by the movement's direction too: a unit's transfers one way and back must not net out.
-    for unit_id, fund_id, kind, method, movement_kind, _direction, total in session.execute(
-        period(
-            select(
-                LedgerEntry.unit_id,
-                LedgerEntry.fund_id,
-                LedgerEntry.kind,
-                LedgerEntry.method,
-                Movement.kind,
-                Movement.direction,
-                func.sum(LedgerEntry.amount),
-            )
-            .outerjoin(Movement, Movement.id == LedgerEntry.movement_id)
-            .where(in_scope, not_(voided)),
-            LedgerEntry.entry_date,
-        ).group_by(
+    for unit_id, fund_id, kind, method, movement_kind, _direction, opening, total in session.execute(
+        select(
+            LedgerEntry.unit_id,
+            LedgerEntry.fund_id,
+            LedgerEntry.kind,
+            LedgerEntry.method,
+            Movement.kind,
+            Movement.direction,
+            func.sum(case((before, amount), else_=0)),
+            func.sum(case((or_(before, voided_entries()), 0), else_=amount)),
+        )
+        .outerjoin(Movement, Movement.id == LedgerEntry.movement_id)
+        .where(LedgerEntry.unit_id.in_(unit_ids), *_between(LedgerEntry.entry_date, None, date_to))
+        .group_by(
             LedgerEntry.unit_id,
             LedgerEntry.fund_id,
             LedgerEntry.kind,
@@ -278,52 +319,20 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
             Movement.direction,
         )
     ):
-        cells[unit_id, fund_id].add_entry(kind, method, int(total), movement_kind)
-    # Goods received (and still counted) in the period: their value apart, never money.
-    goods_scope = InKindEntry.unit_id.in_(subtree)
-    for unit_id, fund_id, total in session.execute(
-        period(
-            select(InKindEntry.unit_id, InKindEntry.fund_id, func.sum(InKindEntry.value)).where(
-                goods_scope,
-                InKindEntry.kind == "received",
-                InKindEntry.donation_id.in_(select(Donation.id).where(Donation.status == "recorded")),
-            ),
-            InKindEntry.entry_date,
-        ).group_by(InKindEntry.unit_id, InKindEntry.fund_id)
-    ):
-        cells[unit_id, fund_id].in_kind += int(total)
+        cell = cells[unit_id, fund_id]
+        cell.opening += int(opening)
+        if total:
+            cell.add_entry(kind, method, int(total), movement_kind)
 
-    donation_scope = Donation.unit_id.in_(subtree)
-    for unit_id, fund_id, status, count in session.execute(
-        period(
-            select(Donation.unit_id, Donation.fund_id, Donation.status, func.count()).where(donation_scope),
-            Donation.received_on,
-        ).group_by(Donation.unit_id, Donation.fund_id, Donation.status)
-    ):
-        if status == "void":
-            cells[unit_id, fund_id].donations_void += count
-        else:
-            cells[unit_id, fund_id].donations += count
-    for unit_id, fund_id, donor_id in session.execute(
-        period(
-            select(Donation.unit_id, Donation.fund_id, Donation.donor_id)
-            .distinct()
-            .where(donation_scope, Donation.status != "void"),
-            Donation.received_on,
-        )
-    ):
-        cells[unit_id, fund_id].donors.add(donor_id)
 
-    # Awards paid in the period, counted for the unit that paid them (the round's), as their payment entries are.
-    payer_scope = Round.unit_id.in_(subtree)
+def _awards(session: Session, cells: dict, unit_ids: list[int], date_from: date | None, date_to: date | None):
+    """Awards paid in the period, counted for the unit that paid them (the round's), as their payment entries are."""
     for unit_id, fund_id, level, tier, count, total in session.execute(
-        period(
-            select(Round.unit_id, Round.fund_id, Nomination.level, Award.tier, func.count(), func.sum(Award.amount))
-            .join(Round, Round.id == Award.round_id)
-            .join(Nomination, Nomination.id == Award.nomination_id)
-            .where(payer_scope, Award.status == "paid"),
-            Award.paid_on,
-        ).group_by(Round.unit_id, Round.fund_id, Nomination.level, Award.tier)
+        select(Round.unit_id, Round.fund_id, Nomination.level, Award.tier, func.count(), func.sum(Award.amount))
+        .join(Round, Round.id == Award.round_id)
+        .join(Nomination, Nomination.id == Award.nomination_id)
+        .where(Round.unit_id.in_(unit_ids), Award.status == "paid", *_between(Award.paid_on, date_from, date_to))
+        .group_by(Round.unit_id, Round.fund_id, Nomination.level, Award.tier)
     ):
         cell = cells[unit_id, fund_id]
         cell.awards_by_level[level][0] += count
@@ -331,14 +340,40 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
         cell.awards_by_tier[tier or NO_TIER][0] += count
         cell.awards_by_tier[tier or NO_TIER][1] += int(total)
 
-    unit_ids = {u.id for u in units}
-    fund_ids = {f for _u, f in cells} | set(session.scalars(select(Fund.id).where(Fund.unit_id.in_(unit_ids))))
-    funds = {f.id: f for f in session.scalars(select(Fund).where(Fund.id.in_(fund_ids)))} if fund_ids else {}
-    return Collected(scope, units, dict(cells), funds, paths)
+
+def _donors(session: Session, units: list[Unit], gifts: list) -> DonorCounts:
+    """Distinct donors of the standing gifts that `gifts` selects, per unit, per subtree, per fund and in all."""
+    standing = [*gifts, Donation.status != "void"]
+    distinct = func.count(Donation.donor_id.distinct())
+    counts = DonorCounts()
+    counts.own = dict(
+        session.execute(select(Donation.unit_id, distinct).where(*standing).group_by(Donation.unit_id)).all()
+    )
+    counts.per_fund = dict(
+        session.execute(select(Donation.fund_id, distinct).where(*standing).group_by(Donation.fund_id)).all()
+    )
+    counts.total = int(session.scalar(select(distinct).where(*standing)) or 0)
+    # A unit with units below it: its subtree's gifts, each gift's unit found under it by its path.
+    parents = {u.parent_id for u in units}
+    inner = [u.id for u in units if u.id in parents]
+    counts.rolled = {u.id: counts.own.get(u.id, 0) for u in units}
+    if inner:
+        above, giver = aliased(Unit), aliased(Unit)
+        counts.rolled |= dict(
+            session.execute(
+                select(above.id, distinct)
+                .join(giver, giver.id == Donation.unit_id)
+                .join(above, giver.path.startswith(above.path))
+                .where(*standing, above.id.in_(inner))
+                .group_by(above.id)
+            ).all()
+        )
+    return counts
 
 
 def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures], dict[int, Figures], Figures]:
-    """(own figures per unit, rolled-up figures per unit, figures per fund, the scope's total)."""
+    """(own figures per unit, rolled-up figures per unit, figures per fund, the scope's total); the donors of each
+    node as the database counted them."""
     own: dict[int, Figures] = {u.id: Figures() for u in collected.units}
     per_fund: dict[int, Figures] = {f: Figures() for f in collected.funds}
     total = Figures()
@@ -353,6 +388,11 @@ def rollup(collected: Collected) -> tuple[dict[int, Figures], dict[int, Figures]
             ancestor = int(part)
             if ancestor in rolled:
                 rolled[ancestor].add(own[unit.id])
+    donors = collected.donors
+    for nodes, counts in ((own, donors.own), (rolled, donors.rolled), (per_fund, donors.per_fund)):
+        for key, figures in nodes.items():
+            figures.donors = int(counts.get(key, 0))
+    total.donors = donors.total
     return own, rolled, per_fund, total
 
 
@@ -891,24 +931,32 @@ def publish(session: Session, actor: Actor, unit_code: str, year: int, settings:
     require_role(actor)
     if year > datetime.now(VN_TZ).year or year < 2000:
         raise Invalid(f"Năm {year} không hợp lệ (year out of range)", {"year": ["must be a past or current year"]})
+    # Computed and rendered first, outside the write transaction (a province's takes many seconds, and on SQLite
+    # every gift would wait behind it); stored then in a short one, unless another version was published meanwhile.
+    unit = visible_unit(session, actor, unit_code)
+    previous = _latest(session, unit, year)
+    figures = statement_figures(session, unit, year, settings.org_name, settings.head)
+    digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
+    if previous is not None and previous.figures_sha256 == digest:
+        raise Conflict(
+            f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
+            f"{previous.version} (nothing changed since version {previous.version})"
+        )
+    version = previous.version + 1 if previous else 1
+    changes = changes_between(previous.figures, figures) if previous else []
+    published_at = utcnow()
+    history = [
+        *_history(session, unit, year, version - 1),
+        {"version": version, "published_at": published_at, "changes": changes},
+    ]
+    pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
     with write_transaction(session):
-        unit = visible_unit(session, actor, unit_code)
-        previous = _latest(session, unit, year)
-        figures = statement_figures(session, unit, year, settings.org_name, settings.head)
-        digest = hashlib.sha256(_canonical(figures).encode()).hexdigest()
-        if previous is not None and previous.figures_sha256 == digest:
+        latest = _latest(session, unit, year)
+        if (latest.version if latest else 0) != version - 1:
             raise Conflict(
-                f"Số liệu năm {year} của {unit.code} không thay đổi so với bản công bố lần "
-                f"{previous.version} (nothing changed since version {previous.version})"
+                f"Bản công bố lần {version} năm {year} của {unit.code} vừa được lập; hãy xem lại rồi công bố lại "
+                f"(version {version} was published meanwhile)"
             )
-        version = previous.version + 1 if previous else 1
-        changes = changes_between(previous.figures, figures) if previous else []
-        published_at = utcnow()
-        history = [
-            *_history(session, unit, year, version - 1),
-            {"version": version, "published_at": published_at, "changes": changes},
-        ]
-        pdf = render_pdf("documents/public_statement.html", statement_context(figures, history))
         statement = PublicStatement(
             unit_id=unit.id,
             year=year,

@@ -282,8 +282,8 @@ def _donation_filters():
 def donations_list():
     """Every gift of your units, newest first, with search and filters."""
     query = service.donations_query(db.session, g.actor, **_donation_filters())
-    total = service.recorded_total(db.session, query)
-    page = paginate(query)
+    count, total = service.list_totals(db.session, query)
+    page = paginate(query, total=count)
     units, funds = _form_choices()
     return render_template(
         "web/donations.html",

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app, request
-from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from fundsvc.auth.throttle import TooManyRequests
+from fundsvc.db.pages import count_rows, page_rows
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.errors import Conflict, Forbidden, Invalid, Unavailable
 from fundsvc.extensions import db
@@ -79,14 +79,14 @@ class Page:
         return f"{request.path}?{urlencode(args)}"
 
 
-def paginate(query, size: int = PAGE_SIZE) -> Page:
-    """One page of a select (page number from ?page=), with the total count."""
+def paginate(query, size: int = PAGE_SIZE, *, total: int | None = None) -> Page:
+    """One page of a select (page number from ?page=), with the total count (counted here unless given)."""
     page = max(1, parse_int(request.args.get("page")) or 1)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if total is None:
+        total = count_rows(db.session, query)
     pages = max(1, math.ceil(total / size))
     page = min(page, pages)
-    items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
-    return Page(items, page, pages, total)
+    return Page(page_rows(db.session, query, (page - 1) * size, size), page, pages, total)
 
 
 def route_exists(path: str) -> bool:

@@ -193,3 +193,40 @@ def test_a_year_not_closed_is_published_as_an_interim_statement(session, admin, 
     assert admin.post("/api/v1/reports/public/2024/publish?unit=ST").status_code in (201, 409)
     final = _pdf_text(client.get("/api/v1/public/statements/ST/2024.pdf").data)
     assert "Số dư cuối năm (31/12/2024)" in final
+
+
+def test_a_gift_recorded_while_a_statement_is_computed_is_answered_without_waiting(session, admin, app, monkeypatch):
+    """Publishing computes and renders outside the write transaction: a gift recorded meanwhile, by another
+    request on its own connection, is answered while the render still runs (it would wait for the write lock
+    until the render ended, had the render been inside the transaction)."""
+    import threading
+
+    from fundsvc.extensions import db
+    from fundsvc.reports import service
+
+    _year(session)
+    render, outcome = service.render_pdf, {}
+
+    def another_request():
+        with app.app_context():
+            try:
+                outcome["gift"] = give(db.session, "ST-TP-P5", 300_000, on=date(2024, 6, 1)).receipt.code
+            except Exception as error:  # the assertion below names it
+                outcome["error"] = error
+            finally:
+                db.session.remove()
+
+    def render_while_a_gift_is_recorded(template, context):
+        gift = threading.Thread(target=another_request)
+        gift.start()
+        gift.join(timeout=10)
+        outcome["answered_during_render"] = not gift.is_alive()
+        pdf = render(template, context)
+        gift.join()
+        return pdf
+
+    monkeypatch.setattr(service, "render_pdf", render_while_a_gift_is_recorded)
+    response = admin.post("/api/v1/reports/public/2024/publish?unit=ST")
+    assert response.status_code == 201, response.get_json()
+    assert outcome.get("answered_during_render") and "error" not in outcome, outcome
+    assert outcome["gift"].startswith("ST-TP-P5/2024/")

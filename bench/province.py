@@ -1,0 +1,254 @@
+"""Bench of a province's year at full size: the lists and the summary at 300,000 gifts, and gift intake there.
+
+    .venv/bin/python bench/province.py                  # the data set built once, cached under /tmp
+    .venv/bin/python bench/province.py --gifts 30000 --nominations 10000 --repeat 5
+
+The data set is `flask demo load --scale province` (fundsvc.demo.province) into a migrated SQLite database, built
+once and kept in /tmp/fundsvc-bench/ (by its size and the migrations' head, so a schema change builds it anew).
+Then, in the same run, best of --repeat each, every figure next to its baseline:
+
+* each API list (the first page and the last, deep one) through the Flask test client with an admin token: the
+  fund ledger of the busiest commune (keyset pages of 1,000), the round's awards, the gifts (pages of 1,000),
+  next to the bare SQL that reads the same rows (plain sqlite3, tuples): floor 3×;
+* GET /api/v1/funds next to a bare GROUP BY of the ledger by fund: floor 3×;
+* the province summary for the year next to a bare GROUP BY over the ledger (unit, fund, kind): floor 3×;
+* the peak memory of the process: floor 500 MiB;
+* gifts recorded through record_donation at that size (a copy of the data set) next to a fresh database's.
+
+A missed floor is printed as MISSED; with --strict the exit status is then 1 (not by default, so `make bench` runs
+every bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _memory import peak_mib  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from fundsvc import create_app  # noqa: E402
+from fundsvc.auth.models import User  # noqa: E402
+from fundsvc.auth.service import SYSTEM, create_user, issue_token  # noqa: E402
+from fundsvc.db import write_transaction  # noqa: E402
+from fundsvc.demo.load import load_demo  # noqa: E402
+from fundsvc.demo.province import PROVINCE_GIFTS, PROVINCE_NOMINATIONS, load_province  # noqa: E402
+from fundsvc.documents.words import today_in_vietnam  # noqa: E402
+from fundsvc.donations.service import record_donation  # noqa: E402
+from fundsvc.extensions import db  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "fundsvc-bench"
+LIST_FLOOR = 3.0
+SUMMARY_FLOOR = 3.0
+MEMORY_FLOOR_MIB = 500
+INTAKE_GIFTS = 200
+BUSIEST = "KH-ST-TP-P2"
+PAGE = 1000
+
+
+def _app(path: Path):
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "bench"})
+
+
+def _head() -> str:
+    versions = sorted(p.stem for p in (ROOT / "migrations" / "versions").glob("*.py"))
+    return versions[-1].split("_")[0]
+
+
+def data_set(gifts: int, nominations: int) -> Path:
+    """The cached province database (built when missing)."""
+    path = CACHE / f"province-{gifts}-{nominations}-{_head()}.sqlite3"
+    if path.exists():
+        return path
+    CACHE.mkdir(exist_ok=True)
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    app = _app(building)
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        print(load_province(db.session, gifts=gifts, nominations=nominations).describe())
+        db.session.remove()
+        db.engine.dispose()
+    print(f"data set built in {time.perf_counter() - started:.0f} s: {path}")
+    building.rename(path)
+    return path
+
+
+def best(repeat: int, run) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _token() -> str:
+    with write_transaction(db.session):
+        user = db.session.scalar(select(User).where(User.username == "admin"))
+        return issue_token(db.session, user)
+
+
+def _line(name: str, service: float, baseline: float, floor: float) -> bool:
+    ratio = service / baseline if baseline else float("inf")
+    ok = ratio <= floor
+    print(
+        f"{name:34s} {service * 1000:9.1f} ms  bare {baseline * 1000:8.1f} ms  ×{ratio:6.2f} (floor {floor}×) "
+        f"{'ok' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+def lists(path: Path, repeat: int) -> list[bool]:
+    """The API lists and the summary next to their bare SQL."""
+    bare = sqlite3.connect(path)
+    app = _app(path)
+    results = []
+    with app.app_context():
+        client, headers = app.test_client(), {"Authorization": f"Bearer {_token()}"}
+
+        def get(url: str):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
+            return response
+
+        fund_id, entries = bare.execute(
+            "SELECT f.id, count(*) FROM funds f JOIN ledger_entries e ON e.fund_id = f.id WHERE f.code = ?", (BUSIEST,)
+        ).fetchone()
+        last_date, last_id = bare.execute(
+            "SELECT entry_date, id FROM ledger_entries WHERE fund_id = ? ORDER BY entry_date, id LIMIT 1 OFFSET ?",
+            (fund_id, max(entries - PAGE - 1, 0)),
+        ).fetchone()
+        ledger_sql = (
+            "SELECT * FROM ledger_entries WHERE fund_id = ? AND (entry_date > ? OR (entry_date = ? AND id > ?)) "
+            "ORDER BY entry_date, id LIMIT ?"
+        )
+        round_id, awards = bare.execute("SELECT round_id, count(*) FROM awards GROUP BY round_id").fetchone()
+        award_sql = (
+            "SELECT a.*, n.*, u.code FROM awards a JOIN nominations n ON n.id = a.nomination_id "
+            "JOIN units u ON u.id = n.unit_id WHERE a.round_id = ? ORDER BY a.rank, a.id LIMIT ? OFFSET ?"
+        )
+        (gifts,) = bare.execute("SELECT count(*) FROM donations").fetchone()
+        gift_sql = (
+            "SELECT d.*, u.code, f.code, o.*, r.* FROM donations d JOIN units u ON u.id = d.unit_id "
+            "JOIN funds f ON f.id = d.fund_id JOIN donors o ON o.id = d.donor_id "
+            "JOIN receipts r ON r.donation_id = d.id "
+            "ORDER BY d.received_on DESC, d.id DESC LIMIT ? OFFSET ?"
+        )
+        last_awards, last_gifts = -(-awards // PAGE), -(-gifts // PAGE)
+        cases = [
+            (
+                f"ledger {BUSIEST} first page",
+                f"/api/v1/funds/{BUSIEST}/ledger",
+                ledger_sql,
+                (fund_id, "0000-00-00", "0000-00-00", 0, PAGE),
+            ),
+            (
+                f"ledger {BUSIEST} last page",
+                f"/api/v1/funds/{BUSIEST}/ledger?after={last_date}.{last_id}",
+                ledger_sql,
+                (fund_id, last_date, last_date, last_id, PAGE),
+            ),
+            ("awards first page", f"/api/v1/rounds/{round_id}/awards", award_sql, (round_id, PAGE, 0)),
+            (
+                "awards last page",
+                f"/api/v1/rounds/{round_id}/awards?page={last_awards}",
+                award_sql,
+                (round_id, PAGE, (last_awards - 1) * PAGE),
+            ),
+            ("gifts first page", f"/api/v1/donations?page_size={PAGE}", gift_sql, (PAGE, 0)),
+            (
+                "gifts last page",
+                f"/api/v1/donations?page_size={PAGE}&page={last_gifts}",
+                gift_sql,
+                (PAGE, (last_gifts - 1) * PAGE),
+            ),
+            ("GET /funds", "/api/v1/funds", "SELECT fund_id, sum(amount) FROM ledger_entries GROUP BY fund_id", ()),
+        ]
+        print(f"at size: {gifts:,} gifts, {entries:,} entries in {BUSIEST}'s ledger, {awards:,} awards")
+        for name, url, sql, params in cases:
+            service = best(repeat, lambda url=url: get(url))
+            baseline = best(repeat, lambda sql=sql, params=params: bare.execute(sql, params).fetchall())
+            results.append(_line(name, service, baseline, LIST_FLOOR))
+        today = today_in_vietnam()
+        year_ago = today - timedelta(days=365)
+        summary_url = f"/api/v1/reports/summary?unit=ST&from={year_ago}&to={today}"
+        group_by = "SELECT unit_id, fund_id, kind, sum(amount) FROM ledger_entries GROUP BY unit_id, fund_id, kind"
+        service = best(repeat, lambda: get(summary_url))
+        baseline = best(repeat, lambda: bare.execute(group_by).fetchall())
+        results.append(_line("summary of the province's year", service, baseline, SUMMARY_FLOOR))
+        db.session.remove()
+        db.engine.dispose()
+    bare.close()
+    return results
+
+
+def intake_rate(path: Path, count: int) -> float:
+    """Gifts per second recorded one by one through record_donation (as SYSTEM) into the database at `path`."""
+    app = _app(path)
+    with app.app_context():
+        today = today_in_vietnam()
+        started = time.perf_counter()
+        for i in range(count):
+            data = {
+                "donor": {"name": f"Nhà hảo tâm {i}", "kind": "person", "phone": f"08{i:08d}"},
+                "unit": "ST-TP-P2",
+                "amount": 200_000,
+                "method": "cash",
+                "received_on": today,
+            }
+            record_donation(db.session, SYSTEM, data)
+        rate = count / (time.perf_counter() - started)
+        db.session.remove()
+        db.engine.dispose()
+    return rate
+
+
+def fresh_database(directory: Path) -> Path:
+    path = directory / "fresh.sqlite3"
+    app = _app(path)
+    with app.app_context():
+        upgrade()
+        load_demo(db.session, donations=0)
+        create_user(db.session, "bench-admin", "admin", None)
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gifts", type=int, default=PROVINCE_GIFTS)
+    parser.add_argument("--nominations", type=int, default=PROVINCE_NOMINATIONS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a floor is missed")
+    args = parser.parse_args()
+    path = data_set(args.gifts, args.nominations)
+    results = lists(path, args.repeat)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "province.sqlite3"
+        shutil.copyfile(path, copy)
+        at_size = intake_rate(copy, INTAKE_GIFTS)
+        fresh = intake_rate(fresh_database(Path(scratch)), INTAKE_GIFTS)
+    print(f"gift intake at size {at_size:7.1f} gifts/s, fresh database {fresh:7.1f} gifts/s (×{fresh / at_size:.2f})")
+    peak = peak_mib()
+    memory_ok = peak <= MEMORY_FLOOR_MIB
+    print(f"peak memory of the process {peak:.0f} MiB (floor {MEMORY_FLOOR_MIB} MiB) {'ok' if memory_ok else 'MISSED'}")
+    missed = not all(results) or not memory_ok
+    return 1 if missed and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
