@@ -27,7 +27,8 @@ from fundsvc.audit.models import AuditEvent
 from fundsvc.audit.service import _event_values
 from fundsvc.auth.service import SYSTEM
 from fundsvc.db import utcnow, write_transaction
-from fundsvc.donations.models import Donation, Donor, Receipt, ReceiptBook
+from fundsvc.donations.identity import name_words
+from fundsvc.donations.models import Donation, Donor, DonorNameWord, Receipt, ReceiptBook
 from fundsvc.donations.service import DOCUMENT_OF_METHOD
 from fundsvc.ledger.accounts import add_bank_account
 from fundsvc.ledger.models import Fund, LedgerEntry, MoneyAccount, Movement, MovementCategory
@@ -35,6 +36,7 @@ from fundsvc.ledger.movements import document_kind, record_movement
 from fundsvc.ledger.service import create_fund
 from fundsvc.numbering import document_code
 from fundsvc.students.models import Nomination, Student
+from fundsvc.students.normalize import fold
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit
 from fundsvc.units.service import create_unit
@@ -123,7 +125,7 @@ class Writer:
 
     def flush(self) -> None:
         # Parents before children: donors, donations and movements before the entries and receipts naming them.
-        order = [Donor, Donation, Receipt, Movement, LedgerEntry, AuditEvent]
+        order = [Donor, DonorNameWord, Donation, Receipt, Movement, LedgerEntry, AuditEvent]
         for model in order:
             rows = self.rows.pop(model, None)
             if rows:
@@ -241,7 +243,10 @@ class Generator:
                 kind="person" if person else "organization",
                 unit_id=self.province.unit.id,
                 created_at=self.w.now,
+                name_folded=fold(name),
             )
+            for word in name_words(name):  # what a search finds the donor by, as the service stores it
+                self.w.add(DonorNameWord, word=word, donor_id=donor_id)
             self.donors.append((donor_id, name))
 
     def amount(self) -> int:

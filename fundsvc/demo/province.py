@@ -32,11 +32,13 @@ from fundsvc.auth.service import SYSTEM
 from fundsvc.db import analyze, write_transaction
 from fundsvc.demo.load import COMPANIES, GIVEN, GOODS, MIDDLE, PURPOSES, SURNAMES, load_demo
 from fundsvc.documents.words import today_in_vietnam
-from fundsvc.donations.models import Donation, Donor, Receipt, ReceiptBook
+from fundsvc.donations.identity import name_words
+from fundsvc.donations.models import Donation, Donor, DonorNameWord, Receipt, ReceiptBook
 from fundsvc.donations.service import DOCUMENT_OF_METHOD, _audited, _in_kind_line
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, MoneyAccount
 from fundsvc.memory import gc_paused
 from fundsvc.numbering import document_code
+from fundsvc.students.normalize import fold
 from fundsvc.students.service import import_nominations
 from fundsvc.students.vocabulary import NOMINATION_COLUMNS, VIETNAMESE_WORDS
 from fundsvc.units.identity import identity_chain, resolved_identity
@@ -150,7 +152,12 @@ def _donor_rows(rng: random.Random, places: dict[str, _Place], created_at: datet
         else:
             name = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
             row = {"name": name, "kind": "person", "phone": f"09{i:08d}", "tax_code": None}
-        row |= {"email": None, "address": f"Số {i % 300 + 1} đường Lê Lợi", "unit_id": unit.id}
+        row |= {
+            "email": None,
+            "address": f"Số {i % 300 + 1} đường Lê Lợi",
+            "unit_id": unit.id,
+            "name_folded": fold(name),
+        }
         rows.append(row | {"created_at": created_at})
     return rows
 
@@ -332,6 +339,9 @@ def plan_gifts(session: Session, rng: random.Random, count: int) -> list[Planned
     ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), donor_rows)
     for row, donor_id in zip(donor_rows, ids.scalars(), strict=True):
         row["id"] = donor_id
+    # The words a donor is searched by, as the service stores them with a new donor.
+    words = [{"word": w, "donor_id": row["id"]} for row in donor_rows for w in name_words(row["name"])]
+    connection.execute(insert(DonorNameWord.__table__), words)
     by_unit: dict[int, list[dict]] = {}
     for row in donor_rows:
         by_unit.setdefault(row["unit_id"], []).append(row)

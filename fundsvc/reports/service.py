@@ -193,8 +193,6 @@ class DonorCounts:
     rolled: dict[int, int] = field(default_factory=dict)  # unit id -> its subtree's
     per_fund: dict[int, int] = field(default_factory=dict)
     total: int = 0
-    # Each unit's path as the tree stood at the period's end (units moved since roll up where they were then).
-    paths: dict[int, str]
 
 
 @dataclass
