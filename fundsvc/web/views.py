@@ -134,4 +134,4 @@ def index():
 
 
 # The page modules add their routes to `bp`.
-from fundsvc.web import bank, committee, donations, give, help, movements, reports, units  # noqa: E402,F401
+from fundsvc.web import bank, committee, donations, give, help, movements, reports, round_form, units  # noqa: E402,F401
