@@ -265,7 +265,11 @@ def award_list_context(
         {"key": "grade", "label": "Lớp", "width": "11mm", "align": "center"},
         {"key": "school", "label": "Trường", "width": None},
         {"key": "level", "label": "Cấp", "width": "12mm", "align": "center"},
-        *([{"key": "tier", "label": "Mức / diện", "width": "23mm", "align": "center"}] if personal else []),
+        *(
+            [{"key": "tier", "label": "Mức / diện", "width": "23mm", "align": "center"}]
+            if shows_tiers(groups, personal)
+            else []
+        ),
         {"key": "amount", "label": "Số tiền (đồng)", "width": "22mm", "money": True},
     ]
     return {
@@ -392,7 +396,15 @@ def certificate_contexts(
 # Spreadsheet and csv forms
 
 
-def _sheet_columns(personal: bool) -> list[tuple[str, str, float]]:
+def shows_tiers(groups: Mapping[str, Any], personal: bool) -> bool:
+    """Whether a list has its "Mức / diện" column: for readers of personal data, when some award has a tier
+    (a column with nothing in it only takes the school's room)."""
+    return personal and any(
+        r.get("tier") for unit in groups["units"] for school in unit["schools"] for r in school["rows"]
+    )
+
+
+def _sheet_columns(personal: bool, tiers: bool) -> list[tuple[str, str, float]]:
     return [
         ("stt", "STT", 6),
         ("full_name", "Họ và tên", 28),
@@ -401,7 +413,7 @@ def _sheet_columns(personal: bool) -> list[tuple[str, str, float]]:
         ("school", "Trường", 34),
         ("level", "Cấp học", 10),
         ("unit", "Đơn vị", 22),
-        *([("tier", "Mức / diện", 16)] if personal else []),
+        *([("tier", "Mức / diện", 16)] if tiers else []),
         ("amount", "Số tiền (đồng)", 16),
     ]
 
@@ -427,7 +439,7 @@ def award_list_xlsx(  # noqa: C901 — one sheet's layout, cell by cell, in prin
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    columns = _sheet_columns(personal)
+    columns = _sheet_columns(personal, shows_tiers(groups, personal))
     keys = [c[0] for c in columns]
     money_col = keys.index("amount")
     name_col = keys.index("full_name")
@@ -484,7 +496,7 @@ def award_list_xlsx(  # noqa: C901 — one sheet's layout, cell by cell, in prin
 
 def award_list_csv(groups: Mapping[str, Any], *, personal: bool = True) -> bytes:
     """The award list's pupils as csv, UTF-8 with a BOM (so spreadsheet programs read the Vietnamese right)."""
-    columns = _sheet_columns(personal)
+    columns = _sheet_columns(personal, shows_tiers(groups, personal))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label for _, label, _ in columns])

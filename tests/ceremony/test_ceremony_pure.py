@@ -132,3 +132,16 @@ def test_issuer_lines():
         "Hội Khuyến học tỉnh Sóc Trăng",
         "Hội Khuyến học thành phố Sóc Trăng",
     )
+
+
+def test_the_tier_column_only_when_some_award_has_a_tier():
+    from openpyxl import load_workbook
+
+    plain = ceremony.group_rows([row(1, "Lê Văn A"), row(2, "Trần Thị B")])
+    tiered = ceremony.group_rows([row(1, "Lê Văn A"), {**row(2, "Trần Thị B"), "tier": "Khuyến tài"}])
+    for groups, shown in ((plain, False), (tiered, True)):
+        header = ceremony.award_list_context({"name": "R"}, {"org_name": "Hội"}, groups)
+        assert ("tier" in [c["key"] for c in header["columns"]]) is shown
+        ws = load_workbook(io.BytesIO(ceremony.award_list_xlsx(groups))).active
+        assert ("Mức / diện" in next(ws.iter_rows(values_only=True))) is shown
+        assert ("Mức / diện" in ceremony.award_list_csv(groups).decode("utf-8-sig").splitlines()[0]) is shown
