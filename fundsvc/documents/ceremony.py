@@ -227,6 +227,23 @@ def issuer_lines(org_name: str, unit_name: str, unit_level: str | None = None) -
     return org_name, f"{chapter} {first}"
 
 
+def round_title(name: str, academic_year: str) -> str:
+    """A round named in a document's heading: "Học bổng Khuyến học — năm học 2026–2027", the year said once (not
+    again when the round's name already holds it, as "Học bổng Khuyến học năm học 2026–2027" does)."""
+    year = academic_year.replace("-", "–")
+    if not year or year in name.replace("-", "–"):
+        return name
+    return f"{name} — năm học {year}" if name else f"năm học {year}"
+
+
+def pupil_line(grade: str, level: str | None) -> str:
+    """Who the certificate is for: "Học sinh lớp 8B", and for a university's "Năm 4" "Sinh viên năm 4"."""
+    if level == "university":
+        year = grade.lower().removeprefix("năm").strip()
+        return f"Sinh viên năm {year}" if year else "Sinh viên"
+    return f"Học sinh lớp {grade}" if grade else "Học sinh"
+
+
 def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: Mapping[str, Any]) -> dict:
     doc_date = round_info.get("date")
     upper, bold = issuer_lines(
@@ -239,6 +256,7 @@ def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: M
         "round": {
             "name": round_info.get("name") or "",
             "academic_year": (round_info.get("academic_year") or "").replace("-", "–"),
+            "title": round_title(round_info.get("name") or "", round_info.get("academic_year") or ""),
             "approved_on": format_date(doc_date) if doc_date else "",
         },
         "date": doc_date,
@@ -383,6 +401,7 @@ def certificate_contexts(
                         "full_name": r["full_name"],
                         "birth_date": format_date(r.get("birth_date")) if personal else "",
                         "grade": r.get("grade") or "",
+                        "pupil": pupil_line(r.get("grade") or "", r.get("level")),
                         "school": school["name"],
                         "unit": unit["name"],
                         "tier": (r.get("tier") or "") if personal else "",
