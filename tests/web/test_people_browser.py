@@ -128,3 +128,47 @@ def test_a_committee_writes_the_rules_in_the_form(open_page, people_server, size
     page.locator("details.rules summary").first.click()
     expect(page.locator("details.rules")).to_contain_text("Hoàn cảnh gia đình là Hộ nghèo hoặc Hộ cận nghèo")
     shot(page, "round-created")
+
+
+def first_donation_id(people_server) -> int:
+    from sqlalchemy import select
+
+    from fundsvc.donations.models import Donation
+    from fundsvc.extensions import db
+
+    with people_server[1].app_context():
+        return db.session.scalars(select(Donation.id).order_by(Donation.id)).first()
+
+
+@SIZES
+def test_the_receipt_on_a_phone_is_a_file_to_open_not_a_frame(open_page, people_server, size):
+    page = open_page(size, "thuquy.people")
+    page.goto(f"/donations/{first_donation_id(people_server)}/receipt")
+    phone = size == PHONE
+    expected = {"#download-receipt": phone, "#receipt-frame": not phone, "#print-receipt": not phone}
+    for selector, visible in expected.items():
+        assert page.locator(selector).is_visible() is visible, selector
+    href = page.get_attribute("#download-receipt", "href")
+    assert page.evaluate("async (url) => (await fetch(url)).headers.get('content-type')", href) == "application/pdf"
+    shot(page, "receipt")
+
+
+@SIZES
+def test_a_red_button_stays_readable_under_the_pointer(open_page, people_server, size):
+    page = open_page(size, "thuquy.people")
+    page.goto(f"/donations/{first_donation_id(people_server)}")
+    button = page.locator("button.danger")
+    button.hover()
+    colours = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colours[0] == "rgb(255, 255, 255)" and colours[1] == "rgb(140, 29, 23)", colours
+    shot(page, "donation-hover")
+
+
+@SIZES
+def test_the_donors_and_report_tables_scroll_inside_their_box_on_a_phone(open_page, people_server, size):
+    page = open_page(size, "thuquy.people")
+    for path, name in (("/donors", "donors"), ("/reports", "reports")):
+        page.goto(path)
+        for table in page.locator("main table").all():
+            assert table.evaluate("t => getComputedStyle(t.parentElement).overflowX") == "auto"
+        shot(page, name)  # the page itself never scrolls sideways
