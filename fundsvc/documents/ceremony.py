@@ -227,6 +227,23 @@ def issuer_lines(org_name: str, unit_name: str, unit_level: str | None = None) -
     return org_name, f"{chapter} {first}"
 
 
+def round_title(name: str, academic_year: str) -> str:
+    """A round named in a document's heading: "Học bổng Khuyến học — năm học 2026–2027", the year said once (not
+    again when the round's name already holds it, as "Học bổng Khuyến học năm học 2026–2027" does)."""
+    year = academic_year.replace("-", "–")
+    if not year or year in name.replace("-", "–"):
+        return name
+    return f"{name} — năm học {year}" if name else f"năm học {year}"
+
+
+def pupil_line(grade: str, level: str | None) -> str:
+    """Who the certificate is for: "Học sinh lớp 8B", and for a university's "Năm 4" "Sinh viên năm 4"."""
+    if level == "university":
+        year = grade.lower().removeprefix("năm").strip()
+        return f"Sinh viên năm {year}" if year else "Sinh viên"
+    return f"Học sinh lớp {grade}" if grade else "Học sinh"
+
+
 def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: Mapping[str, Any]) -> dict:
     doc_date = round_info.get("date")
     upper, bold = issuer_lines(
@@ -239,6 +256,7 @@ def _common(round_info: Mapping[str, Any], settings: Mapping[str, Any], scope: M
         "round": {
             "name": round_info.get("name") or "",
             "academic_year": (round_info.get("academic_year") or "").replace("-", "–"),
+            "title": round_title(round_info.get("name") or "", round_info.get("academic_year") or ""),
             "approved_on": format_date(doc_date) if doc_date else "",
         },
         "date": doc_date,
@@ -265,7 +283,11 @@ def award_list_context(
         {"key": "grade", "label": "Lớp", "width": "11mm", "align": "center"},
         {"key": "school", "label": "Trường", "width": None},
         {"key": "level", "label": "Cấp", "width": "12mm", "align": "center"},
-        *([{"key": "tier", "label": "Mức / diện", "width": "23mm", "align": "center"}] if personal else []),
+        *(
+            [{"key": "tier", "label": "Mức / diện", "width": "23mm", "align": "center"}]
+            if shows_tiers(groups, personal)
+            else []
+        ),
         {"key": "amount", "label": "Số tiền (đồng)", "width": "22mm", "money": True},
     ]
     return {
@@ -379,6 +401,7 @@ def certificate_contexts(
                         "full_name": r["full_name"],
                         "birth_date": format_date(r.get("birth_date")) if personal else "",
                         "grade": r.get("grade") or "",
+                        "pupil": pupil_line(r.get("grade") or "", r.get("level")),
                         "school": school["name"],
                         "unit": unit["name"],
                         "tier": (r.get("tier") or "") if personal else "",
@@ -392,7 +415,15 @@ def certificate_contexts(
 # Spreadsheet and csv forms
 
 
-def _sheet_columns(personal: bool) -> list[tuple[str, str, float]]:
+def shows_tiers(groups: Mapping[str, Any], personal: bool) -> bool:
+    """Whether a list has its "Mức / diện" column: for readers of personal data, when some award has a tier
+    (a column with nothing in it only takes the school's room)."""
+    return personal and any(
+        r.get("tier") for unit in groups["units"] for school in unit["schools"] for r in school["rows"]
+    )
+
+
+def _sheet_columns(personal: bool, tiers: bool) -> list[tuple[str, str, float]]:
     return [
         ("stt", "STT", 6),
         ("full_name", "Họ và tên", 28),
@@ -401,7 +432,7 @@ def _sheet_columns(personal: bool) -> list[tuple[str, str, float]]:
         ("school", "Trường", 34),
         ("level", "Cấp học", 10),
         ("unit", "Đơn vị", 22),
-        *([("tier", "Mức / diện", 16)] if personal else []),
+        *([("tier", "Mức / diện", 16)] if tiers else []),
         ("amount", "Số tiền (đồng)", 16),
     ]
 
@@ -427,7 +458,7 @@ def award_list_xlsx(  # noqa: C901 — one sheet's layout, cell by cell, in prin
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    columns = _sheet_columns(personal)
+    columns = _sheet_columns(personal, shows_tiers(groups, personal))
     keys = [c[0] for c in columns]
     money_col = keys.index("amount")
     name_col = keys.index("full_name")
@@ -484,7 +515,7 @@ def award_list_xlsx(  # noqa: C901 — one sheet's layout, cell by cell, in prin
 
 def award_list_csv(groups: Mapping[str, Any], *, personal: bool = True) -> bytes:
     """The award list's pupils as csv, UTF-8 with a BOM (so spreadsheet programs read the Vietnamese right)."""
-    columns = _sheet_columns(personal)
+    columns = _sheet_columns(personal, shows_tiers(groups, personal))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label for _, label, _ in columns])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -13,16 +12,13 @@ from marshmallow import ValidationError
 
 from fundsvc.allocation import service as rounds
 from fundsvc.allocation.models import AWARD_STATUSES
-from fundsvc.allocation.rules import PRESETS
-from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn, RoundIn
+from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn
 from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
-from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
-from fundsvc.students.vocabulary import LEVEL_VALUES as LEVELS
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
 from fundsvc.web.util import (
@@ -31,7 +27,6 @@ from fundsvc.web.util import (
     current_academic_year,
     flatten_errors,
     paginate,
-    parse_amount,
     parse_date,
     parse_int,
     route_exists,
@@ -158,109 +153,6 @@ def rounds_list():
     year = (request.args.get("academic_year") or "").strip() or None
     page = paginate(rounds.rounds_query(g.actor, academic_year=year))
     return render_template("web/rounds.html", page=page, presets=PRESET_NAMES, year=year)
-
-
-def _round_form_defaults(preset: str) -> dict:
-    rules = copy.deepcopy(PRESETS.get(preset) or PRESETS["khuyen_hoc"])
-    year = current_academic_year()
-    name = PRESET_NAMES.get(preset, PRESET_NAMES["khuyen_hoc"])
-    unit = None
-    if g.actor.unit_id is not None:
-        unit = next((u.code for u in list_units(db.session, g.actor) if u.id == g.actor.unit_id), None)
-    values = {
-        "name": f"{name} {year}",
-        "academic_year": year,
-        "budget": "",
-        "unit": unit or "",
-        "fund": "",
-        "rules": json.dumps(rules, ensure_ascii=False, indent=2),
-        "preset": preset,
-    }
-    values.update({f"amount_{lv}": str(rules.get("amounts", {}).get(lv, "")) for lv in LEVELS})
-    return values
-
-
-def _render_round_form(values: dict, errors: list | None = None, status: int = 200):
-    units = list_units(db.session, g.actor)
-    funds = list_positions(db.session, g.actor)
-    return render_template(
-        "web/round_form.html",
-        values=values,
-        errors=errors or [],
-        units=units,
-        funds=funds,
-        levels=LEVELS,
-        presets=PRESET_NAMES,
-    ), status
-
-
-@bp.route("/rounds/new", methods=["GET", "POST"])
-@roles_required("committee")
-def round_new():  # noqa: C901 — a form's fields read one by one into the service's input
-    """Start a round from a preset; edit budget, amounts by level, or the whole rules document."""
-    if request.method == "GET":
-        return _render_round_form(_round_form_defaults(request.args.get("preset", "khuyen_hoc")))[0]
-    form = request.form.to_dict()
-    errors: list[tuple[str, str]] = []
-    try:
-        rules = json.loads(form.get("rules") or "")
-    except json.JSONDecodeError as error:
-        errors.append(
-            (
-                "rules",
-                _(
-                    "JSON không hợp lệ ở dòng %(line)s, cột %(col)s: %(msg)s",
-                    line=error.lineno,
-                    col=error.colno,
-                    msg=error.msg,
-                ),
-            )
-        )
-        rules = None
-    if rules is not None and not isinstance(rules, dict):
-        errors.append(("rules", _("Quy tắc phải là một đối tượng JSON { … }.")))
-        rules = None
-    if isinstance(rules, dict):
-        # The amounts-by-level boxes win over the JSON (the page's script keeps the two in step).
-        amounts = {}
-        for level in LEVELS:
-            raw = (form.get(f"amount_{level}") or "").strip()
-            if not raw:
-                continue
-            value = parse_amount(raw)
-            if value is None:
-                errors.append((f"rules.amounts.{level}", _("Số tiền phải là số nguyên đồng.")))
-            else:
-                amounts[level] = value
-        if any((form.get(f"amount_{lv}") or "").strip() for lv in LEVELS) or "amounts" not in rules:
-            rules["amounts"] = amounts
-        form["rules"] = json.dumps(rules, ensure_ascii=False, indent=2)
-    budget = parse_amount(form.get("budget"))
-    if budget is None:
-        errors.append(("budget", _("Nhập ngân sách bằng chữ số, ví dụ 40.000.000")))
-    if errors:
-        flash(_("Chưa tạo được đợt xét: xem các lỗi bên dưới."), "error")
-        return _render_round_form(form, errors, 422)
-    body = {
-        "name": form.get("name", "").strip(),
-        "academic_year": form.get("academic_year", "").strip(),
-        "fund": form.get("fund", "").strip(),
-        "unit": form.get("unit", "").strip(),
-        "budget": budget,
-        "rules": rules,
-    }
-    try:
-        data = RoundIn().load(body)
-        round_ = rounds.create_round(db.session, g.actor, data)
-    except ValidationError as error:
-        errors = flatten_errors(error.messages)
-    except REFUSED as error:
-        errors = flatten_errors(error.errors) or [("", error.message)]
-    else:
-        flash(_("Đã tạo đợt xét “%(name)s”. Bấm Chạy phân bổ để xếp hạng.", name=round_.name), "success")
-        return redirect(url_for("web.round_detail", round_id=round_.id))
-    flash(_("Chưa tạo được đợt xét: xem các lỗi bên dưới."), "error")
-    return _render_round_form(form, errors, 422)
 
 
 def _names(round_, ids: list[int]) -> dict[int, Nomination]:

@@ -146,5 +146,6 @@ from fundsvc.web import (  # noqa: E402,F401
     jobs,
     movements,
     reports,
+    round_form,
     units,
 )

@@ -78,6 +78,29 @@ _STATES = {
 }
 
 
+#: The operators as the round form's drop-down names them ("Điểm trung bình" "từ … trở lên" "6,5").
+OP_LABELS = {
+    "eq": _l("là"),
+    "ne": _l("không phải"),
+    "in": _l("là một trong"),
+    "not_in": _l("không là một trong"),
+    "gt": _l("lớn hơn"),
+    "gte": _l("từ … trở lên"),
+    "lt": _l("nhỏ hơn"),
+    "lte": _l("không quá"),
+}
+
+
+def value_choices(field: str) -> list[tuple[str, str]] | None:
+    """The values a field may take, as (code, label) for a drop-down; None when it is typed (a number, a name)."""
+    if field in _BOOLEAN_FIELDS:
+        return [("true", _("có")), ("false", _("không"))]
+    kind = VALUE_KINDS.get(field)
+    if kind is None:
+        return None
+    return [(code, str(text)) for code, text in LABELS[kind].items()]
+
+
 def field_label(field: str) -> str:
     return str(FIELD_LABELS.get(field, field))
 

@@ -132,3 +132,36 @@ def test_issuer_lines():
         "Hội Khuyến học tỉnh Sóc Trăng",
         "Hội Khuyến học thành phố Sóc Trăng",
     )
+
+
+def test_the_tier_column_only_when_some_award_has_a_tier():
+    from openpyxl import load_workbook
+
+    plain = ceremony.group_rows([row(1, "Lê Văn A"), row(2, "Trần Thị B")])
+    tiered = ceremony.group_rows([row(1, "Lê Văn A"), {**row(2, "Trần Thị B"), "tier": "Khuyến tài"}])
+    for groups, shown in ((plain, False), (tiered, True)):
+        header = ceremony.award_list_context({"name": "R"}, {"org_name": "Hội"}, groups)
+        assert ("tier" in [c["key"] for c in header["columns"]]) is shown
+        ws = load_workbook(io.BytesIO(ceremony.award_list_xlsx(groups))).active
+        assert ("Mức / diện" in next(ws.iter_rows(values_only=True))) is shown
+        assert ("Mức / diện" in ceremony.award_list_csv(groups).decode("utf-8-sig").splitlines()[0]) is shown
+
+
+def test_the_academic_year_is_said_once_in_a_title():
+    assert ceremony.round_title("Học bổng Khuyến học", "2026-2027") == "Học bổng Khuyến học — năm học 2026–2027"
+    for name in ("Học bổng Khuyến học năm học 2026–2027", "Học bổng Khuyến học 2026-2027"):
+        assert ceremony.round_title(name, "2026-2027") == name
+    header = ceremony.award_list_context(
+        {"name": "Học bổng Khuyến học năm học 2026–2027", "academic_year": "2026-2027"},
+        {"org_name": "Hội"},
+        ceremony.group_rows([row(1, "Lê Văn A")]),
+    )
+    assert header["round"]["title"].count("2026–2027") == 1
+
+
+def test_a_university_student_is_a_student_of_a_year_not_a_pupil_of_a_class():
+    assert ceremony.pupil_line("Năm 4", "university") == "Sinh viên năm 4"
+    assert ceremony.pupil_line("8B", "lower_secondary") == "Học sinh lớp 8B"
+    groups = ceremony.group_rows([{**row(1, "Lê Văn A", grade="Năm 4"), "level": "university"}])
+    _header, items = ceremony.certificate_contexts({"name": "R", "academic_year": "2026-2027"}, {}, groups)
+    assert items[0]["pupil"] == "Sinh viên năm 4"

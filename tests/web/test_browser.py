@@ -279,7 +279,7 @@ def test_committee_imports_allocates_the_worked_example_and_approves(new_page):
     page.fill("#rules", (SHARED_DATA / "rules_example.json").read_text(encoding="utf-8"))
     expect(page.locator("#rules-status")).not_to_have_text("")
     shoot(page, "round-form")
-    page.click("#round-form button[type=submit]")
+    page.click("#create-json")
     page.wait_for_url(re.compile(r"/rounds/\d+$"))
     round_url = page.url
     page.click("#allocate")

@@ -14,7 +14,9 @@
 
   /* Amounts: thousand separators as you type, and the amount in words (the receipt's own wording, from the server). */
   var amountUrl = document.body.getAttribute("data-amount-url");
-  $$("input.money").forEach(function (input) {
+  function bindMoney(root) { $$("input.money", root).forEach(function (input) {
+    if (input.getAttribute("data-bound")) { return; }
+    input.setAttribute("data-bound", "1");
     var out = document.getElementById(input.id + "-words") || document.getElementById(input.getAttribute("data-words"));
     var pending = null;
     var showWords = debounce(function () {
@@ -42,7 +44,8 @@
     }
     input.addEventListener("input", format);
     if (input.value) { format(); }
-  });
+  }); }
+  bindMoney(document);
 
   /* Forms that ask before doing something that cannot be undone. */
   $$("form[data-confirm]").forEach(function (form) {
@@ -191,31 +194,71 @@
     });
   }
 
-  /* The round form: the amounts-by-level boxes and the rules JSON stay in step. */
-  var rules = $("#rules");
-  if (rules) {
-    var status = $("#rules-status");
-    var parse = function () { try { var v = JSON.parse(rules.value); status.textContent = rules.getAttribute("data-msg-ok") || ""; rules.removeAttribute("aria-invalid"); return v; }
-      catch (e) { status.textContent = (rules.getAttribute("data-msg-bad") || "JSON: ") + e.message; rules.setAttribute("aria-invalid", "true"); return null; } };
-    rules.addEventListener("input", debounce(function () {
-      var doc = parse();
-      if (!doc || typeof doc !== "object") { return; }
-      var amounts = doc.amounts || {};
-      $$("input.level-amount").forEach(function (input) {
-        var v = amounts[input.getAttribute("data-level")];
-        input.value = (v === undefined || v === null) ? "" : groupThousands(String(v));
+  /* The round form: its rules editor re-drawn by the server after an edit, checked as it is typed. */
+  var roundForm = $("#round-form");
+  if (roundForm) { rulesEditor(roundForm); }
+
+  function rulesEditor(form) {
+    var rules = $("#rules"), status = $("#rules-status"), checking = null;
+    function post(url, extra, signal) {
+      var data = new FormData(form);
+      Object.keys(extra || {}).forEach(function (k) { data.set(k, extra[k]); });
+      return fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: signal,
+                          headers: { Accept: "application/json, text/html" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r; });
+    }
+    function redraw(action, focusName) {
+      post(form.getAttribute("data-editor-url"), { edit: action }).then(function (r) { return r.text(); }).then(function (html) {
+        var editor = $("#rules-editor", form), box = document.createElement("div");
+        box.innerHTML = html;
+        var fresh = $("#rules-editor", box);
+        if (!editor || !fresh) { return; }
+        editor.parentNode.replaceChild(fresh, editor);
+        bindMoney(fresh);
+        var target = focusName && form.querySelector("[name='" + focusName + "']");
+        if (target) { target.focus(); }
+        check();
+      }).catch(function () {  /* the page without its script: the server draws the whole form */
+        var edit = document.createElement("input");
+        edit.type = "hidden"; edit.name = "edit"; edit.value = action;
+        form.appendChild(edit); form.submit();
       });
-    }, 200));
-    $$("input.level-amount").forEach(function (input) {
-      input.addEventListener("change", function () {
-        var doc = parse();
-        if (!doc || typeof doc !== "object") { return; }
-        doc.amounts = doc.amounts || {};
-        var d = digits(input.value), level = input.getAttribute("data-level");
-        if (d) { doc.amounts[level] = parseInt(d, 10); } else { delete doc.amounts[level]; }
-        rules.value = JSON.stringify(doc, null, 2);
-      });
+    }
+    var check = debounce(function () {
+      if (checking) { checking.abort(); }
+      checking = new AbortController();
+      post(form.getAttribute("data-check-url"), {}, checking.signal).then(function (r) { return r.json(); }).then(function (answer) {
+        $$("[data-error-for]", form).forEach(function (p) {
+          var name = p.getAttribute("data-error-for"), message = answer.errors[name] || "";
+          p.textContent = message; p.hidden = !message;
+          $$("[name='" + name + "']", form).forEach(function (field) {
+            if (message) { field.setAttribute("aria-invalid", "true"); field.setAttribute("aria-describedby", p.id); }
+            else { field.removeAttribute("aria-invalid"); field.removeAttribute("aria-describedby"); }
+          });
+        });
+        if (rules && document.activeElement !== rules) { rules.value = answer.rules; status.textContent = ""; }
+      }).catch(function () { /* aborted or offline: the server checks on submit */ });
+    }, 300);
+    form.addEventListener("click", function (ev) {
+      var button = ev.target.closest ? ev.target.closest("#rules-editor button[name=edit]") : null;
+      if (!button) { return; }
+      ev.preventDefault();
+      redraw(button.value);
     });
+    form.addEventListener("change", function (ev) {
+      if (ev.target.closest && ev.target.closest("#rules-editor")) {
+        if (ev.target.hasAttribute("data-refresh")) { redraw("refresh", ev.target.name); } else { check(); }
+      }
+    });
+    form.addEventListener("input", function (ev) {
+      if (ev.target.closest && ev.target.closest("#rules-editor")) { check(); }
+    });
+    if (rules) {
+      rules.addEventListener("input", debounce(function () {
+        try { JSON.parse(rules.value); status.textContent = rules.getAttribute("data-msg-ok") || ""; rules.removeAttribute("aria-invalid"); }
+        catch (e) { status.textContent = (rules.getAttribute("data-msg-bad") || "JSON: ") + e.message; rules.setAttribute("aria-invalid", "true"); }
+      }, 200));
+    }
   }
 
   /* The matching queue: arrows move between lines, Enter on a line confirms its suggestion. */
