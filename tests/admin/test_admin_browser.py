@@ -13,7 +13,15 @@ from datetime import date
 import pytest
 
 from tests.web import test_browser
-from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+from tests.web.test_browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    browser_pages,
+    full_page_shot,
+    served,
+    sync_api,
+)
 
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture the browser test files share
@@ -55,29 +63,12 @@ def admin_server(sqlite_template, tmp_path_factory):
 
 @pytest.fixture
 def open_page(chromium, admin_server):
-    contexts = []
-
-    def make(size, username: str):
-        context = chromium.new_context(viewport=size, base_url=admin_server, locale="vi-VN")
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        login(page, username)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser_pages(chromium, admin_server) as make:
+        yield make
 
 
 def shot(page, name: str) -> None:
-    """A full-page screenshot named by the page and its width; the page must not scroll sideways."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    full_page_shot(page, name, prefix="admin")
 
 
 def no_english(page) -> None:

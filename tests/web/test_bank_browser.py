@@ -12,7 +12,15 @@ from datetime import date
 import pytest
 
 from tests.web import test_browser
-from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+from tests.web.test_browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    browser_pages,
+    full_page_shot,
+    served,
+    sync_api,
+)
 
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture both files share
@@ -52,31 +60,12 @@ def bank_server(sqlite_template, tmp_path_factory):
 
 @pytest.fixture
 def open_page(chromium, bank_server):
-    """Factory: open_page(size, username=None) → a page of a fresh context at that size, logged in if asked."""
-    contexts = []
-
-    def make(size, username: str | None = None):
-        context = chromium.new_context(viewport=size, base_url=bank_server, locale="vi-VN")
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        if username:
-            login(page, username)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser_pages(chromium, bank_server) as make:
+        yield make
 
 
 def shot(page, name: str) -> None:
-    """A full-page screenshot named by the page and its width; the page must not scroll sideways."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(SCREENSHOTS / f"bank-{name}-{width}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    full_page_shot(page, name, prefix="bank")
 
 
 def no_english(page) -> None:

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,38 @@ def new_page(chromium, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+@contextmanager
+def browser_pages(chromium, base_url: str, *, username: str | None = None, timeout_ms: int = 30_000):
+    """Factory: make(size, username=…) → a page of a fresh context at that size, logged in when a name is given
+    (`username` is the default); dialogs are accepted. Every context is closed at the end."""
+    contexts = []
+
+    def make(size, username: str | None = username):
+        context = chromium.new_context(viewport=size, base_url=base_url, locale="vi-VN")
+        context.set_default_timeout(timeout_ms)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        if username:
+            login(page, username)
+        return page
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def full_page_shot(page, name: str, *, prefix: str) -> None:
+    """A full-page screenshot named by its prefix, the page and its width; the page must not scroll sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
 
 
 def login(page, username: str) -> None:

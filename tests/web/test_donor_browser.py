@@ -11,7 +11,16 @@ from datetime import date
 import pytest
 
 from tests.web import test_browser
-from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, record_by_keyboard, served, sync_api
+from tests.web.test_browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    browser_pages,
+    full_page_shot,
+    record_by_keyboard,
+    served,
+    sync_api,
+)
 
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture the browser test files share
@@ -49,28 +58,12 @@ def donor_server(sqlite_template, tmp_path):
 
 @pytest.fixture
 def open_page(chromium, donor_server):
-    contexts = []
-
-    def make(size):
-        context = chromium.new_context(viewport=size, base_url=donor_server, locale="vi-VN")
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        login(page, "thuquy.donor")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser_pages(chromium, donor_server, username="thuquy.donor") as make:
+        yield make
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(SCREENSHOTS / f"donor-{name}-{width}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    full_page_shot(page, name, prefix="donor")
 
 
 @SIZES

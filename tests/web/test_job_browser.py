@@ -10,7 +10,15 @@ import threading
 import pytest
 
 from tests.web import test_browser
-from tests.web.test_browser import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, login, served, sync_api
+from tests.web.test_browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    browser_pages,
+    full_page_shot,
+    served,
+    sync_api,
+)
 
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture the browser test files share
@@ -49,27 +57,12 @@ def job_server(sqlite_template, tmp_path_factory):
 
 @pytest.fixture
 def open_page(chromium, job_server):
-    contexts = []
-
-    def make(size):
-        context = chromium.new_context(viewport=size, base_url=job_server[1], locale="vi-VN")
-        context.set_default_timeout(60_000)
-        contexts.append(context)
-        page = context.new_page()
-        login(page, "hoidong.job")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser_pages(chromium, job_server[1], username="hoidong.job", timeout_ms=60_000) as make:
+        yield make
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(SCREENSHOTS / f"job-{name}-{width}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    full_page_shot(page, name, prefix="job")
 
 
 @SIZES
