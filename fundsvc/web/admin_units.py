@@ -131,58 +131,64 @@ def admin_unit_edit(code):
     return redirect(url_for("web.admin_unit", code=code))
 
 
+def _unit_form_action(code: str, form: str, fields, schema, act, done: str, anchor: str | None = None):
+    """One of the unit page's forms posted: read `fields` into `schema`, run `act(data)` (a service call that
+    returns what `done` names), and come back to the unit page with the service's answer."""
+    service.visible_unit(db.session, g.actor, code)  # outside the actor's subtree: the 403 page
+    values = _typed(request.form, fields)
+    data, errors = load_form(schema, values)
+    if errors:
+        return _render_unit(code, values=values, errors=errors, form=form, status=422)
+    try:
+        done_with = act(data)
+    except REFUSED as error:
+        flash(error.message, "error")
+        return _render_unit(code, values=values, errors=refused_errors(error), form=form, status=error.status)
+    flash(done(done_with), "success")
+    return redirect(url_for("web.admin_unit", code=code, _anchor=anchor))
+
+
 @bp.post("/admin/units/<code>/accounts")
 @roles_required("admin")
 def admin_unit_account(code):
     """Declare a bank account of the unit."""
-    service.visible_unit(db.session, g.actor, code)
-    values = _typed(request.form, BANK_FORM_FIELDS)
-    data, errors = load_form(BankAccountIn(), values)
-    if errors:
-        return _render_unit(code, values=values, errors=errors, form="account", status=422)
-    try:
-        account = accounts.add_bank_account(db.session, g.actor, code, data)
-    except REFUSED as error:
-        flash(error.message, "error")
-        return _render_unit(code, values=values, errors=refused_errors(error), form="account", status=error.status)
-    flash(_("Đã thêm tài khoản %(name)s.", name=account.name), "success")
-    return redirect(url_for("web.admin_unit", code=code, _anchor="accounts-h"))
+    return _unit_form_action(
+        code,
+        "account",
+        BANK_FORM_FIELDS,
+        BankAccountIn(),
+        lambda data: accounts.add_bank_account(db.session, g.actor, code, data),
+        lambda account: _("Đã thêm tài khoản %(name)s.", name=account.name),
+        anchor="accounts-h",
+    )
 
 
 @bp.post("/admin/units/<code>/move")
 @roles_required("admin")
 def admin_unit_move(code):
     """Put the unit under another parent from a date."""
-    service.visible_unit(db.session, g.actor, code)
-    values = _typed(request.form, ("parent", "on"))
-    data, errors = load_form(MoveIn(), values)
-    if errors:
-        return _render_unit(code, values=values, errors=errors, form="move", status=422)
-    try:
-        unit = reorganisation.move_unit(db.session, g.actor, code, data["parent"], data["on"])
-    except REFUSED as error:
-        flash(error.message, "error")
-        return _render_unit(code, values=values, errors=refused_errors(error), form="move", status=error.status)
-    flash(_("Đã chuyển %(name)s về trực thuộc %(parent)s.", name=unit.name, parent=unit.parent.name), "success")
-    return redirect(url_for("web.admin_unit", code=code))
+    return _unit_form_action(
+        code,
+        "move",
+        ("parent", "on"),
+        MoveIn(),
+        lambda data: reorganisation.move_unit(db.session, g.actor, code, data["parent"], data["on"]),
+        lambda unit: _("Đã chuyển %(name)s về trực thuộc %(parent)s.", name=unit.name, parent=unit.parent.name),
+    )
 
 
 @bp.post("/admin/units/<code>/retire")
 @roles_required("admin")
 def admin_unit_retire(code):
     """Retire a unit holding no money: it takes no new document."""
-    service.visible_unit(db.session, g.actor, code)
-    values = _typed(request.form, ("on", "reason"))
-    data, errors = load_form(RetireIn(), values)
-    if errors:
-        return _render_unit(code, values=values, errors=errors, form="retire", status=422)
-    try:
-        unit = reorganisation.retire_unit(db.session, g.actor, code, data["on"], data["reason"])
-    except REFUSED as error:
-        flash(error.message, "error")
-        return _render_unit(code, values=values, errors=refused_errors(error), form="retire", status=error.status)
-    flash(_("Đã giải thể %(name)s.", name=unit.name), "success")
-    return redirect(url_for("web.admin_unit", code=code))
+    return _unit_form_action(
+        code,
+        "retire",
+        ("on", "reason"),
+        RetireIn(),
+        lambda data: reorganisation.retire_unit(db.session, g.actor, code, data["on"], data["reason"]),
+        lambda unit: _("Đã giải thể %(name)s.", name=unit.name),
+    )
 
 
 @bp.route("/admin/units/merge", methods=["GET", "POST"])
