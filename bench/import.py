@@ -41,26 +41,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-HEADERS = [
-    "Mã học sinh",
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Dân tộc",
-    "Trường",
-    "Lớp",
-    "Cấp học",
-    "Mã đơn vị",
-    "Hoàn cảnh gia đình",
-    "Mồ côi",
-    "Khuyết tật",
-    "Điểm TB",
-    "Học lực",
-    "Rèn luyện",
-    "Thành tích",
-    "Phụ huynh",
-    "Ghi chú",
-]
+from fundsvc.students.vocabulary import NOMINATION_COLUMNS  # noqa: E402 — after the path is set
+
+HEADERS = [c.header for c in NOMINATION_COLUMNS]
 from _names import FAMILY, GIVEN, MIDDLE  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 ETHNIC = ["Kinh"] * 14 + ["Khmer"] * 5 + ["Hoa"]

@@ -30,6 +30,7 @@ from fundsvc.ledger.models import MoneyAccount
 from fundsvc.ledger.movements import record_movement
 from fundsvc.reports.service import publish
 from fundsvc.students.service import import_nominations
+from fundsvc.students.vocabulary import NOMINATION_COLUMNS
 from fundsvc.units.models import Unit
 
 WARD = "ST-TP-P2"
@@ -43,25 +44,7 @@ SCHOOLS = [
     ("Trường TH Vĩnh Hải", "ST-VC-VH", "Tiểu học", range(1, 6)),
     ("Trường THCS Lịch Hội Thượng", "ST-TD-LHT", "THCS", range(6, 10)),
 ]
-HEADERS = [
-    "Mã học sinh",
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Dân tộc",
-    "Trường",
-    "Lớp",
-    "Cấp học",
-    "Mã đơn vị",
-    "Hoàn cảnh gia đình",
-    "Mồ côi",
-    "Khuyết tật",
-    "Điểm TB",
-    "Học lực",
-    "Rèn luyện",
-    "Thành tích",
-    "Ghi chú",
-]
+HEADERS = [c.header for c in NOMINATION_COLUMNS if c.key != "guardian"]
 HOUSEHOLDS = (["Hộ nghèo"] * 3) + (["Hộ cận nghèo"] * 3) + (["Khó khăn"] * 2) + (["Không"] * 2)
 ETHNICITIES = ["Kinh"] * 6 + ["Khmer", "Khmer", "Hoa"]
 CONDUCT = ["Tốt", "Tốt", "Tốt", "Khá", "Đạt"]

@@ -26,12 +26,12 @@ from fundsvc.units.models import Unit
 from fundsvc.units.service import create_unit
 
 DEMO_PASSWORD = "khuyenhoc2024"
-DEMO_USERS = [  # username, role, unit
-    ("admin", "admin", None),
-    ("thuquy", "treasurer", "ST-TP-P2"),
-    ("thuquy.tinh", "treasurer", "ST"),
-    ("hoidong", "committee", "ST"),
-    ("xem", "viewer", "ST"),
+DEMO_USERS = [  # username, role, unit, full name (printed as the preparer of the documents they make)
+    ("admin", "admin", None, "Nguyễn Quản Trị"),
+    ("thuquy", "treasurer", "ST-TP-P2", "Lê Thị Thu"),
+    ("thuquy.tinh", "treasurer", "ST", "Trần Thị Ngọc Hân"),
+    ("hoidong", "committee", "ST", "Phạm Văn Hội"),
+    ("xem", "viewer", "ST", "Võ Minh Khoa"),
 ]
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Lâm", "Thạch"]
 MIDDLE = ["Văn", "Thị", "Minh", "Hoàng", "Ngọc", "Thanh", "Đức", "Thu", "Quốc", "Kim"]
@@ -164,9 +164,9 @@ def _create(session: Session, donations: int, seed: int, users: bool, life: bool
                 "account_holder": (resolved_identity([created]).get("printed_name") or unit["name"]).upper(),
             },
         )
-    for username, role, unit in DEMO_USERS if users else []:
+    for username, role, unit, full_name in DEMO_USERS if users else []:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username, role, unit, password=DEMO_PASSWORD, full_name=username)
+            create_user(session, username, role, unit, password=DEMO_PASSWORD, full_name=full_name)
     collecting = [u["code"] for u in _units()]
     donors = _donors(rng)
     today = today_in_vietnam()
