@@ -16,8 +16,10 @@ from tests.web.test_browser import (
     DESKTOP,
     PASSWORD,
     PHONE,
+    SIZES,
     browser_pages,
     full_page_shot,
+    no_english,
     served,
     sync_api,
 )
@@ -25,8 +27,9 @@ from tests.web.test_browser import (
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture both files share
 pytestmark = pytest.mark.slow
+# Words of the English catalogue: on a page, a string left out of its Vietnamese.
+ENGLISH_WORDS = ("Pledge", "Statement", "Confirm", "Ignore", "Upload", "None")
 UNIT = "ST-TP-P2"
-SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +69,6 @@ def open_page(chromium, bank_server):
 
 def shot(page, name: str) -> None:
     full_page_shot(page, name, prefix="bank")
-
-
-def no_english(page) -> None:
-    """Words of the English catalogue that would show a string left out of the Vietnamese page."""
-    body = page.locator("main").inner_text()
-    for word in ("Pledge", "Statement", "Confirm", "Ignore", "Upload", "None"):
-        assert not re.search(rf"\b{word}\b", body), word
 
 
 def open_account(page) -> None:
@@ -121,7 +117,7 @@ def test_the_account_page_makes_prints_and_cancels_pledges(open_page, size):
     page.locator("#pledges tr", has_text=other).get_by_role("button", name="Hủy mã").click()
     expect(page.locator(".flash-success")).to_contain_text(f"Đã hủy mã ủng hộ {other}")
     expect(page.locator("#pledges tr", has_text=other)).to_contain_text("Đã hủy")
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "account")
     page.fill("#amount", "0")  # the field keeps digits only as you type; the server bounds the amount
     page.click("#create-pledge")
@@ -164,7 +160,7 @@ def test_a_statement_upload_shows_its_counts_and_a_bad_file_its_rows(open_page, 
     )
     expect(page.locator("#n-new")).to_have_text("2")
     expect(page.locator("#n-unmatched")).to_have_text("2")
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "upload")
     upload(page, statement([("31/02/2026", "X1", None, 1000, "a"), ("01/10/2026", "X2", None, "abc", "b")]))
     rows = page.locator("#error-rows tbody tr")
@@ -217,7 +213,7 @@ def test_the_matching_queue_confirms_with_enter_attaches_a_donor_and_ignores(ope
     expect(page.locator(".flash-success")).to_contain_text("Đã bỏ qua dòng")
     page.locator("#tab-ignored").click()
     expect(page.locator(".queue-item", has_text=f"hoan phi sms {tag}")).to_contain_text("Hoàn phí tin nhắn")
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "queue-ignored")
 
 
@@ -247,7 +243,7 @@ def test_the_reconciliation_page_compares_the_banks_balance_with_the_books(open_
     expect(page.locator("#bank-balance")).to_contain_text(f"{day}/11/2026")
     expect(page.locator("#unmatched-lines")).to_contain_text("ung ho cuoi thang")
     expect(page.locator("#unexplained")).to_be_visible()
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "reconciliation")
     page.goto(page.url.split("?")[0] + "?on=2000-13-01")
     expect(page.locator("#on-error")).to_contain_text("Ngày không hợp lệ")

@@ -31,6 +31,7 @@ PASSWORD = "khuyenhoc2024"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])  # every page at both sizes
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -165,6 +166,13 @@ def full_page_shot(page, name: str, *, prefix: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}-{width}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+
+
+def no_english(page, words) -> None:
+    """None of `words` (of the English catalogue) on the page's main part: a string left out of the Vietnamese page."""
+    body = page.locator("main").inner_text()
+    for word in words:
+        assert not re.search(rf"\b{word}\b", body), word
 
 
 def login(page, username: str) -> None:

@@ -12,9 +12,8 @@ import pytest
 
 from tests.web import test_browser
 from tests.web.test_browser import (
-    DESKTOP,
     PASSWORD,
-    PHONE,
+    SIZES,
     browser_pages,
     full_page_shot,
     record_by_keyboard,
@@ -26,7 +25,6 @@ expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture the browser test files share
 pytestmark = pytest.mark.slow
 UNIT = "ST-TP-P2"
-SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from tests.web import test_browser
 from tests.web.test_browser import (
-    DESKTOP,
     PASSWORD,
     PHONE,
+    SIZES,
     browser_pages,
     full_page_shot,
     served,
@@ -23,7 +23,6 @@ from tests.web.test_browser import (
 expect = sync_api.expect
 chromium = test_browser.chromium  # the browser fixture the browser test files share
 pytestmark = pytest.mark.slow
-SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 
 @pytest.fixture(scope="module")
