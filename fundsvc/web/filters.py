@@ -226,10 +226,10 @@ def month(value: str | None) -> str:
 
 
 def named(record, plain: bool = False):
-    """A fund or a unit as people know it: its name with its code beside it, muted ("Quỹ Khuyến học tỉnh
-    <span class="code">KH</span>"), or as plain text where no markup goes, a drop-down's option: "KH — Quỹ Khuyến học
-    tỉnh". `record` is the record itself or a mapping with its "code" and "name" (a report's row); the code alone
-    when it has no other name."""
+    """A fund or a unit as people know it: its name with its code beside it, muted, in one element (a table cell
+    laid out as a card on a phone keeps them together): "Quỹ Khuyến học tỉnh <span class="code">KH</span>"; or as
+    plain text where no markup goes, a drop-down's option: "KH — Quỹ Khuyến học tỉnh". `record` is the record itself
+    or a mapping with its "code" and "name" (a report's row); the code alone when it has no other name."""
     if record is None:
         return ""
     if isinstance(record, Mapping):
@@ -240,7 +240,7 @@ def named(record, plain: bool = False):
         return code
     if plain:
         return f"{code} — {name}"
-    return Markup('{} <span class="code">{}</span>').format(name, code)
+    return Markup('<span class="named">{} <span class="code">{}</span></span>').format(name, code)
 
 
 FILTERS = {

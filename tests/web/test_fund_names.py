@@ -28,13 +28,17 @@ class Record:
 
 def test_named_puts_the_name_first_and_the_code_beside_it():
     fund = Record("HB-NGHEO", "Quỹ học bổng học sinh nghèo")
-    assert named(fund) == Markup('Quỹ học bổng học sinh nghèo <span class="code">HB-NGHEO</span>')
+    assert named(fund) == Markup(
+        '<span class="named">Quỹ học bổng học sinh nghèo <span class="code">HB-NGHEO</span></span>'
+    )
     assert named(fund, plain=True) == "HB-NGHEO — Quỹ học bổng học sinh nghèo"
     assert named({"code": "ST", "name": "Tỉnh Sóc Trăng"}, plain=True) == "ST — Tỉnh Sóc Trăng"
     assert named(Record("KH", "")) == "KH" == named(Record("KH", "KH"))
     assert named(None) == ""
     # A name is text, never markup.
-    assert named(Record("X", "<b>Quỹ</b>")) == Markup('&lt;b&gt;Quỹ&lt;/b&gt; <span class="code">X</span>')
+    assert named(Record("X", "<b>Quỹ</b>")) == Markup(
+        '<span class="named">&lt;b&gt;Quỹ&lt;/b&gt; <span class="code">X</span></span>'
+    )
 
 
 @pytest.fixture
@@ -71,9 +75,9 @@ def pages(app, tree, make_user, browser):
         "donation": donation.id,
         "donor": donation.donor_id,
         "round": round_.id,
-        "fund": f'{fund.name} <span class="code">{FUND}</span>',
+        "fund": f'<span class="named">{fund.name} <span class="code">{FUND}</span></span>',
         "fund_option": f"{FUND} — {fund.name}",
-        "unit": f'{unit_name} <span class="code">{UNIT}</span>',
+        "unit": f'<span class="named">{unit_name} <span class="code">{UNIT}</span></span>',
         "unit_option": f"{UNIT} — {unit_name}",
     }
 

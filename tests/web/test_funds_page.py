@@ -134,7 +134,7 @@ def test_every_line_links_its_book_for_the_period(reader):
     assert f"/api/v1/reports/in-kind.pdf?unit=ST-TP-P2&amp;{period}" in page
     assert re.search(rf"/api/v1/reports/fund-book\.pdf\?fund=KH-ST-TP-P2&amp;unit=ST-TP-P2&amp;{period}", page)
     # The fund by its name, its code beside it; the unit too.
-    assert re.search(r'<td>[^<]+ <span class="code">KH-ST-TP-P2</span></td>', page)
+    assert re.search(r'<td><span class="named">[^<]+ <span class="code">KH-ST-TP-P2</span></span></td>', page)
     assert 'aria-current="page">Quỹ và tài khoản</a>' in page
     book = reader.get("/api/v1/reports/fund-book.pdf?fund=KH-ST-TP-P2&unit=ST-TP-P2&from=2024-01-01&to=2024-06-30")
     assert book.status_code == 200 and book.mimetype == "application/pdf"
