@@ -5,6 +5,7 @@ artifacts/screenshots/funds-*.png; no page may scroll sideways on the phone, no 
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -53,13 +54,16 @@ def open_page(chromium, funds_server):
         context.close()
 
 
-def shot(page, name: str) -> None:
-    """A full-page screenshot named by the page and its width; neither the page nor any table is cut off."""
+def shot(page, name: str, *, tables_fit: bool = True) -> None:
+    """A full-page screenshot named by the page and its width; the page is not cut off, nor (unless told) any of
+    its tables (a table may otherwise scroll in its own box)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"]
     page.screenshot(path=str(SCREENSHOTS / f"funds-{name}-{width}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    if not tables_fit:
+        return
     # Each table fits its box (on a phone its rows become cards): nothing hidden to scroll to.
     hidden = page.evaluate(
         "Array.from(document.querySelectorAll('.table-wrap')).map(w => w.scrollWidth - w.clientWidth)"
@@ -108,3 +112,38 @@ def test_the_funds_page_from_the_menu_down_to_a_district_and_a_book(open_page, s
     page.goto("/funds?on=31/13/2025")
     expect(page.locator(".flash-error")).to_contain_text("không hợp lệ")
     shot(page, "bad-date")
+
+
+NAMED = re.compile(r"^.+ (KH|ST)(-[A-Z0-9]+)*$")  # a name, then its code
+
+
+@SIZES
+def test_funds_and_units_by_name_on_the_pages_that_show_them(open_page, size):
+    page = open_page(size)
+    pages = {
+        "dashboard": "/",
+        "donations": "/donations",
+        "rounds": "/rounds",
+        "movements": "/units/ST-TP-P2/movements",
+        "reports": "/reports?unit=ST-TP",
+    }
+    for name, url in pages.items():
+        page.goto(url)
+        named = page.locator("main .named")
+        assert named.count(), name
+        for i in range(min(named.count(), 5)):
+            assert NAMED.match(named.nth(i).inner_text()), (name, named.nth(i).inner_text())
+        shot(page, f"named-{name}", tables_fit=False)
+    page.goto("/rounds")
+    page.locator("main table a").first.click()
+    expect(page.locator("main .named").first).to_be_visible()
+    shot(page, "named-round", tables_fit=False)
+    page.goto("/donations")
+    page.locator("main table a").first.click()
+    expect(page.locator("main dd .named")).to_have_count(2)  # its fund and its unit
+    shot(page, "named-donation", tables_fit=False)
+    page.goto("/units/ST-TP-P2/movements/new?kind=transfer")
+    options = page.locator("#to_fund option").all_inner_texts()
+    assert options[0] == "Cùng quỹ" and "KH-ST-TP-P2 — Quỹ Khuyến học Phường 2" in options
+    assert "KH-ST-TP-P2 — Quỹ Khuyến học Phường 2" in page.locator("#fund option").all_inner_texts()
+    shot(page, "named-movement-form", tables_fit=False)
