@@ -104,3 +104,11 @@ def test_pages_name_funds_and_units(pages, url, shown):
         assert pages[what] in html, (url, what)
     # Never a bare code in a cell or a fact.
     assert not re.search(rf"<(td|dd)>({FUND}|{UNIT})</(td|dd)>", html), url
+
+
+def test_the_api_lists_funds_with_their_names(app, tree, make_api):
+    listed = make_api(app, "treasurer", UNIT).get("/api/v1/funds").get_json()
+    by_code = {fund["code"]: fund for fund in listed}
+    names = dict(db.session.execute(select(Fund.code, Fund.name)).all())
+    assert FUND in by_code and "KH" in by_code  # its own, and the province's above it
+    assert all(fund["name"] == names[fund["code"]] and fund["name"] for fund in listed)
