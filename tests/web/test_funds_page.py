@@ -161,3 +161,9 @@ def test_who_may_see_it(app, tree, make_user, browser):
     page = browser("xem").get("/funds").get_data(as_text=True)
     assert "Các quỹ" in page and "ST-MX-DT" in page  # a commune below, by name and code
     assert browser().get("/funds").status_code == 302  # not logged in: to the login page
+
+
+def test_in_english(reader):
+    reader.get("/language/en?next=/funds")
+    page = reader.get("/funds").get_data(as_text=True)
+    assert "<h1>Funds and accounts" in page and "Where the money is" in page and "Quỹ và tài khoản" not in page
