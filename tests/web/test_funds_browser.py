@@ -78,7 +78,7 @@ def balance(row) -> int:
 @SIZES
 def test_the_funds_page_from_the_menu_down_to_a_district_and_a_book(open_page, size):
     page = open_page(size)
-    page.get_by_role("link", name="Quỹ và tài khoản").click()
+    page.locator("nav").get_by_role("link", name="Quỹ và tài khoản", exact=True).click()
     expect(page.locator("h1")).to_contain_text("Quỹ và tài khoản")
     expect(page.locator("h1")).to_contain_text("Tỉnh Sóc Trăng")
     funds = page.locator("#funds tbody tr")
