@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import orjson
@@ -179,12 +179,40 @@ def _account_entries(session: Session, actor: Actor, account: MoneyAccount, date
         yield BookEntry(on, kind, amount, code, description or _without_code(code, text), extra)
 
 
+def account_balances_on(session: Session, account_ids: Iterable[int], day: date) -> dict[int, int]:
+    """What each money account holds at the end of `day`, summed by the database: its entries dated up to it (a
+    voided document's entry and its reversal share its date, so they cancel). A book opens at this on the eve of its
+    period and so closes at this on its last day; the funds and accounts page shows it."""
+    account_ids = list(account_ids)
+    totals = dict(
+        session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.entry_date <= day)
+            .group_by(LedgerEntry.account_id)
+        ).all()
+    )
+    return {account_id: int(totals.get(account_id) or 0) for account_id in account_ids}
+
+
+def _day_before(day: date) -> date:
+    """The eve of a period's first day (the first day itself for the calendar's first, which has no eve and on which
+    no book has an entry)."""
+    return day - timedelta(days=1) if day > date.min else day
+
+
 def _opening(session: Session, account_id: int, date_from: date) -> int:
-    """The account's balance before the period, summed by the database."""
+    """The account's balance before the period: what it held at the end of the day before."""
+    return account_balances_on(session, [account_id], _day_before(date_from))[account_id]
+
+
+def in_kind_value_on(session: Session, unit_id: int, day: date) -> int:
+    """The agreed value of the goods a unit holds at the end of `day`: its register's entries dated up to it (a
+    voided gift's entry and its reversal cancel). The in-kind register opens at this on the eve of its period and
+    closes at this on its last day."""
     return int(
         session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-                LedgerEntry.account_id == account_id, LedgerEntry.entry_date < date_from
+            select(func.coalesce(func.sum(InKindEntry.value), 0)).where(
+                InKindEntry.unit_id == unit_id, InKindEntry.entry_date <= day
             )
         )
     )
@@ -318,7 +346,7 @@ def in_kind_register(
             }
             yield BookEntry(on, kind, value, code, text, extra)
 
-    book = book_lines(entries(), sum(value for value, _q in held_before.values()))
+    book = book_lines(entries(), in_kind_value_on(session, unit.id, _day_before(date_from)))
     # What is still held at the end of the period, gift by gift (a gift fully handed out or voided holds nothing).
     holding = {gift: left for gift, left in held.items() if gift is not None and left[0]}
     items.update(_gift_items(session, [gift for gift in holding if gift not in items]))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 LABELS: dict[str, dict] = {
     "role": {
@@ -222,7 +225,26 @@ def month(value: str | None) -> str:
     return f"{number}/{year}"
 
 
+def named(record, plain: bool = False):
+    """A fund or a unit as people know it: its name with its code beside it, muted, in one element (a table cell
+    laid out as a card on a phone keeps them together): "Quỹ Khuyến học tỉnh <span class="code">KH</span>"; or as
+    plain text where no markup goes, a drop-down's option: "KH — Quỹ Khuyến học tỉnh". `record` is the record itself
+    or a mapping with its "code" and "name" (a report's row); the code alone when it has no other name."""
+    if record is None:
+        return ""
+    if isinstance(record, Mapping):
+        code, name = record.get("code") or "", record.get("name") or ""
+    else:
+        code, name = record.code, record.name
+    if not name or name == code:
+        return code
+    if plain:
+        return f"{code} — {name}"
+    return Markup('<span class="named">{} <span class="code">{}</span></span>').format(name, code)
+
+
 FILTERS = {
+    "named": named,
     "label": label,
     "yesno": yesno,
     "month": month,

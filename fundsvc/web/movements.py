@@ -65,8 +65,10 @@ def _movement_data(form, unit_code: str) -> dict:
 
 def _choices(unit_code: str) -> dict:
     unit = visible_unit(db.session, g.actor, unit_code)
-    # The funds the unit may book in: its own first (the default one at the top), then those of the units above.
-    funds = [p.fund for p in list_positions(db.session, g.actor) if unit.path.startswith(p.fund.unit.path)]
+    # The funds the unit may book in: its own first (the default one at the top), then those of the units above; a
+    # transfer may reach any fund the reader sees.
+    visible = [p.fund for p in list_positions(db.session, g.actor)]
+    funds = [f for f in visible if unit.path.startswith(f.unit.path)]
     funds.sort(key=lambda f: (f.id != unit.default_fund_id, f.unit_id != unit.id, -len(f.unit.path), f.code))
     categories = movements.list_categories(db.session)
     units = list_units(db.session, g.actor)
@@ -76,6 +78,7 @@ def _choices(unit_code: str) -> dict:
     return {
         "unit": unit,
         "funds": funds,
+        "to_funds": visible,
         "accounts": by_unit.get(unit.id, []),
         "targets": [(u, by_unit[u.id]) for u in units if u.id in by_unit],
         "categories": {d: [c for c in categories if c.direction == d] for d in ("in", "out")},

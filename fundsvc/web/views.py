@@ -141,6 +141,7 @@ from fundsvc.web import (  # noqa: E402,F401
     bank,
     committee,
     donations,
+    funds,
     give,
     help,
     jobs,
