@@ -185,7 +185,7 @@ def merge_units(
             _check_mergeable(session, unit, into, on)
         for unit in merged:
             outcome.transfers += _pass_balances(session, actor, unit, into, on, reason)
-            goods = _pass_goods(session, actor, unit, into, on, reason)
+            goods = _pass_goods(session, actor, unit, into, on)
             if goods is not None:
                 outcome.goods.append(goods)
             outcome.donors += _carry_donors(session, unit, into)
@@ -279,12 +279,12 @@ def _pass_balances(session: Session, actor: Actor, unit: Unit, into: Unit, on: d
     return done
 
 
-def _pass_goods(session: Session, actor: Actor, unit: Unit, into: Unit, on: date, reason: str):
+def _pass_goods(session: Session, actor: Actor, unit: Unit, into: Unit, on: date):
     """The goods `unit`'s in-kind register holds, passed to `into`'s by a paired goods record, each gift under the
     fund its money would go to (docs/admin.md "Where the goods go")."""
     from fundsvc.ledger.in_kind import pass_goods
 
-    description = f"Chuyển hiện vật do sáp nhập {unit.name} vào {into.name} ({reason})"
+    description = f"Chuyển hiện vật do sáp nhập {unit.name} vào {into.name}"
     return pass_goods(session, actor, unit, into, on, description, lambda fund: _receiving_fund(session, fund, into))
 
 
