@@ -155,7 +155,7 @@ def _usable(session: Session, token: str, *, lock: bool = False) -> Invitation:
     if status != "open":
         raise Conflict(
             f"Liên kết mời này {_STATUS_WORDS[status]}: hãy nhờ quản trị viên gửi lời mời mới "
-            f"(the invitation link is {status})",
+            f"(the invitation link was {'used' if status == 'accepted' else status})",
             {"invitation": [status]},
         )
     return invitation

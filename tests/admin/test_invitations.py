@@ -147,3 +147,25 @@ def test_an_admin_invites_and_sees_only_within_its_subtree(any_app, admin):
     treasurer = Api(any_app.test_client(), token)
     assert treasurer.get("/api/v1/invitations").status_code == 403
     assert treasurer.post("/api/v1/invitations", json={**LAN, "username": "khac"}).status_code == 403
+
+
+def test_the_admin_pages_create_list_and_revoke(any_app, admin):
+    browser = Browser(any_app)
+    assert browser.login("quantri").status_code == 302
+    browser.get("/admin/invitations/new")
+    form = {**LAN, "days": "5"}
+    created = browser.post("/admin/invitations/new", form)
+    html = created.get_data(as_text=True)
+    assert created.status_code == 201, html[:2000]
+    link = html.split('id="secret-value">')[1].split("<")[0]
+    assert "/invitations/" in link and "lan.p2" in html
+    listed = browser.get("/admin/invitations").get_data(as_text=True)
+    assert link not in listed and "Đang chờ" in listed
+    again = browser.post("/admin/invitations/new", form)
+    assert again.status_code == 422 and "lời mời chưa dùng" in again.get_data(as_text=True)
+    bad = browser.post("/admin/invitations/new", {**form, "days": "99"})
+    assert bad.status_code == 422
+    invitation = _db.session.scalar(select(Invitation))
+    assert browser.post(f"/admin/invitations/{invitation.id}/revoke").status_code == 302
+    assert "Đã thu hồi" in browser.get("/admin/invitations?status=revoked").get_data(as_text=True)
+    assert Browser(any_app).get(link).status_code == 409
