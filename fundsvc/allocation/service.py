@@ -151,12 +151,13 @@ def require_district_level(tree: RoundTree, scope: Unit, rules: dict, restrictio
         return
     if tree.has_district_level(scope):
         return
-    raise Invalid(
+    message = (
         f"Quy tắc dùng trường 'district' (huyện) nhưng đơn vị không còn cấp huyện: cây đơn vị của {scope.name} "
         f"ngày {tree.day:%d/%m/%Y} không có huyện nào; hãy bỏ điều kiện hoặc hạn mức theo huyện, hoặc dùng 'unit' "
-        "(the round's tree has no district level)",
-        {"rules": [f"reads district, but {scope.code}'s tree on {tree.day.isoformat()} has no district unit"]},
+        "(the round's tree has no district level)"
     )
+    # Under `district`, not `rules`: the round form shows it as it is, not as one of its rules fields' errors.
+    raise Invalid(message, {"district": [message]})
 
 
 def facts_columns(round_: Round) -> list:

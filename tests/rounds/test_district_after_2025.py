@@ -93,7 +93,7 @@ def test_a_round_of_2025_2026_that_names_district_is_refused(admin):
     refused = _round(admin, "2025-2026", PER_DISTRICT)
     assert refused.status_code == 422, refused.get_json()
     body = refused.get_json()
-    assert "không còn cấp huyện" in body["message"] and "rules" in body["errors"]
+    assert "không còn cấp huyện" in body["message"] and "district" in body["errors"]
     condition = {**PER_DISTRICT, "quotas": [], "eligibility": {"field": "district", "op": "ne", "value": "ST-TP"}}
     assert _round(admin, "2025-2026", condition).status_code == 422
     # Per unit instead: the communes directly under the province.
@@ -119,3 +119,26 @@ def test_the_presets_run_on_the_two_level_tree(admin, preset):
     made = _round(admin, "2025-2026", copy.deepcopy(PRESETS[preset]))
     assert made.status_code == 201, made.get_json()
     assert admin.post(f"/api/v1/rounds/{made.get_json()['id']}/allocate").status_code == 200
+
+
+def test_the_round_form_says_why(any_app, admin):
+    import json
+
+    from tests.web.conftest import PASSWORD, Browser
+
+    _dissolve_districts(admin)
+    create_user(_db.session, "hoidong", "committee", "ST", password=PASSWORD, full_name="Hội đồng")
+    browser = Browser(any_app)
+    assert browser.login("hoidong").status_code == 302
+    browser.get("/rounds/new")
+    form = {
+        "name": "Học bổng 2025-2026",
+        "academic_year": "2025-2026",
+        "budget": "10.000.000",
+        "unit": "ST",
+        "fund": "KH",
+        "source": "json",
+        "rules": json.dumps(PER_DISTRICT),
+    }
+    page = browser.post("/rounds/new", form)
+    assert page.status_code == 422 and "không còn cấp huyện" in page.get_data(as_text=True)
