@@ -49,6 +49,21 @@ def admin_server(sqlite_template, tmp_path_factory):
                     "received_on": date(2025, 3, number),
                 },
             )
+        for unit in ("ST-TP-P2", "ST-MX-DT"):  # goods in one commune of each merge
+            record_donation(
+                db.session,
+                SYSTEM,
+                {
+                    "donor": {"name": "Nhà sách Phương Nam", "kind": "organization"},
+                    "unit": unit,
+                    "amount": 3_000_000,
+                    "method": "in_kind",
+                    "in_kind_description": "Sách giáo khoa lớp 6",
+                    "quantity": 30,
+                    "unit_of_measure": "bộ",
+                    "received_on": date(2025, 3, 9),
+                },
+            )
         db.session.remove()
     yield from served(app)
 
@@ -168,6 +183,8 @@ def test_units_a_new_ward_and_a_merge(open_page, size):
     page.click("#merge")
     expect(page.locator("#merge-result")).to_contain_text("Đã sáp nhập")
     expect(page.locator("#merge-transfers tbody tr")).to_have_count(2)
+    expect(page.locator("#merge-goods tbody tr")).to_have_count(1)
+    expect(page.locator("#merge-goods")).to_contain_text("3.000.000")
     shot(page, "merged")
     page.goto("/admin/units")
     expect(page.locator("#unit-tree")).to_contain_text("Đã sáp nhập vào")
