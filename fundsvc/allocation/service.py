@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 
 import orjson
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from fundsvc.allocation import engine
 from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
+from fundsvc.allocation.ruleset import reference_date
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import CompressedJSON, encode_json, fetch_columns, utcnow, write_transaction
@@ -28,7 +30,7 @@ from fundsvc.students.models import FIELDS, Nomination
 from fundsvc.students.service import pupil_found_by
 from fundsvc.units.identity import identity_chain, resolved_identity
 from fundsvc.units.models import Unit
-from fundsvc.units.service import district_of, visible_unit
+from fundsvc.units.service import district_of, tree_paths_on, visible_unit
 
 COMMITTEE = ("committee",)
 TREASURY = ("treasurer",)
@@ -50,6 +52,7 @@ def create_round(session: Session, actor: Actor, data: dict) -> Round:
     with write_transaction(session):
         unit = visible_unit(session, actor, data["unit"])
         fund = get_fund(session, actor, data["fund"], field="fund")
+        require_district_level(RoundTree.of(session, data["academic_year"]), unit, rules, fund.restriction)
         round_ = Round(
             name=data["name"],
             academic_year=data["academic_year"],
@@ -109,6 +112,54 @@ def rounds_query(actor: Actor, *, academic_year: str | None = None, status: str 
     return query
 
 
+@dataclass(frozen=True)
+class RoundTree:
+    """The unit tree a round's rules read (docs/rules.md "Fields": `district`): as it stood on the academic year's
+    reference day, 1 September of its first year, so that a round of 2024-2025 sees the districts that were dissolved
+    on 1 July 2025, and a round of 2025-2026 the two-level tree."""
+
+    day: date
+    units: dict[int, Unit]
+    paths: dict[int, str]  # unit id -> its path on `day`
+
+    @classmethod
+    def of(cls, session: Session, academic_year: str) -> RoundTree:
+        day = reference_date(academic_year)
+        units = {u.id: u for u in session.scalars(select(Unit))}
+        paths = tree_paths_on(session, day) or {uid: u.path for uid, u in units.items()}
+        return cls(day, units, paths)
+
+    def district_of(self, unit_id: int) -> str | None:
+        return district_of(self.paths[unit_id], self.units)
+
+    def has_district_level(self, scope: Unit) -> bool:
+        """Whether a district unit, still active on the day, lies in `scope`'s subtree (or above it)."""
+        inside, above = self.paths[scope.id], self.paths[scope.id].strip("/").split("/")
+        return any(
+            unit.level == "district"
+            and (unit.closed_on is None or unit.closed_on > self.day)
+            and (self.paths[uid].startswith(inside) or str(uid) in above)
+            for uid, unit in self.units.items()
+        )
+
+
+def require_district_level(tree: RoundTree, scope: Unit, rules: dict, restriction: dict | None) -> None:
+    """422 when the rules (or the fund's restriction) read `district` but the round's tree has no district level in
+    its unit's subtree: after districts were dissolved a quota or condition per district would silently apply to
+    nobody, or to everybody at once (docs/rules.md "district on a two-level tree")."""
+    if "district" not in engine.facts_read(rules, restriction):
+        return
+    if tree.has_district_level(scope):
+        return
+    message = (
+        f"Quy tắc dùng trường 'district' (huyện) nhưng đơn vị không còn cấp huyện: cây đơn vị của {scope.name} "
+        f"ngày {tree.day:%d/%m/%Y} không có huyện nào; hãy bỏ điều kiện hoặc hạn mức theo huyện, hoặc dùng 'unit' "
+        "(the round's tree has no district level)"
+    )
+    # Under `district`, not `rules`: the round form shows it as it is, not as one of its rules fields' errors.
+    raise Invalid(message, {"district": [message]})
+
+
 def facts_columns(round_: Round) -> list:
     """The nomination columns the round's rules read (engine.facts_read), id, unit and status first.
 
@@ -133,15 +184,16 @@ def _load_facts(session: Session, round_: Round) -> tuple[engine.NominationColum
     can tell whether anything the allocation read has changed since (a fact the rules do not read cannot
     change the result, and is not hashed).
     """
-    units = {u.id: u for u in session.scalars(select(Unit))}
-    scope = round_.unit.path
+    tree = RoundTree.of(session, round_.academic_year)
+    require_district_level(tree, round_.unit, round_.rules, round_.fund.restriction)
+    scope = tree.paths[round_.unit_id]
     by_unit = {
         uid: {
             "unit": u.code,
-            "district": district_of(u.path, units),
-            "in_round_unit": u.path.startswith(scope),
+            "district": tree.district_of(uid),
+            "in_round_unit": tree.paths[uid].startswith(scope),
         }
-        for uid, u in units.items()
+        for uid, u in tree.units.items()
     }
     held_elsewhere = set(
         session.scalars(

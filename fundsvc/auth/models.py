@@ -64,3 +64,29 @@ class ThrottleCounter(Base):
     count: Mapped[int]
     # When the window ends, in seconds since the epoch.
     expires_at: Mapped[float]
+
+
+class Invitation(Base):
+    """An invitation to become a user (fundsvc.auth.invitations): who the user will be (username, full name, role,
+    unit, contact) and the one-time link's token, stored as its SHA-256 like an API token's. The user is created
+    when the invitee sets their password through the link; a link works once, until it expires or is revoked."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the user the invitation made
+    revoked_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship()

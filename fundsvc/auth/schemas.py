@@ -2,6 +2,7 @@
 
 from marshmallow import fields, validate
 
+from fundsvc.auth.invitations import INVITATION_DAYS, MAX_INVITATION_DAYS, STATUSES, status_of
 from fundsvc.auth.models import ROLES
 from fundsvc.schemas import StrictSchema, Text
 from fundsvc.units.schemas import CODE, PHONE
@@ -75,3 +76,34 @@ class NewTokenOut(TokenOut):
     """A token just issued: the token itself, once."""
 
     token = fields.String(attribute="issued_token")
+
+
+class InvitationIn(UserIn):
+    """Who the invited user will be (a user's fields) and how many days the link works."""
+
+    days = fields.Integer(strict=True, load_default=INVITATION_DAYS, validate=validate.Range(1, MAX_INVITATION_DAYS))
+
+
+class InvitationArgs(StrictSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class InvitationOut(StrictSchema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    role = fields.String()
+    unit = fields.Function(lambda i: i.unit.code if i.unit else None)
+    status = fields.Function(status_of)
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    accepted_at = fields.DateTime()
+    revoked_at = fields.DateTime()
+
+
+class NewInvitationOut(InvitationOut):
+    """An invitation just made: its link, once (only the token's hash is stored)."""
+
+    link = fields.String(attribute="link")

@@ -70,14 +70,14 @@ def actor_for(user: User) -> Actor:
     )
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token(session: Session, user: User, *, name: str | None = None, expires_on: date | None = None):
     """Add a new API token for `user` (caller commits); (its row, the token itself). Only its hash is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10], name=name, expires_on=expires_on)
+    row = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:10], name=name, expires_on=expires_on)
     session.add(row)
     return row, token
 
@@ -175,7 +175,7 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    connection, token_hash = session.connection(), _hash_token(token)
+    connection, token_hash = session.connection(), hash_token(token)
     row = _ACTOR_BY_TOKEN.first(connection, {"token_hash": token_hash, "today": _today()})
     if row is None:
         return None

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
-from fundsvc.auth.models import ApiToken, User
+from fundsvc.auth.models import ApiToken, Invitation, User
 from fundsvc.auth.passwords import hash_password
 from fundsvc.auth.service import Actor, new_token, require_role
 from fundsvc.db import utcnow, write_transaction
@@ -85,7 +85,7 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     return user
 
 
-def _unit_for(session: Session, actor: Actor, code: str | None) -> Unit | None:
+def assignable_unit(session: Session, actor: Actor, code: str | None) -> Unit | None:
     """The unit a user is given: one of the actor's subtree and still active; None (every unit) only from an admin
     of every unit."""
     if not code:
@@ -99,6 +99,30 @@ def _unit_for(session: Session, actor: Actor, code: str | None) -> Unit | None:
             {"unit": [f"{unit.code} is merged or retired"]},
         )
     return unit
+
+
+def username_taken(session: Session, username: str) -> bool:
+    """Whether a user has the username, whatever its case."""
+    return session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None
+
+
+def require_username_free(session: Session, username: str) -> None:
+    """422 when a user has the username (whatever its case), or an invitation still open reserves it."""
+    if username_taken(session, username):
+        raise Invalid(f"Tên đăng nhập {username!r} đã có (username already exists)", {"username": ["already exists"]})
+    invited = session.scalar(
+        select(Invitation.id).where(
+            func.lower(Invitation.username) == username.lower(),
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    if invited is not None:
+        raise Invalid(
+            f"Tên đăng nhập {username!r} đang dành cho một lời mời chưa dùng (username reserved by an open invitation)",
+            {"username": ["reserved by an open invitation"]},
+        )
 
 
 def _state(user: User) -> dict:
@@ -123,17 +147,14 @@ def create_user(session: Session, actor: Actor, data: dict) -> tuple[User, str]:
     require_role(actor)
     password = temporary_password()
     with write_transaction(session):
-        if session.scalar(select(User.id).where(func.lower(User.username) == data["username"].lower())) is not None:
-            raise Invalid(
-                f"Tên đăng nhập {data['username']!r} đã có (username already exists)", {"username": ["already exists"]}
-            )
+        require_username_free(session, data["username"])
         user = User(
             username=data["username"],
             full_name=data["full_name"],
             email=data.get("email") or None,
             phone=data.get("phone") or None,
             role=data["role"],
-            unit=_unit_for(session, actor, data.get("unit")),
+            unit=assignable_unit(session, actor, data.get("unit")),
             password_hash=hash_password(password),
         )
         session.add(user)
@@ -154,7 +175,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict) -> Use
             if name in data:
                 setattr(user, name, data[name] or None)
         if "unit" in data:
-            user.unit = _unit_for(session, actor, data["unit"])
+            user.unit = assignable_unit(session, actor, data["unit"])
         if "active" in data and data["active"] != user.active:
             user.active = data["active"]
             user.session_version += 1

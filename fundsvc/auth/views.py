@@ -1,8 +1,15 @@
-"""/api/v1/users and /api/v1/tokens (admins; an admin of a unit manages the users of its subtree)."""
+"""/api/v1/users, /api/v1/tokens and /api/v1/invitations (admins; an admin of a unit manages the users of its
+subtree)."""
+
+from flask import url_for
 
 from fundsvc.api import Blueprint, current_actor, paginate
-from fundsvc.auth import users
+from fundsvc.auth import invitations, users
 from fundsvc.auth.schemas import (
+    InvitationArgs,
+    InvitationIn,
+    InvitationOut,
+    NewInvitationOut,
     NewTokenOut,
     TokenIn,
     TokenOut,
@@ -85,3 +92,36 @@ def create_token(data, user_id):
 def revoke_token(token_id):
     """Revoke a token: refused from the next request."""
     return users.revoke_token(db.session, current_actor(), token_id)
+
+
+def invitation_link(token: str) -> str:
+    """The page where the invitee sets their password (fundsvc.web.admin), as an absolute link."""
+    return url_for("web.invitation", token=token, _external=True)
+
+
+@blp.post("/invitations")
+@blp.arguments(InvitationIn)
+@blp.response(201, NewInvitationOut)
+def create_invitation(data):
+    """Invite a new user of your subtree: the answer holds the one-time link (shown this once), valid `days` days
+    (7 by default); the user is created when the invitee sets a password through it."""
+    days = data.pop("days")
+    invitation, token = invitations.create_invitation(db.session, current_actor(), data, days)
+    invitation.link = invitation_link(token)
+    return invitation
+
+
+@blp.get("/invitations")
+@blp.arguments(InvitationArgs, location="query")
+@blp.response(200, InvitationOut(many=True))
+@blp.paginate(max_page_size=1000)
+def list_invitations(args, pagination_parameters):
+    """The invitations of your subtree, newest first; filter by `status` (open, accepted, revoked, expired)."""
+    return paginate(invitations.invitations_query(db.session, current_actor(), **args), pagination_parameters)
+
+
+@blp.post("/invitations/<int:invitation_id>/revoke")
+@blp.response(200, InvitationOut)
+def revoke_invitation(invitation_id):
+    """Revoke an open invitation: its link stops working at once."""
+    return invitations.revoke_invitation(db.session, current_actor(), invitation_id)

@@ -14,12 +14,13 @@ from sqlalchemy import Connection, inspect, text
 from fundsvc.numbering import PREFIXES, document_code
 
 # Every column that holds the printed code of a numbered document (fundsvc.numbering.take_number's callers): a
-# list payment gives one voucher code to several awards, so codes are counted once each.
+# list payment gives one voucher code to several awards, and a merger's goods record one code to several gifts, so
+# codes are counted once each.
 _DOCUMENT_CODES = (
     "SELECT code FROM receipts",
     "SELECT document_code FROM movements",
     "SELECT DISTINCT voucher_code FROM awards WHERE voucher_code IS NOT NULL",
-    "SELECT document_code FROM in_kind_entries WHERE kind = 'handed_out'",
+    "SELECT DISTINCT document_code FROM in_kind_entries WHERE kind IN ('handed_out', 'transfer_out', 'transfer_in')",
 )
 
 

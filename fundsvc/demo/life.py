@@ -35,7 +35,8 @@ from fundsvc.units.models import Unit
 
 WARD = "ST-TP-P2"
 PROVINCE = "ST"
-# The schools that send their lists: (school, unit, level, grades).
+# The schools that send their lists: (school, unit, level, grades); a school of a commune merged since sends its list
+# to the unit the commune merged into.
 SCHOOLS = [
     ("Trường TH Phường 2", "ST-TP-P2", "Tiểu học", range(1, 6)),
     ("Trường THCS Lê Lợi", "ST-TP-P2", "THCS", range(6, 10)),
@@ -160,8 +161,8 @@ def the_round(session: Session, today: date, rng: random.Random, names: Callable
     """The schools' lists for this school year, and the province's round: allocated, approved, partly paid today."""
     start = today.year if today.month >= 9 else today.year - 1
     academic_year = f"{start}-{start + 1}"
-    for number, school in enumerate(SCHOOLS, start=1):
-        sheet = _school_sheet(school, number, start, rng, names)
+    for number, (school, unit, level, grades) in enumerate(SCHOOLS, start=1):
+        sheet = _school_sheet((school, _successor(session, unit), level, grades), number, start, rng, names)
         import_nominations(session, SYSTEM, sheet, f"danh-sach-de-cu-{number}.csv", academic_year)
     round_ = rounds.create_round(
         session,
@@ -232,6 +233,14 @@ def _school_sheet(school: tuple, number: int, start: int, rng: random.Random, na
             ]
         )
     return out.getvalue().encode("utf-8")
+
+
+def _successor(session: Session, code: str) -> str:
+    """The unit that carries a unit on today: itself, or the one it merged into (and so on)."""
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    while unit.merged_into is not None:
+        unit = unit.merged_into
+    return unit.code
 
 
 def _fund(unit: str) -> str:

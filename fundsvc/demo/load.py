@@ -1,13 +1,12 @@
-"""The demo data set: a province of Sóc Trăng with its districts and communes, funds, gifts and users."""
+"""The demo data set: a province of Sóc Trăng with its districts and communes (fundsvc/demo/tree.py), funds, gifts
+and users; with `life`, a year of its life (fundsvc/demo/life.py) across the 2025 reorganisation."""
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,15 +14,12 @@ from sqlalchemy.orm import Session
 from fundsvc.auth.models import User
 from fundsvc.auth.service import SYSTEM, create_user, issue_token
 from fundsvc.db import write_transaction
+from fundsvc.demo import tree
 from fundsvc.demo.life import Event, publish_last_year, the_round, year_of_life
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.service import record_donation
-from fundsvc.ledger.accounts import add_bank_account
 from fundsvc.ledger.periods import close_month
-from fundsvc.ledger.service import create_fund
-from fundsvc.units.identity import apply_identity, resolved_identity
 from fundsvc.units.models import Unit
-from fundsvc.units.service import create_unit
 
 DEMO_PASSWORD = "khuyenhoc2024"
 DEMO_USERS = [  # username, role, unit, full name (printed as the preparer of the documents they make)
@@ -92,10 +88,6 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def _units() -> list[dict]:
-    return json.loads((Path(__file__).parent / "units.json").read_text(encoding="utf-8"))
-
-
 def load_demo(
     session: Session,
     *,
@@ -121,64 +113,27 @@ def load_demo(
     return summary
 
 
-# The demo's books open early enough for the examples of the documentation and the tests (2023 onwards).
-BOOKS_OPENED_ON = date(2023, 1, 1)
-# What the demo's province and one ward print on their documents; every other unit inherits or derives it.
-IDENTITIES = {
-    "ST": {
-        "printed_name": "Hội Khuyến học tỉnh Sóc Trăng",
-        "parent_printed_name": "Hội Khuyến học Việt Nam",
-        "address": "Số 1 đường Trần Hưng Đạo, Phường 2, TP. Sóc Trăng",
-        "phone": "0299 3822 123",
-        "signatories": {"head": "Trần Văn Hùng", "accountant": "Lê Thị Hạnh", "cashier": "Phạm Thị Lan"},
-    },
-    "ST-TP-P2": {
-        "printed_name": "Hội Khuyến học phường 2",
-        "address": "Số 8 đường Hai Bà Trưng, Phường 2, TP. Sóc Trăng",
-        "phone": "0299 3611 456",
-        "signatories": {"head": "Nguyễn Văn Nam", "accountant": "Võ Thị Thu", "cashier": "Lâm Thị Mai"},
-    },
-}
-# Vietcombank's NAPAS BIN; the account numbers are made up.
-DEMO_BANK = {"bank_name": "Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)", "bank_bin": "970436"}
-
-
 def _create(session: Session, donations: int, seed: int, users: bool, life: bool) -> None:
     rng = random.Random(seed)
-    for number, unit in enumerate(_units(), start=1):
-        created = create_unit(session, SYSTEM, {**unit, "books_opened_on": BOOKS_OPENED_ON})
-        if unit["code"] in IDENTITIES:
-            with write_transaction(session):
-                apply_identity(created, IDENTITIES[unit["code"]])
-        fund_code = "KH" if unit["parent"] is None else f"KH-{unit['code']}"
-        fund_name = f"Quỹ Khuyến học {unit['name']}"
-        create_fund(session, SYSTEM, {"code": fund_code, "name": fund_name, "unit": unit["code"]})
-        add_bank_account(
-            session,
-            SYSTEM,
-            unit["code"],
-            {
-                **DEMO_BANK,
-                "name": f"Tiền gửi Vietcombank — {unit['name']}",
-                "account_number": f"10{number:02d}88{number * 7919 % 100000:05d}",
-                "account_holder": (resolved_identity([created]).get("printed_name") or unit["name"]).upper(),
-            },
-        )
+    for number, unit in enumerate(tree.units(), start=1):
+        tree.add_demo_unit(session, unit, number)
     for username, role, unit, full_name in DEMO_USERS if users else []:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username, role, unit, password=DEMO_PASSWORD, full_name=full_name)
-    collecting = [u["code"] for u in _units()]
     donors = _donors(rng)
     today = today_in_vietnam()
-    start = date(today.year - 1, 1, 1)
+    # The whole demo plays the 2025 reorganisation (fundsvc/demo/tree.py) once it has happened; its gifts start in
+    # the year of the merger at the latest, so that the old communes' books show their last half-year.
+    reorganised = life and today > tree.MERGER_ON
+    start = date(min(today.year - 1, tree.MERGER_ON.year) if reorganised else today.year - 1, 1, 1)
     span = (today - start).days
     gifts = []
     for _ in range(donations):
         donor = rng.choice(donors)
-        unit = rng.choice(collecting)
+        received = start + timedelta(days=rng.randrange(span + 1))
+        unit = rng.choice(tree.collecting_units(received, reorganised))
         method = rng.choices(["cash", "bank_transfer", "in_kind"], [6, 3, 1])[0]
         amount = rng.choice([100_000, 200_000, 300_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000])
-        received = start + timedelta(days=rng.randrange(span + 1))
         data = {
             "donor": donor,
             "unit": unit,
@@ -194,7 +149,9 @@ def _create(session: Session, donations: int, seed: int, users: bool, life: bool
         if method == "bank_transfer":
             data["bank_reference"] = f"FT{received:%y%m%d}{rng.randrange(10**6):06d}"
         gifts.append(data)
-    events = [Event(data["received_on"], partial(record_donation, session, SYSTEM, data)) for data in gifts]
+    # The reorganisation first of its day: that day's gifts go to the new tree.
+    events = [Event(tree.MERGER_ON, partial(tree.reorganise, session))] if reorganised else []
+    events += [Event(data["received_on"], partial(record_donation, session, SYSTEM, data)) for data in gifts]
     if life:
         events += year_of_life(session, today, rng)
     # Each series numbers its documents in date order, as a treasurer enters them day by day.
@@ -212,7 +169,7 @@ GOODS = [("Sách giáo khoa lớp 6", 50, "bộ"), ("Xe đạp", 20, "chiếc"),
 
 def _close_months(session: Session, unit: str, *, until: date) -> None:
     """Close a unit's months from the one its books opened in to `until`: the demo shows a closed year."""
-    month = BOOKS_OPENED_ON
+    month = tree.BOOKS_OPENED_ON
     while month <= until:
         close_month(session, SYSTEM, unit, f"{month:%Y-%m}")
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)

@@ -156,14 +156,18 @@ class Period(Base):
     reopen_reason: Mapped[str | None] = mapped_column(String(500))
 
 
-IN_KIND_KINDS = ("received", "reversal", "handed_out")
+# "transfer_out" / "transfer_in": goods passing from one unit's register to another's (a merger), each side with its
+# own document (HVX- of the giving unit, HV- of the receiving one).
+IN_KIND_KINDS = ("received", "reversal", "handed_out", "transfer_out", "transfer_in")
 
 
 class InKindEntry(Base):
     """One line of a unit's in-kind register (sổ theo dõi hiện vật): goods received, a received gift voided,
-    or goods handed out. Goods are never money: nothing here enters a fund's or a money account's balance.
+    goods handed out, or goods passed to another unit's register. Goods are never money: nothing here enters a fund's
+    or a money account's balance.
 
-    `value` and `quantity` are signed like the ledger's amounts: received positive, voided and handed out negative.
+    `value` and `quantity` are signed like the ledger's amounts: received (and passed in) positive, voided, handed out
+    (and passed out) negative.
     """
 
     __tablename__ = "in_kind_entries"

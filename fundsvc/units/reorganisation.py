@@ -3,7 +3,8 @@ reorganisation").
 
 Each runs in one write transaction and is audited; nothing is ever deleted. A merge passes every balance of the
 merged units to the unit they merge into by paired transfer documents dated the merger day (the movements'
-own transfers: fundsvc.ledger.movements), closes their books through that month, marks them merged, carries
+own transfers: fundsvc.ledger.movements), and the goods their in-kind registers hold by a paired goods record
+(fundsvc.ledger.in_kind.pass_goods), closes their books through that month, marks them merged, carries
 their donors and their pupils' nominations over and cancels their open pledges. Their documents keep the identity
 they were issued under (each stores it), so they print exactly as before. From then on a merged or retired unit
 takes no new document (fundsvc.ledger.periods.check_unit_active).
@@ -33,6 +34,7 @@ class MergeOutcome:
     merged: list[Unit]
     on: date
     transfers: list[tuple[str, str, int]] = field(default_factory=list)  # (out code, in code, amount)
+    goods: list = field(default_factory=list)  # fundsvc.ledger.in_kind.GoodsPassed, one per merged unit holding goods
     donors: int = 0
     nominations: int = 0
     pledges: int = 0  # open pledges of the merged units, cancelled (their codes would name a closed unit)
@@ -142,10 +144,20 @@ def retire_unit(session: Session, actor: Actor, code: str, on: date, reason: str
 
 
 def check_not_before_last_document(session: Session, unit: Unit, on: date) -> None:
-    """409 when the unit has money dated after `on`: its books cannot end before their last document."""
-    from fundsvc.ledger.models import LedgerEntry
+    """409 when the unit has money or goods dated after `on`: its books cannot end before their last document."""
+    from fundsvc.ledger.models import InKindEntry, LedgerEntry
 
-    last = session.scalar(select(func.max(LedgerEntry.entry_date)).where(LedgerEntry.unit_id == unit.id))
+    last = max(
+        (
+            day
+            for day in (
+                session.scalar(select(func.max(LedgerEntry.entry_date)).where(LedgerEntry.unit_id == unit.id)),
+                session.scalar(select(func.max(InKindEntry.entry_date)).where(InKindEntry.unit_id == unit.id)),
+            )
+            if day is not None
+        ),
+        default=None,
+    )
     if last is not None and last > on:
         raise Conflict(
             f"Đơn vị {unit.code} có chứng từ ngày {last:%d/%m/%Y}, sau ngày {on:%d/%m/%Y} (documents after the date; "
@@ -173,6 +185,9 @@ def merge_units(
             _check_mergeable(session, unit, into, on)
         for unit in merged:
             outcome.transfers += _pass_balances(session, actor, unit, into, on, reason)
+            goods = _pass_goods(session, actor, unit, into, on)
+            if goods is not None:
+                outcome.goods.append(goods)
             outcome.donors += _carry_donors(session, unit, into)
             outcome.nominations += _carry_nominations(session, unit, into)
             outcome.pledges += _cancel_open_pledges(session, actor, unit)
@@ -191,6 +206,7 @@ def merge_units(
                     "merged_on": on,
                     "reason": reason,
                     "transfers": [f"{out} → {in_}" for out, in_, _ in outcome.transfers],
+                    "goods": [f"{g.out_code} → {g.in_code}" for g in outcome.goods],
                 },
                 unit.id,
             )
@@ -261,6 +277,15 @@ def _pass_balances(session: Session, actor: Actor, unit: Unit, into: Unit, on: d
         )
         done.append((out.document_code, in_.document_code, int(amount)))
     return done
+
+
+def _pass_goods(session: Session, actor: Actor, unit: Unit, into: Unit, on: date):
+    """The goods `unit`'s in-kind register holds, passed to `into`'s by a paired goods record, each gift under the
+    fund its money would go to (docs/admin.md "Where the goods go")."""
+    from fundsvc.ledger.in_kind import pass_goods
+
+    description = f"Chuyển hiện vật do sáp nhập {unit.name} vào {into.name}"
+    return pass_goods(session, actor, unit, into, on, description, lambda fund: _receiving_fund(session, fund, into))
 
 
 def _receiving_fund(session: Session, fund, into: Unit):

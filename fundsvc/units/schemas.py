@@ -109,11 +109,19 @@ class TransferOut(StrictSchema):
     amount = fields.Function(lambda t: t[2])
 
 
+class GoodsPassedOut(StrictSchema):
+    out = fields.String(attribute="out_code")
+    in_ = fields.String(attribute="in_code", data_key="in")
+    gifts = fields.Integer()
+    value = fields.Integer()
+
+
 class UnitMergeOut(StrictSchema):
     into = fields.Function(lambda m: m.into.code)
     on = fields.Date()
     merged = fields.Function(lambda m: [u.code for u in m.merged])
     transfers = fields.List(fields.Nested(TransferOut))
+    goods = fields.List(fields.Nested(GoodsPassedOut))
     donors = fields.Integer()
     nominations = fields.Integer()
     pledges = fields.Integer()

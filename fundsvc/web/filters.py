@@ -81,6 +81,7 @@ LABELS: dict[str, dict] = {
     "entity": {
         "user": _l("Người dùng"),
         "token": _l("Mã truy cập"),
+        "invitation": _l("Lời mời"),
         "unit": _l("Đơn vị"),
         "fund": _l("Quỹ"),
         "money_account": _l("Tài khoản tiền"),
@@ -122,6 +123,8 @@ LABELS: dict[str, dict] = {
         "ignore": _l("bỏ qua"),
         "hand_out": _l("bàn giao"),
         "promote": _l("bổ sung"),
+        "accept": _l("nhận lời"),
+        "pass": _l("chuyển sang đơn vị khác"),
     },
 }
 

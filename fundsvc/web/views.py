@@ -137,6 +137,7 @@ def index():
 from fundsvc.web import (  # noqa: E402,F401
     admin,
     admin_funds,
+    admin_invitations,
     admin_units,
     bank,
     committee,

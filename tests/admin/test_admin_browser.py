@@ -59,6 +59,21 @@ def admin_server(sqlite_template, tmp_path_factory):
                     "received_on": date(2025, 3, number),
                 },
             )
+        for unit in ("ST-TP-P2", "ST-MX-DT"):  # goods in one commune of each merge
+            record_donation(
+                db.session,
+                SYSTEM,
+                {
+                    "donor": {"name": "Nhà sách Phương Nam", "kind": "organization"},
+                    "unit": unit,
+                    "amount": 3_000_000,
+                    "method": "in_kind",
+                    "in_kind_description": "Sách giáo khoa lớp 6",
+                    "quantity": 30,
+                    "unit_of_measure": "bộ",
+                    "received_on": date(2025, 3, 9),
+                },
+            )
         db.session.remove()
     yield from served(app)
 
@@ -155,6 +170,8 @@ def test_units_a_new_ward_and_a_merge(open_page, size):
     page.click("#merge")
     expect(page.locator("#merge-result")).to_contain_text("Đã sáp nhập")
     expect(page.locator("#merge-transfers tbody tr")).to_have_count(2)
+    expect(page.locator("#merge-goods tbody tr")).to_have_count(1)
+    expect(page.locator("#merge-goods")).to_contain_text("3.000.000")
     shot(page, "merged")
     page.goto("/admin/units")
     expect(page.locator("#unit-tree")).to_contain_text("Đã sáp nhập vào")
@@ -189,3 +206,64 @@ def test_a_treasurer_has_no_admin_menu(open_page):
     expect(page.locator("#nav-admin")).to_have_count(0)
     response = page.goto("/admin/users")
     assert response.status == 403
+
+
+@SIZES
+def test_an_invitation_link_lets_the_invitee_set_a_password(open_page, chromium, admin_server, size):
+    page = open_page(size, "quantri")
+    width = size["width"]
+    page.goto("/admin/users")
+    page.click("#invitations")
+    expect(page.locator("h1")).to_have_text("Lời mời")
+    page.click("#new-invitation")
+    page.fill("#username", f"hoa.{width}")
+    page.fill("#full_name", "Trần Thị Hoa")
+    page.select_option("#role", "viewer")
+    page.select_option("#unit", "ST-TP-P2")
+    page.fill("#days", "3")
+    shot(page, "invitation-new")
+    no_english(page)
+    # Enter in the last field sends the form (a click right after a full-page screenshot may miss the button).
+    page.press("#days", "Enter")
+    link = page.locator("#secret-value").inner_text()
+    assert re.fullmatch(r"http://[^/]+/invitations/[\w-]{40,}", link), link
+    expect(page.locator("#invitations")).to_contain_text(f"hoa.{width}")
+    shot(page, "invitation-created")
+    no_english(page)
+
+    # The invitee opens the link in their own browser, not logged in, and sets a password.
+    invitee = chromium.new_context(viewport=size, base_url=admin_server, locale="vi-VN")
+    try:
+        phone = invitee.new_page()
+        phone.goto(link)
+        expect(phone.locator("#invited-name")).to_have_text("Trần Thị Hoa")
+        phone.fill("#password", "ngan")
+        phone.fill("#password_again", "ngan")
+        phone.locator("#password").evaluate("field => field.removeAttribute('minlength')")
+        phone.click("#accept-invitation")
+        expect(phone.locator("#password-error")).to_contain_text("Mật khẩu cần từ 10")
+        shot(phone, "invitation")
+        no_english(phone)
+        phone.fill("#password", "sen-hong-mua-ha-25")
+        phone.fill("#password_again", "sen-hong-mua-ha-25")
+        phone.click("#accept-invitation")
+        phone.wait_for_url(re.compile(r"/$"))
+        expect(phone.locator(".flash-success")).to_contain_text("Chào mừng Trần Thị Hoa")
+        phone.goto(link)
+        expect(phone.locator("#invitation-refused")).to_contain_text("đã được dùng")
+        shot(phone, "invitation-used")
+    finally:
+        invitee.close()
+
+    page.goto("/admin/invitations")
+    expect(page.locator("#invitations")).to_contain_text("Đã nhận lời")
+    page.click("#new-invitation")
+    page.fill("#username", f"binh.{width}")
+    page.fill("#full_name", "Lê Văn Bình")
+    page.select_option("#unit", "ST")
+    page.click("#create-invitation")
+    page.locator("#invitations button", has_text="Thu hồi").first.click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã thu hồi lời mời")
+    expect(page.locator("#invitations")).to_contain_text("Đã thu hồi")
+    shot(page, "invitations")
+    no_english(page)

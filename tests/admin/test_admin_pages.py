@@ -37,7 +37,7 @@ PER_USER = {
     "revoke token": ("post", "/admin/tokens/{tid}/revoke", {}, 302),
     "deactivate": ("post", "/admin/users/{uid}/active", {"active": "0"}, 302),
 }
-LISTS = ("/admin/users", "/admin/users/new", "/admin/audit")
+LISTS = ("/admin/users", "/admin/users/new", "/admin/invitations", "/admin/invitations/new", "/admin/audit")
 
 
 def _seed() -> dict[str, tuple[int, int]]:

@@ -303,3 +303,96 @@ def test_paths_before_undoes_the_moves_last_first():
     moves = [("/1/2/3/", "/1/3/"), ("/1/2/4/", "/1/3/4/")]
     assert paths_before(now, moves[1:]) == {**now, 4: "/1/2/4/", 5: "/1/2/4/5/"}
     assert paths_before(now, moves) == {1: "/1/", 2: "/1/2/", 3: "/1/2/3/", 4: "/1/2/4/", 5: "/1/2/4/5/"}
+
+
+def _goods(admin, unit: str, fund: str, value: int, on: str, quantity: int | None = None) -> dict:
+    body = {
+        "donor": {"name": "Nhà sách Phương Nam", "kind": "organization"},
+        "unit": unit,
+        "fund": fund,
+        "amount": value,
+        "method": "in_kind",
+        "in_kind_description": "Sách giáo khoa lớp 6",
+        "received_on": on,
+        **({"quantity": quantity, "unit_of_measure": "bộ"} if quantity else {}),
+    }
+    made = admin.post("/api/v1/donations", json=body)
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()
+
+
+def _register(api, unit: str, start: str = "2024-01-01", end: str = "2025-12-31") -> dict:
+    answer = api.get("/api/v1/reports/in-kind", query_string={"unit": unit, "from": start, "to": end})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_the_goods_on_hand_pass_by_a_paired_goods_record(province, any_app):
+    """Phường 2 holds 6 of 10 sets of books; Đại Tâm a gift of goods under the province's fund. The merger closes
+    both registers at zero with an HVX- record each and opens the ward's with their goods under HV- records; the
+    ward then hands them out itself. The goods records keep their series gapless, count as no gift received, and the
+    goods record printed before is the same file after."""
+    from fundsvc.backup.figures import read_figures
+
+    admin, _gifts, _waiting = province
+    books = _goods(admin, "ST-TP-P2", "KH-ST-TP-P2", 2_000_000, "2024-03-05", quantity=10)
+    handed = admin.post(
+        f"/api/v1/in-kind/{books['id']}/hand-out", json={"to": "Trường THCS", "quantity": 4, "date": "2024-04-01"}
+    )
+    assert handed.status_code == 201, handed.get_json()
+    _goods(admin, "ST-MX-DT", "KH", 600_000, "2024-05-02")
+    record_before = admin.get(f"/api/v1/receipts/{books['receipt']['id']}.pdf").data
+
+    merged = _merge(admin)
+    assert merged.status_code == 200, merged.get_json()
+    assert sorted((g["out"], g["in"], g["gifts"], g["value"]) for g in merged.get_json()["goods"]) == [
+        ("HVX-ST-MX-DT/2025/00001", "HV-ST-PST/2025/00002", 1, 600_000),
+        ("HVX-ST-TP-P2/2025/00001", "HV-ST-PST/2025/00001", 1, 1_200_000),
+    ]
+
+    old = _register(admin, "ST-TP-P2")
+    assert old["closing_balance"] == 0 and old["held"] == []
+    passed_out = old["lines"][-1]
+    assert (passed_out["date"], passed_out["document_out"], passed_out["quantity_out"], passed_out["out"]) == (
+        ON,
+        "HVX-ST-TP-P2/2025/00001",
+        6,
+        1_200_000,
+    )
+    assert "Phường Sóc Trăng" in passed_out["description"]
+    assert _register(admin, "ST-MX-DT")["closing_balance"] == 0
+
+    new = _register(admin, INTO, ON)
+    assert new["opening_balance"] == 0 and new["closing_balance"] == 1_800_000
+    assert [(line["document_in"], line["quantity_in"], line["in"]) for line in new["lines"]] == [
+        ("HV-ST-PST/2025/00001", 6, 1_200_000),
+        ("HV-ST-PST/2025/00002", None, 600_000),
+    ]
+    assert [(item["document"], item["quantity"], item["value"]) for item in new["held"]] == [
+        ("HV-ST-MX-DT/2024/00001", None, 600_000),
+        (books["receipt"]["code"], 6, 1_200_000),
+    ]
+    in_kind = {f["code"]: f["in_kind_value"] for f in admin.get("/api/v1/funds").get_json()}
+    assert in_kind["KH-ST-TP-P2"] == 0 and in_kind["KH-PST"] == 1_200_000 and in_kind["KH"] == 600_000
+
+    # The ward hands the goods out in its own series; the merged commune cannot.
+    _user, token = create_user(_db.session, "thuquy.pst", "treasurer", INTO)
+    ward = Api(any_app.test_client(), token)
+    out = ward.post(
+        f"/api/v1/in-kind/{books['id']}/hand-out", json={"to": "Trường Tiểu học", "quantity": 2, "date": "2025-08-01"}
+    )
+    assert out.status_code == 201, out.get_json()
+    assert out.get_json()["document"] == "HVX-ST-PST/2025/00001" and out.get_json()["value"] == -400_000
+    assert _register(ward, INTO, ON)["closing_balance"] == 1_400_000
+    _user, token = create_user(_db.session, "thuquy.p2", "treasurer", "ST-TP-P2")
+    commune = Api(any_app.test_client(), token)
+    assert (
+        commune.post(f"/api/v1/in-kind/{books['id']}/hand-out", json={"to": "X", "date": "2025-08-01"}).status_code
+        == 404
+    )
+
+    # The goods records are no gift: the ward received no goods; the old record prints as before; no series has a gap.
+    summary = admin.get("/api/v1/reports/summary", query_string={"unit": INTO, "from": ON, "to": "2025-12-31"})
+    assert summary.get_json()["totals"]["in"]["in_kind"] == 0, summary.get_json()["totals"]
+    assert admin.get(f"/api/v1/receipts/{books['receipt']['id']}.pdf").data == record_before
+    assert read_figures(_db.session.connection())["series_gaps"] == []

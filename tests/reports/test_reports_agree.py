@@ -35,6 +35,7 @@ from fundsvc.db import write_transaction
 from fundsvc.demo import province
 from fundsvc.demo.load import load_demo
 from fundsvc.demo.province import VOID_REASON, plan_gifts
+from fundsvc.demo.tree import MERGER_ON
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation, Receipt, ReceiptBook
 from fundsvc.donations.service import record_donation, void_donation
@@ -93,6 +94,11 @@ def test_the_demo_data(database):
             # The ward whose year is closed: its statement is final, "số dư cuối năm".
             assert assert_reports_agree(db.session, "ST-TP-P2", last_year)["final"]
             assert_reports_agree(db.session, "ST", last_year + 1)  # this year: an interim statement, to today
+            # The year of the 2025 reorganisation (fundsvc/demo/tree.py): an old commune's books to the merger and
+            # the new ward's after it agree with its reports too, and the old commune ends the year holding nothing.
+            merger_year = MERGER_ON.year
+            assert assert_reports_agree(db.session, "ST-TP-P5", merger_year)["money"]["closing_balance"] == 0
+            assert assert_reports_agree(db.session, "ST-PST", merger_year)["money"]["closing_balance"] > 0
         finally:
             db.session.remove()
             db.engine.dispose()

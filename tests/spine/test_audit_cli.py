@@ -286,7 +286,8 @@ def _a_year_of_life_is_there() -> None:
     from fundsvc.students.models import Nomination
 
     kinds = set(_db.session.scalars(select(Movement.document_kind)))
-    assert kinds == {"opening", "bank_credit", "bank_payment", "voucher"}
+    # Cash passed at the merger makes a receipt of the new ward's (the only cash received by a movement).
+    assert kinds == {"opening", "bank_credit", "bank_payment", "voucher", "receipt"}
     assert len(set(_db.session.scalars(select(Nomination.school)))) == 6
     (round_,) = _db.session.scalars(select(Round)).all()
     assert round_.status == "approved"
@@ -296,6 +297,69 @@ def _a_year_of_life_is_there() -> None:
     assert count(Period) >= 12 and count(PublicStatement) == 1
 
 
+def _the_2025_reorganisation_is_there(api: Api) -> None:
+    """The demo's tree after 1 July 2025 (fundsvc/demo/tree.py): two levels, three old communes merged into Phường Sóc
+    Trăng, the districts merged into the province; the old communes' books readable and closed at nothing, their
+    receipts still printing the commune they were issued by, and the new ward carrying on."""
+    from tests.documents.conftest import pdf_pages_text
+
+    units = {u.code: u for u in _db.session.scalars(select(Unit))}
+    active = [u for u in units.values() if u.closed_on is None]
+    assert sorted(u.code for u in active) == ["ST", "ST-PST", "ST-TD-LHT", "ST-TP-P2", "ST-VC-VH"]
+    assert all(u.parent.code == "ST" and u.level == "commune" for u in active if u.code != "ST")
+    merged = {code: (u.merged_into.code, u.merged_on.isoformat()) for code, u in units.items() if u.merged_into}
+    assert merged == {
+        **{code: ("ST-PST", "2025-07-01") for code in ("ST-TP-P5", "ST-MX-DT", "ST-MX-TD")},
+        **{code: ("ST", "2025-07-01") for code in ("ST-TP", "ST-MX", "ST-TD", "ST-VC")},
+    }
+    span = {"from": "2025-01-01", "to": "2025-12-31"}
+    old = api.get("/api/v1/reports/cash-book", query_string={"unit": "ST-TP-P5", **span}).get_json()
+    assert old["lines"] and old["closing_balance"] == 0
+    passed = old["lines"][-1]
+    assert (passed["date"], passed["document_out"]) == ("2025-07-01", "PC-ST-TP-P5/2025/00001")
+    new = api.get(
+        "/api/v1/reports/cash-book", query_string={"unit": "ST-PST", "from": "2025-07-01", "to": "2025-12-31"}
+    )
+    new = new.get_json()
+    assert new["opening_balance"] == 0 and {line["document_in"] for line in new["lines"][:3]} == {
+        f"ST-PST/2025/{n:05d}" for n in (1, 2, 3)
+    }
+    assert [line["in"] for line in new["lines"][:3]] == [
+        api.get("/api/v1/reports/cash-book", query_string={"unit": code, **span}).get_json()["lines"][-1]["out"]
+        for code in ("ST-TP-P5", "ST-MX-DT", "ST-MX-TD")
+    ]
+    later = [line["date"] for line in new["lines"][3:]]
+    assert later and min(later) > "2025-07-01"  # the ward's own gifts after the merger
+    funds = {f["code"]: f for f in api.get("/api/v1/funds").get_json()}
+    assert all(funds[f"KH-{code}"]["balance"] == 0 for code in merged)
+    assert funds["KH-ST-PST"]["balance"] > 0
+    registers = [api.get("/api/v1/reports/in-kind", query_string={"unit": code, **span}).get_json() for code in merged]
+    assert all(register["closing_balance"] == 0 for register in registers)
+    goods_held = sum(
+        line["out"] or 0 for register in registers for line in register["lines"] if line["date"] == "2025-07-01"
+    )
+    ward_goods = api.get(
+        "/api/v1/reports/in-kind", query_string={"unit": "ST-PST", "from": "2025-07-01", "to": "2025-07-01"}
+    )
+    province_goods = api.get(
+        "/api/v1/reports/in-kind", query_string={"unit": "ST", "from": "2025-07-01", "to": "2025-07-01"}
+    )
+    passed_in = [
+        line["in"]
+        for answer in (ward_goods, province_goods)
+        for line in answer.get_json()["lines"]
+        if (line["document_in"] or "").startswith("HV-") and "sáp nhập" in line["description"]
+    ]
+    assert goods_held > 0 and sum(passed_in) == goods_held
+    # A receipt of Phường 5 prints the commune and the district it was issued under.
+    gift = _db.session.scalar(
+        select(Donation).where(Donation.unit_id == units["ST-TP-P5"].id, Donation.method == "cash").limit(1)
+    )
+    text = " ".join(pdf_pages_text(api.get(f"/api/v1/receipts/{gift.receipt.id}.pdf").data))
+    assert "Hội Khuyến học phường 5" in text and "THÀNH PHỐ SÓC TRĂNG" in text
+    assert "phường sóc trăng" not in text.lower()
+
+
 def test_demo_load_is_idempotent(empty_app):
     runner = empty_app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
@@ -303,7 +367,7 @@ def test_demo_load_is_idempotent(empty_app):
     assert "Demo data loaded." in first.output
     tables = (Unit, Donation, User, LedgerEntry, AuditEvent, ApiToken)
     counts = {model.__name__: count(model) for model in tables}
-    assert counts["Unit"] == 11 and counts["Donation"] == 300 and counts["User"] == 5
+    assert counts["Unit"] == 12 and counts["Donation"] == 300 and counts["User"] == 5
     _a_year_of_life_is_there()
 
     second = runner.invoke(args=["demo", "load"])
@@ -318,3 +382,4 @@ def test_demo_load_is_idempotent(empty_app):
     after = {model.__name__: count(model) for model in tables}
     assert after == {**counts, "ApiToken": counts["ApiToken"] + 5}
     assert Api(empty_app.test_client(), tokens[0]).get("/api/v1/donations?page_size=1").status_code == 200
+    _the_2025_reorganisation_is_there(Api(empty_app.test_client(), tokens[0]))
