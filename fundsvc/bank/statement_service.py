@@ -19,7 +19,7 @@ from fundsvc.auth.service import Actor, require_role
 from fundsvc.bank import matching, statements
 from fundsvc.bank.models import Pledge, StatementImport, StatementLine, StatementMapping
 from fundsvc.db import write_transaction
-from fundsvc.documents.words import today_in_vietnam
+from fundsvc.documents.words import format_vnd, today_in_vietnam
 from fundsvc.donations.models import Donor
 from fundsvc.donations.service import record_donation
 from fundsvc.errors import Conflict, DomainError, Invalid, NotFound
@@ -57,6 +57,7 @@ def import_statement(
             {"rows": rows},
         )
     keys = statements.dedupe_keys(parsed.lines)
+    money_in, money_out = parsed.totals()
     with write_transaction(session):
         known = set(session.scalars(select(StatementLine.dedupe_key).where(StatementLine.account_id == account.id)))
         batch = StatementImport(
@@ -64,6 +65,10 @@ def import_statement(
             bank=parsed.bank,
             filename=filename[:255],
             sha256=hashlib.sha256(data).hexdigest(),
+            opening_balance=parsed.opening,
+            closing_balance=parsed.closing,
+            money_in=money_in,
+            money_out=money_out,
             created_by=actor.user_id,
         )
         session.add(batch)
@@ -86,12 +91,51 @@ def import_statement(
             "statement_import",
             batch.id,
             None,
-            {"filename": batch.filename, "bank": parsed.bank, "new": len(new)},
+            {"filename": batch.filename, "bank": parsed.bank, "new": len(new), "balance_gap": batch.balance_gap},
             account.unit_id,
         )
     record_matched(session, actor, new)
     counts = {status: sum(line.status == status for line in new) for status in ("matched", "suggested", "unmatched")}
-    return {"lines": len(parsed.lines), "new": len(new), "duplicates": len(parsed.lines) - len(new), **counts}
+    return {
+        "import_id": batch.id,
+        "lines": len(parsed.lines),
+        "new": len(new),
+        "duplicates": len(parsed.lines) - len(new),
+        **counts,
+        "opening_balance": batch.opening_balance,
+        "closing_balance": batch.closing_balance,
+        "money_in": money_in,
+        "money_out": money_out,
+        "balance_gap": batch.balance_gap,
+        "warnings": balance_warnings(batch),
+    }
+
+
+def balance_warnings(batch: StatementImport) -> list[str]:
+    """What a person should know about the balances a file printed: its closing balance is not its opening balance
+    plus its credits minus its debits (a line missing from the export, or a file of another period or account)."""
+    gap = batch.balance_gap
+    if not gap:
+        return []
+    return [
+        f"Số dư cuối kỳ trong tệp ({format_vnd(batch.closing_balance)} đồng) khác số dư đầu kỳ "
+        f"({format_vnd(batch.opening_balance)}) + ghi có ({format_vnd(batch.money_in)}) − ghi nợ "
+        f"({format_vnd(batch.money_out)}): lệch {format_vnd(gap)} đồng. Tệp có thể thiếu dòng hoặc không đúng kỳ, "
+        "tài khoản (closing balance does not add up)"
+    ]
+
+
+def recent_imports(session: Session, actor: Actor, account_id: int, limit: int = 10) -> list[StatementImport]:
+    """The account's last statement imports, newest first (with the balances each file printed)."""
+    account = get_account(session, actor, account_id)
+    return list(
+        session.scalars(
+            select(StatementImport)
+            .where(StatementImport.account_id == account.id)
+            .order_by(StatementImport.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _remembered(session: Session, account_id: int) -> dict | None:
