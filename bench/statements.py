@@ -187,6 +187,7 @@ def measure(case: str, statement: str, database: str, repeat: int) -> dict:
         import logging
         import tempfile
 
+        from flask_migrate import upgrade
         from sqlalchemy import select
 
         from fundsvc import create_app
@@ -208,6 +209,7 @@ def measure(case: str, statement: str, database: str, repeat: int) -> dict:
                 db.engine.dispose()
             shutil.copyfile(database, live)
             with app.app_context():
+                upgrade()  # a database cached by an earlier revision of the schema
                 create_user(db.session, "thuquy.bench", "treasurer", UNIT)
                 user = db.session.scalar(select(User).where(User.username == "thuquy.bench"))
                 unit = db.session.scalar(select(Unit).where(Unit.code == UNIT))

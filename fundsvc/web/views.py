@@ -139,6 +139,7 @@ from fundsvc.web import (  # noqa: E402,F401
     admin_funds,
     admin_units,
     bank,
+    bank_keys,
     committee,
     donations,
     give,
