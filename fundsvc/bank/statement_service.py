@@ -79,9 +79,11 @@ def import_statement(
                 continue
             known.add(key)
             new.append(new_line(account.id, batch.id, line, key))
+        # Matched before they are added: each line is written once, by one INSERT with its status, not inserted
+        # and then updated (and the matching's queries flush nothing).
+        match_lines(session, account, new)
         session.add_all(new)
         session.flush()
-        match_lines(session, account, new)
         if parsed.bank is None:
             _remember(session, actor, account.id, mapping)
         record(
