@@ -39,13 +39,14 @@ def receive(session: Session, provider: str, headers, body, max_age_seconds: int
     (key,) = statements.dedupe_keys([notice.line]) if notice.line.reference else [f"{provider}|{notice.transaction_id}"]
     if _already_there(session, account.id, provider, notice.transaction_id, key):
         return {"recorded": False}
-    line = statement_service.new_line(account.id, None, notice.line, key)
-    line.provider, line.provider_id = provider, notice.transaction_id
+    values = statement_service.new_line(account.id, None, notice.line, key)
+    values.update(provider=provider, provider_id=notice.transaction_id)
     try:
         with write_transaction(session):
+            statement_service.match_lines(session, account, [values])
+            line = StatementLine(**values)
             session.add(line)
             session.flush()
-            statement_service.match_lines(session, account, [line])
             record(
                 session,
                 SYSTEM,
