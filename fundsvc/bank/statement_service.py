@@ -82,8 +82,8 @@ def import_statement(
         # Matched before they are written, then written by one multi-row INSERT with their status: the ORM's unit of
         # work (an object, an INSERT and an UPDATE per line) was most of an import's time.
         match_lines(session, account, new)
-        if new:
-            session.execute(insert(StatementLine), new)
+        if new:  # Core's executemany (the ORM's bulk insert splits the rows into thousands of statements)
+            session.connection().execute(insert(StatementLine.__table__), new)
         if parsed.bank is None:
             _remember(session, actor, account.id, mapping)
         record(
