@@ -119,8 +119,9 @@ def judge(
 ) -> dict:
     """The decision for a line of `amount` from what its memo and amount name, in the rule's order, each finding
     asked for only when the ones before it named nothing: the pledges whose code the memo carries (one per code,
-    in pledge order); the pledges whose code is one slip from a piece of it; the first donor it names; the open
-    pledges of exactly the amount (only whether there is one or more matters: at most two are needed)."""
+    in pledge order); the pledges whose code is one slip from a piece of it (one per code; only whether there is
+    exactly one matters); the first donor it names; the open pledges of exactly the amount (only whether there is
+    exactly one matters: at most two are needed)."""
     if len(exact) == 1:
         (pledge,) = exact
         if pledge["amount"] is None or pledge["amount"] == amount:
@@ -206,7 +207,7 @@ class Matcher:
         return judge(
             amount,
             exact,
-            lambda: list(_by_code(self._in_window(self._one_slip_from(memo_key), since)).values()),
+            lambda: self._near(memo_key, since),
             lambda: self._first_donor(digits_in(memo)),
             lambda: self._same_amount(amount, since),
         )
@@ -215,6 +216,18 @@ class Matcher:
         """The pledges made on or after `since`, each once, in the order they were given in."""
         unique = {p["id"]: p for p in pledges if p["created"] >= since}
         return sorted(unique.values(), key=lambda p: self._pledge_order[p["id"]])
+
+    def _near(self, memo_key: str, since) -> list[dict]:
+        """The window's pledges one slip from the memo, one per code (of a code's pledges the last, as `_by_code`
+        keeps it), in no particular order: `judge` only asks whether there is exactly one, and dense codes give
+        dozens, so they are not sorted."""
+        by_code: dict[str, dict] = {}
+        for pledge in self._one_slip_from(memo_key):
+            if pledge["created"] >= since:
+                kept = by_code.get(pledge["code"])
+                if kept is None or self._pledge_order[pledge["id"]] > self._pledge_order[kept["id"]]:
+                    by_code[pledge["code"]] = pledge
+        return list(by_code.values())
 
     def _carried(self, memo_key: str):
         """Pledges whose key is somewhere in the memo (`carries` then looks at what follows it)."""
