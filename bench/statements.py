@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/statements.py                  # 50,000 lines, 20,000 open pledges, 100,000 donors
     .venv/bin/python bench/statements.py --lines 5000 --pledges 2000 --donors 10000 --repeat 1
+    .venv/bin/python bench/statements.py --repeat 1 --profile --measure import STATEMENT DATABASE  # where time goes
 
 Generates (and caches under /tmp) a Vietcombank-layout .xlsx statement and a migrated SQLite database holding the
 demo unit tree, the donors (with phones and tax codes) and the open pledges of one bank account, then measures each
@@ -44,8 +45,18 @@ AMOUNTS = [100_000, 200_000, 300_000, 500_000, 1_000_000, 2_000_000]
 FLOOR = 4.0
 
 
+def _schema() -> str:
+    """The migrations' head revision: a database cached under another schema is not this one's."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", os.path.join(ROOT, "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def _paths(args) -> tuple[str, str]:
-    tag = f"{args.lines}-{args.pledges}-{args.donors}"
+    tag = f"{args.lines}-{args.pledges}-{args.donors}-schema{_schema()}"
     return f"/tmp/fundsvc-bench-statement-{tag}.xlsx", f"/tmp/fundsvc-bench-statement-{tag}.sqlite3"
 
 
@@ -59,16 +70,18 @@ def make_database(path: str, pledges: int, donors: int) -> list[str]:
     import logging
 
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import func, insert, select
 
     from fundsvc import create_app
     from fundsvc.bank.models import Pledge
     from fundsvc.bank.service import pledge_code
     from fundsvc.demo.load import load_demo
-    from fundsvc.donations.models import Donor
+    from fundsvc.donations.identity import name_words
+    from fundsvc.donations.models import Donor, DonorNameWord
     from fundsvc.extensions import db
     from fundsvc.ledger.models import MoneyAccount
     from fundsvc.ledger.service import default_fund_for
+    from fundsvc.students.normalize import fold
     from fundsvc.units.models import Unit
 
     logging.disable(logging.INFO)
@@ -83,19 +96,27 @@ def make_database(path: str, pledges: int, donors: int) -> list[str]:
         )
         fund = default_fund_for(session, unit)
         now = dt.datetime.now(dt.UTC)
+        first = (session.scalar(select(func.max(Donor.id))) or 0) + 1
+        people = [(first + i, i, f"Nhà hảo tâm {i}") for i in range(1, donors + 1)]
         session.execute(
             insert(Donor),
             [
                 {
-                    "name": f"Nhà hảo tâm {i}",
+                    "id": donor_id,
+                    "name": name,
+                    "name_folded": fold(name),  # what the service stores with a donor (fundsvc.donations.service)
                     "kind": "person" if i % 10 else "organization",
                     "phone": _phone(i) if i % 3 else None,
                     "tax_code": f"03{i:08d}" if i % 10 == 0 else None,
                     "unit_id": unit.id,
                     "created_at": now,
                 }
-                for i in range(1, donors + 1)
+                for donor_id, i, name in people
             ],
+        )
+        session.execute(
+            insert(DonorNameWord),
+            [{"donor_id": donor_id, "word": word} for donor_id, _i, name in people for word in name_words(name)],
         )
         codes = [pledge_code(unit.code, i) for i in range(1, pledges + 1)]
         session.execute(
@@ -162,7 +183,7 @@ def make_statement(path: str, lines: int, codes: list[str], donors: int) -> None
     os.replace(tmp, path)
 
 
-def measure(case: str, statement: str, database: str, repeat: int) -> dict:
+def measure(case: str, statement: str, database: str, repeat: int, profile: bool = False) -> dict:
     with open(statement, "rb") as f:
         data = f.read()
     prepare = None
@@ -232,7 +253,15 @@ def measure(case: str, statement: str, database: str, repeat: int) -> dict:
         reset_peak()
         before = peak_mib()
         t0 = time.perf_counter()
-        count = run()
+        if profile:  # where the time goes, on stderr (the figure is then the profiler's, not the bench's)
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            count = profiler.runcall(run)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        else:
+            count = run()
         best = min(best, time.perf_counter() - t0)
         rss_growth = max(rss_growth, peak_mib() - before)
     out = {"case": case, "seconds": best, "peak_mib": rss_growth, "lines": count}
@@ -248,9 +277,10 @@ def main() -> None:
     ap.add_argument("--donors", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--measure", nargs=3, metavar=("CASE", "STATEMENT", "DATABASE"), help=argparse.SUPPRESS)
+    ap.add_argument("--profile", action="store_true", help="with --measure: print a cProfile of the case on stderr")
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(*args.measure, args.repeat)))
+        print(json.dumps(measure(*args.measure, args.repeat, args.profile)))
         return
     statement, database = _paths(args)
     t0 = time.perf_counter()

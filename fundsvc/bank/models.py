@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundsvc.bank.statements import balance_gap
 from fundsvc.db import Base, JSONType, Money, utcnow
 from fundsvc.ledger.models import Fund, MoneyAccount
 from fundsvc.units.models import Unit
@@ -55,8 +56,19 @@ class StatementImport(Base):
     bank: Mapped[str | None] = mapped_column(String(20))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
+    # What the file prints as its opening and closing balance (None when it prints none, and for imports made
+    # before migration 0025), and the totals of all its lines, repeated ones included.
+    opening_balance: Mapped[int | None] = mapped_column(Money)
+    closing_balance: Mapped[int | None] = mapped_column(Money)
+    money_in: Mapped[int | None] = mapped_column(Money)
+    money_out: Mapped[int | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def balance_gap(self) -> int | None:
+        """closing − (opening + money in − money out): 0 when the file adds up, None when it cannot be checked."""
+        return balance_gap(self.opening_balance, self.closing_balance, self.money_in, self.money_out)
 
 
 class StatementLine(Base):

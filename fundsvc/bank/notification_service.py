@@ -39,13 +39,14 @@ def receive(session: Session, provider: str, headers, body, max_age_seconds: int
     (key,) = statements.dedupe_keys([notice.line]) if notice.line.reference else [f"{provider}|{notice.transaction_id}"]
     if _already_there(session, account.id, provider, notice.transaction_id, key):
         return {"recorded": False}
-    line = statement_service.new_line(account.id, None, notice.line, key)
-    line.provider, line.provider_id = provider, notice.transaction_id
+    values = statement_service.new_line(account.id, None, notice.line, key)
+    values.update(provider=provider, provider_id=notice.transaction_id)
     try:
         with write_transaction(session):
+            statement_service.match_lines(session, account, [values])
+            line = StatementLine(**values)
             session.add(line)
             session.flush()
-            statement_service.match_lines(session, account, [line])
             record(
                 session,
                 SYSTEM,
@@ -96,7 +97,8 @@ def _already_there(session: Session, account_id: int, provider: str, transaction
     )
 
 
-def _bank_account(session: Session, actor: Actor, account_id: int) -> MoneyAccount:
+def bank_account(session: Session, actor: Actor, account_id: int) -> MoneyAccount:
+    """A bank account of the actor's units whose keys the actor may see and set (a treasurer's, or an admin's)."""
     require_role(actor, "treasurer")
     account = get_account(session, actor, account_id)
     if account.kind != "bank":
@@ -107,7 +109,7 @@ def _bank_account(session: Session, actor: Actor, account_id: int) -> MoneyAccou
 def set_secret(session: Session, actor: Actor, account_id: int, provider: str, secret: str) -> NotificationSecret:
     """Set (or replace) the key a provider authenticates its notifications for the account with; audited without
     the key itself."""
-    account = _bank_account(session, actor, account_id)
+    account = bank_account(session, actor, account_id)
     if provider not in notifications.PROVIDERS:
         raise NotFound(f"Không có nhà cung cấp thông báo '{provider}' (unknown provider)")
     secret = (secret or "").strip()
@@ -131,8 +133,33 @@ def set_secret(session: Session, actor: Actor, account_id: int, provider: str, s
     return row
 
 
+def revoke_secret(session: Session, actor: Actor, account_id: int, provider: str) -> None:
+    """Remove the provider's key for the account: its notifications are refused (401) from now on; audited. 404
+    when the account has no key of that provider."""
+    account = bank_account(session, actor, account_id)
+    with write_transaction(session):
+        row = session.scalar(
+            select(NotificationSecret).where(
+                NotificationSecret.account_id == account.id, NotificationSecret.provider == provider
+            )
+        )
+        if row is None:
+            raise NotFound(f"Tài khoản chưa có khóa thông báo của '{provider}' (no key to revoke)")
+        session.delete(row)
+        record(
+            session,
+            actor,
+            "notification_secret.revoke",
+            "money_account",
+            account.id,
+            {"provider": provider, "hint": hint(row.secret)},
+            None,
+            account.unit_id,
+        )
+
+
 def secrets_of(session: Session, actor: Actor, account_id: int) -> list[NotificationSecret]:
-    account = _bank_account(session, actor, account_id)
+    account = bank_account(session, actor, account_id)
     return list(
         session.scalars(
             select(NotificationSecret)

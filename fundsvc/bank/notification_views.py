@@ -56,3 +56,11 @@ def list_keys(account_id):
 def set_key(data, account_id, provider):
     """Set the key: SePay's API key, or Casso's webhook secret (treasurer or admin)."""
     return service.set_secret(db.session, current_actor(), account_id, provider, data["secret"])
+
+
+@blp.delete("/accounts/<int:account_id>/notification-keys/<provider>")
+@blp.response(204)
+def revoke_key(account_id, provider):
+    """Revoke the key: the provider's notifications for this account are refused from then on (treasurer or admin)."""
+    service.revoke_secret(db.session, current_actor(), account_id, provider)
+    return ""

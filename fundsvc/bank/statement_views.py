@@ -17,12 +17,21 @@ blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Bank 
 
 
 class ImportedOut(StrictSchema):
+    import_id = fields.Integer()
     lines = fields.Integer()
     new = fields.Integer()
     duplicates = fields.Integer()
     matched = fields.Integer()
     suggested = fields.Integer()
     unmatched = fields.Integer()
+    # The balances the file printed (null when it printed none) and closing − (opening + in − out): 0 when it adds
+    # up, null when it cannot be checked; a gap is explained in `warnings` (the import is stored all the same).
+    opening_balance = fields.Integer(allow_none=True)
+    closing_balance = fields.Integer(allow_none=True)
+    money_in = fields.Integer()
+    money_out = fields.Integer()
+    balance_gap = fields.Integer(allow_none=True)
+    warnings = fields.List(fields.String())
 
 
 class LineArgs(StrictSchema):

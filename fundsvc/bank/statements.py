@@ -1,9 +1,11 @@
 """Bank statement exports (xlsx/csv) read into plain lines: pure, no Flask, no database.
 
 Each bank's export is recognised by its own header row (docs/bank.md); a file none of them fits can be read with
-a generic mapping (the columns chosen once per account). Title rows, the account/period rows and the opening and
-closing balance rows are skipped; a date left empty is the one above (banks fill it down only on the first line
-of a day); a row with only a description continues the line above (a multi-line memo exported over rows).
+a generic mapping (the columns chosen once per account). Title rows and the account/period rows are skipped; the
+opening and closing balance rows (Số dư đầu kỳ / Số dư cuối kỳ, above the header, among or after the lines) are
+read into `Parsed.opening` / `Parsed.closing` and the totals rows skipped; a date left empty is the one above (banks
+fill it down only on the first line of a day); a row with only a description continues the line above (a
+multi-line memo exported over rows).
 Every bad row is reported; a caller stores nothing unless `errors` is empty (all or nothing, as docs/import.md).
 """
 
@@ -12,7 +14,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -110,7 +114,15 @@ LAYOUTS = (
         ),
     ),
 )
-_SKIP = ("so du dau ky", "so du cuoi ky", "tong cong", "cong phat sinh", "tong so")
+# A summary row starts (its first non-empty cell) with one of these labels, folded; "/" begins an English label.
+SUMMARY_LABELS = {
+    "opening": ("so du dau ky", "so du dau", "opening balance"),
+    "closing": ("so du cuoi ky", "so du cuoi", "closing balance"),
+    "total": ("tong cong", "cong phat sinh", "tong phat sinh", "tong so", "total"),
+}
+# Every label starts with one of these letters (Vietnamese never marks S, T or C; "Opening" is English), so a cell
+# starting with any other character is no label and is not folded: folding every row was most of a parse's time.
+_LABEL_INITIALS = frozenset("SsTtCcOo")
 
 
 class StatementRefused(ValueError):
@@ -134,6 +146,22 @@ class Parsed:
     bank: str | None
     lines: list[Line] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    # The balances the file prints (Số dư đầu kỳ / cuối kỳ), None when it prints none.
+    opening: int | None = None
+    closing: int | None = None
+
+    def totals(self) -> tuple[int, int]:
+        """(money in, money out) over every line of the file."""
+        money_in = sum(line.amount for line in self.lines if line.direction == "in")
+        return money_in, sum(line.amount for line in self.lines) - money_in
+
+
+def balance_gap(opening: int | None, closing: int | None, money_in: int | None, money_out: int | None) -> int | None:
+    """How far the closing balance a statement prints is from its opening balance + credits − debits (0 when they
+    agree); None when the file printed no opening or no closing balance (nothing to check)."""
+    if opening is None or closing is None or money_in is None or money_out is None:
+        return None
+    return closing - (opening + money_in - money_out)
 
 
 def _header_key(cell) -> str:
@@ -237,22 +265,41 @@ def parse_amount(raw) -> int | None:
         return None
     if isinstance(raw, bool):
         raise ValueError("số tiền không hợp lệ")
-    if isinstance(raw, int | float):
-        value = Decimal(str(raw))
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ValueError(f"số tiền không hợp lệ '{raw}'")
+        if not raw.is_integer():
+            raise ValueError(f"số tiền '{raw}' có phần lẻ dưới một đồng")
+        value = int(raw)
     else:
-        text = re.sub(r"(?i)\s|vnd|đ", "", raw)
-        # A separator followed by one or two digits at the end is the decimal point; every other one groups thousands.
-        cents = re.fullmatch(r"(.*)[.,](\d{1,2})", text)
-        text = re.sub(r"[.,]", "", cents[1]) + "." + cents[2] if cents else re.sub(r"[.,]", "", text)
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"số tiền không hợp lệ '{raw}'") from None
-    if value != value.to_integral_value():
-        raise ValueError(f"số tiền '{raw}' có phần lẻ dưới một đồng")
+        value = _amount_of_text(raw)
     if abs(value) >= MAX_AMOUNT:
         raise ValueError(f"số tiền '{raw}' quá lớn")
+    return value
+
+
+def _amount_of_text(raw: str) -> int:
+    text = _AMOUNT_NOISE.sub("", raw)
+    # A separator followed by one or two digits at the end is the decimal point; every other one groups thousands.
+    cents = _CENTS.fullmatch(text)
+    text = _GROUPING.sub("", cents[1]) + "." + cents[2] if cents else _GROUPING.sub("", text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"số tiền không hợp lệ '{raw}'") from None
+    if not value.is_finite():
+        raise ValueError(f"số tiền không hợp lệ '{raw}'")
+    if value != value.to_integral_value():
+        raise ValueError(f"số tiền '{raw}' có phần lẻ dưới một đồng")
     return int(value)
+
+
+_AMOUNT_NOISE = re.compile(r"(?i)\s|vnd|đ")
+_CENTS = re.compile(r"(.*)[.,](\d{1,2})")
+_GROUPING = re.compile(r"[.,]")
+_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 
 
 def parse_date(raw, today: dt.date) -> dt.date | None:
@@ -263,35 +310,72 @@ def parse_date(raw, today: dt.date) -> dt.date | None:
     elif isinstance(raw, dt.date):
         value = raw
     else:
-        match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?", str(raw).strip())
-        if not match:
-            raise ValueError(f"ngày không hợp lệ '{raw}', cần dd/mm/yyyy")
-        try:
-            value = dt.date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            raise ValueError(f"ngày '{raw}' không tồn tại") from None
+        value = _date_of_text(str(raw).strip())
     if not EARLIEST <= value <= today + dt.timedelta(days=1):
         raise ValueError(f"ngày '{raw}' nằm ngoài khoảng 01/01/2000 đến hôm nay")
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _date_of_text(text: str) -> dt.date:
+    """dd/mm/yyyy (or with . or -, and a time after it); a statement repeats each day's text on many lines."""
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise ValueError(f"ngày không hợp lệ '{text}', cần dd/mm/yyyy")
+    try:
+        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        raise ValueError(f"ngày '{text}' không tồn tại") from None
+
+
 def _cell_text(raw) -> str:
-    return re.sub(r"\s+", " ", str(raw if raw is not None else "")).strip()
+    """A cell as one line of text: every run of whitespace (newlines of a multi-line cell too) one space."""
+    return " ".join(raw.split()) if isinstance(raw, str) else ("" if raw is None else " ".join(str(raw).split()))
+
+
+def summary_row(row: list, skip: int | None = None) -> tuple[str, int] | None:
+    """(kind, index of its label cell) when the row is a summary row: its first non-empty cell, unless that is
+    column `skip` (the description: a memo "Tong cong ty..." is a transfer), starts with a label of
+    SUMMARY_LABELS."""
+    for index, cell in enumerate(row):
+        if cell is None or cell == "":
+            continue
+        if index == skip or not isinstance(cell, str) or cell.lstrip()[:1] not in _LABEL_INITIALS:
+            return None
+        label = fold(cell)
+        for kind, labels in SUMMARY_LABELS.items():
+            if label.startswith(labels):
+                return kind, index
+        return None
+    return None
+
+
+def summary_amount(row: list, label_index: int) -> int | None:
+    """The amount a balance row prints: in its label cell after the label ("Số dư đầu kỳ: 10.000.000"), else the
+    first non-empty cell after it; None when it prints none. ValueError when that is no amount."""
+    rest = re.sub(r"^[^:]*:", "", str(row[label_index])) if ":" in str(row[label_index]) else ""
+    for raw in (rest, *row[label_index + 1 :]):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        return parse_amount(raw)
+    return None
 
 
 def parse(data: bytes, filename: str, today: dt.date, mapping: dict[str, str] | None = None) -> Parsed:
     rows = read_rows(data, filename)
     header, bank, columns = find_layout(rows, mapping)
     parsed = Parsed(bank)
+    for index in range(header):
+        _summary(parsed, rows[index], index + 1, None)  # a balance printed in the account block above the header
+    fields = tuple(columns.items())
+    description = next((i for i, name in fields if name == "description"), None)
     last_date: dt.date | None = None
     for index in range(header + 1, len(rows)):
         row, number = rows[index], index + 1
-        cells = {name: (row[i] if i < len(row) else None) for i, name in columns.items()}
-        texts = " ".join(fold(_cell_text(c)) for c in row)
-        if any(marker in texts for marker in _SKIP):
-            continue  # opening/closing balance and totals rows
-        if not texts.strip():
+        if _summary(parsed, row, number, description):
             continue
+        width = len(row)
+        cells = {name: (row[i] if i < width else None) for i, name in fields}
         try:
             line = _line(cells, number, today, last_date)
         except ValueError as error:
@@ -309,6 +393,27 @@ def parse(data: bytes, filename: str, today: dt.date, mapping: dict[str, str] | 
     if not parsed.lines and not parsed.errors:
         raise StatementRefused("Tệp sao kê không có dòng giao dịch nào")
     return parsed
+
+
+def _summary(parsed: Parsed, row: list, number: int, skip: int | None) -> bool:
+    """Read a summary row into `parsed` (the first opening balance, the last closing one; totals are only skipped);
+    False when the row is none."""
+    found = summary_row(row, skip)
+    if found is None:
+        return False
+    kind, label_index = found
+    if kind == "total":
+        return True
+    try:
+        amount = summary_amount(row, label_index)
+    except ValueError as error:
+        parsed.errors.append({"row": number, "message": f"dòng {number}: số dư: {error}"})
+        return True
+    if kind == "opening" and parsed.opening is None:
+        parsed.opening = amount
+    elif kind == "closing" and amount is not None:
+        parsed.closing = amount
+    return True
 
 
 def _line(cells: dict, number: int, today: dt.date, last_date: dt.date | None) -> Line | None:

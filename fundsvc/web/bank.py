@@ -196,17 +196,20 @@ def statement_upload():
 @bp.get("/accounts/<int:account_id>/reconciliation")
 @roles_required("treasurer")
 def reconciliation_page(account_id):
-    """The account reconciled on a date (today unless chosen): bank balance, book balance, what explains them apart."""
+    """The account reconciled on a date (today unless chosen): bank balance, book balance, what explains them apart;
+    the statement files imported, with whether the balances each printed add up."""
     account = get_account(db.session, g.actor, account_id)
+    imports = statement_service.recent_imports(db.session, g.actor, account.id)
     on_text = request.args.get("on") or today_in_vietnam().isoformat()
     try:
         on = dt.date.fromisoformat(on_text)
     except ValueError:
         error = _("Ngày không hợp lệ, cần dạng ngày/tháng/năm.")
-        context = {"account": account, "on_text": on_text[:10], "rec": None, "error": error}
+        context = {"account": account, "on_text": on_text[:10], "rec": None, "error": error, "imports": imports}
         return render_template("web/bank_reconciliation.html", **context), 422
     rec = reconciliation.reconcile(db.session, g.actor, account.id, on)
-    return render_template("web/bank_reconciliation.html", account=account, on_text=on_text, rec=rec, error=None)
+    context = {"account": account, "on_text": on_text, "rec": rec, "error": None, "imports": imports}
+    return render_template("web/bank_reconciliation.html", **context)
 
 
 # The matching queue

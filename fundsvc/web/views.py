@@ -140,6 +140,7 @@ from fundsvc.web import (  # noqa: E402,F401
     admin_invitations,
     admin_units,
     bank,
+    bank_keys,
     committee,
     donations,
     funds,

@@ -45,19 +45,22 @@ def _row(bank: str, n: int, line) -> list:
     }[bank]
 
 
-def workbook(bank: str, lines=LINES, continuation: bool = True) -> bytes:
+def workbook(bank: str, lines=LINES, continuation: bool = True, balances=(10_000_000, 11_300_000)) -> bytes:
+    """The bank's layout holding `lines`; `balances` are the opening and closing balance rows it prints (the
+    defaults add up for LINES)."""
+    opening, closing = balances
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append([f"SAO KÊ TÀI KHOẢN - {bank}"])
     sheet.append(["Số tài khoản: 1012345678", None, "Từ ngày 01/10/2026 đến ngày 31/10/2026"])
-    sheet.append(["Số dư đầu kỳ", 10_000_000])
+    sheet.append(["Số dư đầu kỳ", opening])
     sheet.append(HEADERS[bank])
     for n, line in enumerate(lines, 1):
         sheet.append(_row(bank, n, line))
         if continuation and n == 1:
             # The memo's second line exported on a row of its own.
             sheet.append(_row(bank, None, (None, None, None, None, "UNG HO HOC BONG"))[:])
-    sheet.append(["Số dư cuối kỳ", 11_300_000])
+    sheet.append(["Số dư cuối kỳ", closing])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

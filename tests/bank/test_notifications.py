@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 
 from fundsvc.bank.models import StatementLine
 from fundsvc.bank.notifications import casso_signature
@@ -189,6 +190,26 @@ def test_the_key_is_set_by_a_treasurer_or_admin_only(app, account, treasurer, ma
     assert set_key(treasurer, account["id"], "paypal", "x" * 20).status_code == 404
     listed = treasurer.get(f"/api/v1/accounts/{account['id']}/notification-keys").json
     assert [k["provider"] for k in listed] == ["casso", "sepay"] and SEPAY_KEY not in json.dumps(listed)
+
+
+def test_a_revoked_key_refuses_the_providers_notifications_and_is_audited(app, account, treasurer, make_api):
+    key = {"Authorization": f"Apikey {SEPAY_KEY}"}
+    path = f"/api/v1/accounts/{account['id']}/notification-keys/sepay"
+    viewer = make_api(app, "viewer", UNIT)
+    assert viewer.client.delete(path, headers=viewer._h(None)).status_code == 403
+    assert treasurer.client.delete(path, headers=treasurer._h(None)).status_code == 204
+    assert post(treasurer.client, "sepay", sepay_body(account), key).status_code == 401
+    assert stored(app) == 0
+    assert treasurer.client.delete(path, headers=treasurer._h(None)).status_code == 404  # nothing left to revoke
+    listed = treasurer.get(f"/api/v1/accounts/{account['id']}/notification-keys").json
+    assert [k["provider"] for k in listed] == ["casso"]
+    with app.app_context():
+        from fundsvc.audit.models import AuditEvent
+
+        (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "notification_secret.revoke")).all()
+        assert event.before == {"provider": "sepay", "hint": "…" + SEPAY_KEY[-4:]}
+        assert SEPAY_KEY not in json.dumps(event.before)
+        db.session.remove()
 
 
 def test_five_concurrent_deliveries_record_once(app, account, treasurer):

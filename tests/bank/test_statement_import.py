@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.bank.statement_samples import workbook
+from tests.bank.statement_samples import LINES, workbook
 
 UNIT = "ST-TP-P2"
 
@@ -59,7 +59,8 @@ def test_a_statement_is_matched_by_pledge_code_and_a_reimport_adds_only_new_line
     ]
     first = upload(treasurer, account, workbook("VCB", rows, continuation=False))
     assert first.status_code == 200, first.json
-    assert first.json == {"lines": 5, "new": 5, "duplicates": 0, "matched": 1, "suggested": 1, "unmatched": 3}
+    counts = {"lines": 5, "new": 5, "duplicates": 0, "matched": 1, "suggested": 1, "unmatched": 3}
+    assert {key: first.json[key] for key in counts} == counts
     matched = lines(treasurer, account, "matched")
     assert [line["amount"] for line in matched] == [500_000] and matched[0]["donation"]
     donation = treasurer.get(f"/api/v1/donations/{matched[0]['donation']}").json
@@ -128,3 +129,25 @@ def test_an_outgoing_line_matches_the_payment_with_its_reference_and_amount(app,
     (matched,) = lines(treasurer, account, "matched")
     assert matched["bank_reference"] == "UNC9" and matched["donation"] is None
     assert [line["bank_reference"] for line in lines(treasurer, account, "unmatched")] == ["UNC10"]
+
+
+def test_the_balances_a_file_prints_are_kept_and_a_closing_balance_that_does_not_add_up_is_a_warning(app, treasurer):
+    account = bank_account(treasurer)
+    adds_up = upload(treasurer, account, workbook("AGRIBANK")).json
+    assert {k: adds_up[k] for k in ("opening_balance", "closing_balance", "money_in", "money_out")} == {
+        "opening_balance": 10_000_000,
+        "closing_balance": 11_300_000,
+        "money_in": 1_500_000,
+        "money_out": 200_000,
+    }
+    assert adds_up["balance_gap"] == 0 and adds_up["warnings"] == []
+    # The same lines again (all repeated, none new): the file's totals are its own, so it still adds up.
+    assert upload(treasurer, account, workbook("AGRIBANK")).json["balance_gap"] == 0
+    extra = ("03/10/2026", "FT9", None, 50_000, "ung ho")
+    short = upload(treasurer, account, workbook("AGRIBANK", [*LINES, extra], balances=(10_000_000, 11_300_000)))
+    assert short.status_code == 200 and short.json["new"] == 1  # stored all the same
+    assert short.json["balance_gap"] == -50_000
+    (warning,) = short.json["warnings"]
+    assert "(11.300.000 đồng)" in warning and "lệch -50.000 đồng" in warning
+    unprinted = upload(treasurer, account, workbook("AGRIBANK", [extra], False, balances=(None, None))).json
+    assert unprinted["opening_balance"] is None and unprinted["balance_gap"] is None and unprinted["warnings"] == []

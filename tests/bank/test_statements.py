@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from fundsvc.bank import matching
-from fundsvc.bank.statements import StatementRefused, dedupe_keys, parse, parse_amount
+from fundsvc.bank.statements import StatementRefused, balance_gap, dedupe_keys, parse, parse_amount
 from tests.bank.statement_samples import HEADERS, LINES, OUT, workbook
 
 TODAY = dt.date(2026, 12, 7)
@@ -26,6 +26,52 @@ def test_each_banks_sample_is_read(bank):
     ]
     assert parsed.lines[0].description.endswith("chuyen tien UNG HO HOC BONG")  # continuation row joined
     assert parsed.lines[1].date == dt.date(2026, 10, 1)  # filled down
+    assert (parsed.opening, parsed.closing, parsed.totals()) == (10_000_000, 11_300_000, (1_500_000, 200_000))
+    assert balance_gap(parsed.opening, parsed.closing, *parsed.totals()) == 0
+
+
+def _vcb(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+LINE_IN = [1, "01/10/2026", "FT1", None, 500_000, 10_500_000, "ung ho"]
+LINE_OUT = [2, "01/10/2026", "FT2", 200_000, None, 10_300_000, "Tong cong ty Dien luc: tien dien"]
+
+
+@pytest.mark.parametrize(
+    "opening_row,closing_row",
+    [
+        (["Số dư đầu kỳ: 10.000.000 VND"], ["Số dư cuối kỳ:", "10.300.000"]),
+        (
+            [None, "Số dư đầu kỳ/Opening balance", None, None, None, 10_000_000],
+            [None, "SỐ DƯ CUỐI KỲ", None, 10_300_000],
+        ),
+        (["Opening balance", "10,000,000"], ["Closing Balance", 10300000.0]),
+    ],
+)
+def test_the_balance_rows_are_read_as_the_banks_print_them(opening_row, closing_row):
+    rows = [["SAO KÊ TÀI KHOẢN"], opening_row, HEADERS["VCB"], LINE_IN, LINE_OUT, ["Tổng cộng", None, None, 200_000]]
+    parsed = parse(_vcb([*rows, closing_row]), "a.xlsx", TODAY)
+    assert parsed.errors == [] and (parsed.opening, parsed.closing) == (10_000_000, 10_300_000)
+    # A memo that starts as a totals row does is a transfer all the same (it was once skipped as one).
+    assert [line.description for line in parsed.lines] == ["ung ho", "Tong cong ty Dien luc: tien dien"]
+    assert balance_gap(parsed.opening, parsed.closing, *parsed.totals()) == 0
+
+
+def test_a_closing_balance_that_does_not_add_up_is_a_gap_and_a_bad_one_a_row_error():
+    rows = [HEADERS["VCB"], LINE_IN, LINE_OUT]
+    parsed = parse(_vcb([["Số dư đầu kỳ", 10_000_000], *rows, ["Số dư cuối kỳ", 10_250_000]]), "a.xlsx", TODAY)
+    assert balance_gap(parsed.opening, parsed.closing, *parsed.totals()) == -50_000
+    unprinted = parse(_vcb(rows), "a.xlsx", TODAY)
+    assert (unprinted.opening, unprinted.closing) == (None, None)
+    assert balance_gap(None, None, *unprinted.totals()) is None
+    broken = parse(_vcb([*rows, ["Số dư cuối kỳ", "mười triệu"]]), "a.xlsx", TODAY)
+    assert [e["row"] for e in broken.errors] == [4] and "số dư" in broken.errors[0]["message"]
 
 
 def test_two_equal_same_day_transfers_keep_distinct_keys_and_a_reimport_the_same_ones():

@@ -535,3 +535,53 @@ def test_0016_normalises_existing_donors_and_indexes_their_folded_names(empty_ur
     assert "donor_name_words" not in tables(empty_url)
     run(empty_url, upgrade)
     assert schema_diff(empty_url) == []
+
+
+def test_0025_keeps_an_earlier_statement_import_with_its_balances_not_recorded(empty_url):
+    """0025 only adds the balance columns: an import made before it keeps its lines, and its balances read as not
+    recorded (NULL, never a zero that would claim the file added up or did not), on the page's service too."""
+    from fundsvc.auth.models import User
+    from fundsvc.auth.service import actor_for
+    from fundsvc.bank import statement_service
+
+    run(empty_url, lambda: upgrade(revision="0021"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            now = {"now": "2026-10-05 00:00:00+00:00"}
+            for sql in (
+                "INSERT INTO units (id, code, name, level, path, books_opened_on, created_at)"
+                " VALUES (1, 'ST', 'Tỉnh Sóc Trăng', 'province', '/1/', '2024-01-01', :now)",
+                "INSERT INTO users (id, username, role, unit_id, active, session_version, created_at)"
+                " VALUES (1, 'lan', 'treasurer', 1, true, 0, :now)",
+                "INSERT INTO money_accounts (id, unit_id, kind, name, ledger_account, bank_bin, account_number,"
+                " created_at) VALUES (1, 1, 'bank', 'VCB', '112', '970436', '1012345678', :now)",
+                "INSERT INTO statement_imports (id, account_id, bank, filename, sha256, created_at, created_by)"
+                " VALUES (1, 1, 'VCB', 'sao-ke-thang-9.xlsx', :sha, :now, 1)",
+                "INSERT INTO statement_lines (id, account_id, import_id, dedupe_key, line_date, amount, direction,"
+                " description, balance, status) VALUES (1, 1, 1, 'ref|FT1|in|500000|0', '2026-09-30', 500000, 'in',"
+                " 'ung ho', 10500000, 'unmatched')",
+            ):
+                connection.execute(text(sql), {**now, "sha": "0" * 64})
+    finally:
+        engine.dispose()
+    run(empty_url, lambda: upgrade(revision="0025"))
+    assert _query(
+        empty_url, "SELECT id, opening_balance, closing_balance, money_in, money_out FROM statement_imports"
+    ) == [(1, None, None, None, None)]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        try:
+            actor = actor_for(db.session.get(User, 1))
+            (earlier,) = statement_service.recent_imports(db.session, actor, 1)
+            assert earlier.filename == "sao-ke-thang-9.xlsx" and earlier.balance_gap is None
+            assert statement_service.balance_warnings(earlier) == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert _query(empty_url, "SELECT id, import_id, amount FROM statement_lines") == [(1, 1, 500000)]
+    run(empty_url, lambda: downgrade(revision="0021"))
+    assert _query(empty_url, "SELECT id, filename FROM statement_imports") == [(1, "sao-ke-thang-9.xlsx")]
+    assert "money_in" not in {c["name"] for c in inspect(create_engine(empty_url)).get_columns("statement_imports")}
+    run(empty_url, upgrade)
+    assert schema_diff(empty_url) == []

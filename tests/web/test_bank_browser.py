@@ -247,3 +247,54 @@ def test_the_reconciliation_page_compares_the_banks_balance_with_the_books(open_
     shot(page, "reconciliation")
     page.goto(page.url.split("?")[0] + "?on=2000-13-01")
     expect(page.locator("#on-error")).to_contain_text("Ngày không hợp lệ")
+
+
+@SIZES
+def test_a_statement_whose_balances_do_not_add_up_is_imported_with_a_warning(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    tag = size["width"]
+    rows = [("08/10/2026", f"BAL{tag}A", None, 500_000, "ung ho"), ("08/10/2026", f"BAL{tag}B", 20_000, None, "phi")]
+    from tests.bank.statement_samples import workbook
+
+    upload(page, workbook("VCB", rows, continuation=False, balances=(10_000_000, 10_500_000)))
+    expect(page.locator("#n-new")).to_have_text("2")
+    expect(page.locator("#balance-warning")).to_contain_text("không khớp")
+    expect(page.locator("#import-balances .balance-check")).to_contain_text("Lệch 20.000 đ")
+    expect(page.locator("#import-balances .opening")).to_have_text("10.000.000 đ")
+    no_english(page)
+    shot(page, "upload-balances")
+    page.get_by_role("link", name="Đối chiếu số dư").click()
+    expect(page.locator("#statement-imports")).to_contain_text("Lệch 20.000 đ")
+    page.locator("#statement-imports").scroll_into_view_if_needed()
+    shot(page, "reconciliation-imports")
+
+
+@SIZES
+def test_the_notification_keys_are_set_shown_masked_replaced_and_revoked(open_page, size):
+    page = open_page(size, "thuquy.bank")
+    open_account(page)
+    page.click("#keys-link")
+    expect(page.locator("h1")).to_have_text("Khóa thông báo chuyển khoản")
+    expect(page.locator("#webhook-sepay")).to_contain_text("/api/v1/bank-notifications/sepay")
+    expect(page.locator("#webhook-casso")).to_contain_text("/api/v1/bank-notifications/casso")
+    if page.locator("#revoke-sepay").count():  # the other size's run left a key: start from none
+        page.click("#revoke-sepay")
+    expect(page.locator("#key-sepay .key-state")).to_contain_text("Chưa đặt")
+    shot(page, "keys")
+    page.fill("#secret-sepay", "short")
+    page.click("#save-sepay")
+    expect(page.locator("#secret-sepay-error")).to_contain_text("16 đến 200 ký tự")
+    assert page.input_value("#secret-sepay") == ""  # a refused key is not typed back
+    shot(page, "keys-error")
+    key = f"sepay-browser-key-{size['width']}-0123456789"
+    page.fill("#secret-sepay", key)
+    page.click("#save-sepay")
+    expect(page.locator(".flash-success")).to_contain_text("Đã lưu khóa SePay (…" + key[-4:] + ")")
+    expect(page.locator("#key-sepay .key-hint")).to_have_text("…" + key[-4:])
+    assert key not in page.content()  # never shown in full again
+    expect(page.locator("#save-sepay")).to_have_text("Thay khóa")
+    no_english(page)
+    shot(page, "keys-set")
+    page.click("#revoke-sepay")  # the confirmation dialog is accepted (open_page)
+    expect(page.locator(".flash-success")).to_contain_text("Đã thu hồi khóa SePay")
+    expect(page.locator("#key-sepay .key-state")).to_contain_text("Chưa đặt")
