@@ -43,6 +43,13 @@ class Layout:
     lines: tuple[str, ...] = ()  # under the title: the unit, the period, the filters applied
     sheet_name: str = "Danh sách"
 
+    def aligned(self, values: dict[str, Any]) -> list[Any]:
+        """A row with `values` under the columns they name by label, None elsewhere (a total, a note)."""
+        unknown = set(values) - {c.label for c in self.columns}
+        if unknown:
+            raise KeyError(f"no such column: {sorted(unknown)}")
+        return [values.get(c.label) for c in self.columns]
+
     @property
     def header_row(self) -> int:
         """The header's row number: after the title, its lines and a blank row."""
