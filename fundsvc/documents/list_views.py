@@ -66,7 +66,7 @@ def export_donors(args, ext):
 @blp.arguments(NominationArgs, location="query")
 @blp.response(200, **ANSWER)
 @blp.alt_response(202, **AS_A_JOB)
-def export_nominations_list(args, ext):
+def export_nominations(args, ext):
     """The nominations list (GET /nominations) with the same filters, every row; pupils' personal data only for
     the roles that decide on them. (GET /nominations.xlsx is the import format, to correct and send back.)"""
     return _export("nominations", ext, args)

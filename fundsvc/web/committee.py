@@ -25,6 +25,7 @@ from fundsvc.web.util import (
     REFUSED,
     Page,
     current_academic_year,
+    export_links,
     flatten_errors,
     paginate,
     parse_date,
@@ -122,10 +123,8 @@ def nominations_list():
     unit = (args.get("unit") or "").strip() or None
     school = (args.get("school") or "").strip() or None
     q = (args.get("q") or "").strip()[:100] or None
-    query = nominations.nominations_query(
-        db.session, g.actor, academic_year=year or None, unit=unit, school=school, status=status, search=q
-    )
-    page = paginate(query)
+    filters = {"academic_year": year or None, "unit": unit, "school": school, "status": status, "search": q}
+    page = paginate(nominations.nominations_query(db.session, g.actor, **filters))
     schools = db.session.scalars(
         nominations.nominations_query(db.session, g.actor, academic_year=year or None)
         .with_only_columns(Nomination.school)
@@ -141,6 +140,7 @@ def nominations_list():
         schools=schools,
         units=list_units(db.session, g.actor),
         statuses=NOMINATION_STATUSES,
+        exports=export_links("nominations", filters),
     )
 
 
@@ -270,6 +270,7 @@ def round_awards(round_id):
         lists_to_pay=rounds.lists_to_pay(db.session, g.actor, round_id),
         today=today(),
         documents=_ceremony_documents(round_id),
+        exports=export_links("awards", {"round_id": round_id, "status": status, "search": search}),
     )
 
 
