@@ -16,6 +16,7 @@ from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn
 from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.messages import said, say
 from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
@@ -81,18 +82,19 @@ def nominations_import():
             db.session, g.actor, upload.read(), upload.filename, year, dry_run=dry_run
         )
     except Invalid as error:
-        context["rows"] = error.errors.get("rows")
-        context["warnings"] = error.errors.get("warnings") or []
-        context["header_row"] = error.errors.get("header_row")
+        errors = said(error.errors)  # the parser's messages in the reader's language (fundsvc.messages)
+        context["rows"] = errors.get("rows")
+        context["warnings"] = errors.get("warnings") or []
+        context["header_row"] = errors.get("header_row")
         context["other_errors"] = (
             []
             if context["rows"]
-            else flatten_errors({k: v for k, v in error.errors.items() if k not in ("warnings", "header_row")})
+            else flatten_errors({k: v for k, v in errors.items() if k not in ("warnings", "header_row")})
         )
-        flash(error.message, "error")
+        flash(say(error.message), "error")
         return render_template("web/nominations_import.html", **context), 422
     context["outcome"] = outcome
-    context["warnings"] = outcome.warnings
+    context["warnings"] = said(outcome.warnings)
     if dry_run:
         flash(
             _(
