@@ -105,12 +105,12 @@ def _donations_layout(session: Session, actor: Actor, filters: dict) -> sheets.L
     columns = (
         sheets.Column("STT", 6, "number"),
         sheets.Column("Ngày", 12, "date"),
-        sheets.Column("Số chứng từ", 18),
+        sheets.Column("Số chứng từ", 22),
         sheets.Column("Nhà hảo tâm", 30),
         *((sheets.Column("Điện thoại", 14), sheets.Column("Mã số thuế", 14)) if contact else ()),
         sheets.Column(MONEY, 16, "money"),
         sheets.Column("Hình thức", 14),
-        sheets.Column("Quỹ", 26),
+        sheets.Column("Quỹ", 32),
         sheets.Column("Đơn vị", 24),
         sheets.Column("Nội dung", 34),
         sheets.Column("Trạng thái", 10),
@@ -222,13 +222,13 @@ def _nominations_query(session: Session, actor: Actor, filters: dict):
 
 # (label, width, kind, field) of the columns only the roles that decide on pupils see (fundsvc.privacy).
 _PERSONAL_NOMINATION_COLUMNS = (
-    ("Hoàn cảnh gia đình", 16, "text", "household"),
+    ("Hoàn cảnh gia đình", 18, "text", "household"),
     ("Mồ côi", 8, "text", "orphan"),
-    ("Khuyết tật", 9, "text", "disability"),
-    ("Điểm TB", 8, "decimal", "gpa"),
+    ("Khuyết tật", 10, "text", "disability"),
+    ("Điểm TB", 9, "decimal", "gpa"),
     ("Học lực", 9, "text", "academic_result"),
-    ("Rèn luyện", 9, "text", "conduct"),
-    ("Thành tích", 10, "text", "achievement"),
+    ("Rèn luyện", 10, "text", "conduct"),
+    ("Thành tích", 11, "text", "achievement"),
 )
 
 

@@ -83,7 +83,10 @@ def download(page, name: str) -> tuple[str, bytes]:
     with page.expect_download() as info:
         page.get_by_role("link", name=name).click()
     file = info.value
-    return file.suggested_filename, open(file.path(), "rb").read()
+    kept = SCREENSHOTS.parent / "exports" / f"{page.viewport_size['width']}-{file.suggested_filename}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    file.save_as(kept)  # kept to look at beside the screenshots
+    return file.suggested_filename, kept.read_bytes()
 
 
 @SIZES
