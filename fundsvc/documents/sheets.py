@@ -17,7 +17,6 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import IO, Any
 
 from .cells import sheet_text
@@ -121,20 +120,17 @@ def write_csv(layout: Layout, rows: Iterable[Row], out: IO[bytes]) -> None:
     dates dd/mm/yyyy, every field neutralised."""
     out.write(BOM)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\r\n")
+    writer = csv.writer(text, lineterminator="\r\n")  # (None is written as an empty field)
     writer.writerow([sheet_text(c.label) for c in layout.columns])
+    dates = [i for i, c in enumerate(layout.columns) if c.kind == "date"]
     for row in rows:
-        if not isinstance(row, Total | Note):
-            writer.writerow([_csv_field(v) for v in row])
+        if type(row) is Total or type(row) is Note:
+            continue
+        fields = list(map(sheet_text, row))
+        for i in dates:
+            fields[i] = format_date(fields[i])
+        writer.writerow(fields)
     text.detach()  # `out` stays the caller's to close
-
-
-def _csv_field(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return format_date(value)
-    return sheet_text(value)
 
 
 def to_bytes(write, layout: Layout, rows: Iterable[Row]) -> bytes:
