@@ -354,7 +354,7 @@ def _read_xlsx(data: bytes) -> tuple[Iterator[list[list]], int]:
     try:
         check_xlsx(data)  # before calamine, which would build the whole rectangle a cell reference implies
     except UploadRefused as refused:
-        raise _FileProblem(str(refused)) from None
+        raise _FileProblem(refused.args[0]) from None
     try:
         book = python_calamine.load_workbook(io.BytesIO(data))
         try:

@@ -162,3 +162,15 @@ def test_nominations_and_awards_exports(admin, app, make_api, example_round):  #
     found = csv_rows(admin.get(f"/api/v1/rounds/{rid}/awards/export.csv", query_string={"q": first}))
     listed = admin.get(f"/api/v1/rounds/{rid}/awards", query_string={"q": first}).json
     assert [r[3] for r in found[1:]] == [a["full_name"] for a in listed]
+
+
+def test_an_anonymous_gift_is_named_only_to_whom_the_list_names_it(app, make_api, treasurer):
+    body = {"unit": "ST-TP-P2", "amount": 700_000, "method": "cash", "received_on": "2024-10-02", "anonymous": True}
+    body["donor"] = {"name": "Phạm Thị Kín", "kind": "person", "phone": "0916000444"}
+    assert treasurer.post("/api/v1/donations", body).status_code == 201
+    viewer = make_api(app, "viewer", "ST-TP")
+    for reader, name in ((viewer, "Nhà hảo tâm ẩn danh"), (treasurer, "Phạm Thị Kín")):
+        listed = [d["donor"]["name"] for d in reader.get("/api/v1/donations").json]
+        exported = [r[3] for r in csv_rows(reader.get("/api/v1/donations/export.csv"))[1:]]
+        assert listed == exported == [name]
+    assert "Phạm Thị Kín" not in viewer.get("/api/v1/donations/export.xlsx").data.decode("latin-1")
