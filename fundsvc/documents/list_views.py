@@ -29,6 +29,20 @@ ANSWER = {
 }
 
 
+# The two files of the 200 answer, for the OpenAPI document (a content type without a schema shows none).
+FILES = {
+    "responses": {
+        "200": {
+            "description": ANSWER["description"],
+            "content": {
+                lists.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
 def _export(name: str, ext: str, filters: dict):
     """The list as a file; over FUNDSVC_JOB_THRESHOLD rows, 202 with the job writing it."""
     actor = current_actor()
@@ -47,6 +61,7 @@ def _export(name: str, ext: str, filters: dict):
 @blp.arguments(DonationArgs, location="query")
 @blp.response(200, **ANSWER)
 @blp.alt_response(202, **AS_A_JOB)
+@blp.doc(**FILES)
 def export_donations(args, ext):
     """The donations list (GET /donations) with the same filters, every row, and the total of what was recorded
     (voided gifts listed, not counted). Donors' contact details and anonymous donors' names as the list shows them."""
@@ -57,6 +72,7 @@ def export_donations(args, ext):
 @blp.arguments(DonorSearchArgs, location="query")
 @blp.response(200, **ANSWER)
 @blp.alt_response(202, **AS_A_JOB)
+@blp.doc(**FILES)
 def export_donors(args, ext):
     """The donors list (GET /donors) with the same search, every row; contact details for the roles that see them."""
     return _export("donors", ext, args)
@@ -66,6 +82,7 @@ def export_donors(args, ext):
 @blp.arguments(NominationArgs, location="query")
 @blp.response(200, **ANSWER)
 @blp.alt_response(202, **AS_A_JOB)
+@blp.doc(**FILES)
 def export_nominations(args, ext):
     """The nominations list (GET /nominations) with the same filters, every row; pupils' personal data only for
     the roles that decide on them. (GET /nominations.xlsx is the import format, to correct and send back.)"""
@@ -76,6 +93,7 @@ def export_nominations(args, ext):
 @blp.arguments(AwardArgs, location="query")
 @blp.response(200, **ANSWER)
 @blp.alt_response(202, **AS_A_JOB)
+@blp.doc(**FILES)
 def export_awards(args, round_id, ext):
     """The round's awards (GET /rounds/{id}/awards) with the same filters, in rank order, and the total of the
     awards held (cancelled ones listed, not counted)."""
