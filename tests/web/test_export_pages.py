@@ -74,3 +74,16 @@ def test_every_list_has_its_buttons(app, treasurer, make_user, browser):
 
 def test_no_receipts_link_on_an_empty_list(treasurer):
     assert 'id="receipts-pdf"' not in treasurer.get("/donations").get_data(as_text=True)
+
+
+def test_a_big_export_from_the_page_leads_to_its_job(app, treasurer, tmp_path):
+    from tests.jobs.conftest import THRESHOLD, job_config
+
+    job_config(app, tmp_path)
+    for i in range(THRESHOLD + 1):
+        assert record(treasurer, donor_name=f"Nhà hảo tâm {i}", donor_phone=f"09130000{i:02d}").status_code == 302
+    link = buttons(treasurer.get("/donations").get_data(as_text=True))["xlsx"]
+    answer = treasurer.get(link)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/jobs/")
+    page = treasurer.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Danh sách khoản thu (Excel)" in page
