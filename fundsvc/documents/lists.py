@@ -3,7 +3,7 @@ filters the user applied (docs/api.md "Lists to take away").
 
 Each export runs its list's own query (donations_query, donors_query, nominations_query, awards_query: one
 definition of each filter and of the user's scope), its columns replaced by the plain ones the file shows (rows,
-not objects: five times faster at 300,000 rows), and shows what the list shows to that user (fundsvc.privacy:
+not ORM objects: several times faster per row), and shows what the list shows to that user (fundsvc.privacy:
 donors' contact details and anonymous donors' names, pupils' personal data). The layout is the award list's
 (fundsvc.documents.sheets); rows are read from the database a batch at a time and written as they come, so a
 300,000-row list is written in bounded memory. Over FUNDSVC_JOB_THRESHOLD rows the job queue writes it
@@ -82,7 +82,7 @@ def _period_line(filters: dict) -> str | None:
 
 
 def _chosen(label: str, value: Any, words: dict | None = None) -> str | None:
-    """ "Label: value" for a filter the user set (its value in words when it is a code)."""
+    """The line naming a filter the user set, its value in words when it is a code ("Trạng thái: Đã hủy")."""
     if value in (None, ""):
         return None
     return f"{label}: {words.get(value, value) if words else value}"
