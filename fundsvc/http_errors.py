@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from fundsvc.errors import DomainError, database_busy, error_payload
+from fundsvc.messages import said, say
 
 
 def _string_keys(value):
@@ -59,11 +60,12 @@ def register_errorhandlers(app: Flask, html_page: Callable[[int, str], Any] | No
 
     @app.errorhandler(DomainError)
     def handle_domain(error: DomainError):
+        message = say(error.message)  # in the reader's language when the service wrote a Message (fundsvc.messages)
         if wants_page():
-            return html_page(error.status, error.message)
+            return html_page(error.status, message)
         retry_after = getattr(error, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        return _json_error(error.status, error.message, error.errors, headers)
+        return _json_error(error.status, message, said(error.errors), headers)
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):

@@ -77,11 +77,17 @@ class Seen:
         return getattr(self._record, name)
 
 
+def donor_name_seen_by(role: str, name: str, *, anonymous: bool = False) -> str:
+    """A gift's donor's name as `role` may see it: an anonymous gift's donor is named only to some roles."""
+    return ANONYMOUS_NAME if anonymous and not sees_donor_contact(role) else name
+
+
 def donor_seen_by(role: str, donor: Any, *, anonymous: bool = False) -> Any:
     """A donor as `role` may see it: contact details absent, and the name of an anonymous gift's donor."""
     if sees_donor_contact(role):
         return donor
-    return Seen(donor, hidden=DONOR_CONTACT_FIELDS, replaced={"name": ANONYMOUS_NAME} if anonymous else None)
+    name = donor_name_seen_by(role, donor.name, anonymous=anonymous)
+    return Seen(donor, hidden=DONOR_CONTACT_FIELDS, replaced={"name": name} if anonymous else None)
 
 
 def donation_seen_by(role: str, donation: Any) -> Any:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from io import BytesIO
 from operator import itemgetter
 
+from fundsvc.messages import Message
+
 MAX_ENTRIES = 1_000
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -61,11 +63,11 @@ def check_xlsx(data: bytes, limits: Limits = Limits()) -> None:
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
-        raise UploadRefused("Tệp .xlsx hỏng: hãy mở bằng Excel và lưu lại") from None
+        raise UploadRefused(Message("Tệp .xlsx hỏng: hãy mở bằng Excel và lưu lại")) from None
     with archive:
         entries = archive.infolist()
         if len(entries) > limits.max_entries:
-            raise UploadRefused(f"Tệp .xlsx có quá nhiều thành phần (hơn {limits.max_entries})")
+            raise UploadRefused(Message("Tệp .xlsx có quá nhiều thành phần (hơn %(n)s)", n=limits.max_entries))
         inflated = 0
         for entry in entries:
             if not entry.filename.endswith((".xml", ".rels")):
@@ -88,12 +90,14 @@ def _scan(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, inflated: int, limit
                     raise _too_big(limits)
                 text = tail + piece
                 if any(declaration in text for declaration in _DECLARATIONS):
-                    raise UploadRefused("Tệp .xlsx chứa khai báo DTD/ENTITY trong XML: không được chấp nhận")
+                    raise UploadRefused(Message("Tệp .xlsx chứa khai báo DTD/ENTITY trong XML: không được chấp nhận"))
                 if sheet:
                     _check_references(text, limits)
                 tail = text[-32:]  # a reference or declaration cut between two pieces is seen whole next time
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
-        raise UploadRefused(f"Tệp .xlsx hỏng ({type(error).__name__}): hãy mở bằng Excel và lưu lại") from None
+        raise UploadRefused(
+            Message("Tệp .xlsx hỏng (%(error)s): hãy mở bằng Excel và lưu lại", error=type(error).__name__)
+        ) from None
     return inflated
 
 
@@ -108,10 +112,10 @@ def _check_references(text: bytes, limits: Limits) -> None:
     if rows:
         biggest_row = max(map(int, rows))
         if biggest_row > limits.max_rows:
-            raise UploadRefused(f"Bảng tính có dữ liệu ở dòng {biggest_row}: tối đa {limits.max_rows} dòng")
+            raise _too_many_rows(biggest_row, limits)
     for letters in sorted(set(long_columns.findall(text)), key=lambda x: (len(x), x)):
         if column_number(letters) > limits.max_columns:
-            raise UploadRefused(f"Bảng tính có dữ liệu ở cột {letters.decode()}: tối đa {limits.max_columns} cột")
+            raise _too_many_columns(letters.decode(), limits)
 
 
 @lru_cache(maxsize=8)
@@ -133,11 +137,21 @@ def check_references_reference(text: bytes, limits: Limits) -> None:
         return
     biggest_row = max(map(int, map(itemgetter(1), references)))
     if biggest_row > limits.max_rows:
-        raise UploadRefused(f"Bảng tính có dữ liệu ở dòng {biggest_row}: tối đa {limits.max_rows} dòng")
+        raise _too_many_rows(biggest_row, limits)
     for letters in sorted(set(map(itemgetter(0), references)), key=lambda x: (len(x), x)):
         if letters and column_number(letters) > limits.max_columns:
-            raise UploadRefused(f"Bảng tính có dữ liệu ở cột {letters.decode()}: tối đa {limits.max_columns} cột")
+            raise _too_many_columns(letters.decode(), limits)
 
 
 def _too_big(limits: Limits) -> UploadRefused:
-    return UploadRefused(f"Tệp .xlsx giải nén vượt quá {limits.max_inflated_bytes // (1024 * 1024)} MiB")
+    return UploadRefused(Message("Tệp .xlsx giải nén vượt quá %(n)s MiB", n=limits.max_inflated_bytes // (1024 * 1024)))
+
+
+def _too_many_rows(row: int, limits: Limits) -> UploadRefused:
+    return UploadRefused(Message("Bảng tính có dữ liệu ở dòng %(row)s: tối đa %(n)s dòng", row=row, n=limits.max_rows))
+
+
+def _too_many_columns(column: str, limits: Limits) -> UploadRefused:
+    return UploadRefused(
+        Message("Bảng tính có dữ liệu ở cột %(column)s: tối đa %(n)s cột", column=column, n=limits.max_columns)
+    )

@@ -11,6 +11,7 @@ def blueprints() -> list[Blueprint]:
     from fundsvc.bank.statement_views import blp as statements
     from fundsvc.bank.views import blp as pledges
     from fundsvc.documents.ceremony_views import blp as ceremony
+    from fundsvc.documents.list_views import blp as lists
     from fundsvc.documents.views import blp as documents
     from fundsvc.donations.views import blp as donations
     from fundsvc.health import blp as health
@@ -39,6 +40,7 @@ def blueprints() -> list[Blueprint]:
         rounds,
         documents,
         ceremony,
+        lists,
         jobs,
         reports,
         users,

@@ -17,7 +17,10 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def sheet_text(value: Any) -> Any:
     """`value` as safe for a cell: text neutralised (see the module doc), anything else unchanged."""
-    if not isinstance(value, str):
+    if type(value) is str:  # the common case first, told at C speed: nothing to drop, nothing to neutralise
+        if value.isprintable() and not value.startswith(FORMULA_LEADS):
+            return value
+    elif not isinstance(value, str):
         return value
     value = _ILLEGAL.sub("", value)
     return "'" + value if value.startswith(FORMULA_LEADS) else value

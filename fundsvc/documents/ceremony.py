@@ -13,14 +13,11 @@ Also the spreadsheet (xlsx) and csv forms of the award list: the same groups, th
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .cells import sheet_text
+from . import sheets
 from .collation import name_sort_key, vietnamese_sort_key
 from .words import amount_in_words, format_date
 
@@ -29,6 +26,8 @@ __all__ = [
     "award_list_context",
     "award_list_csv",
     "award_list_items",
+    "award_list_layout",
+    "award_list_rows",
     "award_list_xlsx",
     "certificate_contexts",
     "chunk_items",
@@ -209,6 +208,13 @@ def _filters_line(scope: Mapping[str, Any]) -> str:
     if scope.get("school"):
         parts.append(f"Trường: {scope['school']}")
     return " — ".join(parts)
+
+
+def award_list_lines(round_info: Mapping[str, Any], scope: Mapping[str, Any]) -> list[str]:
+    """The lines under the award list's title in its spreadsheet: the round, its unit, the scope asked for."""
+    title = round_title(round_info.get("name") or "", round_info.get("academic_year") or "")
+    unit = round_info.get("unit_name") or ""
+    return [title, *([f"Đơn vị xét: {unit}"] if unit else []), _filters_line(scope)]
 
 
 def issuer_lines(org_name: str, unit_name: str, unit_level: str | None = None) -> tuple[str, str]:
@@ -423,110 +429,66 @@ def shows_tiers(groups: Mapping[str, Any], personal: bool) -> bool:
     )
 
 
-def _sheet_columns(personal: bool, tiers: bool) -> list[tuple[str, str, float]]:
-    return [
-        ("stt", "STT", 6),
-        ("full_name", "Họ và tên", 28),
-        *([("birth_date", "Ngày sinh", 12)] if personal else []),
-        ("grade", "Lớp", 8),
-        ("school", "Trường", 34),
-        ("level", "Cấp học", 10),
-        ("unit", "Đơn vị", 22),
-        *([("tier", "Mức / diện", 16)] if tiers else []),
-        ("amount", "Số tiền (đồng)", 16),
+def award_list_layout(groups: Mapping[str, Any], *, personal: bool = True, lines: Sequence[str] = ()) -> sheets.Layout:
+    """The award list's spreadsheet layout: its title, the round and scope lines, its columns."""
+    columns = [
+        sheets.Column("STT", 6, "number"),
+        sheets.Column("Họ và tên", 28),
+        *([sheets.Column("Ngày sinh", 12, "date")] if personal else []),
+        sheets.Column("Lớp", 8),
+        sheets.Column("Trường", 34),
+        sheets.Column("Cấp học", 10),
+        sheets.Column("Đơn vị", 22),
+        *([sheets.Column("Mức / diện", 16)] if shows_tiers(groups, personal) else []),
+        sheets.Column("Số tiền (đồng)", 16, "money"),
     ]
+    return sheets.Layout("DANH SÁCH HỌC SINH ĐƯỢC NHẬN HỌC BỔNG", tuple(columns), tuple(line for line in lines if line))
 
 
-def _sheet_value(row: Mapping[str, Any], unit_name: str, key: str, personal: bool) -> Any:
-    if key == "unit":
-        return unit_name
-    if key == "level":
-        return level_label(row.get("level"))
-    if key == "birth_date":
-        return row.get("birth_date")
-    if key == "tier":
-        return row.get("tier") or ""
-    return row.get(key)
+def award_list_rows(
+    groups: Mapping[str, Any], *, personal: bool = True, words_style: str | None = None
+) -> Iterator[sheets.Row]:
+    """The award list's rows for `award_list_layout`: pupils in list order, a subtotal row after each school and
+    each unit, the total row, and (given `words_style`) the total in words."""
+    tiers = shows_tiers(groups, personal)
+    width = 7 + personal + tiers
 
-
-def award_list_xlsx(  # noqa: C901 — one sheet's layout, cell by cell, in print order
-    groups: Mapping[str, Any], *, personal: bool = True, title: str = "", words_style: str = "north"
-) -> bytes:
-    """The award list as a workbook: bold, frozen header row; pupils, school and unit subtotal rows, a totals row;
-    money formatted #,##0 (amounts are numbers, so the sheet can sum them)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    columns = _sheet_columns(personal, shows_tiers(groups, personal))
-    keys = [c[0] for c in columns]
-    money_col = keys.index("amount")
-    name_col = keys.index("full_name")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Danh sách")
-    ws.freeze_panes = "A2"
-    for i, (_, _, width) in enumerate(columns):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EEEEEE")
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    def cell(value, *, font=None, fmt=None, align=None, fill_=None):
-        c = WriteOnlyCell(ws, value=value)
-        if font is not None:
-            c.font = font
-        if fmt is not None:
-            c.number_format = fmt
-        if align is not None:
-            c.alignment = align
-        if fill_ is not None:
-            c.fill = fill_
-        return c
-
-    ws.append([cell(label, font=bold, align=center, fill_=fill) for _, label, _ in columns])
-
-    def total_row(label: str, count: int, amount: int) -> list:
-        values: list[Any] = [None] * len(columns)
-        values[name_col] = cell(sheet_text(f"{label} ({count} học sinh)"), font=bold)
-        values[money_col] = cell(amount, font=bold, fmt="#,##0")
-        return values
+    def total(label: str, count: int, amount: int) -> sheets.Total:
+        return sheets.Total([None, f"{label} ({count} học sinh)", *[None] * (width - 3), amount])
 
     for unit in groups["units"]:
         for school in unit["schools"]:
             for r in school["rows"]:
-                values = [sheet_text(_sheet_value(r, unit["name"], k, personal)) for k in keys]
-                values[money_col] = cell(r["amount"], fmt="#,##0")
-                if personal:
-                    values[keys.index("birth_date")] = cell(r.get("birth_date"), fmt="DD/MM/YYYY")
-                ws.append(values)
-            ws.append(total_row(f"Cộng {school['name']}", school["count"], school["amount"]))
-        ws.append(total_row(f"Cộng {unit['name']}", unit["count"], unit["amount"]))
-    ws.append(total_row("TỔNG CỘNG", groups["count"], groups["amount"]))
-    words = [None] * len(columns)
-    words[name_col] = cell("Bằng chữ: " + amount_in_words(groups["amount"], style=words_style), font=Font(italic=True))
-    ws.append(words)
-    if title:
-        wb.properties.title = title
-    wb.properties.creator = "fundsvc"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+                yield [
+                    r["stt"],
+                    r["full_name"],
+                    *([r.get("birth_date")] if personal else []),
+                    r.get("grade") or "",
+                    r["school"],
+                    level_label(r.get("level")),
+                    unit["name"],
+                    *([r.get("tier") or ""] if tiers else []),
+                    r["amount"],
+                ]
+            yield total(f"Cộng {school['name']}", school["count"], school["amount"])
+        yield total(f"Cộng {unit['name']}", unit["count"], unit["amount"])
+    yield total("TỔNG CỘNG", groups["count"], groups["amount"])
+    if words_style is not None:
+        words = "Bằng chữ: " + amount_in_words(groups["amount"], style=words_style)
+        yield sheets.Note([None, words, *[None] * (width - 2)])
+
+
+def award_list_xlsx(
+    groups: Mapping[str, Any], *, personal: bool = True, lines: Sequence[str] = (), words_style: str = "north"
+) -> bytes:
+    """The award list as a workbook in the lists' shared layout (fundsvc.documents.sheets): the title and the
+    round's lines, the frozen header, pupils with school and unit subtotal rows, the total and the total in words."""
+    layout = award_list_layout(groups, personal=personal, lines=lines)
+    rows = award_list_rows(groups, personal=personal, words_style=words_style)
+    return sheets.to_bytes(sheets.write_xlsx, layout, rows)
 
 
 def award_list_csv(groups: Mapping[str, Any], *, personal: bool = True) -> bytes:
     """The award list's pupils as csv, UTF-8 with a BOM (so spreadsheet programs read the Vietnamese right)."""
-    columns = _sheet_columns(personal, shows_tiers(groups, personal))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([label for _, label, _ in columns])
-    for unit in groups["units"]:
-        for school in unit["schools"]:
-            for r in school["rows"]:
-                row = []
-                for key, _, _ in columns:
-                    value = _sheet_value(r, unit["name"], key, personal)
-                    if isinstance(value, date):
-                        value = format_date(value)
-                    row.append("" if value is None else sheet_text(value))
-                writer.writerow(row)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    layout = award_list_layout(groups, personal=personal)
+    return sheets.to_bytes(sheets.write_csv, layout, award_list_rows(groups, personal=personal))

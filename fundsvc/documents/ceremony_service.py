@@ -41,7 +41,7 @@ from . import ceremony
 from .render import TEMPLATES_DIR
 
 READERS = ("committee", "treasurer", "viewer")  # admin always passes
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: the spreadsheet in the lists' shared layout (title lines above the header)
 CHUNK_PUPILS = 100  # pupils per chunk (cut at a unit): small chunks lay out faster per pupil and bound memory
 
 KINDS = {
@@ -314,7 +314,7 @@ def write_document(
             ceremony.award_list_xlsx(
                 groups,
                 personal=personal,
-                title=f"Danh sách học bổng — {info['name']}",
+                lines=ceremony.award_list_lines(info, loaded.scope),
                 words_style=settings.get("words_style") or "north",
             )
         )

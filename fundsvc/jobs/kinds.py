@@ -199,7 +199,33 @@ def _receipts_archive() -> Kind:
     return Kind("receipts.pdf", service.ARCHIVE_READERS, PDF, identify, render)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The lists taken away (fundsvc.documents.lists): donations, donors, nominations, a round's awards.
+
+
+def _list_export(name: str, ext: str, *, contact: bool = False) -> Kind:
+    """A list's export; `contact`: the variant with donors' contact details, which only their readers may see."""
+    from fundsvc.documents import lists
+    from fundsvc.documents.words import today_in_vietnam
+
+    def identify(session: Session, actor: Actor, params: dict) -> Identity:
+        filters = lists.loaded_filters(name, params)
+        rows = lists.count(session, actor, name, filters)
+        # What the rows show changes only with a write, and every write is audited: the data's version, with the
+        # day (printed under the title) and the requester's role (what the rows show), keys the document.
+        material = digest(f"{name}.{ext}", rows, lists.data_version(session), str(today_in_vietnam()), actor.role)
+        return Identity(rows, material, lists.filename(name, ext), personal=actor.sees_personal_data)
+
+    def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
+        lists.write(session, actor, name, ext, lists.loaded_filters(name, params), out)
+
+    roles = lists.CONTACT_READERS if contact else lists.READERS
+    return Kind(lists.kind_name(name, ext, contact=contact), roles, lists.MEDIA_TYPES[ext], identify, render)
+
+
 def _all_kinds() -> dict[str, Kind]:
+    from fundsvc.documents.lists import CONTACT_LISTS, FORMATS, LISTS
+
     kinds = [
         _ceremony("award-list"),
         _ceremony("signature-sheet"),
@@ -211,6 +237,8 @@ def _all_kinds() -> dict[str, Kind]:
         _fund_book("pdf"),
         _fund_book("xlsx"),
         _receipts_archive(),
+        *(_list_export(name, ext) for name in LISTS for ext in FORMATS),
+        *(_list_export(name, ext, contact=True) for name in CONTACT_LISTS for ext in FORMATS),
     ]
     return {kind.name: kind for kind in kinds}
 

@@ -18,6 +18,7 @@ from fundsvc.db import write_transaction
 from fundsvc.donations.identity import search_words
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.memory import PerValue, gc_paused
+from fundsvc.messages import Message
 from fundsvc.students.models import FIELDS, Nomination, Student
 from fundsvc.students.normalize import fold
 from fundsvc.students.rules import derive_grade, identity_keys, is_ethnic_minority
@@ -39,7 +40,7 @@ def capped(messages: list[str]) -> list[str]:
     if len(messages) <= MAX_WARNINGS:
         return list(messages)
     more = len(messages) - MAX_WARNINGS
-    return [*messages[:MAX_WARNINGS], f"… và {more} cảnh báo khác (and {more} more warnings)"]
+    return [*messages[:MAX_WARNINGS], Message("… và %(n)s cảnh báo khác", n=more)]
 
 
 @dataclass
@@ -72,7 +73,7 @@ def _too_long(columns: dict[str, list]) -> list[CellError]:
             pass
         header, rownums = COLUMNS_BY_KEY[name].header, columns["row"]
         errors.extend(
-            CellError(rownums[i], header, f"Dài quá {limit} ký tự (too long: at most {limit} characters)")
+            CellError(rownums[i], header, Message("Dài quá %(n)s ký tự", n=limit))
             for i, value in enumerate(values)
             if isinstance(value, str) and len(value) > limit
         )
@@ -238,17 +239,19 @@ def _refuse_errors(parsed) -> None:
     if errors:
         ordered = sorted(errors, key=lambda e: e.row)[:MAX_ERROR_ROWS]
         rows = [{"row": e.row, "column": e.column, "message": e.message} for e in ordered]
-        raise Invalid(
-            f"Tệp có {len({e.row for e in errors})} dòng lỗi, chưa lưu gì (file has errors; nothing was stored)"
-            + (
-                f"; {MAX_ERROR_ROWS} lỗi đầu tiên được liệt kê (first {MAX_ERROR_ROWS} listed)"
-                if len(errors) > MAX_ERROR_ROWS
-                else ""
-            ),
-            {"rows": rows, "warnings": capped(parsed.warnings), "header_row": parsed.header_row},
+        bad_rows = len({e.row for e in errors})
+        message = (
+            Message(
+                "Tệp có %(n)s dòng lỗi, chưa lưu gì; %(listed)s lỗi đầu tiên được liệt kê",
+                n=bad_rows,
+                listed=MAX_ERROR_ROWS,
+            )
+            if len(errors) > MAX_ERROR_ROWS
+            else Message("Tệp có %(n)s dòng lỗi, chưa lưu gì", n=bad_rows)
         )
+        raise Invalid(message, {"rows": rows, "warnings": capped(parsed.warnings), "header_row": parsed.header_row})
     if not parsed.count:
-        raise Invalid("Tệp không có dòng dữ liệu nào (no data rows)", {"file": ["no data rows"]})
+        raise Invalid(Message("Tệp không có dòng dữ liệu nào"), {"file": [Message("Tệp không có dòng dữ liệu nào")]})
 
 
 @dataclass

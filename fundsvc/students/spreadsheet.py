@@ -46,6 +46,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..memory import PerValue, gc_paused
+from ..messages import Message
 from . import rules
 from .normalize import cell_text, clean_column, clean_text, fold
 from .vocabulary import (
@@ -82,7 +83,7 @@ __all__ = [
 
 
 class CellValueError(ValueError):
-    """Raised by a column's converter; ``str(exc)`` is the user-facing message."""
+    """Raised by a column's converter; ``exc.args[0]`` is the user-facing message (a Message)."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,14 @@ def _coded(c: Column) -> Callable[[Any], Any]:
         value = get(fold(cell_text(raw)))
         if value is None:
             raise CellValueError(
-                f"{c.header} không hợp lệ '{_shown(raw)}': cần {expected_vi} "
-                f"(invalid {c.name_en}; expected {expected_en})"
+                Message(
+                    "%(header)s không hợp lệ '%(value)s': cần %(expected)s",
+                    header=c.header,
+                    name_en=c.name_en,
+                    value=_shown(raw),
+                    expected=expected_vi,
+                    expected_en=expected_en,
+                )
             )
         return value
 
@@ -159,13 +166,12 @@ def _coded(c: Column) -> Callable[[Any], Any]:
 def _parse_date(raw: Any) -> dt.date:
     value = _as_date(raw)
     if value is None:
-        raise CellValueError(
-            f"Ngày không hợp lệ '{_shown(raw)}': cần dạng dd/mm/yyyy (invalid date; expected dd/mm/yyyy)"
-        )
+        raise CellValueError(Message("Ngày không hợp lệ '%(value)s': cần dạng dd/mm/yyyy", value=_shown(raw)))
     if value < MIN_BIRTH_DATE or value > dt.date.today():
         raise CellValueError(
-            f"Ngày sinh ngoài khoảng hợp lệ '{value:%d/%m/%Y}': cần từ 01/01/1950 đến hôm nay "
-            "(birth date out of range; expected between 01/01/1950 and today)"
+            Message(
+                "Ngày sinh ngoài khoảng hợp lệ '%(value)s': cần từ 01/01/1950 đến hôm nay", value=f"{value:%d/%m/%Y}"
+            )
         )
     return value
 
@@ -203,15 +209,16 @@ def _make_date(s: str, y: str, m: str, d: str) -> dt.date | None:
         return dt.date(int(ys), int(ms), int(ds))
     except ValueError:
         raise CellValueError(
-            f"Ngày không hợp lệ '{_shown(s)}': ngày này không tồn tại, cần một ngày có thật dạng dd/mm/yyyy "
-            "(invalid date: no such day; expected a real date as dd/mm/yyyy)"
+            Message(
+                "Ngày không hợp lệ '%(value)s': ngày này không tồn tại, cần một ngày có thật dạng dd/mm/yyyy",
+                value=_shown(s),
+            )
         ) from None
 
 
 def _gpa_error(raw: Any) -> CellValueError:
     return CellValueError(
-        f"Điểm TB không hợp lệ '{_shown(raw)}': cần một số từ 0 đến 10, ví dụ 8.5 hoặc 8,5 "
-        "(invalid GPA; expected a number from 0 to 10, e.g. 8.5)"
+        Message("Điểm TB không hợp lệ '%(value)s': cần một số từ 0 đến 10, ví dụ 8.5 hoặc 8,5", value=_shown(raw))
     )
 
 
@@ -239,15 +246,11 @@ def _gpa_number(raw: Any) -> Decimal:
 def _parse_gpa(raw: Any) -> Decimal:
     value = _gpa_number(raw)
     if value < 0 or value > GPA_MAX:
-        raise CellValueError(
-            f"Điểm TB ngoài khoảng '{_shown(raw)}': cần một số từ 0 đến 10 "
-            "(GPA out of range; expected a number from 0 to 10)"
-        )
+        raise CellValueError(Message("Điểm TB ngoài khoảng '%(value)s': cần một số từ 0 đến 10", value=_shown(raw)))
     q = value.quantize(_ONE_DECIMAL)
     if q != value:
         raise CellValueError(
-            f"Điểm TB '{_shown(raw)}' có quá một chữ số thập phân: cần dạng 8.5 "
-            "(GPA has more than one decimal; expected one decimal, e.g. 8.5)"
+            Message("Điểm TB '%(value)s' có quá một chữ số thập phân: cần dạng 8.5", value=_shown(raw))
         )
     return q
 
@@ -258,10 +261,9 @@ def _parse_grade(raw: Any) -> tuple[str, int | None, str | None]:
     return (text, *rules.derive_grade(text))
 
 
-def _grade_error(raw: Any) -> str:
-    return (
-        f"Lớp không hợp lệ '{_shown(raw)}': cần dạng 9A, 9, 12A1 (lớp 1–12) hoặc Năm 2 (sinh viên) "
-        "(invalid class; expected e.g. 9A, 9, 12A1 for grades 1–12 or Năm 2 for a university year)"
+def _grade_error(raw: Any) -> Message:
+    return Message(
+        "Lớp không hợp lệ '%(value)s': cần dạng 9A, 9, 12A1 (lớp 1–12) hoặc Năm 2 (sinh viên)", value=_shown(raw)
     )
 
 
@@ -274,8 +276,7 @@ def _unit_parser(known_units: Container[str] | None) -> Callable[[Any], str]:
         if upper != code and upper in known_units:
             return upper
         raise CellValueError(
-            f"Mã đơn vị không tồn tại '{_shown(raw)}': cần mã của một đơn vị đã có "
-            "(unknown unit code; expected the code of an existing unit)"
+            Message("Mã đơn vị không tồn tại '%(value)s': cần mã của một đơn vị đã có", value=_shown(raw))
         )
 
     return parse
@@ -317,7 +318,7 @@ _COLUMN_CONVERTERS = {c.key: converter(c) for c in NOMINATION_COLUMNS}
 
 
 class _FileProblem(Exception):
-    pass
+    """The file cannot be read; ``args[0]`` is the message (a Message, or an upload check's text)."""
 
 
 _XLSX_EXTS = ("xlsx", "xlsm")
@@ -336,14 +337,12 @@ def _read_records(data: bytes, filename: str) -> tuple[Iterator[list[list]], int
         return _read_xlsx(data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or ext == "xls":
         raise _FileProblem(
-            "Tệp Excel 97-2003 (.xls) hoặc tệp có mật khẩu không được hỗ trợ: hãy lưu lại dạng .xlsx hoặc CSV UTF-8 "
-            "(.xls or password-protected files are not supported; expected .xlsx or CSV UTF-8)"
+            Message(
+                "Tệp Excel 97-2003 (.xls) hoặc tệp có mật khẩu không được hỗ trợ: hãy lưu lại dạng .xlsx hoặc CSV UTF-8"
+            )
         )
     if ext in _XLSX_EXTS:
-        raise _FileProblem(
-            "Tệp không phải là tệp .xlsx hợp lệ: hãy mở bằng Excel và lưu lại dạng .xlsx "
-            "(not a valid .xlsx file; expected an Excel workbook)"
-        )
+        raise _FileProblem(Message("Tệp không phải là tệp .xlsx hợp lệ: hãy mở bằng Excel và lưu lại dạng .xlsx"))
     return _read_csv(data), 1
 
 
@@ -355,7 +354,7 @@ def _read_xlsx(data: bytes) -> tuple[Iterator[list[list]], int]:
     try:
         check_xlsx(data)  # before calamine, which would build the whole rectangle a cell reference implies
     except UploadRefused as refused:
-        raise _FileProblem(str(refused)) from None
+        raise _FileProblem(refused.args[0]) from None
     try:
         book = python_calamine.load_workbook(io.BytesIO(data))
         try:
@@ -366,8 +365,7 @@ def _read_xlsx(data: bytes) -> tuple[Iterator[list[list]], int]:
             book.close()
     except Exception as exc:  # calamine raises a zoo of errors for broken files
         raise _FileProblem(
-            "Không đọc được tệp .xlsx: hãy mở bằng Excel và lưu lại "
-            f"(cannot read the .xlsx file: {type(exc).__name__}; expected a valid Excel workbook)"
+            Message("Không đọc được tệp .xlsx (%(error)s): hãy mở bằng Excel và lưu lại", error=type(exc).__name__)
         ) from None
     return (rows[start : start + _CHUNK_ROWS] for start in range(0, len(rows), _CHUNK_ROWS)), first
 
@@ -381,10 +379,7 @@ def _read_csv(data: bytes) -> Iterator[list[list[str]]]:
         else:
             text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise _FileProblem(
-            "Tệp CSV không phải mã UTF-8: trong Excel hãy chọn Lưu thành 'CSV UTF-8' "
-            "(the CSV file is not UTF-8; expected CSV UTF-8)"
-        ) from None
+        raise _FileProblem(Message("Tệp CSV không phải mã UTF-8: trong Excel hãy chọn Lưu thành 'CSV UTF-8'")) from None
     end = text.find("\n")
     first_line = text if end < 0 else text[:end]
     delimiter = None
@@ -406,13 +401,15 @@ def _csv_chunks(reader: Iterator[list[str]]) -> Iterator[list[list[str]]]:
         while chunk := list(islice(reader, _CHUNK_ROWS)):
             rows += len(chunk)
             if rows > MAX_ROWS:
-                raise _FileProblem(f"Tệp CSV có hơn {MAX_ROWS} dòng: hãy chia thành nhiều tệp")
+                raise _FileProblem(Message("Tệp CSV có hơn %(n)s dòng: hãy chia thành nhiều tệp", n=MAX_ROWS))
             for record in chunk:
                 if len(record) > MAX_COLUMNS and any(record[MAX_COLUMNS:]):
-                    raise _FileProblem(f"Tệp CSV có dòng hơn {MAX_COLUMNS} cột có dữ liệu: tối đa {MAX_COLUMNS} cột")
+                    raise _FileProblem(
+                        Message("Tệp CSV có dòng hơn %(n)s cột có dữ liệu: tối đa %(n)s cột", n=MAX_COLUMNS)
+                    )
             yield chunk
     except csv.Error as exc:
-        raise _FileProblem(f"Tệp CSV bị lỗi định dạng: {exc} (malformed CSV; expected one record per line)") from None
+        raise _FileProblem(Message("Tệp CSV bị lỗi định dạng: %(error)s", error=str(exc))) from None
 
 
 def _head(chunks: Iterator[list[list]]) -> list[list]:
@@ -462,8 +459,9 @@ def _raw_blank(v: Any) -> bool:
     return v is None or (type(v) is str and not clean_text(v))
 
 
-def _missing_message(c: Column) -> str:
-    return f"Thiếu {c.header}: ô này bắt buộc phải có giá trị (missing {c.key.replace('_', ' ')}; a value is required)"
+def _missing_message(c: Column) -> Message:
+    name_en = c.name_en or c.key.replace("_", " ")
+    return Message("Thiếu %(header)s: ô này bắt buộc phải có giá trị", header=c.header, name_en=name_en)
 
 
 def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
@@ -491,7 +489,7 @@ def _convert_cell(raw: Any, convert, default: Any, placeholder: Any, missing: st
     try:
         return convert(raw), None
     except CellValueError as exc:
-        return placeholder, str(exc)
+        return placeholder, exc.args[0]
 
 
 def _convert_plain(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
@@ -610,9 +608,9 @@ def _find_header(records: list[list]) -> int | None:
     return first
 
 
-_EMPTY_FILE = (
-    "Tệp trống: không có dòng tiêu đề (empty file; expected a header row such as "
-    "'Họ và tên, Ngày sinh, Trường, Lớp, Mã đơn vị' and one row per student)"
+_EMPTY_FILE = Message(
+    "Tệp trống: không có dòng tiêu đề; cần một dòng tiêu đề như 'Họ và tên, Ngày sinh, Trường, Lớp, Mã đơn vị' "
+    "và mỗi học sinh một dòng"
 )
 
 
@@ -627,14 +625,11 @@ def _read_sheet(data: bytes, filename: str, result: ParsedSheet) -> _Sheet | Non
             return None
         cols = _transpose(chain([records[h + 1 :]], chunks), len(records[h]))
     except _FileProblem as exc:
-        result.errors.append(CellError(1, "", str(exc)))
+        result.errors.append(CellError(1, "", exc.args[0]))
         return None
     header_row = first_row + h
     if h > 0 and any(any(not _raw_blank(v) for v in r) for r in records[:h]):
-        result.warnings.append(
-            f"Đã bỏ qua các dòng phía trên dòng tiêu đề (dòng {header_row}) "
-            f"(rows above the header row {header_row} were ignored)"
-        )
+        result.warnings.append(Message("Đã bỏ qua các dòng phía trên dòng tiêu đề (dòng %(row)s)", row=header_row))
     header = list(records[h]) + [""] * (len(cols) - len(records[h]))
     # Empty rows are kept: their cells are blank, so they show up as "missing" required cells and are
     # recognised (and dropped) by _blank_rows.
@@ -648,22 +643,21 @@ def _map_headers(sheet: _Sheet, result: ParsedSheet) -> dict[str, tuple[int, str
         name = clean_text(cell_text(raw_h))
         if not name:
             if sheet.n and any(not _raw_blank(v) for v in set(sheet.cols[j])):
-                result.warnings.append(
-                    f"Cột thứ {j + 1} không có tiêu đề, đã bỏ qua (column {j + 1} has no header and was ignored)"
-                )
+                result.warnings.append(Message("Cột thứ %(n)s không có tiêu đề, đã bỏ qua", n=j + 1))
             continue
         c = _HEADER_INDEX.get(fold(name))
         if c is None:
-            result.warnings.append(
-                f"Cột '{name}' không thuộc mẫu nhập, đã bỏ qua (unknown column '{name}' was ignored)"
-            )
+            result.warnings.append(Message("Cột '%(name)s' không thuộc mẫu nhập, đã bỏ qua", name=name))
         elif c.key in mapping:
             result.errors.append(
                 CellError(
                     sheet.header_row,
                     name,
-                    f"Cột '{name}' trùng với cột '{mapping[c.key][1]}': mỗi cột chỉ được có một lần "
-                    f"(duplicate column for {c.key}; expected each column once)",
+                    Message(
+                        "Cột '%(name)s' trùng với cột '%(first)s': mỗi cột chỉ được có một lần",
+                        name=name,
+                        first=mapping[c.key][1],
+                    ),
                 )
             )
         else:
@@ -678,8 +672,11 @@ def _missing_columns(mapping: dict, header_row: int, result: ParsedSheet) -> boo
         CellError(
             header_row,
             c.header,
-            f"Thiếu cột bắt buộc '{c.header}': cần có cột này ở dòng tiêu đề (dòng {header_row}) "
-            f"(missing required column '{c.header}' / {c.key}; expected it in the header row, row {header_row})",
+            Message(
+                "Thiếu cột bắt buộc '%(header)s': cần có cột này ở dòng tiêu đề (dòng %(row)s)",
+                header=c.header,
+                row=header_row,
+            ),
         )
         for c in missing
     )
@@ -738,8 +735,11 @@ def _warn_level_mismatch(rownums: list[int], result: ParsedSheet) -> None:
     if rownums:
         shown = ", ".join(map(str, rownums[:20])) + (", …" if len(rownums) > 20 else "")
         result.warnings.append(
-            f"{len(rownums)} dòng có Cấp học không khớp với Lớp (dòng {shown}); đã dùng Cấp học ghi trong tệp "
-            f"({len(rownums)} rows where the level does not match the class; the given level was kept)"
+            Message(
+                "%(n)s dòng có Cấp học không khớp với Lớp (dòng %(rows)s); đã dùng Cấp học ghi trong tệp",
+                n=len(rownums),
+                rows=shown,
+            )
         )
 
 
@@ -762,7 +762,7 @@ def _not_pupils(sheet: _Sheet, mapping: dict, result: ParsedSheet) -> set[int]:
         for i, raw in enumerate(sheet.cols[note[0]]):
             if type(raw) is str and fold(raw) == example:
                 skipped.add(i)
-                result.warnings.append(f"Dòng {rownums[i]} là dòng ví dụ của mẫu nhập: đã bỏ qua")
+                result.warnings.append(Message("Dòng %(row)s là dòng ví dụ của mẫu nhập: đã bỏ qua", row=rownums[i]))
     required = [sheet.cols[j] for key, (j, _name) in mapping.items() if COLUMNS_BY_KEY[key].required]
 
     def pupil_like(i: int) -> bool:
@@ -773,7 +773,11 @@ def _not_pupils(sheet: _Sheet, mapping: dict, result: ParsedSheet) -> set[int]:
     if footer and any(_names_a_signature(sheet, i) for i in footer):
         skipped.update(footer)
         result.warnings.append(
-            f"Đã bỏ qua {len(footer)} dòng chữ ký dưới bảng (từ dòng {rownums[footer[0]]}): không phải hồ sơ học sinh"
+            Message(
+                "Đã bỏ qua %(n)s dòng chữ ký dưới bảng (từ dòng %(row)s): không phải hồ sơ học sinh",
+                n=len(footer),
+                row=rownums[footer[0]],
+            )
         )
     return skipped
 
@@ -810,15 +814,11 @@ def _duplicates(sheet: _Sheet, mapping: dict, cells: _Cells) -> None:
         cells.errors.append((i, j, name, _dup_message(rownums[first], by)))
 
 
-def _dup_message(first_row: int, by: str) -> str:
+def _dup_message(first_row: int, by: str) -> Message:
     if by == "code":
-        return (
-            f"Trùng mã học sinh với dòng {first_row}: mỗi học sinh chỉ được một dòng "
-            f"(duplicate of row {first_row}, same student code; expected one row per student)"
-        )
-    return (
-        f"Trùng với dòng {first_row} (cùng họ tên, ngày sinh và trường): mỗi học sinh chỉ được một dòng "
-        f"(duplicate of row {first_row}, same name, birth date and school; expected one row per student)"
+        return Message("Trùng mã học sinh với dòng %(row)s: mỗi học sinh chỉ được một dòng", row=first_row)
+    return Message(
+        "Trùng với dòng %(row)s (cùng họ tên, ngày sinh và trường): mỗi học sinh chỉ được một dòng", row=first_row
     )
 
 

@@ -7,6 +7,7 @@ from flask import send_file
 from fundsvc.api import Blueprint, current_actor, paginate
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.messages import said
 from fundsvc.privacy import nomination_seen_by
 from fundsvc.students import service
 from fundsvc.students.schemas import (
@@ -36,9 +37,11 @@ def import_nominations(form, files):
     upload = files["file"]
     if not getattr(upload, "filename", None):
         raise Invalid("Cần tệp .xlsx hoặc .csv (file required)", {"file": ["required"]})
-    return service.import_nominations(
+    outcome = service.import_nominations(
         db.session, current_actor(), upload.read(), upload.filename, form["academic_year"], dry_run=form["dry_run"]
     )
+    outcome.warnings = said(outcome.warnings)  # in the reader's language (fundsvc.messages)
+    return outcome
 
 
 @blp.get("/nominations")

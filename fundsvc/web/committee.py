@@ -16,6 +16,7 @@ from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn
 from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
+from fundsvc.messages import said, say
 from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
@@ -25,6 +26,7 @@ from fundsvc.web.util import (
     REFUSED,
     Page,
     current_academic_year,
+    export_links,
     flatten_errors,
     paginate,
     parse_date,
@@ -80,18 +82,19 @@ def nominations_import():
             db.session, g.actor, upload.read(), upload.filename, year, dry_run=dry_run
         )
     except Invalid as error:
-        context["rows"] = error.errors.get("rows")
-        context["warnings"] = error.errors.get("warnings") or []
-        context["header_row"] = error.errors.get("header_row")
+        errors = said(error.errors)  # the parser's messages in the reader's language (fundsvc.messages)
+        context["rows"] = errors.get("rows")
+        context["warnings"] = errors.get("warnings") or []
+        context["header_row"] = errors.get("header_row")
         context["other_errors"] = (
             []
             if context["rows"]
-            else flatten_errors({k: v for k, v in error.errors.items() if k not in ("warnings", "header_row")})
+            else flatten_errors({k: v for k, v in errors.items() if k not in ("warnings", "header_row")})
         )
-        flash(error.message, "error")
+        flash(say(error.message), "error")
         return render_template("web/nominations_import.html", **context), 422
     context["outcome"] = outcome
-    context["warnings"] = outcome.warnings
+    context["warnings"] = said(outcome.warnings)
     if dry_run:
         flash(
             _(
@@ -122,10 +125,8 @@ def nominations_list():
     unit = (args.get("unit") or "").strip() or None
     school = (args.get("school") or "").strip() or None
     q = (args.get("q") or "").strip()[:100] or None
-    query = nominations.nominations_query(
-        db.session, g.actor, academic_year=year or None, unit=unit, school=school, status=status, search=q
-    )
-    page = paginate(query)
+    filters = {"academic_year": year or None, "unit": unit, "school": school, "status": status, "search": q}
+    page = paginate(nominations.nominations_query(db.session, g.actor, **filters))
     schools = db.session.scalars(
         nominations.nominations_query(db.session, g.actor, academic_year=year or None)
         .with_only_columns(Nomination.school)
@@ -141,6 +142,7 @@ def nominations_list():
         schools=schools,
         units=list_units(db.session, g.actor),
         statuses=NOMINATION_STATUSES,
+        exports=export_links("nominations", filters),
     )
 
 
@@ -270,6 +272,7 @@ def round_awards(round_id):
         lists_to_pay=rounds.lists_to_pay(db.session, g.actor, round_id),
         today=today(),
         documents=_ceremony_documents(round_id),
+        exports=export_links("awards", {"round_id": round_id, "status": status, "search": search}),
     )
 
 

@@ -21,7 +21,16 @@ from fundsvc.ledger.service import list_positions
 from fundsvc.privacy import donor_seen_by
 from fundsvc.units.service import list_units
 from fundsvc.web.auth import roles_required
-from fundsvc.web.util import REFUSED, flatten_errors, paginate, parse_amount, parse_date, parse_int, today
+from fundsvc.web.util import (
+    REFUSED,
+    export_links,
+    flatten_errors,
+    paginate,
+    parse_amount,
+    parse_date,
+    parse_int,
+    today,
+)
 from fundsvc.web.views import bp
 
 DONOR_FIELDS = ("name", "kind", "phone", "address", "tax_code")
@@ -278,10 +287,23 @@ def _donation_filters():
     }
 
 
+def _receipts_link(filters: dict) -> str | None:
+    """The period's receipts in one PDF (GET /receipts.pdf) for the list's unit and dates, for those who print
+    them."""
+    from fundsvc.documents.service import ARCHIVE_READERS
+    from fundsvc.documents.views import ArchiveArgs
+
+    if not g.actor.has_role(*ARCHIVE_READERS):
+        return None
+    chosen = {key: filters[key] for key in ("unit", "date_from", "date_to") if filters[key] is not None}
+    return url_for("documents.receipts_archive", **ArchiveArgs().dump(chosen))
+
+
 @bp.get("/donations")
 def donations_list():
     """Every gift of your units, newest first, with search and filters."""
-    query = service.donations_query(db.session, g.actor, **_donation_filters())
+    filters = _donation_filters()
+    query = service.donations_query(db.session, g.actor, **filters)
     count, total = service.list_totals(db.session, query)
     page = paginate(query, total=count)
     units, funds = _form_choices()
@@ -289,6 +311,8 @@ def donations_list():
         "web/donations.html",
         page=page,
         total=total,
+        exports=export_links("donations", filters),
+        receipts=_receipts_link(filters) if count else None,
         units=units,
         funds=funds,
         statuses=DONATION_STATUSES,
@@ -331,7 +355,7 @@ def donors_list():
     """Donors of your units, by name, with search."""
     q = (request.args.get("q") or "").strip()[:100]
     page = paginate(service.donors_query(g.actor, search=q or None))
-    return render_template("web/donors.html", page=page, q=q)
+    return render_template("web/donors.html", page=page, q=q, exports=export_links("donors", {"q": q or None}))
 
 
 @bp.get("/donors/<int:donor_id>")

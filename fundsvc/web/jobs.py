@@ -22,12 +22,31 @@ KIND_LABELS = {
     "fund-book.xlsx": _l("Sổ quỹ (Excel)"),
     "receipts.pdf": _l("Phiếu thu trong kỳ (PDF)"),
 }
+# The lists taken away (fundsvc.documents.lists), in either format, with donors' contact details or without.
+LIST_LABELS = {
+    "donations": _l("Danh sách khoản thu"),
+    "donors": _l("Danh sách nhà hảo tâm"),
+    "nominations": _l("Danh sách hồ sơ đề cử"),
+    "awards": _l("Danh sách suất học bổng"),
+}
+FORMAT_LABELS = {"xlsx": "Excel", "csv": "CSV"}
 STATE_LABELS = {
     "queued": _l("Đang chờ đến lượt dựng"),
     "running": _l("Đang dựng tài liệu"),
     "done": _l("Đã dựng xong"),
     "failed": _l("Không dựng được tài liệu"),
 }
+
+
+def kind_label(kind: str) -> str:
+    """What a job makes, as its page titles it: "Sổ quỹ (PDF)", "Danh sách khoản thu (Excel)"."""
+    if kind in KIND_LABELS:
+        return str(KIND_LABELS[kind])
+    name, _, ext = kind.partition(".")
+    name = name.removesuffix("-contact")
+    if name in LIST_LABELS and ext in FORMAT_LABELS:
+        return f"{LIST_LABELS[name]} ({FORMAT_LABELS[ext]})"
+    return kind
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -39,7 +58,7 @@ def job_page(job_id):
         "web/job.html",
         job=job,
         percent=service.percent(job),
-        title=KIND_LABELS.get(job.kind, job.kind),
+        title=kind_label(job.kind),
         states=STATE_LABELS,
         status_url=url_for("jobs.job_status", job_id=job.id),
         download_url=url_for("jobs.job_download", job_id=job.id),

@@ -117,3 +117,17 @@ def flatten_errors(errors, prefix: str = "") -> list[tuple[str, str]]:
     else:
         out.append((prefix, str(errors)))
     return out
+
+
+def export_links(name: str, filters: dict) -> list[tuple[str, str, str]]:
+    """(format, label, URL) of a list page's "Tải Excel" and "Tải CSV" buttons: the list's export in the API
+    (fundsvc.documents.lists) with the filters the page applied, as the page read them, written back in the API's
+    names by the list's own schema."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from fundsvc.documents.lists import stored_filters
+
+    args = stored_filters(name, filters)
+    labels = (("xlsx", _("Tải Excel")), ("csv", _("Tải CSV")))
+    return [(ext, label, url_for(f"lists.export_{name}", ext=ext, **args)) for ext, label in labels]

@@ -114,9 +114,12 @@ def test_xlsx_and_csv():
     from openpyxl import load_workbook
 
     groups = ceremony.group_rows([row(1, "Lê Văn A"), row(2, "Trần Thị B", unit=U2, amount=2_500_000)])
-    ws = load_workbook(io.BytesIO(ceremony.award_list_xlsx(groups))).active
+    data = ceremony.award_list_xlsx(groups, lines=["Học bổng Khuyến học — năm học 2026–2027", "Đơn vị: Xã A"])
+    ws = load_workbook(io.BytesIO(data)).active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert values[0][0] == "STT" and ws.freeze_panes == "A2"
+    assert values[0][0] == "DANH SÁCH HỌC SINH ĐƯỢC NHẬN HỌC BỔNG" and ws["A1"].font.bold
+    assert [values[1][0], values[2][0]] == ["Học bổng Khuyến học — năm học 2026–2027", "Đơn vị: Xã A"]
+    assert values[4][0] == "STT" and ws.freeze_panes == "A6"
     assert next(v for v in values if v[1] == "TỔNG CỘNG (2 học sinh)")[-1] == 3_500_000
     assert values[-1][1] == "Bằng chữ: Ba triệu năm trăm nghìn đồng"
     data = ceremony.award_list_csv(groups)
@@ -143,7 +146,7 @@ def test_the_tier_column_only_when_some_award_has_a_tier():
         header = ceremony.award_list_context({"name": "R"}, {"org_name": "Hội"}, groups)
         assert ("tier" in [c["key"] for c in header["columns"]]) is shown
         ws = load_workbook(io.BytesIO(ceremony.award_list_xlsx(groups))).active
-        assert ("Mức / diện" in next(ws.iter_rows(values_only=True))) is shown
+        assert ("Mức / diện" in next(ws.iter_rows(min_row=3, values_only=True))) is shown
         assert ("Mức / diện" in ceremony.award_list_csv(groups).decode("utf-8-sig").splitlines()[0]) is shown
 
 

@@ -135,16 +135,18 @@ def test_xlsx_totals_match_json_awards(admin, round_id):
     response = admin.get(url(round_id, "award-list.xlsx"))
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.data)).active
-    assert ws.freeze_panes == "A2"
-    header = [c.value for c in ws[1]]
-    assert all(c.font.bold for c in ws[1])
+    assert ws["A1"].value == "DANH SÁCH HỌC SINH ĐƯỢC NHẬN HỌC BỔNG" and ws["A1"].font.bold
+    head = next(row for row in ws.iter_rows(min_row=1, max_row=6) if row[0].value == "STT")[0].row
+    assert ws.freeze_panes == f"A{head + 1}"
+    header = [c.value for c in ws[head]]
+    assert all(c.font.bold for c in ws[head])
     money = header.index("Số tiền (đồng)") + 1
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    rows = list(ws.iter_rows(min_row=head + 1, values_only=True))
     pupils = [r for r in rows if isinstance(r[0], int)]
     assert sum(r[money - 1] for r in pupils) == expected
     totals = [r for r in rows if r[1] and str(r[1]).startswith("TỔNG CỘNG")]
     assert len(totals) == 1 and totals[0][money - 1] == expected
-    assert ws.cell(row=2, column=money).number_format == "#,##0"
+    assert ws.cell(row=head + 1, column=money).number_format == "#,##0"
     subtotals = {r[1]: r[money - 1] for r in rows if r[1] and str(r[1]).startswith("Cộng ")}
     assert subtotals["Cộng Trường THCS Lê Lợi (7 học sinh)"] == 7_500_000
     assert subtotals["Cộng Phường 2 (9 học sinh)"] == 8_500_000
