@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation import engine
-from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.models import HELD, Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
@@ -32,7 +32,6 @@ from fundsvc.units.service import district_of, visible_unit
 
 COMMITTEE = ("committee",)
 TREASURY = ("treasurer",)
-HELD = ("approved", "paid")  # awards that count as given
 
 
 def checked_rules(doc) -> dict:
@@ -563,19 +562,25 @@ def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         award = get_award(session, actor, award_id, lock=True)
-        if award.status != "approved":
-            raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không hủy được (award not cancellable)")
-        round_ = award.round
-        _lock_fund(session, round_.fund)
-        before = _award_state(award)
-        award.status = "cancelled"
-        award.cancelled_at = utcnow()
-        award.cancel_reason = reason
-        _release(session, award)
-        session.flush()
-        record(session, actor, "award.cancel", "award", award.id, before, _award_state(award), round_.unit_id)
-        promoted = _promote(session, actor, round_)
+        promoted = cancel_in_transaction(session, actor, award, reason)
     return award, promoted
+
+
+def cancel_in_transaction(session: Session, actor: Actor, award: Award, reason: str) -> list[Award]:
+    """``cancel`` inside the caller's write transaction, of an award it has locked: 409 unless the award is
+    approved (a paid one cannot be cancelled); the awards promoted."""
+    if award.status != "approved":
+        raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không hủy được (award not cancellable)")
+    round_ = award.round
+    _lock_fund(session, round_.fund)
+    before = _award_state(award)
+    award.status = "cancelled"
+    award.cancelled_at = utcnow()
+    award.cancel_reason = reason
+    _release(session, award)
+    session.flush()
+    record(session, actor, "award.cancel", "award", award.id, before, _award_state(award), round_.unit_id)
+    return _promote(session, actor, round_)
 
 
 def _promote(session: Session, actor: Actor, round_: Round) -> list[Award]:

@@ -72,6 +72,7 @@ __all__ = [
     "Column",
     "ParsedSheet",
     "converter",
+    "grade_error",
     "parse_nominations",
     "write_nominations_xlsx",
     "write_template_xlsx",
@@ -258,7 +259,8 @@ def _parse_grade(raw: Any) -> tuple[str, int | None, str | None]:
     return (text, *rules.derive_grade(text))
 
 
-def _grade_error(raw: Any) -> str:
+def grade_error(raw: Any) -> str:
+    """What is said of a class ``rules.grade_accepted`` refuses (in a file's row, or a nomination's correction)."""
     return (
         f"Lớp không hợp lệ '{_shown(raw)}': cần dạng 9A, 9, 12A1 (lớp 1–12) hoặc Năm 2 (sinh viên) "
         "(invalid class; expected e.g. 9A, 9, 12A1 for grades 1–12 or Năm 2 for a university year)"
@@ -726,7 +728,7 @@ def _grade_and_level(sheet: _Sheet, mapping: dict, cells: _Cells, result: Parsed
         j, name = mapping["grade"]
         for i, ok in enumerate(map(rules.grade_accepted, classes, numbers, levels)):
             if not ok:
-                cells.errors.append((i, j, name, _grade_error(sheet.cols[j][i])))
+                cells.errors.append((i, j, name, grade_error(sheet.cols[j][i])))
     if "level" in mapping:
         mismatch = list(compress(sheet.rownums, map(rules.level_mismatch, given, derived)))
         _warn_level_mismatch(mismatch, result)

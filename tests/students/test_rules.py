@@ -24,7 +24,7 @@ from fundsvc.students.spreadsheet import (
     _convert_plain,
     _convert_table,
     _dup_message,
-    _grade_error,
+    grade_error,
     _missing_message,
     converter,
     parse_nominations,
@@ -177,7 +177,7 @@ def _reference_row(mapping, record, units):
     text, number, derived = values["grade"] or ("", None, None)
     values["level"] = rules.level_of(given_level, derived)
     if not rules.grade_accepted(text, number, values["level"]):
-        errors.append((mapping["grade"][0], mapping["grade"][1], _grade_error(cell["grade"])))
+        errors.append((mapping["grade"][0], mapping["grade"][1], grade_error(cell["grade"])))
     values["grade"], values["grade_number"] = text or None, number
     values["ethnic_minority"] = rules.is_ethnic_minority(values.get("ethnicity"))
     for key in set(ROW_KEYS[1:]) - set(values):  # a column the file does not have
