@@ -668,6 +668,42 @@ def current_result(session: Session, round_: Round) -> dict | None:
     }
 
 
+RESULT_LISTS = ("awarded", "waitlisted", "cancelled", "ineligible")  # current_result's lists of entries
+RANKED_LISTS = ("awarded", "waitlisted", "cancelled")  # those in rank order: together, the whole ranking
+
+
+def standings(session: Session, actor: Actor, nomination: Nomination) -> list[dict]:
+    """Where one nomination stands in the rounds of its academic year that have run (in the actor's scope, newest
+    first), as their pages show it (``current_result``): {"round", "outcome" (the list it is in), "entry" (its entry
+    there; reasons redacted for a reader who does not see pupils' data), "ranked_count"}."""
+    query = rounds_query(actor, academic_year=nomination.academic_year).where(Round.status != "draft")
+    out = []
+    for round_ in session.scalars(query).unique():
+        result = current_result(session, round_)
+        if not result:
+            continue
+        if not actor.sees_personal_data:
+            result = redact_allocation(result)
+        for outcome in RESULT_LISTS:
+            entry = next((e for e in result.get(outcome) or [] if e["nomination_id"] == nomination.id), None)
+            if entry is not None:
+                ranked_count = sum(len(result.get(name) or []) for name in RANKED_LISTS)
+                out.append({"round": round_, "outcome": outcome, "entry": entry, "ranked_count": ranked_count})
+                break
+    return out
+
+
+def nomination_awards(session: Session, nomination_id: int) -> list[Award]:
+    """Every award of a nomination (any status), oldest first, with its round."""
+    query = (
+        select(Award)
+        .where(Award.nomination_id == nomination_id)
+        .options(joinedload(Award.round).joinedload(Round.unit))
+        .order_by(Award.id)
+    )
+    return list(session.scalars(query))
+
+
 def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -> dict:
     """Why one pupil got an award, was waitlisted or was ineligible, on the current data."""
     require_role(actor, *COMMITTEE)

@@ -73,6 +73,7 @@ __all__ = [
     "ParsedSheet",
     "converter",
     "grade_error",
+    "missing_message",
     "parse_nominations",
     "write_nominations_xlsx",
     "write_template_xlsx",
@@ -464,7 +465,8 @@ def _raw_blank(v: Any) -> bool:
     return v is None or (type(v) is str and not clean_text(v))
 
 
-def _missing_message(c: Column) -> str:
+def missing_message(c: Column) -> str:
+    """What is said of an empty cell in a required column (in a file's row, or a nomination's correction)."""
     return f"Thiếu {c.header}: ô này bắt buộc phải có giá trị (missing {c.key.replace('_', ' ')}; a value is required)"
 
 
@@ -477,7 +479,7 @@ def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
     bad: dict[int, str] = {}
     if maybe_empty and "" in cleaned:
         if c.required:
-            msg = _missing_message(c)
+            msg = missing_message(c)
             bad = {i: msg for i, v in enumerate(cleaned) if not v}
         cleaned = list(map(_BLANK_STR.get, cleaned, cleaned))
     return cleaned, bad
@@ -498,7 +500,7 @@ def _convert_cell(raw: Any, convert, default: Any, placeholder: Any, missing: st
 
 def _convert_plain(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
     """The reference of ``_convert_table``: every cell converted on its own."""
-    missing = _missing_message(c) if c.required else None
+    missing = missing_message(c) if c.required else None
     vals, bad = [], {}
     for i, raw in enumerate(col):
         value, message = _convert_cell(raw, convert, c.default, placeholder, missing)
@@ -551,7 +553,7 @@ _ZERO_ONE = frozenset((0, 1))
 
 def _convert_table(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
     """``_convert_plain``, converting each distinct raw value once and mapping the column through the table."""
-    missing = _missing_message(c) if c.required else None
+    missing = missing_message(c) if c.required else None
     seed = _seed_table(c.key) if c.choices and not c.required else ()
     memo = _Memo(seed, convert, c.default, placeholder, missing)
     vals = list(map(memo.__getitem__, col))
@@ -706,7 +708,7 @@ def _convert_columns(sheet: _Sheet, mapping: dict, known_units: Container[str] |
         cells.values[key] = vals
         if bad:
             if c.required:
-                miss = _missing_message(c)
+                miss = missing_message(c)
                 cells.missing.update(i for i, m in bad.items() if m == miss)
             cells.add(j, name, bad)
     return cells

@@ -1,4 +1,5 @@
-"""nomination withdraw: the reason a nomination was withdrawn gets its own column
+"""nomination withdraw: the reason a nomination was withdrawn gets its own column; one record's audit history is
+found by an index (a nomination's page shows it)
 
 Before, a withdrawal appended " [Rút: <reason>]" to the nomination's note (the school's own text). The data
 migration moves that reason out of the note of every withdrawn nomination into ``withdrawal_reason`` and gives the
@@ -46,6 +47,7 @@ def joined_note(note: str | None, reason: str | None) -> str | None:
 
 
 def upgrade():
+    op.create_index("ix_audit_events_entity", "audit_events", ["entity", "entity_id", "id"], unique=False)
     op.add_column("nominations", sa.Column("withdrawal_reason", sa.String(length=500), nullable=True))
     conn = op.get_bind()
     rows = conn.execute(
@@ -76,3 +78,4 @@ def downgrade():
         )
     with op.batch_alter_table("nominations") as batch_op:
         batch_op.drop_column("withdrawal_reason")
+    op.drop_index("ix_audit_events_entity", table_name="audit_events")
