@@ -675,7 +675,9 @@ RANKED_LISTS = ("awarded", "waitlisted", "cancelled")  # those in rank order: to
 def standings(session: Session, actor: Actor, nomination: Nomination) -> list[dict]:
     """Where one nomination stands in the rounds of its academic year that have run (in the actor's scope, newest
     first), as their pages show it (``current_result``): {"round", "outcome" (the list it is in), "entry" (its entry
-    there; reasons redacted for a reader who does not see pupils' data), "ranked_count"}."""
+    there; reasons redacted for a reader who does not see pupils' data), "ranked_count"}; for the committee also
+    "explanation" (``explain``'s, on the current data) and "as_decided" (whether that explanation is the one of the
+    decision: same rank and score, or the same reasons; not when the nomination changed since the allocation)."""
     query = rounds_query(actor, academic_year=nomination.academic_year).where(Round.status != "draft")
     out = []
     for round_ in session.scalars(query).unique():
@@ -690,7 +692,18 @@ def standings(session: Session, actor: Actor, nomination: Nomination) -> list[di
                 ranked_count = sum(len(result.get(name) or []) for name in RANKED_LISTS)
                 out.append({"round": round_, "outcome": outcome, "entry": entry, "ranked_count": ranked_count})
                 break
+    if actor.has_role(*COMMITTEE):
+        for standing in out:
+            x = explain(session, actor, standing["round"].id, nomination.id)
+            standing["explanation"], standing["as_decided"] = x, _same_decision(standing["entry"], x)
     return out
+
+
+def _same_decision(entry: dict, x: dict) -> bool:
+    """Whether an explanation on the current data accounts for a stored entry of the result."""
+    if "rank" in entry:
+        return (x["rank"], x["score"]) == (entry["rank"], entry["score"])
+    return x["outcome"] == "ineligible" and x["reasons"] == entry.get("reasons")
 
 
 def nomination_awards(session: Session, nomination_id: int) -> list[Award]:

@@ -433,8 +433,7 @@ def correction_refused(awards: list[Award]) -> str | None:
     return (
         f"Hồ sơ đang nhận học bổng của đợt xét “{award.round.name}” ({award.round.unit.code}), "
         + ("đã chi" if award.status == "paid" else "đã duyệt")
-        + ", nên không sửa được; nếu em không nhận nữa, hãy rút hồ sơ "
-        "(the nomination holds an award of an approved round and cannot be corrected)"
+        + ", nên không sửa được; nếu em không nhận nữa, hãy rút hồ sơ"
     )
 
 

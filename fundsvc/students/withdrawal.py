@@ -32,14 +32,11 @@ def _refuse_what_cannot_be_cancelled(actor: Actor, awards: list[Award]) -> None:
     for award in awards:
         round_ = award.round
         if award.status == "paid":
-            raise Conflict(
-                f"Học bổng của đợt xét “{round_.name}” đã chi cho em, không rút hồ sơ được "
-                "(the award was paid: the nomination cannot be withdrawn)"
-            )
+            raise Conflict(f"Học bổng của đợt xét “{round_.name}” đã chi cho em, không rút hồ sơ được")
         if not actor.sees(round_.unit):
             raise Conflict(
                 f"Hồ sơ đang nhận học bổng của đợt xét “{round_.name}” do {round_.unit.name} xét; cần hội đồng "
-                f"của {round_.unit.name} rút (the award belongs to a round outside your units)"
+                f"của {round_.unit.name} rút hồ sơ"
             )
 
 

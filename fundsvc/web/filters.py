@@ -119,6 +119,7 @@ LABELS: dict[str, dict] = {
         "ignore": _l("bỏ qua"),
         "hand_out": _l("bàn giao"),
         "promote": _l("bổ sung"),
+        "withdraw": _l("rút"),
     },
 }
 
@@ -161,6 +162,7 @@ AUDIT_FIELDS = {
     "month": _l("Tháng"),
     "status": _l("Trạng thái"),
     "withdrawal_reason": _l("Lý do rút hồ sơ"),
+    "cancel_reason": _l("Lý do hủy"),
 }
 
 

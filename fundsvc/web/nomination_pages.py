@@ -124,9 +124,6 @@ def nomination_detail(nomination_id):
     year's rounds (with the explanation), its awards and payments, its history; correct and withdraw from here."""
     nomination = nominations.get_nomination(db.session, g.actor, nomination_id)
     standings = rounds.standings(db.session, g.actor, nomination)
-    if g.actor.has_role("committee"):  # the rounds' explanations, as their "Vì sao?" pages give them
-        for standing in standings:
-            standing["explanation"] = rounds.explain(db.session, g.actor, standing["round"].id, nomination.id)
     awards = rounds.nomination_awards(db.session, nomination.id)
     records = [("nomination", nomination.id), *(("award", a.id) for a in awards)]
     if nomination.source_sha256:

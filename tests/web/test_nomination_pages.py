@@ -52,6 +52,7 @@ def test_the_detail_page_shows_the_whole_nomination_and_where_it_stands(approved
     assert f"1 / {len(s.allocation['awarded']) + len(s.allocation['waitlisted'])}" in page
     assert f"Xếp hạng 1/{len(s.allocation['awarded']) + len(s.allocation['waitlisted'])}" in page
     assert f"/rounds/{s.round_id}/explain/{top['id']}" in page and "Chờ chi" in page
+    assert "Hồ sơ đã thay đổi sau lần phân bổ" not in page  # the explanation is the decision's
     # It holds an award: no correction, a withdrawal that says the award will be cancelled.
     assert "không sửa được" in page and 'id="edit-nomination"' not in page
     assert 'id="withdraw-form"' in page and "sẽ bị hủy" in page
