@@ -127,4 +127,7 @@ def test_an_awarded_pupil_is_withdrawn_and_the_waiting_list_moves_up(open_page, 
     expect(page.locator("#nomination-status")).to_have_text("Đã rút")
     expect(page.locator("#withdrawn-notice")).to_contain_text("Gia đình chuyển vào TP. Hồ Chí Minh")
     expect(page.locator("#nomination-awards")).to_contain_text("Đã hủy")
+    expect(page.locator("#history")).to_contain_text("Hồ sơ đề cử: rút")
+    expect(page.locator("#history")).to_contain_text("Đang xét")  # statuses in words, before and after
+    expect(page.locator("#history")).to_contain_text("Chờ chi")
     shot(page, "withdrawn")
