@@ -15,6 +15,7 @@ from fundsvc.units.models import Unit
 
 ROUND_STATUSES = ("draft", "allocated", "approved")
 AWARD_STATUSES = ("approved", "paid", "cancelled")
+HELD = ("approved", "paid")  # awards that count as given
 
 
 class Round(Base):

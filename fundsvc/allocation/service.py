@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation import engine
-from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.models import HELD, Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.allocation.ruleset import reference_date
 from fundsvc.audit.service import record
@@ -34,7 +34,6 @@ from fundsvc.units.service import district_of, tree_paths_on, visible_unit
 
 COMMITTEE = ("committee",)
 TREASURY = ("treasurer",)
-HELD = ("approved", "paid")  # awards that count as given
 
 
 def checked_rules(doc) -> dict:
@@ -615,19 +614,25 @@ def cancel(session: Session, actor: Actor, award_id: int, reason: str) -> tuple[
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         award = get_award(session, actor, award_id, lock=True)
-        if award.status != "approved":
-            raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không hủy được (award not cancellable)")
-        round_ = award.round
-        _lock_fund(session, round_.fund)
-        before = _award_state(award)
-        award.status = "cancelled"
-        award.cancelled_at = utcnow()
-        award.cancel_reason = reason
-        _release(session, award)
-        session.flush()
-        record(session, actor, "award.cancel", "award", award.id, before, _award_state(award), round_.unit_id)
-        promoted = _promote(session, actor, round_)
+        promoted = cancel_in_transaction(session, actor, award, reason)
     return award, promoted
+
+
+def cancel_in_transaction(session: Session, actor: Actor, award: Award, reason: str) -> list[Award]:
+    """``cancel`` inside the caller's write transaction, of an award it has locked: 409 unless the award is
+    approved (a paid one cannot be cancelled); the awards promoted."""
+    if award.status != "approved":
+        raise Conflict(f"Suất học bổng đang ở trạng thái '{award.status}', không hủy được (award not cancellable)")
+    round_ = award.round
+    _lock_fund(session, round_.fund)
+    before = _award_state(award)
+    award.status = "cancelled"
+    award.cancelled_at = utcnow()
+    award.cancel_reason = reason
+    _release(session, award)
+    session.flush()
+    record(session, actor, "award.cancel", "award", award.id, before, _award_state(award), round_.unit_id)
+    return _promote(session, actor, round_)
 
 
 def _promote(session: Session, actor: Actor, round_: Round) -> list[Award]:
@@ -713,6 +718,55 @@ def current_result(session: Session, round_: Round) -> dict | None:
         "waitlisted": [e for e in ranked if e["nomination_id"] not in status],
         "cancelled": [e for e in ranked if status.get(e["nomination_id"]) == "cancelled"],
     }
+
+
+RESULT_LISTS = ("awarded", "waitlisted", "cancelled", "ineligible")  # current_result's lists of entries
+RANKED_LISTS = ("awarded", "waitlisted", "cancelled")  # those in rank order: together, the whole ranking
+
+
+def standings(session: Session, actor: Actor, nomination: Nomination) -> list[dict]:
+    """Where one nomination stands in the rounds of its academic year that have run (in the actor's scope, newest
+    first), as their pages show it (``current_result``): {"round", "outcome" (the list it is in), "entry" (its entry
+    there; reasons redacted for a reader who does not see pupils' data), "ranked_count"}; for the committee also
+    "explanation" (``explain``'s, on the current data) and "as_decided" (whether that explanation is the one of the
+    decision: same rank and score, or the same reasons; not when the nomination changed since the allocation)."""
+    query = rounds_query(actor, academic_year=nomination.academic_year).where(Round.status != "draft")
+    out = []
+    for round_ in session.scalars(query).unique():
+        result = current_result(session, round_)
+        if not result:
+            continue
+        if not actor.sees_personal_data:
+            result = redact_allocation(result)
+        for outcome in RESULT_LISTS:
+            entry = next((e for e in result.get(outcome) or [] if e["nomination_id"] == nomination.id), None)
+            if entry is not None:
+                ranked_count = sum(len(result.get(name) or []) for name in RANKED_LISTS)
+                out.append({"round": round_, "outcome": outcome, "entry": entry, "ranked_count": ranked_count})
+                break
+    if actor.has_role(*COMMITTEE):
+        for standing in out:
+            x = explain(session, actor, standing["round"].id, nomination.id)
+            standing["explanation"], standing["as_decided"] = x, _same_decision(standing["entry"], x)
+    return out
+
+
+def _same_decision(entry: dict, x: dict) -> bool:
+    """Whether an explanation on the current data accounts for a stored entry of the result."""
+    if "rank" in entry:
+        return (x["rank"], x["score"]) == (entry["rank"], entry["score"])
+    return x["outcome"] == "ineligible" and x["reasons"] == entry.get("reasons")
+
+
+def nomination_awards(session: Session, nomination_id: int) -> list[Award]:
+    """Every award of a nomination (any status), oldest first, with its round."""
+    query = (
+        select(Award)
+        .where(Award.nomination_id == nomination_id)
+        .options(joinedload(Award.round).joinedload(Round.unit))
+        .order_by(Award.id)
+    )
+    return list(session.scalars(query))
 
 
 def explain(session: Session, actor: Actor, round_id: int, nomination_id: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundsvc.db import Base, JSONType, utcnow
@@ -13,6 +13,8 @@ from fundsvc.db import Base, JSONType, utcnow
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    # One record's history (a nomination's page, the trail filtered by record) found in the index, newest first.
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

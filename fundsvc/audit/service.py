@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from fundsvc.audit.models import AuditEvent
@@ -99,6 +100,20 @@ def events_query(
     if until is not None:
         query = query.where(AuditEvent.at < until)
     return query
+
+
+def events_of(session: Session, records: Iterable[tuple[str, Any]], *, limit: int = 200) -> list[AuditEvent]:
+    """The audit events of the records named as (entity, id), newest first (at most ``limit``): their history, for a
+    reader the caller has let see them."""
+    ids_by_entity: dict[str, list[str]] = {}
+    for entity, entity_id in records:
+        ids_by_entity.setdefault(entity, []).append(str(entity_id))
+    if not ids_by_entity:
+        return []
+    found = or_(
+        *(and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids)) for entity, ids in ids_by_entity.items())
+    )
+    return list(session.scalars(select(AuditEvent).where(found).order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def _vietnam_midnight(day: date) -> datetime | None:

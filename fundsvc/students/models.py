@@ -75,6 +75,8 @@ class Nomination(Base):
     achievement: Mapped[str] = mapped_column(String(16), default="none")
     guardian: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(1000))
+    # Why the nomination was withdrawn (fundsvc.students.withdrawal): set with status "withdrawn".
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
     source_file: Mapped[str | None] = mapped_column(String(255))
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     source_row: Mapped[int | None]

@@ -1,7 +1,9 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from fundsvc.schemas import StrictSchema, Text
 from fundsvc.students.models import NOMINATION_STATUSES
+from fundsvc.students.normalize import clean_text
+from fundsvc.students.spreadsheet import COLUMNS_BY_KEY, CellValueError, converter, missing_message
 from fundsvc.students.vocabulary import (
     ACHIEVEMENT_VALUES,
     GENDER_VALUES,
@@ -39,30 +41,63 @@ class NominationArgs(StrictSchema):
     search = fields.String(data_key="q", validate=validate.Length(min=1, max=100))
 
 
+def as_in_the_import(key: str, written=None):
+    """The import's rule for the cells of column ``key`` (``spreadsheet.converter``) as a validator: a correction is
+    held to what a row of the file would be (a birth date from 1950 to today, a mark from 0 to 10 with one decimal),
+    in the import's words; a required column's value must not be blank. ``written``: the value as a cell would hold
+    it, when the field gives another type."""
+    column = COLUMNS_BY_KEY[key]
+    convert = converter(column)
+
+    def check(value) -> None:
+        if column.required and isinstance(value, str) and not clean_text(value):
+            raise ValidationError(missing_message(column))
+        try:
+            convert(value if written is None else written(value))
+        except CellValueError as error:
+            raise ValidationError(str(error)) from None
+
+    return check
+
+
+def _required_text(max_length: int, key: str) -> fields.String:
+    """A text the import requires: given, not blank, at most ``max_length`` characters."""
+    return fields.String(validate=[validate.Length(max=max_length), as_in_the_import(key)])
+
+
 class NominationPatch(StrictSchema):
+    """A correction of a nomination (API and web form): the import's rules for each value (``as_in_the_import``,
+    the vocabulary's codes, the columns' lengths), and in ``service.update_nomination`` its rule for the class."""
+
     student_code = Text(40)
-    full_name = Text(200, allow_none=False)
-    birth_date = fields.Date()
+    full_name = _required_text(200, "full_name")
+    birth_date = fields.Date(validate=as_in_the_import("birth_date"))
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDER_VALUES))
     ethnicity = Text(60)
-    school = Text(200, allow_none=False)
-    grade = Text(20, allow_none=False)
+    school = _required_text(200, "school")
+    grade = _required_text(20, "grade")
     grade_number = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=12))
     level = fields.String(allow_none=True, validate=validate.OneOf(LEVEL_VALUES))
     unit = fields.String(validate=CODE)
     household = fields.String(validate=validate.OneOf(HOUSEHOLD_VALUES))
     orphan = fields.Boolean()
     disability = fields.Boolean()
-    gpa = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=0, max=10), as_string=False)
+    # The mark as written (8.55 is refused, not rounded), checked as the import checks the text of a cell.
+    gpa = fields.Decimal(allow_none=True, as_string=False, validate=as_in_the_import("gpa", written=str))
     academic_result = fields.String(allow_none=True, validate=validate.OneOf(RESULT_VALUES))
     conduct = fields.String(allow_none=True, validate=validate.OneOf(RESULT_VALUES))
     achievement = fields.String(validate=validate.OneOf(ACHIEVEMENT_VALUES))
     guardian = Text(200)
     note = Text(1000)
 
+    @post_load
+    def _cleaned(self, data: dict, **_kw) -> dict:
+        """Text stored as the import stores a cell's (``normalize.clean_text``: NFC, spaces collapsed)."""
+        return {name: clean_text(value) if isinstance(value, str) else value for name, value in data.items()}
+
 
 class WithdrawIn(StrictSchema):
-    reason = Text(500)
+    reason = Text(500, required=True)
 
 
 class NominationPublicOut(StrictSchema):
@@ -99,3 +134,4 @@ class NominationOut(NominationPublicOut):
     note = fields.String()
     source_file = fields.String()
     source_row = fields.Integer()
+    withdrawal_reason = fields.String()

@@ -1,4 +1,4 @@
-"""Nominations: the all-or-nothing spreadsheet import, listing, editing, withdrawing, exporting."""
+"""Nominations: the all-or-nothing spreadsheet import, listing, correcting, exporting (withdrawing: withdrawal.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from fundsvc.allocation.models import HELD, Award, Round
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
@@ -21,8 +22,8 @@ from fundsvc.memory import PerValue, gc_paused
 from fundsvc.messages import Message
 from fundsvc.students.models import FIELDS, Nomination, Student
 from fundsvc.students.normalize import fold
-from fundsvc.students.rules import derive_grade, identity_keys, is_ethnic_minority
-from fundsvc.students.spreadsheet import CellError, parse_nominations, write_nominations_xlsx
+from fundsvc.students.rules import derive_grade, grade_accepted, identity_keys, is_ethnic_minority
+from fundsvc.students.spreadsheet import CellError, grade_error, parse_nominations, write_nominations_xlsx
 from fundsvc.students.vocabulary import COLUMNS_BY_KEY
 from fundsvc.units.models import Unit
 from fundsvc.units.service import district_of, visible_unit
@@ -375,7 +376,12 @@ def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomina
 
 def snapshot(nomination: Nomination) -> dict:
     """The audited state of a nomination."""
-    return {**{f: getattr(nomination, f) for f in FIELDS}, "unit": nomination.unit.code, "status": nomination.status}
+    return {
+        **{f: getattr(nomination, f) for f in FIELDS},
+        "unit": nomination.unit.code,
+        "status": nomination.status,
+        "withdrawal_reason": nomination.withdrawal_reason,
+    }
 
 
 def _with_derived(changes: dict) -> dict:
@@ -394,9 +400,9 @@ def _with_derived(changes: dict) -> dict:
 
 
 @contextmanager
-def _changing(session: Session, actor: Actor, nomination_id: int, action: str, if_withdrawn: str):
-    """A change of one nomination of the actor's scope still active (else 409 ``if_withdrawn``), audited as
-    ``action`` with its state before and after."""
+def changing(session: Session, actor: Actor, nomination_id: int, action: str, if_withdrawn: str):
+    """A change of one nomination of the actor's scope still active (else 409 ``if_withdrawn``), in one write
+    transaction, audited as ``action`` with its state before and after."""
     require_role(actor, *COMMITTEE)
     with write_transaction(session):
         nomination = get_nomination(session, actor, nomination_id)
@@ -408,25 +414,54 @@ def _changing(session: Session, actor: Actor, nomination_id: int, action: str, i
         record(session, actor, action, "nomination", nomination.id, before, snapshot(nomination), nomination.unit_id)
 
 
+def held_awards(session: Session, nomination_id: int, *, lock: bool = False) -> list[Award]:
+    """The nomination's awards that count as given (approved or paid), with their rounds."""
+    query = (
+        select(Award)
+        .where(Award.nomination_id == nomination_id, Award.status.in_(HELD))
+        .options(joinedload(Award.round).joinedload(Round.unit))
+        .order_by(Award.id)
+    )
+    if lock:
+        query = query.with_for_update(of=Award)
+    return list(session.scalars(query))
+
+
+def correction_refused(awards: list[Award]) -> str | None:
+    """Why a nomination holding these awards cannot be corrected (None when it can): an approved round's award list,
+    certificates and payment vouchers print the pupil's data as the committee decided on it."""
+    if not awards:
+        return None
+    award = awards[0]
+    return (
+        f"Hồ sơ đang nhận học bổng của đợt xét “{award.round.name}” ({award.round.unit.code}), "
+        + ("đã chi" if award.status == "paid" else "đã duyệt")
+        + ", nên không sửa được; nếu em không nhận nữa, hãy rút hồ sơ"
+    )
+
+
+def _check_class(nomination: Nomination) -> None:
+    """The import's rule for the class (rules.grade_accepted), on the corrected nomination: a class the rule cannot
+    read is accepted only for a university."""
+    if not grade_accepted(nomination.grade, nomination.grade_number, nomination.level):
+        raise Invalid("Lớp không hợp lệ (invalid class)", {"grade": [grade_error(nomination.grade)]})
+
+
 def update_nomination(session: Session, actor: Actor, nomination_id: int, changes: dict) -> Nomination:
-    """Correct a nomination's fields (audited)."""
-    with _changing(
+    """Correct a nomination's fields (audited): 409 when withdrawn or when it holds an award (correction_refused);
+    the class held to the import's rule."""
+    with changing(
         session, actor, nomination_id, "nomination.update", "Hồ sơ đã rút, không sửa được (nomination withdrawn)"
     ) as nomination:
+        refused = correction_refused(held_awards(session, nomination.id))
+        if refused:
+            raise Conflict(refused)
         if "unit" in changes:
             nomination.unit = visible_unit(session, actor, changes.pop("unit"))
         for name, value in _with_derived(changes).items():
             setattr(nomination, name, value)
-    return nomination
-
-
-def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, reason: str | None = None) -> Nomination:
-    """Withdraw a nomination: it stays on file but no round will consider it (409 if already withdrawn)."""
-    with _changing(
-        session, actor, nomination_id, "nomination.withdraw", "Hồ sơ đã rút trước đó (already withdrawn)"
-    ) as nomination:
-        nomination.status = "withdrawn"
-        nomination.note = nomination.note if not reason else f"{nomination.note or ''} [Rút: {reason}]".strip()[:1000]
+        if {"grade", "level"} & changes.keys():
+            _check_class(nomination)
     return nomination
 
 

@@ -73,6 +73,8 @@ __all__ = [
     "Column",
     "ParsedSheet",
     "converter",
+    "grade_error",
+    "missing_message",
     "parse_nominations",
     "write_nominations_xlsx",
     "write_template_xlsx",
@@ -261,7 +263,8 @@ def _parse_grade(raw: Any) -> tuple[str, int | None, str | None]:
     return (text, *rules.derive_grade(text))
 
 
-def _grade_error(raw: Any) -> Message:
+def grade_error(raw: Any) -> Message:
+    """What is said of a class ``rules.grade_accepted`` refuses (in a file's row, or a nomination's correction)."""
     return Message(
         "Lớp không hợp lệ '%(value)s': cần dạng 9A, 9, 12A1 (lớp 1–12) hoặc Năm 2 (sinh viên)", value=_shown(raw)
     )
@@ -459,7 +462,8 @@ def _raw_blank(v: Any) -> bool:
     return v is None or (type(v) is str and not clean_text(v))
 
 
-def _missing_message(c: Column) -> Message:
+def missing_message(c: Column) -> Message:
+    """What is said of an empty cell in a required column (in a file's row, or a nomination's correction)."""
     name_en = c.name_en or c.key.replace("_", " ")
     return Message("Thiếu %(header)s: ô này bắt buộc phải có giá trị", header=c.header, name_en=name_en)
 
@@ -473,7 +477,7 @@ def _convert_text(col: list, c: Column) -> tuple[list, dict[int, str]]:
     bad: dict[int, str] = {}
     if maybe_empty and "" in cleaned:
         if c.required:
-            msg = _missing_message(c)
+            msg = missing_message(c)
             bad = {i: msg for i, v in enumerate(cleaned) if not v}
         cleaned = list(map(_BLANK_STR.get, cleaned, cleaned))
     return cleaned, bad
@@ -494,7 +498,7 @@ def _convert_cell(raw: Any, convert, default: Any, placeholder: Any, missing: st
 
 def _convert_plain(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
     """The reference of ``_convert_table``: every cell converted on its own."""
-    missing = _missing_message(c) if c.required else None
+    missing = missing_message(c) if c.required else None
     vals, bad = [], {}
     for i, raw in enumerate(col):
         value, message = _convert_cell(raw, convert, c.default, placeholder, missing)
@@ -547,7 +551,7 @@ _ZERO_ONE = frozenset((0, 1))
 
 def _convert_table(col: list, c: Column, convert, placeholder: Any) -> tuple[list, dict[int, str]]:
     """``_convert_plain``, converting each distinct raw value once and mapping the column through the table."""
-    missing = _missing_message(c) if c.required else None
+    missing = missing_message(c) if c.required else None
     seed = _seed_table(c.key) if c.choices and not c.required else ()
     memo = _Memo(seed, convert, c.default, placeholder, missing)
     vals = list(map(memo.__getitem__, col))
@@ -701,7 +705,7 @@ def _convert_columns(sheet: _Sheet, mapping: dict, known_units: Container[str] |
         cells.values[key] = vals
         if bad:
             if c.required:
-                miss = _missing_message(c)
+                miss = missing_message(c)
                 cells.missing.update(i for i, m in bad.items() if m == miss)
             cells.add(j, name, bad)
     return cells
@@ -723,7 +727,7 @@ def _grade_and_level(sheet: _Sheet, mapping: dict, cells: _Cells, result: Parsed
         j, name = mapping["grade"]
         for i, ok in enumerate(map(rules.grade_accepted, classes, numbers, levels)):
             if not ok:
-                cells.errors.append((i, j, name, _grade_error(sheet.cols[j][i])))
+                cells.errors.append((i, j, name, grade_error(sheet.cols[j][i])))
     if "level" in mapping:
         mismatch = list(compress(sheet.rownums, map(rules.level_mismatch, given, derived)))
         _warn_level_mismatch(mismatch, result)

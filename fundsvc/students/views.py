@@ -9,7 +9,7 @@ from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.messages import said
 from fundsvc.privacy import nomination_seen_by
-from fundsvc.students import service
+from fundsvc.students import service, withdrawal
 from fundsvc.students.schemas import (
     ImportFile,
     ImportForm,
@@ -83,7 +83,11 @@ def get_nomination(nomination_id):
 @blp.arguments(NominationPatch)
 @blp.response(200, NominationOut)
 def patch_nomination(changes, nomination_id):
-    """Correct a nomination's fields (audited)."""
+    """Correct a nomination's fields (audited), each value checked as the import checks its cell.
+
+    409 when the nomination is withdrawn or holds an award of an approved round (approved or paid): withdraw it
+    instead.
+    """
     actor = current_actor()
     return nomination_seen_by(actor, service.update_nomination(db.session, actor, nomination_id, changes))
 
@@ -92,6 +96,11 @@ def patch_nomination(changes, nomination_id):
 @blp.arguments(WithdrawIn)
 @blp.response(200, NominationOut)
 def withdraw_nomination(data, nomination_id):
-    """Withdraw a nomination (kept on file; no round considers it)."""
+    """Withdraw a nomination with a reason (kept on file, audited; no round considers it again).
+
+    An approved award it holds is cancelled as `POST /awards/{id}/cancel` does (the waitlisted pupils the money now
+    fits are promoted); a paid award cannot be undone → 409, nothing changed.
+    """
     actor = current_actor()
-    return nomination_seen_by(actor, service.withdraw_nomination(db.session, actor, nomination_id, data.get("reason")))
+    outcome = withdrawal.withdraw_nomination(db.session, actor, nomination_id, data["reason"])
+    return nomination_seen_by(actor, outcome.nomination)

@@ -127,6 +127,7 @@ LABELS: dict[str, dict] = {
         "promote": _l("bổ sung"),
         "accept": _l("nhận lời"),
         "pass": _l("chuyển sang đơn vị khác"),
+        "withdraw": _l("rút"),
     },
 }
 
@@ -168,12 +169,17 @@ AUDIT_FIELDS = {
     "revoked_at": _l("Thu hồi lúc"),
     "month": _l("Tháng"),
     "status": _l("Trạng thái"),
+    "withdrawal_reason": _l("Lý do rút hồ sơ"),
+    "cancel_reason": _l("Lý do hủy"),
 }
 
 
 def audit_field(name: str) -> str:
-    """An audit event's field ("full_name", "signatories.head") in the reader's words."""
-    return str(AUDIT_FIELDS.get(name, name))
+    """An audit event's field ("full_name", "signatories.head") in the reader's words; a nomination's as the
+    spreadsheet heads its column (wording.FIELD_LABELS)."""
+    from fundsvc.web.wording import FIELD_LABELS
+
+    return str(AUDIT_FIELDS.get(name) or FIELD_LABELS.get(name, name))
 
 
 def audit_value(value, name: str = "") -> str:
@@ -184,6 +190,10 @@ def audit_value(value, name: str = "") -> str:
         return gettext("Có") if value else gettext("Không")
     if name == "role":
         return label(value, "role")
+    from fundsvc.web.wording import VALUE_KINDS
+
+    if name in VALUE_KINDS:  # a nomination's coded values: "near_poor" is "Hộ cận nghèo"
+        return label(value, VALUE_KINDS[name])
     if isinstance(value, list):
         return "; ".join(audit_value(item) for item in value)
     if isinstance(value, int) and name == "amount":

@@ -148,6 +148,7 @@ from fundsvc.web import (  # noqa: E402,F401
     help,
     jobs,
     movements,
+    nomination_pages,
     reports,
     round_form,
     units,

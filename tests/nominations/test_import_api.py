@@ -83,8 +83,9 @@ def test_patch_withdraw_and_export(admin):
     assert patched.status_code == 200 and patched.json["gpa"] == "8.5" and patched.json["household"] == "near_poor"
     assert admin.patch(f"/api/v1/nominations/{nomination['id']}", {"gpa": 11}).status_code == 422
     withdrawn = admin.post(f"/api/v1/nominations/{nomination['id']}/withdraw", {"reason": "Chuyển trường"})
-    assert withdrawn.json["status"] == "withdrawn"
-    assert admin.post(f"/api/v1/nominations/{nomination['id']}/withdraw", {}).status_code == 409
+    assert withdrawn.json["status"] == "withdrawn" and withdrawn.json["withdrawal_reason"] == "Chuyển trường"
+    assert admin.post(f"/api/v1/nominations/{nomination['id']}/withdraw", {}).status_code == 422  # a reason is needed
+    assert admin.post(f"/api/v1/nominations/{nomination['id']}/withdraw", {"reason": "Lần nữa"}).status_code == 409
     audit = admin.get("/api/v1/audit?entity=nomination").json
     assert {e["action"] for e in audit} == {"nomination.update", "nomination.withdraw"}
     exported = admin.get("/api/v1/nominations.xlsx?academic_year=2024-2025")

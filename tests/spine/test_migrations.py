@@ -583,5 +583,58 @@ def test_0025_keeps_an_earlier_statement_import_with_its_balances_not_recorded(e
     run(empty_url, lambda: downgrade(revision="0021"))
     assert _query(empty_url, "SELECT id, filename FROM statement_imports") == [(1, "sao-ke-thang-9.xlsx")]
     assert "money_in" not in {c["name"] for c in inspect(create_engine(empty_url)).get_columns("statement_imports")}
+
+
+def test_0024_moves_a_withdrawal_reason_out_of_the_note_and_back(empty_url):
+    """Before 0024 a withdrawal appended " [Rút: reason]" to the school's note: afterwards the note is the school's
+    again and the reason has its column; a note without such a reason (or an active nomination's) is untouched."""
+    run(empty_url, lambda: upgrade(revision="0021"))
+    notes = {
+        1: ("withdrawn", "Em học giỏi [Rút: Chuyển trường]"),
+        2: ("withdrawn", "[Rút: Gia đình chuyển đi]"),
+        3: ("withdrawn", "Không có lý do ghi"),
+        4: ("active", "Ghi chú có [Rút: chữ này] của trường"),
+    }
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO units (id, code, name, level, path, books_opened_on, created_at)"
+                    " VALUES (1, 'ST', 'Sóc Trăng', 'province', '/1/', '2024-01-01', :t)"
+                ),
+                {"t": "2024-01-01 00:00:00"},
+            )
+            for pupil_id, (status, note) in notes.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO students (id, identity_key, full_name, birth_date, school, created_at)"
+                        " VALUES (:id, :key, 'Lâm Thị Mai', '2012-05-01', 'THCS 1', :t)"
+                    ),
+                    {"id": pupil_id, "key": f"k{pupil_id}", "t": "2024-01-01 00:00:00"},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO nominations (id, student_id, academic_year, unit_id, status, full_name,"
+                        " name_folded, birth_date, ethnic_minority, school, grade, household, orphan, disability,"
+                        " achievement, note, created_at, updated_at) VALUES (:id, :id, '2024-2025', 1, :status,"
+                        " 'Lâm Thị Mai', 'lam thi mai', '2012-05-01', :no, 'THCS 1', '6', 'poor', :no, :no, 'none',"
+                        " :note, :t, :t)"
+                    ),
+                    {"id": pupil_id, "status": status, "note": note, "no": False, "t": "2024-01-01 00:00:00"},
+                )
+    finally:
+        engine.dispose()
+    run(empty_url, lambda: upgrade(revision="0024"))
+    assert _query(empty_url, "SELECT id, note, withdrawal_reason FROM nominations ORDER BY id") == [
+        (1, "Em học giỏi", "Chuyển trường"),
+        (2, None, "Gia đình chuyển đi"),
+        (3, "Không có lý do ghi", None),
+        (4, "Ghi chú có [Rút: chữ này] của trường", None),
+    ]
+    run(empty_url, lambda: downgrade(revision="0021"))
+    assert _query(empty_url, "SELECT id, note FROM nominations ORDER BY id") == [
+        (pupil_id, note) for pupil_id, (_status, note) in notes.items()
+    ]
     run(empty_url, upgrade)
     assert schema_diff(empty_url) == []

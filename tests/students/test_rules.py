@@ -24,9 +24,9 @@ from fundsvc.students.spreadsheet import (
     _convert_plain,
     _convert_table,
     _dup_message,
-    _grade_error,
-    _missing_message,
     converter,
+    grade_error,
+    missing_message,
     parse_nominations,
 )
 from fundsvc.students.vocabulary import COLUMNS_BY_KEY, NOMINATION_COLUMNS, ROW_KEYS
@@ -158,7 +158,7 @@ _BY_FOLDED_NAME = {fold(name): c for c in NOMINATION_COLUMNS for name in (c.head
 def _convert(c, raw, units):
     """(stored value or None, error message or None) of one cell, as docs/import.md describes it."""
     if not clean_text(raw):
-        return (None, _missing_message(c)) if c.required else (c.default, None)
+        return (None, missing_message(c)) if c.required else (c.default, None)
     try:
         return converter(c, units)(raw), None
     except ValueError as exc:
@@ -177,7 +177,7 @@ def _reference_row(mapping, record, units):
     text, number, derived = values["grade"] or ("", None, None)
     values["level"] = rules.level_of(given_level, derived)
     if not rules.grade_accepted(text, number, values["level"]):
-        errors.append((mapping["grade"][0], mapping["grade"][1], _grade_error(cell["grade"])))
+        errors.append((mapping["grade"][0], mapping["grade"][1], grade_error(cell["grade"])))
     values["grade"], values["grade_number"] = text or None, number
     values["ethnic_minority"] = rules.is_ethnic_minority(values.get("ethnicity"))
     for key in set(ROW_KEYS[1:]) - set(values):  # a column the file does not have

@@ -333,7 +333,7 @@ def test_committee_imports_allocates_the_worked_example_and_approves(new_page):
     ]
     assert shown == [(e["rank"], e["student_code"]) for e in expected["awarded"]]
     shoot(page, "round-allocated")
-    page.click("#result-awarded tbody tr:first-child a")
+    page.click('#result-awarded tbody tr:first-child a[href*="/explain/"]')
     page.wait_for_url(re.compile(r"/explain/\d+$"))
     assert "hạng 1 /" in page.text_content("h2")
     shoot(page, "explain")
