@@ -13,6 +13,8 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, error handlers, commands."""
     app = Flask(__name__, template_folder="../templates", instance_path=str(config_module.INSTANCE_DIR))
     app.config.update(config_module.from_environment())
+    for warning in config_module.deprecation_warnings():
+        app.logger.warning(warning)
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
