@@ -38,8 +38,8 @@ from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
 
 from . import ceremony
-from .slots import request_slot, slots_folder
 from .render import TEMPLATES_DIR
+from .slots import request_slot, slots_folder
 
 READERS = ("committee", "treasurer", "viewer")  # admin always passes
 CACHE_VERSION = "1"

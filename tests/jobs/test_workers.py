@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from fundsvc.documents.slots import waited_slot
 from fundsvc.extensions import db
 from fundsvc.jobs.models import Job
-from fundsvc.documents.slots import waited_slot
 from tests.ceremony.conftest import make_round
 from tests.jobs.conftest import job_config, pupils
 from tests.jobs.test_jobs_api import committee_actor, fresh_render
