@@ -28,7 +28,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import lru_cache
 from typing import IO, Any
 
-__all__ = ["make_executor", "render_chunked_pdf", "stamp_page_numbers", "write_chunked_pdf"]
+__all__ = ["make_executor", "render_chunked_pdf", "stamp_page_numbers", "write_chunked_pdf", "write_long_pdf"]
 
 DEFAULT_LABEL = "Trang {page}/{pages}"
 LABEL_FONT_SIZE = 9.0  # pt, as the templates' own "Trang x/y" when rendered whole
@@ -556,3 +556,32 @@ def render_chunked_pdf(template: str, header_context: Mapping[str, Any], rows: I
     out = io.BytesIO()
     write_chunked_pdf(out, template, header_context, rows, **kwargs)
     return out.getvalue()
+
+
+def write_long_pdf(
+    out: IO[bytes],
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    rows_key: str,
+    chunk_size: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """A document whose `context[rows_key]` may be long (a book's lines) into the binary file `out`.
+
+    Up to `chunk_size` rows it is one document rendered here; a longer one is rendered by write_chunked_pdf in
+    chunks of `chunk_size` rows, each in a child process, so this process never holds more than one chunk's pages
+    and the memory a render takes goes with its child. The template reads its rows from `rows_key` when whole and
+    from `rows` (with `chunk`, `chunked`) in chunks. `progress(done, total)` as write_chunked_pdf calls it, or once
+    at the end of a one-piece document.
+    """
+    from .render import render_pdf
+
+    rows = context[rows_key]
+    if len(rows) <= chunk_size:
+        out.write(render_pdf(template, dict(context)))
+        if progress:
+            progress(1, 1)
+        return
+    header = {key: value for key, value in context.items() if key != rows_key}
+    write_chunked_pdf(out, template, header, rows, chunk_size=chunk_size, progress=progress)
