@@ -133,5 +133,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # How long a write waits for the database (SQLite: the writers' queue, then the busy timeout) before
         # the request is answered 503 with Retry-After.
         "WRITE_WAIT_SECONDS": float(get("WRITE_WAIT_SECONDS", "30")),
+        # A request running longer is stopped and answered 504, its transaction rolled back (fundsvc.request_limit),
+        # whatever gunicorn's worker class; 0 for no limit. Documents bigger than FUNDSVC_JOB_THRESHOLD are jobs.
+        "REQUEST_TIMEOUT": float(get("REQUEST_TIMEOUT", "240")),
         "WTF_CSRF_TIME_LIMIT": None,
     }
