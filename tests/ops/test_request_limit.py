@@ -27,7 +27,8 @@ def _long_query() -> str:
 
 def _slow(how: str) -> dict:
     with write_transaction(db.session):
-        db.session.execute(text("INSERT INTO limit_probe (note, at) VALUES (:note, :at)"), {"note": how, "at": time.time()})
+        probe = {"note": how, "at": time.time()}
+        db.session.execute(text("INSERT INTO limit_probe (note, at) VALUES (:note, :at)"), probe)
         if how == "python":
             ends = time.monotonic() + RUNS_FOR
             while time.monotonic() < ends:
