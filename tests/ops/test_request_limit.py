@@ -41,11 +41,20 @@ def _slow(how: str) -> dict:
     return {"note": how}
 
 
+def add_slow_endpoint(app) -> None:
+    """POST /api/v1/test-slow/<how> (python, query, shielded, or anything else: quick) on this test's app."""
+    app.add_url_rule("/api/v1/test-slow/<how>", "test_slow", lambda how: _slow(how), methods=["POST"])
+
+
+def make_probe_table(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE limit_probe (note VARCHAR(20), at FLOAT)"))
+
+
 @pytest.fixture
 def limited(any_app):
-    with db.engine.begin() as connection:
-        connection.execute(text("CREATE TABLE limit_probe (note VARCHAR(20), at FLOAT)"))
-    any_app.add_url_rule("/api/v1/test-slow/<how>", "test_slow", lambda how: _slow(how), methods=["POST"])
+    make_probe_table(db.engine)
+    add_slow_endpoint(any_app)
     any_app.config["REQUEST_TIMEOUT"] = LIMIT
     return any_app
 
@@ -110,3 +119,43 @@ def test_the_limit_is_read_from_the_environment():
 
     assert config.from_environment({"FUNDSVC_REQUEST_TIMEOUT": "90"})["REQUEST_TIMEOUT"] == 90
     assert config.from_environment({})["REQUEST_TIMEOUT"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_gunicorn_stops_it_whatever_the_worker_class(sqlite_template, tmp_path, worker_class):
+    """Served by gunicorn, its own timeout far away (120 s): the request is stopped at the service's limit."""
+    import requests
+    from sqlalchemy import create_engine
+
+    from tests.conftest import new_sqlite_database
+    from tests.spine.gunicorn_helpers import Gunicorn, make_token
+
+    url = new_sqlite_database(sqlite_template, tmp_path)
+    engine = create_engine(url)
+    make_probe_table(engine)
+    token = make_token(url, "treasurer", "ST")
+    server = Gunicorn(
+        url,
+        tmp_path / "gunicorn.log",
+        workers=1,
+        extra_args=("-k", worker_class, "--threads", "2"),
+        env={"FUNDSVC_REQUEST_TIMEOUT": "1"},
+        app="tests.ops.slow_wsgi:app",
+    )
+    with server:
+        started = time.monotonic()
+        answer = requests.post(
+            f"{server.base}/api/v1/test-slow/python", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+        took = time.monotonic() - started
+        assert answer.status_code == 504, server.log_tail()
+        assert answer.json()["code"] == 504 and took < 10
+        # The worker is alive and serves the next request.
+        quick = requests.post(
+            f"{server.base}/api/v1/test-slow/quick", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+        assert quick.status_code == 200
+    with engine.connect() as connection:
+        assert [r[0] for r in connection.execute(text("SELECT note FROM limit_probe"))] == ["quick"]
+    engine.dispose()
