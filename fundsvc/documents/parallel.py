@@ -28,7 +28,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import lru_cache
 from typing import IO, Any
 
-__all__ = ["make_executor", "render_chunked_pdf", "stamp_page_numbers", "write_chunked_pdf", "write_long_pdf"]
+__all__ = [
+    "join_pdfs",
+    "make_executor",
+    "render_chunked_pdf",
+    "stamp_page_numbers",
+    "write_chunked_pdf",
+    "write_long_pdf",
+]
 
 DEFAULT_LABEL = "Trang {page}/{pages}"
 LABEL_FONT_SIZE = 9.0  # pt, as the templates' own "Trang x/y" when rendered whole
@@ -443,6 +450,25 @@ def stamp_page_numbers(
         first_page=first_page,
     )
     return out.getvalue()
+
+
+def join_pdfs(
+    out: IO[bytes], sources: Iterable[Any], *, done: Callable[[], None] | None = None, title: str | None = None
+) -> None:
+    """The pages of `sources` (PDF bytes, paths or binary files; a generator is read one at a time) one after the
+    other into `out`, as they are: each source's objects are written and dropped before the next one is read, so
+    memory stays that of one source. `done()` after each."""
+    _merge(
+        out,
+        (io.BytesIO(source) if isinstance(source, bytes) else source for source in sources),
+        total=0,
+        label="",
+        right="0",
+        bottom="0",
+        sheet=None,
+        info={"/Producer": "fundsvc (WeasyPrint, pypdf)", **({"/Title": title} if title else {})},
+        done=done,
+    )
 
 
 def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> list[list[Any]]:
