@@ -159,3 +159,28 @@ def test_gunicorn_stops_it_whatever_the_worker_class(sqlite_template, tmp_path, 
     with engine.connect() as connection:
         assert [r[0] for r in connection.execute(text("SELECT note FROM limit_probe"))] == ["quick"]
     engine.dispose()
+
+
+def test_a_shielded_block_is_not_cut_and_the_request_stops_after_it():
+    """Past the limit inside a shield (a commit): the block runs to its end, then the request is stopped."""
+    from fundsvc.request_limit import Stopped
+
+    seen = []
+
+    def request():
+        try:
+            with WATCHDOG.armed(0.2):
+                with shielded():
+                    time.sleep(0.6)
+                    seen.append("shield ran to its end")
+                ends = time.monotonic() + 10
+                while time.monotonic() < ends:
+                    time.sleep(0.01)
+                seen.append("not stopped")
+        except Stopped:
+            seen.append("stopped")
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join(timeout=30)
+    assert seen == ["shield ran to its end", "stopped"]
