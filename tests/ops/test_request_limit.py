@@ -96,6 +96,7 @@ def test_a_request_past_its_limit_is_answered_504_and_stores_nothing(limited, ma
 def test_after_a_stopped_request_the_next_one_is_served(limited, make_api):
     api = make_api(limited, "treasurer", "ST")
     assert _in_a_thread(limited, api.token, "/api/v1/test-slow/python")[0].status_code == 504
+    limited.config["REQUEST_TIMEOUT"] = 30  # however busy the machine, the quick one is in time
     response, _ = _in_a_thread(limited, api.token, "/api/v1/test-slow/quick")
     assert response.status_code == 200 and response.get_json() == {"note": "quick"}
     assert _probes() == ["quick"]
@@ -140,7 +141,7 @@ def test_gunicorn_stops_it_whatever_the_worker_class(sqlite_template, tmp_path, 
         tmp_path / "gunicorn.log",
         workers=1,
         extra_args=("-k", worker_class, "--threads", "2"),
-        env={"FUNDSVC_REQUEST_TIMEOUT": "1"},
+        env={"FUNDSVC_REQUEST_TIMEOUT": "4"},  # a busy machine's quick request gets through
         app="tests.ops.slow_wsgi:app",
     )
     with server:
@@ -150,7 +151,7 @@ def test_gunicorn_stops_it_whatever_the_worker_class(sqlite_template, tmp_path, 
         )
         took = time.monotonic() - started
         assert answer.status_code == 504, server.log_tail()
-        assert answer.json()["code"] == 504 and took < 10
+        assert answer.json()["code"] == 504 and took < 15
         # The worker is alive and serves the next request.
         quick = requests.post(
             f"{server.base}/api/v1/test-slow/quick", headers={"Authorization": f"Bearer {token}"}, timeout=60
