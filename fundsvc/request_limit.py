@@ -178,9 +178,10 @@ unshielded = WATCHDOG.unshielded
 
 
 def stop_if_past_limit() -> None:
-    """Raise Stopped when the calling request is past its limit: a write is not committed after it."""
+    """Raise Stopped when the calling request is past its limit: a write is not committed after it. (Once it is
+    stopped, what its error handling writes, if anything, is committed as usual.)"""
     watch = WATCHDOG.current()
-    if watch is not None and watch.past_limit:
+    if watch is not None and not watch.delivered and watch.past_limit:
         with WATCHDOG._lock:
             WATCHDOG._take_back(watch)
             watch.fired = watch.delivered = True
