@@ -14,11 +14,13 @@ bind = os.environ.get("FUNDSVC_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("FUNDSVC_THREADS", "4"))
-# Big documents render in the request on this branch: give them the time a province's certificates take.
+# A sync worker silent this long is restarted. Requests themselves are stopped earlier, whatever the worker class,
+# at FUNDSVC_REQUEST_TIMEOUT (240 s by default; fundsvc/request_limit.py): this is only the backstop behind it.
 timeout = 300
 graceful_timeout = 30
-# A worker is replaced after this many requests (jitter so that they do not all go at once): the memory a big
-# document took comes back to the machine.
+# A worker is replaced after this many requests (jitter so that they do not all go at once). Long documents are
+# laid out in child processes (fundsvc/documents/parallel.py), so their memory goes with the child; this recycles
+# what smaller ones leave behind.
 max_requests = 500
 max_requests_jitter = 50
 # The service writes its own JSON line per request (fundsvc.observability.requests) on stderr: no access log.

@@ -9,10 +9,26 @@ from flask import Flask
 from fundsvc import config as config_module
 
 
+class ServiceFlask(Flask):
+    """Flask whose requests are stopped past FUNDSVC_REQUEST_TIMEOUT, whatever the worker (fundsvc.request_limit)."""
+
+    def full_dispatch_request(self):
+        from fundsvc.request_limit import dispatch_within_limit
+
+        return dispatch_within_limit(self, super().full_dispatch_request)
+
+    def handle_user_exception(self, e):
+        from fundsvc.request_limit import error_to_answer
+
+        return super().handle_user_exception(error_to_answer(e))
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, error handlers, commands."""
-    app = Flask(__name__, template_folder="../templates", instance_path=str(config_module.INSTANCE_DIR))
+    app = ServiceFlask(__name__, template_folder="../templates", instance_path=str(config_module.INSTANCE_DIR))
     app.config.update(config_module.from_environment())
+    for warning in config_module.deprecation_warnings():
+        app.logger.warning(warning)
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
@@ -30,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     from fundsvc.api import init_api_auth
     from fundsvc.db import configure_engine, keep_statistics
     from fundsvc.extensions import api, db, migrate
+    from fundsvc.request_limit import watch_connections
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         config_module.INSTANCE_DIR.mkdir(exist_ok=True)
@@ -43,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     )
     with app.app_context():
         configure_engine(db.engine, app.config["WRITE_WAIT_SECONDS"])
+        watch_connections(db.engine)
         keep_statistics(db.engine)
     api.init_app(app)
     init_api_auth(app)

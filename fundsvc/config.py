@@ -37,6 +37,24 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Old names still read, and the name that replaced each (a warning at start-up says so: fundsvc.app).
+DEPRECATED_NAMES = {"RENDER_SLOTS": "RENDER_CONCURRENCY"}
+
+
+def deprecation_warnings(env: dict[str, str] | None = None) -> list[str]:
+    """What the environment sets under an old name: one sentence each, for the start-up log."""
+    env = dict(os.environ if env is None else env)
+    said = []
+    for old, new in DEPRECATED_NAMES.items():
+        if f"FUNDSVC_{old}" not in env:
+            continue
+        if f"FUNDSVC_{new}" in env:
+            said.append(f"FUNDSVC_{old} is deprecated and ignored: FUNDSVC_{new} is set and is the one used")
+        else:
+            said.append(f"FUNDSVC_{old} is deprecated: rename it FUNDSVC_{new} (its value is used until then)")
+    return said
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment (FUNDSVC_ prefix)."""
     env = dict(os.environ if env is None else env)
@@ -85,12 +103,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "BACKUP_DIR": get("BACKUP_DIR"),
         # Rendered ceremony documents; None means <instance>/documents.
         "DOCUMENTS_CACHE_DIR": get("DOCUMENTS_CACHE_DIR"),
-        # How many big documents may render at once on this machine; more are answered 503 with Retry-After.
-        "RENDER_SLOTS": int(get("RENDER_SLOTS", str(os.cpu_count() or 2))),
         # Big documents (more rows than this) are rendered by the job queue: the request answers 202 with the job.
         "JOB_THRESHOLD": int(get("JOB_THRESHOLD", "2000")),
-        # Job renders at once on this machine, whatever the number of workers and requests (file locks).
-        "RENDER_CONCURRENCY": int(get("RENDER_CONCURRENCY", "2")),
+        # Big renders at once on this machine, by requests and job workers together (fundsvc.documents.slots): a
+        # request finding every slot taken is answered 503 with Retry-After, a job waits in the queue.
+        "RENDER_CONCURRENCY": int(get("RENDER_CONCURRENCY") or get("RENDER_SLOTS") or str(os.cpu_count() or 2)),
         # A job's lease on the SQLite queue: a worker renews it while rendering; once it runs out (the worker
         # died), another worker takes the job. On PostgreSQL, procrastinate's worker heartbeat does the same.
         "JOB_LEASE_SECONDS": float(get("JOB_LEASE_SECONDS", "30")),
@@ -116,5 +133,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # How long a write waits for the database (SQLite: the writers' queue, then the busy timeout) before
         # the request is answered 503 with Retry-After.
         "WRITE_WAIT_SECONDS": float(get("WRITE_WAIT_SECONDS", "30")),
+        # A request running longer is stopped and answered 504, its transaction rolled back (fundsvc.request_limit),
+        # whatever gunicorn's worker class; 0 for no limit. Documents bigger than FUNDSVC_JOB_THRESHOLD are jobs.
+        "REQUEST_TIMEOUT": float(get("REQUEST_TIMEOUT", "240")),
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -45,6 +45,12 @@ class Unavailable(DomainError):
     retry_after = 2  # seconds, sent as Retry-After
 
 
+class TimedOut(DomainError):
+    """The request ran past its limit (FUNDSVC_REQUEST_TIMEOUT) and was stopped: its transaction rolled back."""
+
+    status = 504
+
+
 def database_busy() -> Unavailable:
     """The answer to a write that could not get its lock in time, or to a database unavailable for a moment."""
     return Unavailable("Cơ sở dữ liệu đang bận, xin thử lại sau giây lát (database busy, try again shortly)")

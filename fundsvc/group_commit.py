@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from fundsvc.db import begin_write, is_shared_file, on_driver, write_transaction
 from fundsvc.observability.metrics import waited_for_write
+from fundsvc.request_limit import shielded, stop_if_past_limit
 
 T = TypeVar("T")
 
@@ -53,7 +54,11 @@ def grouped_write(session: Session, work: Callable[[Connection], T]) -> T:
             return work(session.connection())
     if session.in_transaction():
         session.commit()
-    return _group_of(engine).run(engine, work)
+    # A group is never cut midway (other requests' gifts share its commit); a request past its limit is stopped
+    # before it joins one or once its gift is committed (fundsvc.request_limit).
+    with shielded():
+        stop_if_past_limit()
+        return _group_of(engine).run(engine, work)
 
 
 class _Group:

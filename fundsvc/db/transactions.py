@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 from fundsvc.observability.metrics import waited_for_write
+from fundsvc.request_limit import shielded, stop_if_past_limit, unshielded
 
 # By default, how long a write waits for a lock (SQLite: its turn in the writers' queue, then the busy timeout;
 # PostgreSQL: lock_timeout) before the request is answered 503.
@@ -228,16 +229,21 @@ def write_transaction(session: Session) -> Iterator[Session]:
     """
     if isinstance(session, scoped_session):
         session = session()
-    if session.in_transaction():
-        session.commit()
-    # One nested in another (which SQLAlchemy then refuses) must not wait in the queue behind its own outer one.
-    outer = _writing.get()
-    queue = outer or _WriterQueue()
-    token = _writing.set(queue)
-    try:
-        with session.begin():
-            yield session
-    finally:
-        _writing.reset(token)
-        if outer is None:
-            queue.leave()  # after a rollback (a commit has left the queue already: _leave_writers_queue)
+    # A request past its limit (fundsvc.request_limit) is stopped in the block's own statements, never while the
+    # transaction begins or ends; past its limit at the end, the block is rolled back, not committed.
+    with shielded():
+        if session.in_transaction():
+            session.commit()
+        # One nested in another (which SQLAlchemy then refuses) must not wait in the queue behind its own outer one.
+        outer = _writing.get()
+        queue = outer or _WriterQueue()
+        token = _writing.set(queue)
+        try:
+            with session.begin():
+                with unshielded():
+                    yield session
+                stop_if_past_limit()
+        finally:
+            _writing.reset(token)
+            if outer is None:
+                queue.leave()  # after a rollback (a commit has left the queue already: _leave_writers_queue)

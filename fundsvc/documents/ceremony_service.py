@@ -32,13 +32,14 @@ from sqlalchemy.orm import Session
 from fundsvc.allocation.models import Award, Round
 from fundsvc.allocation.service import HELD, get_round
 from fundsvc.auth.service import Actor, require_role
-from fundsvc.errors import Conflict, NotFound, Unavailable
+from fundsvc.errors import Conflict, NotFound
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
 
 from . import ceremony
 from .render import TEMPLATES_DIR
+from .slots import request_slot, slots_folder
 
 READERS = ("committee", "treasurer", "viewer")  # admin always passes
 CACHE_VERSION = "2"  # 2: the spreadsheet in the lists' shared layout (title lines above the header)
@@ -369,9 +370,9 @@ def ceremony_document(
 ) -> Document:
     """A ceremony document of a round, from the cache when nothing it was made from has changed.
 
-    Identical requests at the same moment (in any worker) share one render; at most `render_slots` renders run at
-    once on the machine, a request beyond them is answered 503 with Retry-After (None: the caller bounds its renders
-    itself, as the job worker does).
+    Identical requests at the same moment (in any worker) share one render; it holds one of the machine's
+    `render_slots` render slots (fundsvc.documents.slots, shared with the job workers), and a request finding none
+    free is answered 503 with Retry-After (None: the caller holds a slot itself, as the job worker does).
 
     With `out` (a binary file) the document is written there and Document.data is None: the CLI's way, so a
     100,000-pupil list goes from the renderer to the cache file and on to `out` without being held in memory.
@@ -407,7 +408,7 @@ def ceremony_document(
     with _exclusive(path.with_name(path.name + ".lock")):
         # An identical request may have rendered it while this one waited for the lock: share its result.
         if not path.exists():
-            slot = render_slot(Path(cache_dir), render_slots) if render_slots else contextlib.nullcontext()
+            slot = request_slot(slots_folder(cache_dir), render_slots) if render_slots else contextlib.nullcontext()
             with slot:
                 with cache.writing(round_id, kind, loaded.scope, personal, key) as f:
                     write_document(kind, loaded, plain, f, **options)
@@ -427,29 +428,6 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def render_slot(root: Path, slots: int) -> Iterator[None]:
-    """One of the machine's `slots` render places (lock files under `root`), or 503 when all are taken: big renders
-    are CPU-bound, and more at once than there are slots only makes every one of them, and everyone else, slower."""
-    root.mkdir(parents=True, exist_ok=True)
-    for number in range(max(1, slots)):
-        f = open(root / f"render-slot-{number}.lock", "a+b")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            continue
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-            f.close()
-        return
-    raise Unavailable(
-        "Máy chủ đang dựng nhiều tài liệu lớn cùng lúc, xin thử lại sau ít phút (too many renders at once, retry later)"
-    )
 
 
 def _deliver(path: Path, out: IO[bytes] | None) -> bytes | None:

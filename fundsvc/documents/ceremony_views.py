@@ -50,7 +50,7 @@ def _answer(round_id: int, kind: str, args: dict):
         cache_dir(),
         unit=args.get("unit"),
         school=args.get("school"),
-        render_slots=current_app.config["RENDER_SLOTS"],
+        render_slots=current_app.config["RENDER_CONCURRENCY"],
     )
     response = make_response(document.data)
     response.headers["Content-Type"] = document.media_type

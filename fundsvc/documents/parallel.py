@@ -28,7 +28,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import lru_cache
 from typing import IO, Any
 
-__all__ = ["make_executor", "render_chunked_pdf", "stamp_page_numbers", "write_chunked_pdf"]
+__all__ = [
+    "join_pdfs",
+    "make_executor",
+    "render_chunked_pdf",
+    "stamp_page_numbers",
+    "write_chunked_pdf",
+    "write_long_pdf",
+]
 
 DEFAULT_LABEL = "Trang {page}/{pages}"
 LABEL_FONT_SIZE = 9.0  # pt, as the templates' own "Trang x/y" when rendered whole
@@ -445,6 +452,25 @@ def stamp_page_numbers(
     return out.getvalue()
 
 
+def join_pdfs(
+    out: IO[bytes], sources: Iterable[Any], *, done: Callable[[], None] | None = None, title: str | None = None
+) -> None:
+    """The pages of `sources` (PDF bytes, paths or binary files; a generator is read one at a time) one after the
+    other into `out`, as they are: each source's objects are written and dropped before the next one is read, so
+    memory stays that of one source. `done()` after each."""
+    _merge(
+        out,
+        (io.BytesIO(source) if isinstance(source, bytes) else source for source in sources),
+        total=0,
+        label="",
+        right="0",
+        bottom="0",
+        sheet=None,
+        info={"/Producer": "fundsvc (WeasyPrint, pypdf)", **({"/Title": title} if title else {})},
+        done=done,
+    )
+
+
 def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> list[list[Any]]:
     rows = list(rows)
     return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
@@ -556,3 +582,32 @@ def render_chunked_pdf(template: str, header_context: Mapping[str, Any], rows: I
     out = io.BytesIO()
     write_chunked_pdf(out, template, header_context, rows, **kwargs)
     return out.getvalue()
+
+
+def write_long_pdf(
+    out: IO[bytes],
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    rows_key: str,
+    chunk_size: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """A document whose `context[rows_key]` may be long (a book's lines) into the binary file `out`.
+
+    Up to `chunk_size` rows it is one document rendered here; a longer one is rendered by write_chunked_pdf in
+    chunks of `chunk_size` rows, each in a child process, so this process never holds more than one chunk's pages
+    and the memory a render takes goes with its child. The template reads its rows from `rows_key` when whole and
+    from `rows` (with `chunk`, `chunked`) in chunks. `progress(done, total)` as write_chunked_pdf calls it, or once
+    at the end of a one-piece document.
+    """
+    from .render import render_pdf
+
+    rows = context[rows_key]
+    if len(rows) <= chunk_size:
+        out.write(render_pdf(template, dict(context)))
+        if progress:
+            progress(1, 1)
+        return
+    header = {key: value for key, value in context.items() if key != rows_key}
+    write_chunked_pdf(out, template, header, rows, chunk_size=chunk_size, progress=progress)

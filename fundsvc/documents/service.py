@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 
-from pypdf import PdfWriter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, contains_eager, object_session
 
@@ -21,6 +20,7 @@ from fundsvc.allocation.service import get_award
 from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.db import write_transaction
+from fundsvc.documents.parallel import join_pdfs
 from fundsvc.documents.render import render_pdf
 from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation, Receipt
@@ -426,13 +426,17 @@ def write_receipts_archive(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """The documents of `receipt_ids` one after the other into the binary file `out` (each rendered and stored
-    when it is not yet); `progress(done, total)` after each."""
-    writer = PdfWriter()
-    for done, receipt_id in enumerate(receipt_ids, 1):
-        writer.append(BytesIO(receipt_pdf(session, actor, receipt_id, settings)))
+    when it is not yet), written as each comes so that memory stays that of one receipt; `progress(done, total)`
+    after each."""
+    joined = 0
+
+    def done() -> None:
+        nonlocal joined
+        joined += 1
         if progress:
-            progress(done, len(receipt_ids))
-    writer.write(out)
+            progress(joined, len(receipt_ids))
+
+    join_pdfs(out, (receipt_pdf(session, actor, receipt_id, settings) for receipt_id in receipt_ids), done=done)
 
 
 def receipts_archive_pdf(

@@ -122,12 +122,10 @@ def _account_book(kind: str, ext: str) -> Kind:
     key = "unit" if cash else "account"
     stem = next(stem for stem, book in JOB_BOOKS.items() if kind.startswith(book))
     load = books.cash_book if cash else books.bank_book
-    build = {
-        (True, "pdf"): books.cash_book_pdf,
-        (True, "xlsx"): books.cash_book_xlsx,
-        (False, "pdf"): books.bank_book_pdf,
-        (False, "xlsx"): books.bank_book_xlsx,
-    }[(cash, ext)]
+    if ext == "pdf":
+        write = books.write_cash_book_pdf if cash else books.write_bank_book_pdf
+    else:
+        xlsx = books.cash_book_xlsx if cash else books.bank_book_xlsx
     label = "CASH_BOOK_FORM_LABEL" if cash else "BANK_BOOK_FORM_LABEL"
 
     def identify(session: Session, actor: Actor, params: dict) -> Identity:
@@ -142,8 +140,11 @@ def _account_book(kind: str, ext: str) -> Kind:
         return Identity(len(book["lines"]), material, dated_name(stem, params, ext, key))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
-        defaults = identity_defaults(current_app.config)
-        out.write(build(session, actor, params[key], defaults, current_app.config[label], **_period(params)))
+        defaults, form_label = identity_defaults(current_app.config), current_app.config[label]
+        if ext == "pdf":  # in chunks, with their progress
+            write(out, session, actor, params[key], defaults, form_label, progress, **_period(params))
+        else:
+            out.write(xlsx(session, actor, params[key], defaults, form_label, **_period(params)))
 
     return Kind(kind, books.READERS, PDF if ext == "pdf" else XLSX, identify, render)
 
@@ -151,8 +152,6 @@ def _account_book(kind: str, ext: str) -> Kind:
 def _fund_book(ext: str) -> Kind:
     from fundsvc.reports import service
     from fundsvc.reports.views import book_name
-
-    build = service.fund_book_pdf if ext == "pdf" else service.fund_book_xlsx
 
     def args(params: dict) -> dict:
         return {"fund": params.get("fund"), "unit": params.get("unit"), **_period(params)}
@@ -171,7 +170,10 @@ def _fund_book(ext: str) -> Kind:
         return Identity(len(book["lines"]), material, book_name(params, ext))
 
     def render(session: Session, actor: Actor, params: dict, out: IO[bytes], progress: Progress) -> None:
-        out.write(build(session, actor, _settings(), **args(params)))
+        if ext == "pdf":  # in chunks, with their progress
+            service.write_fund_book_pdf(out, session, actor, _settings(), progress, **args(params))
+        else:
+            out.write(service.fund_book_xlsx(session, actor, _settings(), **args(params)))
 
     return Kind(f"fund-book.{ext}", service.READERS, PDF if ext == "pdf" else XLSX, identify, render)
 

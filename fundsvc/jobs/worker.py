@@ -1,65 +1,38 @@
 """`flask --app wsgi worker`: renders queued jobs, at most FUNDSVC_RENDER_CONCURRENCY at once on the machine.
 
-The bound holds across every worker process of the machine: a render runs only while it holds one of the
-machine's render slots, lock files under the documents cache (`job-slots/slot-N.lock`, flock: a killed worker's
-slot is free at once). On SQLite a worker thread takes a slot before it claims a job, so a job waits in the
-queue, not in a worker, until a slot is free.
+The bound holds across every process of the machine, requests' renders included: a render runs only while it
+holds one of the machine's render slots (fundsvc.documents.slots: lock files under the documents cache, a killed
+worker's slot is free at once). On SQLite a worker thread takes a slot before it claims a job, so a job waits in
+the queue, not in a worker, until a slot is free.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
+from fundsvc.documents.slots import slots_folder, waited_slot
 from fundsvc.extensions import db
 from fundsvc.jobs.queues import PROCRASTINATE_QUEUE, PROCRASTINATE_TASK, TableQueue
 from fundsvc.jobs.service import jobs_dir, run, take
 
 log = logging.getLogger(__name__)
-SLOT_POLL_SECONDS = 0.2
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@contextlib.contextmanager
-def render_slot(folder: Path, slots: int, stop: threading.Event) -> Iterator[bool]:
-    """Hold one of the machine's `slots` render slots for the block (True), waiting for one to be free; False
-    when `stop` is set before one is."""
-    folder.mkdir(parents=True, exist_ok=True)
-    while True:
-        for number in range(max(1, slots)):
-            f = open(folder / f"slot-{number}.lock", "a+b")
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.close()
-                continue
-            try:
-                yield True
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
-                f.close()
-            return
-        if stop.wait(SLOT_POLL_SECONDS):
-            yield False
-            return
-
-
 def _slots_folder() -> Path:
-    return jobs_dir().parent / "job-slots"
+    return slots_folder(jobs_dir().parent)
 
 
 def run_worker(app: Flask, concurrency: int | None = None, *, burst: bool = False, poll: float = 1.0) -> None:
@@ -88,7 +61,7 @@ def _run_table_worker(app: Flask, concurrency: int, *, burst: bool, poll: float)
         with app.app_context():
             folder = _slots_folder()
             while not stop.is_set():
-                with render_slot(folder, slots, stop) as got:
+                with waited_slot(folder, slots, stop) as got:
                     if not got:
                         return
                     job_id = queue.claim(db.session, owner, lease)
@@ -136,7 +109,7 @@ def procrastinate_app(app: Flask):
 
     @queue_app.task(name=PROCRASTINATE_TASK, queue=PROCRASTINATE_QUEUE)
     def render_document(job_id: int) -> None:
-        with app.app_context(), render_slot(_slots_folder(), app.config["RENDER_CONCURRENCY"], never):
+        with app.app_context(), waited_slot(_slots_folder(), app.config["RENDER_CONCURRENCY"], never):
             try:
                 with Session(db.engine) as session, session.begin():
                     taken = take(session, job_id, owner, lease)

@@ -8,9 +8,9 @@ the spreadsheet print exactly its figures.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import orjson
 from sqlalchemy import func, select
@@ -20,8 +20,7 @@ from fundsvc.allocation.models import Award
 from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.documents.cells import sheet_text
-from fundsvc.documents.parallel import render_chunked_pdf
-from fundsvc.documents.render import render_pdf
+from fundsvc.documents.parallel import write_long_pdf
 from fundsvc.documents.words import format_date, today_in_vietnam
 from fundsvc.donations.models import Donation, Donor, Receipt
 from fundsvc.errors import Invalid, NotFound
@@ -33,6 +32,7 @@ from fundsvc.units.models import Unit
 from fundsvc.units.service import visible_unit
 
 READERS = ("treasurer", "committee", "viewer")
+Progress = Callable[[int, int], None]
 # Lines per chunk of a printed money book: a long book is laid out in parts by a process pool, never whole, since
 # WeasyPrint keeps every page of a document in memory until it is written (a year of 200,000 lines would not fit).
 CHUNK_LINES = 500
@@ -473,12 +473,21 @@ def _preparer(session: Session, actor: Actor) -> str:
     return (session.scalar(select(User.full_name).where(User.id == actor.user_id)) if actor.user_id else None) or ""
 
 
-def _print(
-    session: Session, actor: Actor, template: str, book: dict, defaults: Mapping, chunk_lines: int | None = None, **more
-) -> bytes:
-    """A book as the accountant signs it: the unit's identity, the period, "Ngày mở sổ", page numbers, and the
-    signatures (the person printing it as Người ghi sổ) on the page that ends the table. With `chunk_lines`, a
-    book longer than that is rendered in chunks of that many lines (the template's `chunk`) and joined."""
+def _write_print(
+    out: IO[bytes],
+    session: Session,
+    actor: Actor,
+    template: str,
+    book: dict,
+    defaults: Mapping,
+    chunk_lines: int | None = None,
+    progress: Progress | None = None,
+    **more,
+) -> None:
+    """A book as the accountant signs it, into the binary file `out`: the unit's identity, the period, "Ngày mở sổ",
+    page numbers, and the signatures (the person printing it as Người ghi sổ) on the page that ends the table. With
+    `chunk_lines`, a book longer than that is rendered in chunks of that many lines (the template's `chunk`), each
+    in a child process, and joined; `progress(done, total)` as the chunks are rendered and joined."""
     identity = _identity(session, book["unit"]["code"], defaults)
     context = {
         **book,
@@ -488,24 +497,60 @@ def _print(
         "today": today_in_vietnam(),
         "preparer": _preparer(session, actor) or identity["signatories"].get("preparer") or "",
     }
-    if chunk_lines and len(book["lines"]) > chunk_lines:
-        lines = context.pop("lines")
-        return render_chunked_pdf(template, context, lines, chunk_size=chunk_lines)
-    return render_pdf(template, context)
+    size = chunk_lines or max(1, len(book["lines"]))
+    write_long_pdf(out, template, context, rows_key="lines", chunk_size=size, progress=progress)
+
+
+def _print(session: Session, actor: Actor, template: str, book: dict, defaults: Mapping, **more) -> bytes:
+    out = io.BytesIO()
+    _write_print(out, session, actor, template, book, defaults, **more)
+    return out.getvalue()
+
+
+def write_cash_book_pdf(
+    out: IO[bytes],
+    session: Session,
+    actor: Actor,
+    unit_code: str,
+    defaults: Mapping,
+    form_label: str,
+    progress: Progress | None = None,
+    **period,
+) -> None:
+    book = cash_book(session, actor, unit_code, **period)
+    template = "documents/account_book.html"
+    _write_print(out, session, actor, template, book, defaults, CHUNK_LINES, progress, form_label=form_label)
+
+
+def write_bank_book_pdf(
+    out: IO[bytes],
+    session: Session,
+    actor: Actor,
+    account_id: int,
+    defaults: Mapping,
+    form_label: str,
+    progress: Progress | None = None,
+    **period,
+) -> None:
+    book = bank_book(session, actor, account_id, **period)
+    template = "documents/account_book.html"
+    _write_print(out, session, actor, template, book, defaults, CHUNK_LINES, progress, form_label=form_label)
 
 
 def cash_book_pdf(
     session: Session, actor: Actor, unit_code: str, defaults: Mapping, form_label: str, **period
 ) -> bytes:
-    book = cash_book(session, actor, unit_code, **period)
-    return _print(session, actor, "documents/account_book.html", book, defaults, CHUNK_LINES, form_label=form_label)
+    out = io.BytesIO()
+    write_cash_book_pdf(out, session, actor, unit_code, defaults, form_label, **period)
+    return out.getvalue()
 
 
 def bank_book_pdf(
     session: Session, actor: Actor, account_id: int, defaults: Mapping, form_label: str, **period
 ) -> bytes:
-    book = bank_book(session, actor, account_id, **period)
-    return _print(session, actor, "documents/account_book.html", book, defaults, CHUNK_LINES, form_label=form_label)
+    out = io.BytesIO()
+    write_bank_book_pdf(out, session, actor, account_id, defaults, form_label, **period)
+    return out.getvalue()
 
 
 def in_kind_register_pdf(

@@ -23,6 +23,7 @@ from fundsvc.auth.models import User
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import utcnow, write_transaction
 from fundsvc.documents.cells import sheet_text
+from fundsvc.documents.parallel import write_long_pdf
 from fundsvc.documents.render import render_html, render_pdf
 from fundsvc.documents.service import METHOD_LABELS, DocumentSettings
 from fundsvc.documents.words import VN_TZ, format_date, format_vnd, today_in_vietnam
@@ -30,7 +31,7 @@ from fundsvc.donations.models import METHODS, Donation, Donor
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement, Period
 from fundsvc.ledger.service import default_fund_for, get_fund, statement
-from fundsvc.reports import charts
+from fundsvc.reports import books, charts
 from fundsvc.reports.books import check_period as _check_period
 from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
@@ -549,8 +550,10 @@ def _period_text(date_from: date | None, date_to: date | None) -> str:
     return "Toàn bộ thời gian"
 
 
-def fund_book_pdf(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:
-    """The sổ quỹ as a PDF, signed by Người ghi sổ, Kế toán trưởng and Thủ trưởng đơn vị."""
+def write_fund_book_pdf(out, session: Session, actor: Actor, settings: DocumentSettings, progress=None, **args) -> None:
+    """The sổ quỹ as a PDF into the binary file `out`, signed by Người ghi sổ, Kế toán trưởng and Thủ trưởng đơn vị;
+    a long one in chunks of books.CHUNK_LINES lines, each rendered in a child process, `progress(done, total)` as
+    they are rendered and joined."""
     book = fund_book(session, actor, **args)
     preparer = session.scalar(select(User.full_name).where(User.id == actor.user_id)) if actor.user_id else None
     context = {
@@ -563,7 +566,14 @@ def fund_book_pdf(session: Session, actor: Actor, settings: DocumentSettings, **
         "signers": {"preparer": preparer or "", "accountant": settings.accountant, "head": settings.head},
         "title": f"Sổ quỹ {book['fund']['name']}",
     }
-    return render_pdf("documents/fund_book.html", context)
+    template = "documents/fund_book.html"
+    write_long_pdf(out, template, context, rows_key="lines", chunk_size=books.CHUNK_LINES, progress=progress)
+
+
+def fund_book_pdf(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:
+    out = io.BytesIO()
+    write_fund_book_pdf(out, session, actor, settings, **args)
+    return out.getvalue()
 
 
 def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, **args) -> bytes:

@@ -16,13 +16,20 @@ PLAIN_MESSAGES = {
     413: _l("Tệp hoặc dữ liệu gửi lên quá lớn."),
     429: _l("Bạn thao tác quá nhanh. Hãy đợi một lát rồi thử lại."),
     500: _l("Máy chủ gặp lỗi. Hãy thử lại; nếu vẫn lỗi, báo cho người quản trị."),
+    504: _l(
+        "Trang này chạy quá thời gian cho phép nên đã bị dừng; những gì đang ghi dở đã được hủy. "
+        "Hãy thử lại sau, hoặc chọn một khoảng ngắn hơn."
+    ),
 }
+#: Errors whose page always says the plain message (the service's own words carry an English gloss for the API).
+ALWAYS_PLAIN = {504}
 
 
 def render_error_page(code: int, message: str):
     """An error page in the site's layout, with the menu of the logged-in user, in the reader's language."""
     default = default_exceptions.get(code)
-    if (not message or (default is not None and message == default.description)) and code in PLAIN_MESSAGES:
+    generic = not message or (default is not None and message == default.description) or code in ALWAYS_PLAIN
+    if generic and code in PLAIN_MESSAGES:
         message = str(PLAIN_MESSAGES[code])
     if "actor" not in g:  # a URL no page answers: the web UI's own hooks did not run
         try:

@@ -56,7 +56,7 @@ def test_case_variants_of_a_school_at_the_same_moment_make_one_render(app, admin
 
 
 def test_renders_beyond_the_slots_are_answered_503(app, admin, round_id, slow_renders, tmp_path):
-    app.config.update(DOCUMENTS_CACHE_DIR=str(tmp_path), RENDER_SLOTS=1)
+    app.config.update(DOCUMENTS_CACHE_DIR=str(tmp_path), RENDER_CONCURRENCY=1)
     renders, started = slow_renders
     first = {}
     worker = threading.Thread(
@@ -70,3 +70,16 @@ def test_renders_beyond_the_slots_are_answered_503(app, admin, round_id, slow_re
     assert first["answer"].status_code == 200 and renders == ["award-list"]
     # Once the slot is free, the refused document renders.
     assert _get(app, admin._h(None), f"/api/v1/rounds/{round_id}/signature-sheet.pdf").status_code == 200
+
+
+def test_a_job_worker_holding_the_machines_slots_makes_a_request_wait_its_turn(app, admin, round_id, tmp_path):
+    """One bound for requests and jobs (FUNDSVC_RENDER_CONCURRENCY): while a job worker holds the only slot, a
+    request's render is answered 503; once the job is done, the request renders."""
+    from fundsvc.documents.slots import slots_folder, waited_slot
+
+    app.config.update(DOCUMENTS_CACHE_DIR=str(tmp_path), RENDER_CONCURRENCY=1)
+    with waited_slot(slots_folder(tmp_path), 1, threading.Event()) as held:
+        assert held
+        busy = _get(app, admin._h(None), f"/api/v1/rounds/{round_id}/award-list.pdf")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] and busy.json["code"] == 503
+    assert _get(app, admin._h(None), f"/api/v1/rounds/{round_id}/award-list.pdf").status_code == 200

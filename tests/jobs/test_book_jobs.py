@@ -98,3 +98,53 @@ def test_an_account_id_beyond_the_database_is_refused_in_the_contract_shape(any_
     response = api.get(f"/api/v1/reports/bank-book.pdf?account={10**25}")
     assert response.status_code == 422
     assert set(response.get_json()) == {"code", "status", "message", "errors"}
+
+
+@pytest.fixture
+def progress_written(monkeypatch):
+    """Every progress a job writes, (done, total) in order: written at each step (not at most twice a second),
+    and the books printed in chunks of 5 lines (so a book of the threshold's size has several)."""
+    from fundsvc.jobs import service
+    from fundsvc.reports import books
+
+    written = []
+    original = service._set
+
+    def recording(engine, job_id, owner, **values):
+        if isinstance(values.get("progress_done"), int):
+            written.append((values["progress_done"], values["progress_total"]))
+        return original(engine, job_id, owner, **values)
+
+    monkeypatch.setattr(service, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(service, "_set", recording)
+    monkeypatch.setattr(books, "CHUNK_LINES", 5)
+    return written
+
+
+def _bank_account(api, unit: str) -> int:
+    return next(a["id"] for a in api.get(f"/api/v1/units/{unit}/accounts").get_json() if a["kind"] == "bank")
+
+
+@pytest.mark.parametrize("kind", ["cash-book", "bank-book", "fund-book", "receipts"])
+def test_a_book_job_reports_its_progress_as_it_goes(any_app, busy_commune, make_api, progress_written, kind):
+    """Progress moves from the first chunk to the last through the values between, never back, and the job
+    answers 100 % once done; the document is the one the request renders inline (in chunks as well)."""
+    api = make_api(any_app, "treasurer", busy_commune)
+    period = "from=2024-03-01&to=2024-03-31"
+    if kind == "bank-book":
+        for day in range(GIFTS):
+            give(db.session, busy_commune, 200_000 + day, on=date(2024, 3, 1 + day % 28), method="bank_transfer")
+        url = f"/api/v1/reports/bank-book.pdf?account={_bank_account(api, busy_commune)}&{period}"
+    elif kind == "receipts":
+        url = f"/api/v1/receipts.pdf?unit={busy_commune}&{period}"
+    else:
+        url = f"/api/v1/reports/{kind}.pdf?unit={busy_commune}&{period}"
+    document, job = through_the_queue(any_app, api, url)
+    assert job["progress"]["percent"] == 100
+    (total,) = {total for _, total in progress_written}
+    done = [d for d, _ in progress_written]
+    assert done == sorted(set(done)), progress_written  # strictly rising
+    assert [d for d in done if 0 < d < total], progress_written  # through values between
+    assert done[-1] == total and total >= (GIFTS if kind == "receipts" else 2 * (GIFTS // 5))
+    if kind != "receipts":  # receipts' bytes are compared in test_the_periods_receipts_are_a_job_with_progress
+        assert document.data == inline(any_app, api, url).data

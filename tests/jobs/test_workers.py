@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from fundsvc.documents.slots import waited_slot
 from fundsvc.extensions import db
 from fundsvc.jobs.models import Job
-from fundsvc.jobs.worker import render_slot
 from tests.ceremony.conftest import make_round
 from tests.jobs.conftest import job_config, pupils
 from tests.jobs.test_jobs_api import committee_actor, fresh_render
@@ -142,7 +142,7 @@ def test_render_slots_hold_renders_to_their_number():
     running, most = [0], [0]
 
     def render() -> None:
-        with render_slot(folder, 2, stop_event) as got:
+        with waited_slot(folder, 2, stop_event) as got:
             assert got
             with lock:
                 running[0] += 1
@@ -161,8 +161,8 @@ def test_render_slots_hold_renders_to_their_number():
 
 def test_a_stopped_worker_waiting_for_a_slot_gives_up(tmp_path):
     stop_event = threading.Event()
-    with render_slot(tmp_path, 1, stop_event) as first:
+    with waited_slot(tmp_path, 1, stop_event) as first:
         assert first
         stop_event.set()
-        with render_slot(tmp_path, 1, stop_event) as second:
+        with waited_slot(tmp_path, 1, stop_event) as second:
             assert second is False

@@ -44,6 +44,7 @@ class Gunicorn:
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)  # more of the server's environment
+    app: str = "wsgi:app"  # the WSGI application gunicorn serves
     proc: subprocess.Popen | None = None
 
     @property
@@ -71,7 +72,7 @@ class Gunicorn:
             "--graceful-timeout",
             "5",
             *self.extra_args,
-            "wsgi:app",
+            self.app,
         ]
         # A process group of its own, so that stop() can take the master and its workers down together.
         self.proc = subprocess.Popen(
