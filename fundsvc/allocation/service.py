@@ -11,8 +11,8 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from fundsvc.allocation import engine
-from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation import decisions, engine
+from fundsvc.allocation.models import HELD, Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
@@ -32,7 +32,6 @@ from fundsvc.units.service import district_of, visible_unit
 
 COMMITTEE = ("committee",)
 TREASURY = ("treasurer",)
-HELD = ("approved", "paid")  # awards that count as given
 
 
 def checked_rules(doc) -> dict:
@@ -232,13 +231,16 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
     allocation = engine.allocate(facts, **_engine_arguments(session, round_))
     del facts
     # The engine's key order is fixed, so the same result gives the same text, and the same hash.
-    text = encode_json({"round": round_.id, **allocation.as_dict()})
+    document = {"round": round_.id, **allocation.as_dict()}
+    text = encode_json(document)
     result_hash = "sha256:" + hashlib.sha256(text).hexdigest()
     # Compressed here, not as the UPDATE binds them: on SQLite every other writer would wait meanwhile.
     result = CompressedJSON.compress(text)
     ranked = CompressedJSON.compress(allocation.ranking.stored())
+    # What the round's page reads instead of the whole result, made here for the same reason.
+    summary, decision_rows = decisions.summary_of(document), decisions.decision_rows(round_.id, document)
     counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
-    del allocation
+    del allocation, document
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
         _refuse_if_approved(round_)
@@ -251,10 +253,12 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
                 ranked=ranked,
                 inputs_hash=inputs_hash,
                 result_hash=result_hash,
+                result_summary=summary,
                 status="allocated",
                 allocated_at=now,
             )
         )
+        decisions.store(session.connection(), round_.id, decision_rows)
         # The identity map's round must not keep its old (pre-update) values for the rest of the session.
         session.expire(round_)
         record(
