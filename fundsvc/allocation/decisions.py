@@ -5,8 +5,8 @@ list. So each allocation also stores the result's summary (allocated, remaining,
 its entries one row each (RoundDecision: list, place, nomination, rank, amount, the entry's JSON), and the page reads
 the summary and one page of rows. After approval the lists are those of `current_result`, the reference kept for
 explanation and tests: an award cancelled is moved from `awarded` to `cancelled`, a pupil promoted from `waitlisted`
-to `awarded` (marked `promoted`), and allocated and remaining follow the awards held; here by one aggregate and one
-page of a join of the decisions with the round's awards.
+to `awarded` (marked `promoted`), and allocated and remaining follow the awards held; here from the round's awards
+by status and one page of its awards (or of its waitlist less the awards) with their decisions.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, and_, case, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from fundsvc.allocation.models import HELD, Award, Round, RoundDecision
+from fundsvc.allocation.models import AWARD_STATUSES, HELD, Award, Round, RoundDecision
 from fundsvc.privacy import redact_entries
 
 OUTCOMES = ("awarded", "waitlisted", "ineligible")
-# The lists of an approved round, as current_result makes them.
-APPROVED_LISTS = ("awarded", "waitlisted", "ineligible", "cancelled")
 
 
 def summary_of(result: dict) -> dict:
@@ -81,7 +79,7 @@ def result_page(
         return None
     approved = round_.status == "approved"
     if approved:
-        allocated, counts = _approved_figures(session, round_)
+        allocated, counts = _approved_figures(session, round_, summary)
         remaining = summary["allocated"] + summary["remaining"] - allocated
     else:
         allocated, remaining, counts = summary["allocated"], summary["remaining"], dict(summary["counts"])
@@ -97,6 +95,7 @@ def result_page(
 
 
 def _entries(session: Session, round_: Round, tab: str, offset: int, limit: int) -> list[dict]:
+    """A page of one of the result's lists as stored."""
     rows = session.scalars(
         select(RoundDecision.entry)
         .where(RoundDecision.round_id == round_.id, RoundDecision.outcome == tab)
@@ -107,39 +106,51 @@ def _entries(session: Session, round_: Round, tab: str, offset: int, limit: int)
     return [orjson.loads(text) for text in rows]
 
 
-# An approved round's decisions with their awards, and the list each is in now.
-_AWARDS = Award.__table__
-_WITH_AWARDS = select(RoundDecision.entry).outerjoin(
-    _AWARDS, and_(_AWARDS.c.round_id == RoundDecision.round_id, _AWARDS.c.nomination_id == RoundDecision.nomination_id)
-)
-_NOW_IN = case(
-    (RoundDecision.outcome == "ineligible", "ineligible"),
-    (_AWARDS.c.status.in_(HELD), "awarded"),
-    (_AWARDS.c.status == "cancelled", "cancelled"),
-    else_="waitlisted",
-)
-
-
-def _approved_figures(session: Session, round_: Round) -> tuple[int, dict[str, int]]:
-    """(the money of the awards held, each list's count), in one aggregate."""
-    counts, allocated = dict.fromkeys(APPROVED_LISTS, 0), 0
-    query = _WITH_AWARDS.with_only_columns(_NOW_IN, func.count(), func.coalesce(func.sum(RoundDecision.amount), 0))
-    for now_in, count, amount in session.execute(query.where(RoundDecision.round_id == round_.id).group_by(_NOW_IN)):
-        counts[now_in] = int(count)
-        if now_in == "awarded":
-            allocated = int(amount)
-    return allocated, counts
+def _approved_figures(session: Session, round_: Round, summary: dict) -> tuple[int, dict[str, int]]:
+    """(the money of the awards held, each list's count) of an approved round, from its awards by status: every
+    awarded entry got an award at approval and every promoted one since, each for its entry's amount, so the
+    waitlist is the ranked entries less the awards."""
+    by_status = dict.fromkeys(AWARD_STATUSES, (0, 0))
+    query = select(Award.status, func.count(), func.coalesce(func.sum(Award.amount), 0))
+    for status, count, amount in session.execute(query.where(Award.round_id == round_.id).group_by(Award.status)):
+        by_status[status] = (int(count), int(amount))
+    counts = summary["counts"]
+    held = [by_status[status] for status in HELD]
+    awards = sum(count for count, _amount in by_status.values())
+    return sum(amount for _count, amount in held), {
+        "awarded": sum(count for count, _amount in held),
+        "waitlisted": counts["awarded"] + counts["waitlisted"] - awards,
+        "ineligible": counts["ineligible"],
+        "cancelled": by_status["cancelled"][0],
+    }
 
 
 def _approved_entries(session: Session, round_: Round, tab: str, offset: int, limit: int) -> list[dict]:
-    order = RoundDecision.position if tab == "ineligible" else RoundDecision.rank
-    rows = session.scalars(
-        _WITH_AWARDS.where(RoundDecision.round_id == round_.id, _NOW_IN == tab)
-        .order_by(order)
-        .offset(offset)
-        .limit(limit)
-    )
-    entries = [orjson.loads(text) for text in rows]
+    """A page of an approved round's list as current_result makes it: the awards held (or cancelled) in rank order
+    with their entries, the waitlisted entries without an award, the ineligible ones as stored."""
+    if tab == "ineligible":
+        return _entries(session, round_, tab, offset, limit)
+    if tab == "waitlisted":
+        awarded = select(Award.id).where(
+            Award.round_id == RoundDecision.round_id, Award.nomination_id == RoundDecision.nomination_id
+        )
+        query = (
+            select(RoundDecision.entry)
+            .where(RoundDecision.round_id == round_.id, RoundDecision.outcome == "waitlisted", ~awarded.exists())
+            .order_by(RoundDecision.rank)
+        )
+    else:
+        statuses = HELD if tab == "awarded" else ("cancelled",)
+        query = (
+            select(RoundDecision.entry)
+            .join(
+                Award,
+                and_(Award.round_id == RoundDecision.round_id, Award.nomination_id == RoundDecision.nomination_id),
+            )
+            .where(Award.round_id == round_.id, Award.status.in_(statuses))
+            .order_by(Award.rank, Award.id)
+        )
+    entries = [orjson.loads(text) for text in session.scalars(query.offset(offset).limit(limit))]
     if tab == "awarded":  # as current_result marks them: taken from the waitlist, which gave the reason
         for entry in entries:
             entry["promoted"] = entry.get("reason") is not None

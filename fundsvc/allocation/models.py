@@ -98,7 +98,11 @@ class RoundDecision(Base):
     Replaced whole by each allocation."""
 
     __tablename__ = "round_decisions"
-    __table_args__ = (Index("ix_round_decisions_nomination", "round_id", "nomination_id"),)
+    __table_args__ = (
+        Index("ix_round_decisions_nomination", "round_id", "nomination_id"),
+        # A list in rank order (an approved round's waitlist), a page found in the index however deep.
+        Index("ix_round_decisions_rank", "round_id", "outcome", "rank"),
+    )
 
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # the result's list: awarded, waitlisted…

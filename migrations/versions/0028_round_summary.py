@@ -45,7 +45,10 @@ def upgrade():
         sa.PrimaryKeyConstraint("round_id", "outcome", "position", name="pk_round_decisions"),
     )
     op.create_index("ix_round_decisions_nomination", "round_decisions", ["round_id", "nomination_id"], unique=False)
+    op.create_index("ix_round_decisions_rank", "round_decisions", ["round_id", "outcome", "rank"], unique=False)
     _write_from_results()
+    # The planner's statistics, with the new table (fundsvc.db.statistics).
+    op.execute(sa.text("ANALYZE"))
 
 
 def _write_from_results() -> None:
@@ -61,7 +64,9 @@ def _write_from_results() -> None:
     for round_id in bind.scalars(
         sa.select(rounds.c.id).where(rounds.c.result.is_not(None)).order_by(rounds.c.id)
     ).all():
-        result = json.loads(zstandard.decompress(bind.scalar(sa.select(rounds.c.result).where(rounds.c.id == round_id))))
+        result = json.loads(
+            zstandard.decompress(bind.scalar(sa.select(rounds.c.result).where(rounds.c.id == round_id)))
+        )
         summary = {
             "allocated": result["allocated"],
             "remaining": result["remaining"],
@@ -86,6 +91,7 @@ def _write_from_results() -> None:
 
 
 def downgrade():
+    op.drop_index("ix_round_decisions_rank", table_name="round_decisions")
     op.drop_index("ix_round_decisions_nomination", table_name="round_decisions")
     op.drop_table("round_decisions")
     with op.batch_alter_table("rounds") as batch_op:
