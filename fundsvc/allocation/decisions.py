@@ -3,40 +3,59 @@
 A province's result is 10.8 MB of JSON (100,000 entries); the round's page shows the figures and 200 entries of one
 list. So each allocation also stores the result's summary (allocated, remaining, each list's count) on the round and
 its entries one row each (RoundDecision: list, place, nomination, rank, amount, the entry's JSON), and the page reads
-the summary and one page of rows. After approval the lists are those of `current_result`, the reference kept for
-explanation and tests: an award cancelled is moved from `awarded` to `cancelled`, a pupil promoted from `waitlisted`
-to `awarded` (marked `promoted`), and allocated and remaining follow the awards held; here from the round's awards
-by status and one page of its awards (or of its waitlist less the awards) with their decisions.
+the summary and one page of rows. The rows are written before the round names them, a batch per write transaction,
+and those it no longer names are deleted after, likewise: on SQLite no gift waits seconds behind them.
+
+After approval the lists are those of `current_result`, the reference kept for explanation and tests: an award
+cancelled is moved from `awarded` to `cancelled`, a pupil promoted from `waitlisted` to `awarded` (marked
+`promoted`), and allocated and remaining follow the awards held; here from the round's awards by status and one
+page of its awards (or of its waitlist less the awards) with their decisions.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from fundsvc.allocation.models import AWARD_STATUSES, HELD, Award, Round, RoundDecision
+from fundsvc.db import write_transaction
+from fundsvc.errors import Conflict
 from fundsvc.privacy import redact_entries
 
 OUTCOMES = ("awarded", "waitlisted", "ineligible")
 
 
-def summary_of(result: dict) -> dict:
-    """What the round's page shows of a result besides its entries."""
+# Rows a write transaction writes or deletes: on SQLite every other writer (every gift) waits while one runs, and a
+# province's 100,000 decisions in one would hold the lock for seconds.
+BATCH = 5000
+
+
+def summary_of(result: dict, allocation: int) -> dict:
+    """What the round's page shows of a result besides its entries, and the key of its decisions."""
     return {
+        "allocation": allocation,
         "allocated": result["allocated"],
         "remaining": result["remaining"],
         "counts": {outcome: len(result[outcome]) for outcome in OUTCOMES},
     }
 
 
-def decision_rows(round_id: int, result: dict) -> list[dict]:
+def new_allocation() -> int:
+    """A key for the decisions of an allocation about to be stored (random: two allocations of a round written at
+    once must not share one; `check_complete` refuses the second if they ever did)."""
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+def decision_rows(round_id: int, allocation: int, result: dict) -> list[dict]:
     """The result's entries as RoundDecision rows, each list in its order."""
     return [
         {
             "round_id": round_id,
+            "allocation": allocation,
             "outcome": outcome,
             "position": position,
             "nomination_id": entry["nomination_id"],
@@ -49,12 +68,45 @@ def decision_rows(round_id: int, result: dict) -> list[dict]:
     ]
 
 
-def store(connection: Connection, round_id: int, rows: list[dict]) -> None:
-    """Replace the round's decisions by `rows` (decision_rows, made before the caller's write transaction: on SQLite
-    every other writer waits while it runs), in the caller's transaction."""
-    connection.execute(delete(RoundDecision).where(RoundDecision.round_id == round_id))
-    if rows:
-        connection.execute(insert(RoundDecision), rows)
+def write(session: Session, rows: list[dict]) -> None:
+    """Store an allocation's decisions before the round names them, a batch per write transaction."""
+    for start in range(0, len(rows), BATCH):
+        with write_transaction(session):
+            session.execute(insert(RoundDecision), rows[start : start + BATCH])
+
+
+def check_complete(session: Session, round_id: int, allocation: int, rows: int) -> None:
+    """In the transaction that makes `allocation` the round's: 409 unless all its decisions are there (another
+    allocation of the round finishing meanwhile discards what is not its own)."""
+    stored = session.scalar(
+        select(func.count()).where(RoundDecision.round_id == round_id, RoundDecision.allocation == allocation)
+    )
+    if stored != rows:
+        raise Conflict("Đợt xét vừa được phân bổ ở nơi khác; hãy chạy lại (round allocated twice at once; run again)")
+
+
+def discard_others(session: Session, round_id: int) -> None:
+    """Delete the decisions of the round's allocations other than the one it names (replaced, or never made
+    current), a batch per write transaction."""
+    summary = session.scalar(select(Round.result_summary).where(Round.id == round_id))
+    current = summary["allocation"] if summary else None
+    others = session.execute(
+        select(RoundDecision.allocation, RoundDecision.outcome, func.max(RoundDecision.position))
+        .where(RoundDecision.round_id == round_id, RoundDecision.allocation != current)
+        .group_by(RoundDecision.allocation, RoundDecision.outcome)
+    ).all()
+    for allocation, outcome, last in others:
+        for start in range(0, last + 1, BATCH):
+            with write_transaction(session):
+                session.execute(
+                    delete(RoundDecision).where(
+                        RoundDecision.round_id == round_id,
+                        RoundDecision.allocation == allocation,
+                        RoundDecision.outcome == outcome,
+                        RoundDecision.position >= start,
+                        RoundDecision.position < start + BATCH,
+                    )
+                )
 
 
 @dataclass(frozen=True)
@@ -94,11 +146,16 @@ def result_page(
     return ResultPage(allocated, remaining, counts, entries if personal else redact_entries(entries), number, pages)
 
 
+def _of(round_: Round):
+    """The conditions of the round's current decisions."""
+    return (RoundDecision.round_id == round_.id, RoundDecision.allocation == round_.result_summary["allocation"])
+
+
 def _entries(session: Session, round_: Round, tab: str, offset: int, limit: int) -> list[dict]:
     """A page of one of the result's lists as stored."""
     rows = session.scalars(
         select(RoundDecision.entry)
-        .where(RoundDecision.round_id == round_.id, RoundDecision.outcome == tab)
+        .where(*_of(round_), RoundDecision.outcome == tab)
         .order_by(RoundDecision.position)
         .offset(offset)
         .limit(limit)
@@ -136,7 +193,7 @@ def _approved_entries(session: Session, round_: Round, tab: str, offset: int, li
         )
         query = (
             select(RoundDecision.entry)
-            .where(RoundDecision.round_id == round_.id, RoundDecision.outcome == "waitlisted", ~awarded.exists())
+            .where(*_of(round_), RoundDecision.outcome == "waitlisted", ~awarded.exists())
             .order_by(RoundDecision.rank)
         )
     else:
@@ -147,7 +204,7 @@ def _approved_entries(session: Session, round_: Round, tab: str, offset: int, li
                 Award,
                 and_(Award.round_id == RoundDecision.round_id, Award.nomination_id == RoundDecision.nomination_id),
             )
-            .where(Award.round_id == round_.id, Award.status.in_(statuses))
+            .where(*_of(round_), Award.status.in_(statuses))
             .order_by(Award.rank, Award.id)
         )
     entries = [orjson.loads(text) for text in session.scalars(query.offset(offset).limit(limit))]

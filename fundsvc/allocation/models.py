@@ -93,18 +93,19 @@ class Award(Base):
 
 
 class RoundDecision(Base):
-    """One entry of a round's last allocation result (docs/rules.md "Result"), at its place in its list: the round's
-    page reads a page of them, not the whole result (10.8 MB of JSON for a province's 100,000 nominations).
-    Replaced whole by each allocation."""
+    """One entry of a round's allocation result (docs/rules.md "Result"), at its place in its list: the round's
+    page reads a page of them, not the whole result (10.8 MB of JSON for a province's 100,000 nominations). The
+    round's `result_summary` names the allocation whose decisions are current (fundsvc.allocation.decisions)."""
 
     __tablename__ = "round_decisions"
     __table_args__ = (
-        Index("ix_round_decisions_nomination", "round_id", "nomination_id"),
+        Index("ix_round_decisions_nomination", "round_id", "allocation", "nomination_id"),
         # A list in rank order (an approved round's waitlist), a page found in the index however deep.
-        Index("ix_round_decisions_rank", "round_id", "outcome", "rank"),
+        Index("ix_round_decisions_rank", "round_id", "allocation", "outcome", "rank"),
     )
 
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    allocation: Mapped[int] = mapped_column(primary_key=True)  # the key of the allocation they were decided by
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # the result's list: awarded, waitlisted…
     position: Mapped[int] = mapped_column(primary_key=True)  # its place in that list, from 0
     nomination_id: Mapped[int]

@@ -237,28 +237,38 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
     # Compressed here, not as the UPDATE binds them: on SQLite every other writer would wait meanwhile.
     result = CompressedJSON.compress(text)
     ranked = CompressedJSON.compress(allocation.ranking.stored())
-    # What the round's page reads instead of the whole result, made here for the same reason.
-    summary, decision_rows = decisions.summary_of(document), decisions.decision_rows(round_.id, document)
+    # What the round's page reads instead of the whole result, its entries stored before the round names them.
+    key = decisions.new_allocation()
+    summary, decision_rows = decisions.summary_of(document, key), decisions.decision_rows(round_.id, key, document)
     counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
     del allocation, document
+    values = {
+        "result": result,
+        "ranked": ranked,
+        "inputs_hash": inputs_hash,
+        "result_hash": result_hash,
+        "result_summary": summary,
+    }
+    try:
+        decisions.write(session, decision_rows)
+        _store_allocation(session, actor, round_id, values, (key, len(decision_rows)), counts)
+    finally:
+        decisions.discard_others(session, round_id)  # the allocation replaced, or this one if refused
+    return text
+
+
+def _store_allocation(
+    session: Session, actor: Actor, round_id: int, values: dict, stored: tuple[int, int], counts: dict
+) -> None:
+    """Make the allocation the round's (`values`: its new columns; `stored`: its decisions' key and how many
+    were written), in one short write transaction."""
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
         _refuse_if_approved(round_)
-        now = utcnow()
+        decisions.check_complete(session, round_id, *stored)
         session.execute(
-            update(Round)
-            .where(Round.id == round_.id)
-            .values(
-                result=result,
-                ranked=ranked,
-                inputs_hash=inputs_hash,
-                result_hash=result_hash,
-                result_summary=summary,
-                status="allocated",
-                allocated_at=now,
-            )
+            update(Round).where(Round.id == round_.id).values(**values, status="allocated", allocated_at=utcnow())
         )
-        decisions.store(session.connection(), round_.id, decision_rows)
         # The identity map's round must not keep its old (pre-update) values for the rest of the session.
         session.expire(round_)
         record(
@@ -268,10 +278,9 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
             "round",
             round_.id,
             None,
-            {"result_hash": result_hash, "inputs_hash": inputs_hash, **counts},
+            {"result_hash": values["result_hash"], "inputs_hash": values["inputs_hash"], **counts},
             round_.unit_id,
         )
-    return text
 
 
 def allocate(session: Session, actor: Actor, round_id: int) -> dict:

@@ -25,6 +25,8 @@ depends_on = None
 # As fundsvc.allocation.decisions writes them (a copy: a migration must do the same whenever it runs).
 OUTCOMES = ("awarded", "waitlisted", "ineligible")
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# The key of the decisions written here (an allocation's are random; any number names them).
+ALLOCATION = 1
 # A province's round is 100,000 decisions: written a batch at a time.
 BATCH = 5000
 
@@ -35,6 +37,7 @@ def upgrade():
     op.create_table(
         "round_decisions",
         sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("allocation", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("nomination_id", sa.Integer(), nullable=False),
@@ -42,10 +45,14 @@ def upgrade():
         sa.Column("amount", sa.BigInteger(), nullable=True),
         sa.Column("entry", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["round_id"], ["rounds.id"], name="fk_round_decisions_round_id_rounds"),
-        sa.PrimaryKeyConstraint("round_id", "outcome", "position", name="pk_round_decisions"),
+        sa.PrimaryKeyConstraint("round_id", "allocation", "outcome", "position", name="pk_round_decisions"),
     )
-    op.create_index("ix_round_decisions_nomination", "round_decisions", ["round_id", "nomination_id"], unique=False)
-    op.create_index("ix_round_decisions_rank", "round_decisions", ["round_id", "outcome", "rank"], unique=False)
+    op.create_index(
+        "ix_round_decisions_nomination", "round_decisions", ["round_id", "allocation", "nomination_id"], unique=False
+    )
+    op.create_index(
+        "ix_round_decisions_rank", "round_decisions", ["round_id", "allocation", "outcome", "rank"], unique=False
+    )
     _write_from_results()
     # The planner's statistics, with the new table (fundsvc.db.statistics).
     op.execute(sa.text("ANALYZE"))
@@ -57,7 +64,10 @@ def _write_from_results() -> None:
     )
     decisions = sa.table(
         "round_decisions",
-        *(sa.column(name) for name in ("round_id", "outcome", "position", "nomination_id", "rank", "amount", "entry")),
+        *(
+            sa.column(name)
+            for name in ("round_id", "allocation", "outcome", "position", "nomination_id", "rank", "amount", "entry")
+        ),
     )
     bind = op.get_bind()
     # One round at a time: a province's result is megabytes.
@@ -68,6 +78,7 @@ def _write_from_results() -> None:
             zstandard.decompress(bind.scalar(sa.select(rounds.c.result).where(rounds.c.id == round_id)))
         )
         summary = {
+            "allocation": ALLOCATION,
             "allocated": result["allocated"],
             "remaining": result["remaining"],
             "counts": {outcome: len(result[outcome]) for outcome in OUTCOMES},
@@ -76,6 +87,7 @@ def _write_from_results() -> None:
         rows = [
             {
                 "round_id": round_id,
+                "allocation": ALLOCATION,
                 "outcome": outcome,
                 "position": position,
                 "nomination_id": entry["nomination_id"],

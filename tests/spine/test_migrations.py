@@ -584,6 +584,7 @@ def test_0028_writes_the_summary_and_decisions_of_rounds_allocated_before(empty_
             try:
                 approved, draft = db.session.get(Round, 1), db.session.get(Round, 2)
                 assert approved.result_summary == {
+                    "allocation": 1,
                     "allocated": 5000000,
                     "remaining": 0,
                     "counts": {"awarded": 1, "waitlisted": 1, "ineligible": 1},
