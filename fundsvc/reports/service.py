@@ -614,16 +614,7 @@ def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, *
             setattr(made, name, setting)
         return made
 
-    def line(values: list, *, strong: bool = False) -> list:
-        cells = []
-        for col, value in enumerate(values, 1):
-            style = {"border": box}
-            if col >= 5 and isinstance(value, int):
-                style["number_format"] = "#,##0"
-            elif col == 2 and isinstance(value, date):
-                style["number_format"] = "dd/mm/yyyy"
-            cells.append(cell(sheet_text(value), font=bold if strong else None, **style))
-        return cells
+    line = _BookLines(ws, bold, box).line
 
     ws.append([settings.org_name])
     ws.append([cell(book["unit"]["name"], font=bold)])
@@ -653,6 +644,41 @@ def fund_book_xlsx(session: Session, actor: Actor, settings: DocumentSettings, *
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+class _BookLines:
+    """The fund book's lines as cells of a write-only sheet, boxed, amounts as #,##0 and dates as dd/mm/yyyy.
+
+    One styled cell per column and style, its value set for each line: a write-only sheet writes a row as it is
+    appended, so the next line may reuse its cells, and openpyxl works out each style once instead of once for each
+    of a year's 500,000 cells (which took twice as long as writing the values)."""
+
+    def __init__(self, ws, bold, box) -> None:
+        self.ws, self.bold, self.box = ws, bold, box
+        self.stamps: dict[tuple, object] = {}
+
+    def line(self, values: list, *, strong: bool = False) -> list:
+        return [self._cell(col, value, strong) for col, value in enumerate(values, 1)]
+
+    def _cell(self, col: int, value, strong: bool):
+        from openpyxl.cell import WriteOnlyCell
+
+        number_format = None
+        if col >= 5 and isinstance(value, int):
+            number_format = "#,##0"
+        elif col == 2 and isinstance(value, date):
+            number_format = "dd/mm/yyyy"
+        key = (col, number_format, strong)
+        stamp = self.stamps.get(key)
+        if stamp is None:
+            stamp = self.stamps[key] = WriteOnlyCell(self.ws)
+            stamp.border = self.box
+            if strong:
+                stamp.font = self.bold
+            if number_format:
+                stamp.number_format = number_format
+        stamp.value = sheet_text(value)
+        return stamp
 
 
 def _fund_book_sheet(wb, header_row: int):
