@@ -551,8 +551,9 @@ def fund_book(
     }
 
 
-def _describe(entry: LedgerEntry) -> str:
-    """The entry's description without the document number, which the book prints in its own column."""
+def _describe(entry) -> str:
+    """The description of an entry (a ledger line: fundsvc.ledger.service.LEDGER_LINE_COLUMNS) without the document
+    number, which the book prints in its own column."""
     code = entry.document_code
     if code and f" {code}:" in entry.description:
         return entry.description.replace(f" {code}:", ":", 1)
