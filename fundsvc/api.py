@@ -7,12 +7,14 @@ from functools import cache
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import Select
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
 from fundsvc.auth.service import Actor, authenticate_token
 from fundsvc.db.pages import count_rows, page_rows
+from fundsvc.db.types import encode_json
 from fundsvc.errors import Unauthorized
 from fundsvc.extensions import db
 from fundsvc.login_session import session_actor
@@ -86,14 +88,21 @@ def authenticate_api_request() -> None:
     g.actor = actor
 
 
-def paginate(query, pagination_parameters) -> list:
-    """Apply smorest's page/page_size to a select and record the total for the X-Pagination header."""
+def paginate(query, pagination_parameters, *, rows: Select | None = None) -> list:
+    """Apply smorest's page/page_size to a select and record the total for the X-Pagination header; with `rows`,
+    the page is read as those plain rows instead of entities (fundsvc.db.pages.page_rows)."""
     pagination_parameters.item_count = count_rows(db.session, query)
     page, size = pagination_parameters.page, pagination_parameters.page_size
     offset = (page - 1) * size
     if offset >= pagination_parameters.item_count:
         return []  # past the end; also never sends an OFFSET beyond the databases' integers
-    return page_rows(db.session, query, offset, size)
+    return page_rows(db.session, query, offset, size, rows=rows)
+
+
+def json_answer(document) -> Response:
+    """A 200 of `document`, already in its response schema's shape (a hot list's plain serialiser, held to that
+    schema by a test), written by orjson. smorest passes a Response through, its pagination header included."""
+    return Response(encode_json(document), mimetype="application/json")
 
 
 class IdConverter(IntegerConverter):

@@ -1,6 +1,6 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
-from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.models import Award, Round, RoundDecision
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, ThrottleCounter, User
 from fundsvc.bank.models import Pledge
@@ -44,6 +44,7 @@ __all__ = [
     "ReceiptBook",
     "Reservation",
     "Round",
+    "RoundDecision",
     "Student",
     "ThrottleCounter",
     "Unit",

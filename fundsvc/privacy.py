@@ -31,8 +31,13 @@ def redact_allocation(result: dict[str, Any]) -> dict[str, Any]:
     for name in RESULT_LISTS:
         entries = result.get(name)
         if isinstance(entries, list):
-            out[name] = [_redacted_entry(entry) for entry in entries]
+            out[name] = redact_entries(entries)
     return out
+
+
+def redact_entries(entries: list) -> list:
+    """Entries of an allocation result with their reasons redacted (new dicts where redacted)."""
+    return [_redacted_entry(entry) for entry in entries]
 
 
 def _redacted_entry(entry: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from fundsvc.db import Base, CompressedJSON, JSONType, Money, utcnow
@@ -37,6 +37,9 @@ class Round(Base):
     # readers need them.
     result: Mapped[Any | None] = deferred(mapped_column(CompressedJSON))
     ranked: Mapped[Any | None] = deferred(mapped_column(CompressedJSON))
+    # What the round's page shows of the last allocation besides its entries (allocated, remaining, each list's
+    # count), and the entries one row each (RoundDecision): fundsvc.allocation.decisions. Written with the result.
+    result_summary: Mapped[Any | None] = mapped_column(JSONType)
     inputs_hash: Mapped[str | None] = mapped_column(String(80))
     result_hash: Mapped[str | None] = mapped_column(String(80))
     allocated_at: Mapped[datetime | None]
@@ -87,3 +90,25 @@ class Award(Base):
 
     round: Mapped[Round] = relationship(back_populates="awards")
     nomination: Mapped[Nomination] = relationship()
+
+
+class RoundDecision(Base):
+    """One entry of a round's allocation result (docs/rules.md "Result"), at its place in its list: the round's
+    page reads a page of them, not the whole result (10.8 MB of JSON for a province's 100,000 nominations). The
+    round's `result_summary` names the allocation whose decisions are current (fundsvc.allocation.decisions)."""
+
+    __tablename__ = "round_decisions"
+    __table_args__ = (
+        Index("ix_round_decisions_nomination", "round_id", "allocation", "nomination_id"),
+        # A list in rank order (an approved round's waitlist), a page found in the index however deep.
+        Index("ix_round_decisions_rank", "round_id", "allocation", "outcome", "rank"),
+    )
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    allocation: Mapped[int] = mapped_column(primary_key=True)  # the key of the allocation they were decided by
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # the result's list: awarded, waitlisted…
+    position: Mapped[int] = mapped_column(primary_key=True)  # its place in that list, from 0
+    nomination_id: Mapped[int]
+    rank: Mapped[int | None]  # awarded and waitlisted entries
+    amount: Mapped[int | None] = mapped_column(Money)
+    entry: Mapped[str] = mapped_column(Text)  # the entry as the result holds it, JSON text

@@ -65,6 +65,35 @@ class AwardOut(StrictSchema):
     cancel_reason = fields.String()
 
 
+def award_document(award) -> dict:
+    """An award (AwardOut's attributes, flat: a row of service.AWARD_ROWS) as exactly what AwardOut dumps, by a plain
+    function: a page of 1,000 awards through marshmallow took longer than reading them. AwardOut stays the shape's
+    one definition: tests/spine/test_list_documents.py holds this to it."""
+    return {
+        "id": award.id,
+        "round_id": award.round_id,
+        "nomination_id": award.nomination_id,
+        "student_code": award.student_code,
+        "full_name": award.full_name,
+        "school": award.school,
+        "grade": award.grade,
+        "unit": award.unit,
+        "level": award.level,
+        "amount": award.amount,
+        "rank": award.rank,
+        "score": award.score,
+        "tier": award.tier,
+        "status": award.status,
+        "promoted": bool(award.promoted),
+        "paid_on": award.paid_on.isoformat() if award.paid_on is not None else None,
+        "received_by": award.received_by,
+        "voucher": f"/api/v1/awards/{award.id}/voucher.pdf" if award.voucher_code else None,
+        "voucher_code": award.voucher_code,
+        "bank_reference": award.bank_reference,
+        "cancel_reason": award.cancel_reason,
+    }
+
+
 class DisburseIn(StrictSchema):
     paid_on = DocumentDate(required=True)
     received_by = Text(200, required=True)

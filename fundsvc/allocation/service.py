@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from fundsvc.allocation import engine
+from fundsvc.allocation import decisions, engine
 from fundsvc.allocation.models import HELD, Award, Round
 from fundsvc.allocation.rules import RulesError, validate_rules
 from fundsvc.allocation.ruleset import reference_date
@@ -283,28 +283,43 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
     allocation = engine.allocate(facts, **_engine_arguments(session, round_))
     del facts
     # The engine's key order is fixed, so the same result gives the same text, and the same hash.
-    text = encode_json({"round": round_.id, **allocation.as_dict()})
+    document = {"round": round_.id, **allocation.as_dict()}
+    text = encode_json(document)
     result_hash = "sha256:" + hashlib.sha256(text).hexdigest()
     # Compressed here, not as the UPDATE binds them: on SQLite every other writer would wait meanwhile.
     result = CompressedJSON.compress(text)
     ranked = CompressedJSON.compress(allocation.ranking.stored())
+    # What the round's page reads instead of the whole result, its entries stored before the round names them.
+    key = decisions.new_allocation()
+    summary, decision_rows = decisions.summary_of(document, key), decisions.decision_rows(round_.id, key, document)
     counts = {"allocated": allocation.allocated, "awarded": len(allocation.awarded)}
-    del allocation
+    del allocation, document
+    values = {
+        "result": result,
+        "ranked": ranked,
+        "inputs_hash": inputs_hash,
+        "result_hash": result_hash,
+        "result_summary": summary,
+    }
+    try:
+        decisions.write(session, decision_rows)
+        _store_allocation(session, actor, round_id, values, (key, len(decision_rows)), counts)
+    finally:
+        decisions.discard_others(session, round_id)  # the allocation replaced, or this one if refused
+    return text
+
+
+def _store_allocation(
+    session: Session, actor: Actor, round_id: int, values: dict, stored: tuple[int, int], counts: dict
+) -> None:
+    """Make the allocation the round's (`values`: its new columns; `stored`: its decisions' key and how many
+    were written), in one short write transaction."""
     with write_transaction(session):
         round_ = get_round(session, actor, round_id, lock=True)
         _refuse_if_approved(round_)
-        now = utcnow()
+        decisions.check_complete(session, round_id, *stored)
         session.execute(
-            update(Round)
-            .where(Round.id == round_.id)
-            .values(
-                result=result,
-                ranked=ranked,
-                inputs_hash=inputs_hash,
-                result_hash=result_hash,
-                status="allocated",
-                allocated_at=now,
-            )
+            update(Round).where(Round.id == round_.id).values(**values, status="allocated", allocated_at=utcnow())
         )
         # The identity map's round must not keep its old (pre-update) values for the rest of the session.
         session.expire(round_)
@@ -315,10 +330,9 @@ def _allocate(session: Session, actor: Actor, round_id: int) -> bytes:
             "round",
             round_.id,
             None,
-            {"result_hash": result_hash, "inputs_hash": inputs_hash, **counts},
+            {"result_hash": values["result_hash"], "inputs_hash": values["inputs_hash"], **counts},
             round_.unit_id,
         )
-    return text
 
 
 def allocate(session: Session, actor: Actor, round_id: int) -> dict:
@@ -433,6 +447,36 @@ def awards_query(session: Session, actor: Actor, round_id: int, *, status=None, 
         pupils = select(Nomination.id).where(pupil_found_by(search) | Nomination.school.ilike(f"%{search.strip()}%"))
         query = query.where(Award.nomination_id.in_(pupils))
     return query
+
+
+# An award as its list shows it (AwardOut's attributes, flat), read as a plain row for a page of awards_query:
+# a page of 1,000 loaded as entities with their nominations and units took longer than the query.
+AWARD_ROWS = (
+    select(
+        Award.id,
+        Award.round_id,
+        Award.nomination_id,
+        Nomination.student_code,
+        Nomination.full_name,
+        Nomination.school,
+        Nomination.grade,
+        Unit.code.label("unit"),
+        Nomination.level,
+        Award.amount,
+        Award.rank,
+        Award.score,
+        Award.tier,
+        Award.status,
+        Award.promoted,
+        Award.paid_on,
+        Award.received_by,
+        Award.voucher_code,
+        Award.bank_reference,
+        Award.cancel_reason,
+    )
+    .join(Nomination, Nomination.id == Award.nomination_id)
+    .join(Unit, Unit.id == Nomination.unit_id)
+)
 
 
 def get_award(session: Session, actor: Actor, award_id: int, *, lock: bool = False) -> Award:

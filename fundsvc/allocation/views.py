@@ -16,8 +16,9 @@ from fundsvc.allocation.schemas import (
     RoundArgs,
     RoundIn,
     RoundOut,
+    award_document,
 )
-from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, json_answer, paginate
 from fundsvc.extensions import db
 
 # A page of awards unless asked for fewer: a commune's round whole, a province's in pages.
@@ -84,7 +85,9 @@ def approve(round_id):
 def list_awards(args, round_id, pagination_parameters):
     """The round's awards in rank order, by status; `q` finds a piece of the pupil's name, school or pupil code.
     1,000 a page (`page`, `page_size`; the `X-Pagination` header tells the total and the next page)."""
-    return paginate(service.awards_query(db.session, current_actor(), round_id, **args), pagination_parameters)
+    query = service.awards_query(db.session, current_actor(), round_id, **args)
+    page = paginate(query, pagination_parameters, rows=service.AWARD_ROWS)
+    return json_answer([award_document(award) for award in page])
 
 
 @blp.get("/rounds/<int:round_id>/explain/<int:nomination_id>")

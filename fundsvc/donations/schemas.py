@@ -2,7 +2,16 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from fundsvc.donations.identity import IdentityError, normalize_phone, normalize_tax_code
 from fundsvc.donations.models import DONATION_STATUSES, DONOR_KINDS, METHODS
-from fundsvc.schemas import MAX_AMOUNT, MAX_ID, Amount, DateRangeArgs, DocumentDate, StrictSchema, Text
+from fundsvc.privacy import ANONYMOUS_NAME, DONOR_CONTACT_FIELDS
+from fundsvc.schemas import (
+    MAX_AMOUNT,
+    MAX_ID,
+    Amount,
+    DateRangeArgs,
+    DocumentDate,
+    StrictSchema,
+    Text,
+)
 from fundsvc.units.schemas import CODE
 
 MAX_TYPED = 40  # characters of a phone number or tax code as typed, spaces and dots included
@@ -156,6 +165,62 @@ class DonationOut(StrictSchema):
     voided_at = fields.DateTime()
     created_at = fields.DateTime()
     receipt = fields.Nested(ReceiptOut)
+
+
+def donation_document(gift, *, contact: bool) -> dict:
+    """A gift (a row of service.DONATION_ROWS) as exactly what DonationOut dumps of it as privacy.donation_seen_by
+    shows it to a role that sees donors' contact details (`contact`) or not (no phone, e-mail, address or tax code;
+    an anonymous gift's donor named ANONYMOUS_NAME). A plain function: a page of 1,000 gifts through marshmallow
+    took longer than reading them. DonationOut stays the shape's one definition: tests/spine/test_list_documents.py
+    holds this to it."""
+    donor = {
+        "id": gift.donor_id,
+        "name": gift.donor_name,
+        "kind": gift.donor_kind,
+        "phone": gift.donor_phone,
+        "email": gift.donor_email,
+        "address": gift.donor_address,
+        "tax_code": gift.donor_tax_code,
+        "unit": gift.donor_unit,
+        "merged_into": gift.donor_merged_into,
+    }
+    if not contact:
+        for name in DONOR_CONTACT_FIELDS:
+            del donor[name]
+        if gift.anonymous:
+            donor["name"] = ANONYMOUS_NAME
+    receipt = None
+    if gift.receipt_id is not None:
+        receipt = {
+            "id": gift.receipt_id,
+            "book": str(gift.receipt_year),
+            "number": gift.receipt_number,
+            "code": gift.receipt_code,
+            "kind": gift.receipt_kind,
+            "void": gift.status == "void",
+            "pdf": f"/api/v1/receipts/{gift.receipt_id}.pdf",
+        }
+    return {
+        "id": gift.id,
+        "amount": gift.amount,
+        "status": gift.status,
+        "method": gift.method,
+        "in_kind_description": gift.in_kind_description,
+        "quantity": gift.quantity,
+        "unit_of_measure": gift.unit_of_measure,
+        "account": gift.account_id,
+        "bank_reference": gift.bank_reference,
+        "donor": donor,
+        "fund": gift.fund,
+        "unit": gift.unit,
+        "received_on": gift.received_on.isoformat(),
+        "purpose": gift.purpose,
+        "anonymous": bool(gift.anonymous),
+        "void_reason": gift.void_reason,
+        "voided_at": gift.voided_at.isoformat() if gift.voided_at is not None else None,
+        "created_at": gift.created_at.isoformat(),
+        "receipt": receipt,
+    }
 
 
 class DonorSearchArgs(StrictSchema):

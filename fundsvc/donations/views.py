@@ -2,7 +2,7 @@
 
 from flask import request
 
-from fundsvc.api import Blueprint, current_actor, paginate
+from fundsvc.api import Blueprint, current_actor, json_answer, paginate
 from fundsvc.donations import service
 from fundsvc.donations.schemas import (
     DonationArgs,
@@ -14,10 +14,11 @@ from fundsvc.donations.schemas import (
     DonorSearchArgs,
     DuplicateArgs,
     VoidIn,
+    donation_document,
 )
 from fundsvc.extensions import db
 from fundsvc.idempotency import IDEMPOTENCY_HEADER_DOC, check_key, request_fingerprint
-from fundsvc.privacy import donation_seen_by, donor_seen_by
+from fundsvc.privacy import donation_seen_by, donor_seen_by, sees_donor_contact
 
 blp = Blueprint("donations", __name__, url_prefix="/api/v1", description="Donations, donors and receipts")
 
@@ -57,8 +58,10 @@ def list_donations(args, pagination_parameters):
     """Donations in your scope, newest first, filtered by period, donor, unit (subtree), fund, status and method;
     `q` finds a piece of the donor's name, phone or tax code, or of the receipt's code."""
     actor = current_actor()
-    page = paginate(service.donations_query(db.session, actor, **args), pagination_parameters)
-    return [donation_seen_by(actor.role, donation) for donation in page]
+    query = service.donations_query(db.session, actor, **args)
+    page = paginate(query, pagination_parameters, rows=service.DONATION_ROWS)
+    contact = sees_donor_contact(actor.role)
+    return json_answer([donation_document(gift, contact=contact) for gift in page])
 
 
 @blp.get("/donations/duplicates")

@@ -2,10 +2,18 @@
 
 from flask import request, url_for
 
-from fundsvc.api import Blueprint, current_actor
+from fundsvc.api import Blueprint, current_actor, json_answer
 from fundsvc.extensions import db
 from fundsvc.ledger import service
-from fundsvc.ledger.schemas import FundIn, FundOut, FundPatchIn, LedgerArgs, LedgerOut, ledger_cursor
+from fundsvc.ledger.schemas import (
+    FundIn,
+    FundOut,
+    FundPatchIn,
+    LedgerArgs,
+    LedgerOut,
+    ledger_cursor,
+    ledger_document,
+)
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1/funds", description="Funds and their ledgers")
 
@@ -59,7 +67,7 @@ def fund_ledger(args, code):
     following = None
     if page.next_after is not None:
         following = url_for(request.endpoint, code=code, **{**request.args, "after": ledger_cursor(page.next_after)})
-    return {
+    answer = {
         "fund": fund.code,
         "opening_balance": page.opening_balance,
         "closing_balance": page.closing_balance,
@@ -69,3 +77,4 @@ def fund_ledger(args, code):
         "entries": page.lines,
         "next": following,
     }
+    return json_answer(ledger_document(answer))

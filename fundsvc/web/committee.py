@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from marshmallow import ValidationError
 
+from fundsvc.allocation import decisions
 from fundsvc.allocation import service as rounds
 from fundsvc.allocation.models import AWARD_STATUSES
 from fundsvc.allocation.schemas import CancelIn, DisburseIn, DisburseListIn
@@ -17,7 +18,6 @@ from fundsvc.documents.words import amount_in_words
 from fundsvc.errors import Invalid
 from fundsvc.extensions import db
 from fundsvc.messages import said, say
-from fundsvc.privacy import redact_allocation
 from fundsvc.students import service as nominations
 from fundsvc.students.models import NOMINATION_STATUSES, Nomination
 from fundsvc.units.service import list_units
@@ -172,18 +172,14 @@ RESULT_PAGE = 200
 def round_detail(round_id):
     """A round: its rules, the ranked allocation with each pupil's explanation, approval, awards."""
     round_ = rounds.get_round(db.session, g.actor, round_id)
-    result = rounds.current_result(db.session, round_)
-    if result and not g.actor.sees_personal_data:
-        result = redact_allocation(result)
     tab = request.args.get("tab") if request.args.get("tab") in RESULT_TABS else "awarded"
+    number = parse_int(request.args.get("page")) or 1
+    personal = g.actor.sees_personal_data
+    result = decisions.result_page(db.session, round_, tab, number, RESULT_PAGE, personal=personal)
     entries, page, names = [], None, {}
     if result:
-        all_entries = result.get(tab) or []
-        number = max(1, parse_int(request.args.get("page")) or 1)
-        pages = max(1, -(-len(all_entries) // RESULT_PAGE))
-        number = min(number, pages)
-        entries = all_entries[(number - 1) * RESULT_PAGE : number * RESULT_PAGE]
-        page = Page(entries, number, pages, len(all_entries))
+        entries = result.entries
+        page = Page(entries, result.number, result.pages, result.counts.get(tab, 0))
         names = _names(round_, [e["nomination_id"] for e in entries])
     totals = rounds.round_totals(db.session, round_.id) if round_.status == "approved" else {}
     documents = _ceremony_documents(round_.id) if round_.status == "approved" else []

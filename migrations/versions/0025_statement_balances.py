@@ -2,7 +2,7 @@
 its import (fundsvc.bank.statements.balance_gap checks them); imports made before keep NULL (never read)
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-07 12:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0021'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

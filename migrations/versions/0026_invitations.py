@@ -3,7 +3,7 @@
 A new table only; no existing row changes.
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-07 13:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

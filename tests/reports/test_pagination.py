@@ -14,12 +14,19 @@ import pytest
 from sqlalchemy import func, select
 
 from fundsvc.allocation.models import Award, Round
+from fundsvc.allocation.schemas import AwardOut
+from fundsvc.allocation.service import awards_query
 from fundsvc.auth.service import SYSTEM, create_user
+from fundsvc.db.pages import page_rows
 from fundsvc.demo import province
 from fundsvc.donations.models import Donation
+from fundsvc.donations.schemas import DonationOut
 from fundsvc.donations.service import donations_query, list_totals
 from fundsvc.extensions import db
 from fundsvc.ledger.models import Fund, LedgerEntry
+from fundsvc.ledger.schemas import LedgerOut
+from fundsvc.ledger.service import StatementLine
+from fundsvc.privacy import donation_seen_by
 from tests.conftest import Api
 from tests.reports.test_reports_agree import _in_app
 
@@ -129,3 +136,37 @@ def test_the_gifts_in_pages_and_their_totals(province_app):
         )
     recorded = db.session.scalar(select(func.sum(Donation.amount)).where(Donation.status == "recorded"))
     assert list_totals(db.session, donations_query(db.session, SYSTEM))[1] == recorded
+
+
+def _dumped(app, schema, value):
+    """The reference answer: `value` dumped by its response schema and written by the app's JSON provider."""
+    return json.loads(app.json.dumps(schema.dump(value)))
+
+
+def test_the_lists_answer_what_their_schemas_dump(province_app):
+    """Each hot list's page, written from plain rows, is what its schema dumps of the ORM objects it was read from
+    (the readable path: entities with their relations loaded), for a role that sees donors' contact details and
+    for one that does not."""
+    app, api = province_app
+    round_id = db.session.scalar(select(Round.id))
+    page = api.get(f"/api/v1/rounds/{round_id}/awards?page=2&page_size=17").get_json()
+    awards = page_rows(db.session, awards_query(db.session, SYSTEM, round_id), 17, 17)
+    assert page == _dumped(app, AwardOut(many=True), awards) and len(page) == 17
+
+    _user, token = create_user(db.session, "viewer-pages", "viewer", None)
+    gifts = page_rows(db.session, donations_query(db.session, SYSTEM), 100, 50)
+    for role, reader in (("admin", api), ("viewer", Api(app.test_client(), token))):
+        page = reader.get("/api/v1/donations?page=3&page_size=50").get_json()
+        assert page == _dumped(app, DonationOut(many=True), [donation_seen_by(role, gift) for gift in gifts])
+        assert all(("phone" in gift["donor"]) == (role == "admin") for gift in page)
+
+    fund = db.session.scalar(select(Fund).where(Fund.code == "KH-ST-TP-P2"))
+    body = api.get("/api/v1/funds/KH-ST-TP-P2/ledger?limit=40").get_json()
+    entries = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.fund_id == fund.id).order_by(LedgerEntry.entry_date, LedgerEntry.id)
+    ).all()
+    running, lines = 0, []
+    for entry in entries[:40]:
+        running += entry.amount
+        lines.append(StatementLine(entry, running))
+    assert body["entries"] == _dumped(app, LedgerOut(), {"entries": lines})["entries"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -98,6 +98,24 @@ def test_fund_book_balances_match_ledger(session, admin):
     values = [row for row in ws.iter_rows(values_only=True)]
     closing = next(r for r in values if r[3] == "Số dư cuối kỳ")
     assert closing[6] == balance(session, fund.id)
+    # Each line its own values and styles (the sheet reuses one styled cell per column and style).
+    first, last = 8, 8 + len(book["lines"]) - 1
+    for number, line in enumerate(book["lines"], 1):
+        row = ws[first + number - 1]
+        assert [c.value for c in row] == [
+            number,
+            datetime.fromisoformat(line["date"]),
+            line["document_code"],
+            line["description"],
+            line["in"] or None,
+            line["out"] or None,
+            line["balance"],
+        ]
+        assert not any(c.font.b for c in row) and all(c.border.left.style == "thin" for c in row)
+        assert (row[1].number_format, row[6].number_format) == ("dd/mm/yyyy", "#,##0")
+    totals = ws[last + 1]
+    assert totals[3].value == "Cộng phát sinh trong kỳ" and all(c.font.b for c in totals)
+    assert totals[4].number_format == "#,##0" and totals[6].value is None
 
 
 def test_fund_book_of_a_commune_in_the_provincial_fund(session, make_api, app):

@@ -638,3 +638,85 @@ def test_0024_moves_a_withdrawal_reason_out_of_the_note_and_back(empty_url):
     ]
     run(empty_url, upgrade)
     assert schema_diff(empty_url) == []
+
+
+# A round's result as the engine writes it (docs/rules.md "Result"), each list with an entry.
+RESULT_0021 = {
+    "round": 1,
+    "budget": 5000000,
+    "allocated": 5000000,
+    "remaining": 0,
+    "rules_hash": "h",
+    "awarded": [
+        {"nomination_id": 1, "student_code": "A1", "rank": 1, "score": "9.25", "amount": 5000000, "tier": None}
+    ],
+    "waitlisted": [
+        {
+            "nomination_id": 2,
+            "student_code": "B2",
+            "rank": 2,
+            "score": "8.5",
+            "amount": 3000000,
+            "tier": "Vượt khó",
+            "reason": "budget",
+            "quota": None,
+        }
+    ],
+    "ineligible": [{"nomination_id": 3, "student_code": "C3", "reasons": ["điểm trung bình 6.0 < 7.0"]}],
+}
+
+
+def test_0028_writes_the_summary_and_decisions_of_rounds_allocated_before(empty_url):
+    from fundsvc.allocation.decisions import result_page
+    from fundsvc.allocation.models import RoundDecision
+    from fundsvc.allocation.service import current_result
+
+    run(empty_url, lambda: upgrade(revision="0005"))
+    _fill_0005(empty_url)
+    run(empty_url, lambda: upgrade(revision="0021"))
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            result = bytes(CompressedJSON.compress(RESULT_0021))
+            conn.execute(text("UPDATE rounds SET result = :r WHERE id = 1"), {"r": result})
+        run(empty_url, lambda: upgrade(revision="0028"))
+        run(empty_url, lambda: upgrade())
+        assert schema_diff(empty_url) == []
+        app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url})
+        with app.app_context():
+            try:
+                approved, draft = db.session.get(Round, 1), db.session.get(Round, 2)
+                assert approved.result_summary == {
+                    "allocation": 1,
+                    "allocated": 5000000,
+                    "remaining": 0,
+                    "counts": {"awarded": 1, "waitlisted": 1, "ineligible": 1},
+                }
+                assert (
+                    draft.result_summary is None
+                    and result_page(db.session, draft, "awarded", 1, 10, personal=True) is None
+                )
+                rows = db.session.scalars(select(RoundDecision).order_by(RoundDecision.outcome)).all()
+                assert [(r.outcome, r.position, r.nomination_id, r.rank, r.amount) for r in rows] == [
+                    ("awarded", 0, 1, 1, 5000000),
+                    ("ineligible", 0, 3, None, None),
+                    ("waitlisted", 0, 2, 2, 3000000),
+                ]
+                # The page of an approved round (award 1 held) reads what current_result makes of the whole result.
+                reference = current_result(db.session, approved)
+                for tab in ("awarded", "waitlisted", "ineligible", "cancelled"):
+                    page = result_page(db.session, approved, tab, 1, 10, personal=True)
+                    assert page.entries == reference[tab], tab
+                    assert page.counts[tab] == len(reference[tab])
+                assert (page.allocated, page.remaining) == (reference["allocated"], reference["remaining"])
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+        run(empty_url, lambda: downgrade(revision="0021"))
+        assert "round_decisions" not in tables(empty_url)
+        with engine.connect() as conn:
+            assert "result_summary" not in {c["name"] for c in inspect(engine).get_columns("rounds")}
+            stored = conn.execute(text("SELECT result FROM rounds WHERE id = 1")).scalar_one()
+        assert json.loads(zstandard.decompress(stored)) == RESULT_0021
+    finally:
+        engine.dispose()
