@@ -77,11 +77,13 @@ def _write_from_results() -> None:
         result = json.loads(
             zstandard.decompress(bind.scalar(sa.select(rounds.c.result).where(rounds.c.id == round_id)))
         )
+        # A result stored by an early version may lack a list or `remaining` (none, then).
+        lists = {outcome: result.get(outcome) or [] for outcome in OUTCOMES}
         summary = {
             "allocation": ALLOCATION,
-            "allocated": result["allocated"],
-            "remaining": result["remaining"],
-            "counts": {outcome: len(result[outcome]) for outcome in OUTCOMES},
+            "allocated": result.get("allocated", 0),
+            "remaining": result.get("remaining", 0),
+            "counts": {outcome: len(entries) for outcome, entries in lists.items()},
         }
         bind.execute(sa.update(rounds).where(rounds.c.id == round_id).values(result_summary=summary))
         rows = [
@@ -95,8 +97,8 @@ def _write_from_results() -> None:
                 "amount": entry.get("amount"),
                 "entry": json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
             }
-            for outcome in OUTCOMES
-            for position, entry in enumerate(result[outcome])
+            for outcome, entries in lists.items()
+            for position, entry in enumerate(entries)
         ]
         for start in range(0, len(rows), BATCH):
             bind.execute(sa.insert(decisions), rows[start : start + BATCH])
