@@ -7,9 +7,9 @@ an italic note (the total in words) may follow. Money is a number formatted #,##
 date formatted DD/MM/YYYY; every text cell goes through `sheet_text` (no formula, no control character).
 
 The workbook is written in openpyxl's write-only mode, row by row as the rows come: a 300,000-row list never sits
-in memory (what stays is the workbook's table of distinct texts, as xlsx keeps them; bench/exports.py measures it).
-The csv form is the header and the plain rows (no title, no totals), UTF-8 with a BOM so that Excel reads
-the Vietnamese right, every field neutralised the same way.
+in memory (what stays is the workbook's table of distinct texts, as xlsx keeps them; bench/exports.py measures
+it). The csv form is the header and the plain rows (no title, no totals), UTF-8 with a BOM so that Excel reads the
+Vietnamese right, every field neutralised the same way.
 """
 
 from __future__ import annotations
