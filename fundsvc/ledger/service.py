@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -272,7 +273,7 @@ def ledger_page(
     date_from: date | None,
     date_to: date | None,
     *,
-    within: str | None = None,
+    within: str | Collection[int] | None = None,
     after: tuple[date, int] | None = None,
     limit: int = LEDGER_PAGE_DEFAULT,
 ) -> LedgerPage:
@@ -285,9 +286,12 @@ def ledger_page(
     communes' gifts in the provincial fund.
     """
     conditions = [LedgerEntry.fund_id == fund.id]
-    if within is not None and not fund.unit.path.startswith(within):
-        units = session.scalars(select(Unit.id).where(Unit.path.startswith(within))).all()
-        conditions.append(LedgerEntry.unit_id.in_(units))
+    if isinstance(within, str):
+        if not fund.unit.path.startswith(within):
+            units = session.scalars(select(Unit.id).where(Unit.path.startswith(within))).all()
+            conditions.append(LedgerEntry.unit_id.in_(units))
+    elif within is not None and fund.unit_id not in within:
+        conditions.append(LedgerEntry.unit_id.in_(sorted(within)))
     if date_to is not None:
         conditions.append(LedgerEntry.entry_date <= date_to)
     in_period = LedgerEntry.entry_date >= date_from if date_from is not None else true()
@@ -331,7 +335,12 @@ def _at_or_before(key: tuple[date, int]):
 
 
 def statement(
-    session: Session, fund: Fund, date_from: date | None, date_to: date | None, *, within: str | None = None
+    session: Session,
+    fund: Fund,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    within: str | Collection[int] | None = None,
 ) -> tuple[int, list[StatementLine]]:
     """The opening balance before `date_from` and every entry of the period, oldest first, with running balance
     (ledger_page's pages joined: for the books and tests that want the whole period)."""

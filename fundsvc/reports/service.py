@@ -508,14 +508,22 @@ def fund_book(
             raise Invalid(f"Đơn vị {base.code} chưa có quỹ (no fund)", {"fund": ["required"]})
     if scope is None:
         scope = the_fund.unit if actor.sees(the_fund.unit) else session.get(Unit, actor.unit_id)
-    if not (scope.path.startswith(the_fund.unit.path) or the_fund.unit.path.startswith(scope.path)):
+    # The tree as it stood at the book's end: a commune moved up since still belongs to its old district's books.
+    paths_then = tree_paths_on(session, date_to)
+    scope_path, fund_path = (
+        (paths_then[scope.id], paths_then[the_fund.unit_id]) if paths_then else (scope.path, the_fund.unit.path)
+    )
+    if not (scope_path.startswith(fund_path) or fund_path.startswith(scope_path)):
         raise Invalid(
             f"Quỹ {the_fund.code} không dùng tại đơn vị {scope.code} (fund not used by unit)",
             {"unit": [f"fund {the_fund.code} is not used by {scope.code}"]},
         )
     require_unit(actor, scope)
 
-    opening, statement_lines = statement(session, the_fund, date_from, date_to, within=scope.path)
+    within = scope.path
+    if paths_then:
+        within = {unit_id for unit_id, path in paths_then.items() if path.startswith(scope_path)}
+    opening, statement_lines = statement(session, the_fund, date_from, date_to, within=within)
     entries = [line.entry for line in statement_lines]
     # A gift's line names its donor as the reader may see it (an anonymous donor's name only to admins and treasurers).
     gifts = gift_descriptions(

@@ -261,7 +261,7 @@ def test_a_statement_whose_balances_do_not_add_up_is_imported_with_a_warning(ope
     expect(page.locator("#balance-warning")).to_contain_text("không khớp")
     expect(page.locator("#import-balances .balance-check")).to_contain_text("Lệch 20.000 đ")
     expect(page.locator("#import-balances .opening")).to_have_text("10.000.000 đ")
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "upload-balances")
     page.get_by_role("link", name="Đối chiếu số dư").click()
     expect(page.locator("#statement-imports")).to_contain_text("Lệch 20.000 đ")
@@ -293,7 +293,7 @@ def test_the_notification_keys_are_set_shown_masked_replaced_and_revoked(open_pa
     expect(page.locator("#key-sepay .key-hint")).to_have_text("…" + key[-4:])
     assert key not in page.content()  # never shown in full again
     expect(page.locator("#save-sepay")).to_have_text("Thay khóa")
-    no_english(page)
+    no_english(page, ENGLISH_WORDS)
     shot(page, "keys-set")
     page.click("#revoke-sepay")  # the confirmation dialog is accepted (open_page)
     expect(page.locator(".flash-success")).to_contain_text("Đã thu hồi khóa SePay")

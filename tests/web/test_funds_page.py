@@ -19,6 +19,7 @@ from fundsvc.ledger.models import MoneyAccount
 from fundsvc.reports.books import account_book, bank_book, cash_book, in_kind_register
 from fundsvc.reports.service import fund_book
 from fundsvc.units.models import Unit
+from fundsvc.units.service import tree_paths_on
 from tests.reports import test_reports_agree
 from tests.web.conftest import PASSWORD, Browser
 
@@ -44,11 +45,18 @@ def total(html: str, element_id: str) -> int:
     return _money(re.search(rf'id="{element_id}"[^>]*>([0-9.]+)<', html).group(1))
 
 
+def _paths_on(session, on: date) -> dict[int, str]:
+    """Every unit's path as the tree stood on `on` (the demo's communes moved up under the province in July 2025)."""
+    return tree_paths_on(session, on) or dict(session.execute(select(Unit.id, Unit.path)).all())
+
+
 def _subtree_books(session, unit: Unit, date_from: date, on: date) -> int:
-    """What the money books of a unit and every unit below it close at, summed."""
-    units = session.scalars(select(Unit).where(Unit.path.startswith(unit.path)))
+    """What the money books of a unit and every unit below it (as the tree stood on `on`) close at, summed."""
+    paths = _paths_on(session, on)
     closing = 0
-    for each in units:
+    for each in session.scalars(
+        select(Unit).where(Unit.id.in_([i for i, p in paths.items() if p.startswith(paths[unit.id])]))
+    ):
         for account in session.scalars(select(MoneyAccount).where(MoneyAccount.unit_id == each.id)):
             closing += account_book(session, SYSTEM, each, account, date_from, on)["closing_balance"]
     return closing
@@ -64,6 +72,7 @@ def assert_page_is_the_books(session, browser: Browser, unit_code: str, on: date
     shown = figures(html)
     period = {"date_from": date_from, "date_to": on}
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    paths = _paths_on(session, on)
     books: dict[tuple[str, str], int] = {}
     for kind, key in shown:
         if kind == "fund":
@@ -76,14 +85,18 @@ def assert_page_is_the_books(session, browser: Browser, unit_code: str, on: date
             books[kind, key] = book["closing_balance"]
         elif kind == "unit":
             below = session.scalar(select(Unit).where(Unit.code == key))
-            assert below.parent_id == unit.id
+            assert paths[below.id] == f"{paths[unit.id]}{below.id}/"
             books[kind, key] = _subtree_books(session, below, date_from, on)
     books["in_kind", ""] = in_kind_register(session, SYSTEM, unit_code, **period)["closing_balance"]
     assert shown == books
     # Every account of the unit and every unit right below it is on the page.
     accounts = set(session.scalars(select(MoneyAccount.id).where(MoneyAccount.unit_id == unit.id)))
     assert {int(key) for kind, key in shown if kind == "account"} == accounts
-    children = set(session.scalars(select(Unit.code).where(Unit.parent_id == unit.id)))
+    children = set(
+        session.scalars(
+            select(Unit.code).where(Unit.id.in_([i for i, p in paths.items() if p == f"{paths[unit.id]}{i}/"]))
+        )
+    )
     assert {key for kind, key in shown if kind == "unit"} == children
     funds_total = sum(v for (kind, _key), v in shown.items() if kind == "fund")
     assert total(html, "funds-total") == funds_total == total(html, "money-total")
