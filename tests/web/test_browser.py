@@ -118,22 +118,9 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium, live_server):
-    """Factory: new_page(username=None) → a page in a fresh browser context, logged in by keyboard."""
-    contexts = []
-
-    def make(username: str | None = None, viewport=DESKTOP):
-        context = chromium.new_context(viewport=viewport, base_url=live_server, locale="vi-VN")
-        context.set_default_timeout(30_000)  # generous: PDFs render on a busy CI machine too
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        if username:
-            login(page, username)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    """Factory: new_page(username=None, viewport=DESKTOP) → a page in a fresh browser context, logged in by keyboard."""
+    with browser_pages(chromium, live_server) as make:
+        yield lambda username=None, viewport=DESKTOP: make(viewport, username)
 
 
 @contextmanager
