@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from marshmallow import Schema
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from fundsvc.auth.service import Actor
 from fundsvc.db.pages import count_rows
@@ -98,6 +98,9 @@ def _donations_query(session: Session, actor: Actor, filters: dict):
     from fundsvc.ledger.models import Fund
     from fundsvc.units.models import Unit
 
+    # The gift's own unit by an alias: donations_query joins Unit only to scope the actor, and an unscoped admin's
+    # list would otherwise pair every gift with every unit.
+    unit = aliased(Unit)
     return (
         donations_query(session, actor, **filters)
         .with_only_columns(
@@ -111,7 +114,7 @@ def _donations_query(session: Session, actor: Actor, filters: dict):
             Donation.method,
             Fund.code.label("fund_code"),
             Fund.name.label("fund_name"),
-            Unit.name.label("unit"),
+            unit.name.label("unit"),
             Donation.purpose,
             Donation.in_kind_description,
             Donation.status,
@@ -119,6 +122,7 @@ def _donations_query(session: Session, actor: Actor, filters: dict):
         .join(Donor, Donor.id == Donation.donor_id)
         .join(Fund, Fund.id == Donation.fund_id)
         .join(Receipt, Receipt.donation_id == Donation.id)
+        .join(unit, unit.id == Donation.unit_id)
     )
 
 

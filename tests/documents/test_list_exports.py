@@ -176,3 +176,12 @@ def test_an_anonymous_gift_is_named_only_to_whom_the_list_names_it(app, make_api
     _ws, _head, _header, rows = sheet(viewer.get("/api/v1/donations/export.xlsx"))
     cells = [str(v) for r in rows for v in r if v is not None]
     assert "Nhà hảo tâm ẩn danh" in cells and not [c for c in cells if "Kín" in c or "0916000444" in c]
+
+
+def test_an_admin_of_every_unit_gets_each_gift_once(admin, gifts):
+    """Unscoped, the list joins no unit for the scope: each gift is still one row, with its own unit's name."""
+    rows = csv_rows(admin.get("/api/v1/donations/export.csv"))
+    header, lines = rows[0], rows[1:]
+    assert len(lines) == len(GIFTS)
+    unit = header.index("Đơn vị")
+    assert sorted(line[unit] for line in lines).count("Phường 2") == 2
