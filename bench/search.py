@@ -10,7 +10,8 @@ diacritics, as people type on phones ("ngu", "dang th", "hoang minh", "thach"), 
 
     `GET /api/v1/donors?q=…&page_size=20` through the Flask test client (token, scope, the search condition of
     fundsvc.donations.service.donor_found_by, the page and its count, the JSON), next to a bare `SELECT` of the
-    same page by sqlite3 on the same indexes (donor_name_words' primary key as a range, the donors by primary key).
+    same page and the count of the donors found (which the answer carries) by sqlite3 on the same indexes
+    (donor_name_words' primary key as a range, the donors by primary key).
 
 The figure is the median over --repeat rounds of every query, the service and its baseline taking turns; floor: the
 API within 3× of the bare SELECT. Exit status 0 unless --strict and the floor is missed.
@@ -43,11 +44,13 @@ QUERIES = ["ngu", "dang th", "hoang minh", "thach", "le van an", "cong ty", "kim
 # The page the API answers, bare: every word typed starts a word of the name (one range of the word index per
 # word), donors not merged, in folded name order.
 WORD_IN = "d.id IN (SELECT donor_id FROM donor_name_words WHERE word >= ? AND word < ?)"
+FOUND_SQL = "FROM donors d JOIN units u ON u.id = d.unit_id WHERE d.merged_into_id IS NULL AND {words}"
 PAGE_SQL = (
-    "SELECT d.id, d.name, d.kind, d.phone, d.email, d.address, d.tax_code, u.code FROM donors d"
-    " JOIN units u ON u.id = d.unit_id WHERE d.merged_into_id IS NULL AND {words}"
-    f" ORDER BY d.name_folded, d.id LIMIT {PAGE}"
+    "SELECT d.id, d.name, d.kind, d.phone, d.email, d.address, d.tax_code, u.code "
+    f"{FOUND_SQL} ORDER BY d.name_folded, d.id LIMIT {PAGE}"
 )
+# The answer carries the number of donors found (X-Pagination), so the bare read counts them too.
+COUNT_SQL = f"SELECT count(*) {FOUND_SQL}"
 
 
 def prepare(path: str, count: int) -> str:
@@ -105,7 +108,9 @@ def bare_page(connection: sqlite3.Connection, query: str) -> list:
 
     words = search_words(query)
     params = [bound for word in words for bound in (word, after_prefix(word))]
-    return connection.execute(PAGE_SQL.format(words=" AND ".join([WORD_IN] * len(words))), params).fetchall()
+    condition = " AND ".join([WORD_IN] * len(words))
+    connection.execute(COUNT_SQL.format(words=condition), params).fetchone()
+    return connection.execute(PAGE_SQL.format(words=condition), params).fetchall()
 
 
 def measure(path: str, token: str, repeat: int) -> bool:
