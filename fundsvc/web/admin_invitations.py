@@ -4,13 +4,14 @@ rules are fundsvc.auth.invitations'; these pages read forms into the API's input
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fundsvc.auth import invitations
 from fundsvc.auth.models import ROLES
 from fundsvc.auth.schemas import InvitationIn
 from fundsvc.auth.service import actor_for
+from fundsvc.auth.throttle import TooManyRequests
 from fundsvc.auth.views import invitation_link
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.extensions import db
@@ -95,10 +96,20 @@ def admin_invitation_revoke(invitation_id):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token):
-    """The invitee's page: who they are invited as, and their new password (twice). Done: logged in as the new user."""
+    """The invitee's page: who they are invited as, and their new password (twice). Done: logged in as the new user.
+
+    Public, so an address that keeps trying links that do not exist is refused for a while, as failed logins are."""
+    throttle = current_app.extensions["throttle"]
     try:
+        throttle.refuse_if_blocked("invitation", request.remote_addr)
         invited = invitations.open_invitation(db.session, token)
+    except TooManyRequests as refused:
+        message = _("Đã thử quá nhiều liên kết không đúng. Xin thử lại sau ít phút.")
+        headers = {"Retry-After": str(refused.retry_after)}
+        return render_template("web/invitation.html", refused=message, invited=None, errors={}), 429, headers
     except (NotFound, Conflict) as error:
+        if isinstance(error, NotFound):
+            throttle.failed("invitation", request.remote_addr)
         return render_template("web/invitation.html", refused=error.message, invited=None, errors={}), error.status
     errors: dict[str, str] = {}
     status = 200

@@ -169,3 +169,16 @@ def test_the_admin_pages_create_list_and_revoke(any_app, admin):
     assert browser.post(f"/admin/invitations/{invitation.id}/revoke").status_code == 302
     assert "Đã thu hồi" in browser.get("/admin/invitations?status=revoked").get_data(as_text=True)
     assert Browser(any_app).get(link).status_code == 409
+
+
+def test_an_address_guessing_links_is_refused_for_a_while(any_app, admin):
+    """The invitee's page is public: the links that do not exist count as failed attempts of the address, as failed
+    logins do; once they are used up even a good link waits (429, Retry-After), and the page says so in Vietnamese."""
+    invitation = _invite(admin)
+    guesser = Browser(any_app)
+    for attempt in range(50):
+        assert guesser.get(f"/invitations/doan-bua-{attempt}").status_code == 404
+    refused = guesser.get(f"/invitations/{_token(invitation['link'])}")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Đã thử quá nhiều liên kết không đúng" in refused.get_data(as_text=True)
+    assert _user("lan.p2") is None
