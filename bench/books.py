@@ -215,7 +215,10 @@ def case_pdf(info: dict) -> dict:
 
     from fundsvc import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{info['db']}"})
+    # As a job's worker renders it: at once, not queued (no job threshold), with no request time limit.
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{info['db']}", "JOB_THRESHOLD": 10**9, "REQUEST_TIMEOUT": 0}
+    )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {info['token']}"}
     url = f"/api/v1/reports/cash-book.pdf?unit={info['unit']}&from={YEAR}-01-01&to={YEAR}-12-31"
