@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 def plain_rows(result: Result) -> list:
     """The rows of `result` as named tuples of their columns: a SQLAlchemy Row's attribute takes about twenty times
     as long to read as a named tuple's, which counts for a serialiser of a thousand rows."""
-    return list(map(_row_class(tuple(result.keys()))._make, result))
+    return list(map(row_class(tuple(result.keys()))._make, result))
 
 
 @cache
-def _row_class(names: tuple[str, ...]) -> type:
+def row_class(names: tuple[str, ...]) -> type:
+    """The named tuple of rows with these columns (one class for each set of names)."""
     return namedtuple("PlainRow", names)
 
 

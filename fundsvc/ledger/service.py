@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, and_, bindparam, case, false, func, not_, or_, select, true
+from sqlalchemy import Connection, Select, and_, bindparam, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role, require_unit
 from fundsvc.db import DriverStatement, connection_of, utcnow, write_transaction
-from fundsvc.db.pages import plain_rows
+from fundsvc.db.pages import plain_rows, row_class
 from fundsvc.documents.words import format_vnd
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Reservation
@@ -285,15 +285,7 @@ def ledger_page(
     owned above that unit, only the entries made inside its subtree, so a commune does not read the other
     communes' gifts in the provincial fund.
     """
-    conditions = [LedgerEntry.fund_id == fund.id]
-    if isinstance(within, str):
-        if not fund.unit.path.startswith(within):
-            units = session.scalars(select(Unit.id).where(Unit.path.startswith(within))).all()
-            conditions.append(LedgerEntry.unit_id.in_(units))
-    elif within is not None and fund.unit_id not in within:
-        conditions.append(LedgerEntry.unit_id.in_(sorted(within)))
-    if date_to is not None:
-        conditions.append(LedgerEntry.entry_date <= date_to)
+    conditions = _ledger_conditions(session, fund, date_to, within)
     in_period = LedgerEntry.entry_date >= date_from if date_from is not None else true()
     before_page = _at_or_before(after) if after is not None else false()
     amount = LedgerEntry.amount
@@ -334,6 +326,26 @@ def _at_or_before(key: tuple[date, int]):
     return or_(LedgerEntry.entry_date < day, and_(LedgerEntry.entry_date == day, LedgerEntry.id <= entry_id))
 
 
+def _ledger_conditions(
+    session: Session, fund: Fund, date_to: date | None, within: str | Collection[int] | None
+) -> list:
+    """The entries of the fund up to `date_to`, made inside `within` (a unit path or a set of unit ids; None: all)."""
+    conditions = [LedgerEntry.fund_id == fund.id]
+    if isinstance(within, str):
+        if not fund.unit.path.startswith(within):
+            units = session.scalars(select(Unit.id).where(Unit.path.startswith(within))).all()
+            conditions.append(LedgerEntry.unit_id.in_(units))
+    elif within is not None and fund.unit_id not in within:
+        conditions.append(LedgerEntry.unit_id.in_(sorted(within)))
+    if date_to is not None:
+        conditions.append(LedgerEntry.entry_date <= date_to)
+    return conditions
+
+
+# Rows of a statement fetched from the database at a time: a year of a busy commune (70,000 lines) streams through.
+STATEMENT_BATCH = 2000
+
+
 def statement(
     session: Session,
     fund: Fund,
@@ -341,14 +353,32 @@ def statement(
     date_to: date | None,
     *,
     within: str | Collection[int] | None = None,
-) -> tuple[int, list[StatementLine]]:
-    """The opening balance before `date_from` and every entry of the period, oldest first, with running balance
-    (ledger_page's pages joined: for the books and tests that want the whole period)."""
-    page = ledger_page(session, fund, date_from, date_to, within=within, limit=LEDGER_PAGE_MAX)
-    lines = page.lines
-    while page.next_after is not None:
-        page = ledger_page(
-            session, fund, date_from, date_to, within=within, after=page.next_after, limit=LEDGER_PAGE_MAX
-        )
-        lines += page.lines
-    return page.opening_balance, lines
+    joined: Callable[[Select], Select] | None = None,
+) -> tuple[int, Iterator[StatementLine]]:
+    """The opening balance before `date_from` and every entry of the period, oldest first, with running balance:
+    for the books that want the whole period (the API reads it a page at a time: ledger_page).
+
+    The opening is one aggregate over the (fund, date) index; the lines are one ordered pass over the period,
+    streamed STATEMENT_BATCH rows at a time, the running balance added up here. `joined` may add columns (and
+    the joins they need) to the lines' select: a book that names each gift's donor reads it in the same pass.
+    The lines are read as they are consumed: read them before the session runs anything else.
+    """
+    conditions = _ledger_conditions(session, fund, date_to, within)
+    if date_from is not None:
+        earlier = (*conditions, LedgerEntry.entry_date < date_from)
+        before = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(*earlier))
+        conditions.append(LedgerEntry.entry_date >= date_from)
+    opening = int(before) if date_from is not None else 0
+    query = select(*LEDGER_LINE_COLUMNS).where(*conditions).order_by(LedgerEntry.entry_date, LedgerEntry.id)
+    if joined is not None:
+        query = joined(query)
+    result = session.execute(query.execution_options(yield_per=STATEMENT_BATCH))
+    return opening, running_lines(opening, map(row_class(tuple(result.keys()))._make, result))
+
+
+def running_lines(opening: int, entries: Iterable) -> Iterator[StatementLine]:
+    """Each entry (in the ledger's order, with its `amount`) with the balance after it, from `opening`."""
+    running = opening
+    for entry in entries:
+        running += entry.amount
+        yield StatementLine(entry, running)

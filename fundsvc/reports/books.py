@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import IO, NamedTuple
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from fundsvc.allocation.models import Award
@@ -63,17 +63,25 @@ def _describe_gift(method, anonymous, purpose, name, shows_names: bool) -> str:
     return f"Thu {METHOD_WORDS.get(method, method)} của {who}" + (f" — {purpose}" if purpose else "")
 
 
-def gift_descriptions(session: Session, actor: Actor, donation_ids: set[int]) -> dict[int, str]:
-    """What the books say of each of these gifts (the fund book's lookup)."""
-    if not donation_ids:
-        return {}
-    shows_names = sees_donor_contact(actor.role)
-    rows = session.execute(
-        select(Donation.id, Donation.method, Donation.anonymous, Donation.purpose, Donor.name)
-        .join(Donor, Donor.id == Donation.donor_id)
-        .where(Donation.id.in_(donation_ids))
+def with_gifts(query: Select) -> Select:
+    """A select of ledger entries with, beside each gift's entry, what the books say of the gift (gift_of)."""
+    return (
+        query.add_columns(
+            Donation.method.label("gift_method"),
+            Donation.anonymous.label("gift_anonymous"),
+            Donation.purpose.label("gift_purpose"),
+            Donor.name.label("gift_donor"),
+        )
+        .outerjoin(Donation, and_(LedgerEntry.kind == "donation", Donation.id == LedgerEntry.donation_id))
+        .outerjoin(Donor, Donor.id == Donation.donor_id)
     )
-    return {gid: _describe_gift(*rest, shows_names) for gid, *rest in rows}
+
+
+def gift_of(entry, shows_names: bool) -> str | None:
+    """What the books say of the gift of an entry read through with_gifts (None: not a gift's entry)."""
+    if entry.gift_method is None:
+        return None
+    return _describe_gift(entry.gift_method, entry.gift_anonymous, entry.gift_purpose, entry.gift_donor, shows_names)
 
 
 class BookEntry(NamedTuple):

@@ -31,9 +31,9 @@ from fundsvc.donations.models import METHODS, Donation, Donor
 from fundsvc.errors import Conflict, Invalid, NotFound
 from fundsvc.ledger.models import Fund, InKindEntry, LedgerEntry, Movement, Period
 from fundsvc.ledger.service import default_fund_for, get_fund, statement
+from fundsvc.privacy import sees_donor_contact
 from fundsvc.reports import books, charts
 from fundsvc.reports.books import check_period as _check_period
-from fundsvc.reports.books import gift_descriptions
 from fundsvc.reports.models import PublicStatement
 from fundsvc.students.models import Nomination
 from fundsvc.units.models import Unit
@@ -523,15 +523,12 @@ def fund_book(
     within = scope.path
     if paths_then:
         within = {unit_id for unit_id, path in paths_then.items() if path.startswith(scope_path)}
-    opening, statement_lines = statement(session, the_fund, date_from, date_to, within=within)
-    entries = [line.entry for line in statement_lines]
+    opening, statement_lines = statement(session, the_fund, date_from, date_to, within=within, joined=books.with_gifts)
     # A gift's line names its donor as the reader may see it (an anonymous donor's name only to admins and treasurers).
-    gifts = gift_descriptions(
-        session, actor, {e.donation_id for e in entries if e.donation_id and e.kind == "donation"}
-    )
-    lines, running, total_in, total_out = [], opening, 0, 0
-    for entry in entries:
-        running += entry.amount
+    shows_names = sees_donor_contact(actor.role)
+    lines, total_in, total_out = [], 0, 0
+    for line in statement_lines:
+        entry = line.entry
         money_in = max(0, entry.amount)
         money_out = max(0, -entry.amount)
         total_in += money_in
@@ -541,12 +538,13 @@ def fund_book(
                 "date": entry.entry_date,
                 "document_code": entry.document_code or "",
                 "kind": entry.kind,
-                "description": gifts.get(entry.donation_id) if entry.kind == "donation" else _describe(entry),
+                "description": books.gift_of(entry, shows_names) if entry.kind == "donation" else _describe(entry),
                 "in": money_in,
                 "out": money_out,
-                "balance": running,
+                "balance": line.running_balance,
             }
         )
+    closing = opening + total_in - total_out
     return {
         "fund": {"code": the_fund.code, "name": the_fund.name},
         "unit": {"code": scope.code, "name": scope.name, "address": scope.address},
@@ -555,7 +553,7 @@ def fund_book(
         "opening_balance": opening,
         "total_in": total_in,
         "total_out": total_out,
-        "closing_balance": running,
+        "closing_balance": closing,
         "lines": lines,
     }
 

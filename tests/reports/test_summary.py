@@ -66,7 +66,8 @@ def test_summary_period_and_scope(session, make_api, app):
 def test_fund_book_balances_match_ledger(session, admin):
     _sample(session)
     fund = session.scalar(select(Fund).where(Fund.code == "KH-ST-TP-P2"))
-    opening, lines = statement(session, fund, date(2024, 2, 1), date(2024, 12, 31))
+    opening, streamed = statement(session, fund, date(2024, 2, 1), date(2024, 12, 31))
+    lines = list(streamed)
     book = admin.get("/api/v1/reports/fund-book?fund=KH-ST-TP-P2&from=2024-02-01&to=2024-12-31").get_json()
     assert book["opening_balance"] == opening == 5_000_000
     assert book["closing_balance"] == lines[-1].running_balance == balance(session, fund.id)

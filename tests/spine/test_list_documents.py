@@ -22,7 +22,7 @@ from fundsvc import create_app
 from fundsvc.allocation.models import Award
 from fundsvc.allocation.schemas import AwardOut, award_document
 from fundsvc.allocation.service import AWARD_ROWS
-from fundsvc.db.pages import _row_class
+from fundsvc.db.pages import row_class
 from fundsvc.db.types import encode_json
 from fundsvc.donations.models import Donation, Donor, Receipt
 from fundsvc.donations.schemas import DonationOut, donation_document
@@ -58,7 +58,7 @@ def _plain(document):
 def _row(select, values: dict):
     """A row of `select` as fundsvc.db.pages.plain_rows makes it, holding `values` by column name."""
     names = tuple(select.selected_columns.keys())
-    return _row_class(names)(**{name: values[name] for name in names})
+    return row_class(names)(**{name: values[name] for name in names})
 
 
 LINE = st.fixed_dictionaries(
@@ -84,7 +84,7 @@ LINE_NAMES = tuple(column.key for column in LEDGER_LINE_COLUMNS)
     following=MAYBE_TEXT,
 )
 def test_ledger_document_is_what_the_schema_dumps(lines, figures, following):
-    entry = _row_class(LINE_NAMES)
+    entry = row_class(LINE_NAMES)
     opening, closing, money_in, money_out, count = figures
     answer = {
         "fund": "KH-ST-TP-P2",
