@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation.models import Award
@@ -27,6 +27,7 @@ from fundsvc.ledger.accounts import get_account
 from fundsvc.ledger.models import Movement
 from fundsvc.students.service import MAX_ERROR_ROWS
 
+_LINES, _PLEDGES = StatementLine.__table__, Pledge.__table__
 # An exact amount suggests a pledge only when the pledge was made at most this many days before the transfer.
 PLEDGE_WINDOW_DAYS = 30
 
@@ -341,7 +342,7 @@ def _record_matched_together(session: Session, actor: Actor, import_id: int) -> 
             _not_recorded(line, error)
             refused += 1
             continue
-        _settle(session, actor, line, pledge, donation.id)
+        _settle(session, actor, line.id, pledge.id, donation.id)
     return refused
 
 
@@ -398,25 +399,28 @@ def _record_gift(
     key = _gift_key(actor, line)
     donation, _replayed = record_donation(session, actor, data, idempotency_key=key, fingerprint=key)
     with write_transaction(session):
-        line = session.get(StatementLine, line.id)
-        _settle(session, actor, line, session.get(Pledge, pledge.id) if pledge is not None else None, donation.id)
+        _settle(session, actor, line.id, pledge.id if pledge is not None else None, donation.id)
+    session.expire_all()  # the line and pledge objects are read again as _settle left them
 
 
-def _settle(session: Session, actor: Actor, line: StatementLine, pledge: Pledge | None, donation_id: int) -> None:
-    """The line (and its pledge) is the gift `donation_id`; audited."""
-    line.status = "matched"
-    line.donation_id = donation_id
-    if pledge is not None:
-        pledge.status = "matched"
-        pledge.donation_id = donation_id
+def _settle(session: Session, actor: Actor, line_id: int, pledge_id: int | None, donation_id: int) -> None:
+    """The line (and its pledge) is the gift `donation_id`; audited. Core UPDATEs by id, not the unit of work nor
+    an ORM update (which looks through every object the session holds): an import settles its lines between gifts,
+    and either would cost more than the gift. The session's own objects of them are stale afterwards."""
+    connection = session.connection()
+    connection.execute(update(_LINES).where(_LINES.c.id == line_id).values(status="matched", donation_id=donation_id))
+    if pledge_id is not None:
+        connection.execute(
+            update(_PLEDGES).where(_PLEDGES.c.id == pledge_id).values(status="matched", donation_id=donation_id)
+        )
     record(
         session,
         actor,
         "statement_line.match",
         "statement_line",
-        line.id,
+        line_id,
         None,
-        {"donation": donation_id, "pledge": pledge.id if pledge else None},
+        {"donation": donation_id, "pledge": pledge_id},
         None,
     )
 
