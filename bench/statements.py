@@ -259,7 +259,7 @@ def measure(case: str, statement: str, database: str, repeat: int, profile: bool
 
             profiler = cProfile.Profile()
             count = profiler.runcall(run)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
         else:
             count = run()
         best = min(best, time.perf_counter() - t0)

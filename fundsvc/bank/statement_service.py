@@ -18,7 +18,7 @@ from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
 from fundsvc.bank import matching, statements
 from fundsvc.bank.models import Pledge, StatementImport, StatementLine, StatementMapping
-from fundsvc.db import DriverStatement, write_transaction
+from fundsvc.db import write_transaction
 from fundsvc.documents.words import format_vnd, today_in_vietnam
 from fundsvc.donations.models import Donor
 from fundsvc.donations.service import record_donation, record_donation_in_transaction
@@ -28,7 +28,6 @@ from fundsvc.ledger.models import Movement
 from fundsvc.students.service import MAX_ERROR_ROWS
 
 _LINES, _PLEDGES = StatementLine.__table__, Pledge.__table__
-_INSERT_LINE = DriverStatement(insert(_LINES))
 # An exact amount suggests a pledge only when the pledge was made at most this many days before the transfer.
 PLEDGE_WINDOW_DAYS = 30
 
@@ -84,9 +83,8 @@ def import_statement(
         # Matched before they are written, then written by one multi-row INSERT with their status: the ORM's unit of
         # work (an object, an INSERT and an UPDATE per line) was most of an import's time.
         match_lines(session, account, new)
-        # The driver's executemany (the ORM's bulk insert splits the rows into thousands of statements, and Core's
-        # executemany spends a third of the insert on its work per row).
-        _INSERT_LINE.execute_many(session.connection(), new)
+        if new:  # Core's executemany (the ORM's bulk insert splits the rows into thousands of statements)
+            session.connection().execute(insert(_LINES), new)
         if parsed.bank is None:
             _remember(session, actor, account.id, mapping)
         record(

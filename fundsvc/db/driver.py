@@ -60,30 +60,6 @@ class DriverStatement:
             raise
         return cursor
 
-    def execute_many(self, connection: Connection, rows: list[dict]) -> None:
-        """Run once per row of `rows` (every row with the same keys, every bound value given) by the driver's
-        executemany: many rows written without SQLAlchemy's work for each (a statement's 50,000 lines)."""
-        if not rows:
-            return
-        dialect = connection.dialect
-        keys = frozenset(rows[0])
-        compiled, sql, positions, processors = self._compiled.get((dialect.name, keys)) or self._compile(dialect, keys)
-        names = list(compiled.binds)
-
-        def params(row: dict):
-            values = {name: row[name] for name in names}
-            for name, processor in processors.items():
-                values[name] = processor(values[name])
-            return tuple(values[name] for name in positions) if positions is not None else values
-
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            cursor.executemany(sql, [params(row) for row in rows])
-        except dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
-        finally:
-            cursor.close()
-
     def _fetch(self, connection: Connection, values: dict, rows: str) -> tuple:
         """Run with `values`; (the cursor's `rows` method's answer, or None when nothing is returned, and the
         cursor's description), the cursor closed whatever happens."""
