@@ -305,9 +305,9 @@ def _record_matched_together(session: Session, actor: Actor, import_id: int) -> 
     """The gifts of an import's lines matched by their pledge code, recorded inside the import's own write
     transaction: each as record_donation records it (record_donation_in_transaction: its number, entries, audit and
     idempotency record, in a savepoint), then its line and pledge settled as _record_gift settles them, in the same
-    order, so the import stores exactly what recording them one by one would (tests/bank/test_statement_import.py)
-    with one COMMIT instead of two per gift. A gift refused leaves its line a suggestion, as _record_matched does;
-    returns how many were."""
+    order, so the import stores exactly what recording them one by one would (proved by
+    tests/bank/test_statement_gifts_together.py) with one COMMIT instead of two per gift. A gift refused leaves its
+    line a suggestion, as _record_matched does; returns how many were."""
     lines = list(
         session.scalars(
             select(StatementLine)
