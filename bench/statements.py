@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/statements.py                  # 50,000 lines, 20,000 open pledges, 100,000 donors
     .venv/bin/python bench/statements.py --lines 5000 --pledges 2000 --donors 10000 --repeat 1
-    .venv/bin/python bench/statements.py --repeat 1 --profile --measure import STATEMENT DATABASE  # where time goes
+    .venv/bin/python bench/statements.py --repeat 1 --profile tottime --measure import STATEMENT DATABASE  # hot spots
 
 Generates (and caches under /tmp) a Vietcombank-layout .xlsx statement and a migrated SQLite database holding the
 demo unit tree, the donors (with phones and tax codes) and the open pledges of one bank account, then measures each
@@ -183,7 +183,7 @@ def make_statement(path: str, lines: int, codes: list[str], donors: int) -> None
     os.replace(tmp, path)
 
 
-def measure(case: str, statement: str, database: str, repeat: int, profile: bool = False) -> dict:
+def measure(case: str, statement: str, database: str, repeat: int, profile: str | None = None) -> dict:
     with open(statement, "rb") as f:
         data = f.read()
     prepare = None
@@ -259,7 +259,7 @@ def measure(case: str, statement: str, database: str, repeat: int, profile: bool
 
             profiler = cProfile.Profile()
             count = profiler.runcall(run)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(40)
         else:
             count = run()
         best = min(best, time.perf_counter() - t0)
@@ -277,7 +277,13 @@ def main() -> None:
     ap.add_argument("--donors", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--measure", nargs=3, metavar=("CASE", "STATEMENT", "DATABASE"), help=argparse.SUPPRESS)
-    ap.add_argument("--profile", action="store_true", help="with --measure: print a cProfile of the case on stderr")
+    ap.add_argument(
+        "--profile",
+        nargs="?",
+        const="cumulative",
+        choices=("cumulative", "tottime"),
+        help="with --measure: print a cProfile of the case on stderr, sorted so (default cumulative)",
+    )
     args = ap.parse_args()
     if args.measure:
         print(json.dumps(measure(*args.measure, args.repeat, args.profile)))

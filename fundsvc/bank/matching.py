@@ -16,10 +16,15 @@ from fundsvc.students.normalize import fold
 
 _NOT_CODE = re.compile(r"[^A-Z0-9]")
 _NOT_DIGIT = re.compile(r"\D")
+# Stands for any one character in the Matcher's index of keys with a character blanked (never in a compacted key).
+WILD = "*"
 
 
 def compact(text: str) -> str:
-    return _NOT_CODE.sub("", fold(text or "").upper())
+    """Upper case letters and digits only, diacritics folded ("Khuyến học" → "KHUYENHOC")."""
+    text = text or ""
+    # Banks send memos in ASCII, where folding changes nothing that upper() and the filter leave: skipped.
+    return _NOT_CODE.sub("", (text if text.isascii() else fold(text)).upper())
 
 
 def find_code(memo: str, codes: list[str]) -> list[str]:
@@ -166,11 +171,12 @@ class Matcher:
 
     The indexes (codes compacted as `compact` does, the key of each pledge):
     * by key: the pledges of each key, for the codes a memo carries and for a piece equal to a key;
-    * by deletion: (the key without its i-th character, i), for a piece one character short of a key (the piece
-      itself at some i) and for a piece of a key's length with one character different (the piece without its
-      i-th character, at the same i: the same deletion at another place would be two slips, as "AB" and "BA");
+    * by blank: the key with its i-th character replaced by a blank (WILD, which no compacted text holds), for a
+      piece one character short of a key (the piece with a blank inserted at some i) and for a piece of a key's
+      length with one character different (the piece with its i-th character blanked, at the same i);
     * a piece one character longer than a key is looked up by key with each of its characters deleted.
-    These find exactly the keys `_within_one` of a piece (a symmetric-delete index), so no candidate is re-checked.
+    These find exactly the keys `_within_one` of a piece (a symmetric-delete index), so no candidate is re-checked;
+    what a piece finds is kept (the same pieces, "KHUYENHOC" of "khuyen hoc" above all, recur on many lines).
     pledges: as `decide` wants them, with "created" (the date the pledge was made), in the order `decide` would get.
     """
 
@@ -178,13 +184,13 @@ class Matcher:
         self._pledge_order = {p["id"]: i for i, p in enumerate(pledges)}
         self._key = {p["id"]: compact(p["code"]) for p in pledges}
         self._by_key: dict[str, list[dict]] = defaultdict(list)
-        self._by_deletion: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        self._by_blank: dict[str, list[dict]] = defaultdict(list)
         self._by_amount: dict[int | None, list[dict]] = defaultdict(list)
         for pledge in pledges:
             key = self._key[pledge["id"]]
             self._by_key[key].append(pledge)
             for i in range(len(key)):
-                self._by_deletion[key[:i] + key[i + 1 :], i].append(pledge)
+                self._by_blank[key[:i] + WILD + key[i + 1 :]].append(pledge)
             self._by_amount[pledge["amount"]].append(pledge)
         for same in self._by_amount.values():
             same.sort(key=lambda p: p["created"])
@@ -193,12 +199,17 @@ class Matcher:
         # A key can only start where its first character is ("K" for all the service's codes).
         self._heads = {key[0] for key in self._by_key if key}
         self._piece_lengths = sorted({n for length in lengths for n in (length - 1, length, length + 1)})
+        self._slips: dict[str, tuple[dict, ...]] = {}
         self._donor_order = {d["id"]: i for i, d in enumerate(donors)}
         self._donors_by_digits: dict[str, list[dict]] = defaultdict(list)
         for donor in donors:
-            values = {_NOT_DIGIT.sub("", donor.get(what) or "") for what in ("phone", "tax_code")}
-            for value in (values | set(donor.get("accounts") or ())) - {""}:
-                self._donors_by_digits[value].append(donor)
+            for value in (
+                *_digits_of(donor.get("phone")),
+                *_digits_of(donor.get("tax_code")),
+                *(donor.get("accounts") or ()),
+            ):
+                if value:
+                    self._donors_by_digits[value].append(donor)  # twice when two are one: `_first_donor` keeps one
 
     def decide(self, memo: str, amount: int, since) -> dict:
         memo_key = compact(memo)
@@ -219,12 +230,14 @@ class Matcher:
 
     def _near(self, memo_key: str, since) -> list[dict]:
         """The window's pledges one slip from the memo, one per code (of a code's pledges the last, as `_by_code`
-        keeps it), in no particular order: `judge` only asks whether there is exactly one, and dense codes give
-        dozens, so they are not sorted."""
+        keeps it), in no particular order and at most two codes: `judge` only asks whether there is exactly one,
+        and dense codes give dozens, so the search stops at a second code."""
         by_code: dict[str, dict] = {}
         for pledge in self._one_slip_from(memo_key):
             if pledge["created"] >= since:
                 kept = by_code.get(pledge["code"])
+                if kept is None and len(by_code) == 2:
+                    break
                 if kept is None or self._pledge_order[pledge["id"]] > self._pledge_order[kept["id"]]:
                     by_code[pledge["code"]] = pledge
         return list(by_code.values())
@@ -241,13 +254,19 @@ class Matcher:
         """Pledges whose key is `_within_one` of a piece of the memo that starts with KH, as `near_codes` cuts them."""
         pieces = {memo_key[start : start + n] for start in _starts_of_kh(memo_key) for n in self._piece_lengths}
         for piece in pieces:
-            yield from self._by_key.get(piece, ())
-            for i in range(len(piece) + 1):
-                yield from self._by_deletion.get((piece, i), ())  # a key one character longer
-            for i in range(len(piece)):
-                shorter = piece[:i] + piece[i + 1 :]
-                yield from self._by_key.get(shorter, ())  # a key one character shorter
-                yield from self._by_deletion.get((shorter, i), ())  # a key of its length, one character different
+            found = self._slips.get(piece)
+            if found is None:
+                found = self._slips[piece] = tuple({p["id"]: p for p in self._within_one_of(piece)}.values())
+            yield from found
+
+    def _within_one_of(self, piece: str):
+        by_key, by_blank = self._by_key, self._by_blank
+        yield from by_key.get(piece, ())
+        for i in range(len(piece) + 1):
+            yield from by_blank.get(piece[:i] + WILD + piece[i:], ())  # a key one character longer
+        for i in range(len(piece)):
+            yield from by_key.get(piece[:i] + piece[i + 1 :], ())  # a key one character shorter
+            yield from by_blank.get(piece[:i] + WILD + piece[i + 1 :], ())  # a key of its length, one different
 
     def _first_donor(self, runs: set[str]) -> tuple[dict, str] | None:
         named = {d["id"]: d for run in runs for d in self._donors_by_digits.get(run, ())}
@@ -258,6 +277,13 @@ class Matcher:
         same = self._by_amount.get(amount, [])
         first = bisect.bisect_left(same, since, key=lambda p: p["created"])
         return same[first : first + 2]
+
+
+def _digits_of(value: str | None) -> tuple[str, ...]:
+    """A stored phone or tax code as `donor_reason` compares it (its digits), as a 0- or 1-tuple."""
+    if not value:
+        return ()
+    return (value if value.isdecimal() else _NOT_DIGIT.sub("", value),)
 
 
 def _starts_of_kh(memo_key: str) -> list[int]:

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from fundsvc.allocation.models import Award
 from fundsvc.audit.service import record
@@ -21,12 +21,13 @@ from fundsvc.bank.models import Pledge, StatementImport, StatementLine, Statemen
 from fundsvc.db import write_transaction
 from fundsvc.documents.words import format_vnd, today_in_vietnam
 from fundsvc.donations.models import Donor
-from fundsvc.donations.service import record_donation
+from fundsvc.donations.service import record_donation, record_donation_in_transaction
 from fundsvc.errors import Conflict, DomainError, Invalid, NotFound
 from fundsvc.ledger.accounts import get_account
 from fundsvc.ledger.models import Movement
 from fundsvc.students.service import MAX_ERROR_ROWS
 
+_LINES, _PLEDGES = StatementLine.__table__, Pledge.__table__
 # An exact amount suggests a pledge only when the pledge was made at most this many days before the transfer.
 PLEDGE_WINDOW_DAYS = 30
 
@@ -83,7 +84,7 @@ def import_statement(
         # work (an object, an INSERT and an UPDATE per line) was most of an import's time.
         match_lines(session, account, new)
         if new:  # Core's executemany (the ORM's bulk insert splits the rows into thousands of statements)
-            session.connection().execute(insert(StatementLine.__table__), new)
+            session.connection().execute(insert(_LINES), new)
         if parsed.bank is None:
             _remember(session, actor, account.id, mapping)
         record(
@@ -96,13 +97,9 @@ def import_statement(
             {"filename": batch.filename, "bank": parsed.bank, "new": len(new), "balance_gap": batch.balance_gap},
             account.unit_id,
         )
-    matched = session.scalars(
-        select(StatementLine)
-        .where(StatementLine.import_id == batch.id, StatementLine.status == "matched")
-        .order_by(StatementLine.id)
-    )
-    record_matched(session, actor, list(matched))
+        refused = _record_matched_together(session, actor, batch.id)
     counts = {status: sum(row["status"] == status for row in new) for status in ("matched", "suggested", "unmatched")}
+    counts["matched"], counts["suggested"] = counts["matched"] - refused, counts["suggested"] + refused
     return {
         "import_id": batch.id,
         "lines": len(parsed.lines),
@@ -224,8 +221,8 @@ def _open_pledges(session: Session, account_id: int, since: dt.date) -> dict[int
 
 
 def _known_donors(session: Session, unit_id: int) -> list[dict]:
-    """The unit's donors a memo can name (by phone or tax code), in id order."""
-    rows = session.execute(
+    """The unit's donors a memo can name (by phone or tax code), in id order (plain rows: a province has many)."""
+    rows = session.connection().execute(
         select(Donor.id, Donor.phone, Donor.tax_code)
         .where(Donor.unit_id == unit_id, (Donor.phone.is_not(None)) | (Donor.tax_code.is_not(None)))
         .order_by(Donor.id)
@@ -287,7 +284,8 @@ def _match_payment(line: dict, payments: list) -> None:
 
 
 def record_matched(session: Session, actor: Actor, lines: list[StatementLine]) -> None:
-    """Every incoming line matched by its pledge code becomes a gift."""
+    """Every incoming line matched by its pledge code becomes a gift, each in a transaction of its own (a line a
+    transfer notification brought); an import records its lines' gifts together (_record_matched_together)."""
     for line in [line for line in lines if line.status == "matched" and line.direction == "in"]:
         _record_matched(session, actor, line)
 
@@ -300,9 +298,90 @@ def _record_matched(session: Session, actor: Actor, line: StatementLine) -> None
     except DomainError as refused:
         session.rollback()
         with write_transaction(session):
-            line = session.get(StatementLine, line.id)
-            line.status = "suggested"
-            line.why = f"{line.why}; chưa ghi được: {refused.message}"
+            _not_recorded(session.get(StatementLine, line.id), refused)
+
+
+def _record_matched_together(session: Session, actor: Actor, import_id: int) -> int:
+    """The gifts of an import's lines matched by their pledge code, recorded inside the import's own write
+    transaction: each as record_donation records it (record_donation_in_transaction: its number, entries, audit and
+    idempotency record, in a savepoint), then its line and pledge settled as _record_gift settles them, in the same
+    order, so the import stores exactly what recording them one by one would (proved by
+    tests/bank/test_statement_gifts_together.py) with one COMMIT instead of two per gift. A gift refused leaves its
+    line a suggestion, as _record_matched does; returns how many were."""
+    lines = list(
+        session.scalars(
+            select(StatementLine)
+            .where(
+                StatementLine.import_id == import_id,
+                StatementLine.status == "matched",
+                StatementLine.direction == "in",
+            )
+            .order_by(StatementLine.id)
+        )
+    )
+    if not lines:
+        return 0
+    pledges = {
+        pledge.id: pledge
+        for pledge in session.scalars(
+            select(Pledge)
+            .where(Pledge.id.in_({line.suggested_pledge_id for line in lines}))
+            .options(joinedload(Pledge.unit), joinedload(Pledge.fund))
+        )
+    }
+    refused = 0
+    for line in lines:
+        pledge = pledges[line.suggested_pledge_id]
+        data = _gift_data(line, {"donor": pledge.donor}, pledge, pledge.unit.code)
+        key = _gift_key(actor, line)
+        try:
+            donation, _replayed = record_donation_in_transaction(
+                session, actor, data, idempotency_key=key, fingerprint=key
+            )
+        except DomainError as error:
+            _not_recorded(line, error)
+            refused += 1
+            continue
+        _settle(session, actor, line.id, pledge.id, donation.id)
+    return refused
+
+
+def _not_recorded(line: StatementLine, refused: DomainError) -> None:
+    """A line whose gift was refused stays for a person to judge, with the reason."""
+    line.status = "suggested"
+    line.why = f"{line.why}; chưa ghi được: {refused.message}"
+
+
+def _gift_key(actor: Actor, line: StatementLine) -> str | None:
+    """A person's confirmation is keyed (a second click records nothing); the system records a notified line once,
+    from the one delivery that stored it (fundsvc.bank.notification_service), and idempotency keys are a user's."""
+    return f"statement-line:{line.id}" if actor.user_id is not None else None
+
+
+def _gift_data(
+    line: StatementLine,
+    donor: dict,
+    pledge: Pledge | None,
+    unit_code: str,
+    *,
+    fund: str | None = None,
+    purpose: str | None = None,
+) -> dict:
+    """What record_donation is given for the gift a line is."""
+    data = {
+        **donor,
+        "unit": unit_code,
+        "amount": line.amount,
+        "method": "bank_transfer",
+        "account": line.account_id,
+        "bank_reference": line.bank_reference,
+        "received_on": line.line_date,
+        "purpose": purpose or (pledge.purpose if pledge else None),
+        "anonymous": False,
+    }
+    if fund or pledge is not None:
+        data["fund"] = fund or pledge.fund.code
+    return data
 
 
 def _record_gift(
@@ -315,41 +394,35 @@ def _record_gift(
     fund: str | None = None,
     purpose: str | None = None,
 ) -> None:
-    data = {
-        **donor,
-        "unit": (pledge.unit.code if pledge else get_account(session, actor, line.account_id).unit.code),
-        "amount": line.amount,
-        "method": "bank_transfer",
-        "account": line.account_id,
-        "bank_reference": line.bank_reference,
-        "received_on": line.line_date,
-        "purpose": purpose or (pledge.purpose if pledge else None),
-        "anonymous": False,
-    }
-    if fund or pledge is not None:
-        data["fund"] = fund or pledge.fund.code
-    # A person's confirmation is keyed (a second click records nothing); the system records a notified line once,
-    # from the one delivery that stored it (fundsvc.bank.notification_service), and idempotency keys are a user's.
-    key = f"statement-line:{line.id}" if actor.user_id is not None else None
+    unit_code = pledge.unit.code if pledge else get_account(session, actor, line.account_id).unit.code
+    data = _gift_data(line, donor, pledge, unit_code, fund=fund, purpose=purpose)
+    key = _gift_key(actor, line)
     donation, _replayed = record_donation(session, actor, data, idempotency_key=key, fingerprint=key)
     with write_transaction(session):
-        line = session.get(StatementLine, line.id)
-        line.status = "matched"
-        line.donation_id = donation.id
-        if pledge is not None:
-            pledge = session.get(Pledge, pledge.id)
-            pledge.status = "matched"
-            pledge.donation_id = donation.id
-        record(
-            session,
-            actor,
-            "statement_line.match",
-            "statement_line",
-            line.id,
-            None,
-            {"donation": donation.id, "pledge": pledge.id if pledge else None},
-            None,
+        _settle(session, actor, line.id, pledge.id if pledge is not None else None, donation.id)
+    session.expire_all()  # the line and pledge objects are read again as _settle left them
+
+
+def _settle(session: Session, actor: Actor, line_id: int, pledge_id: int | None, donation_id: int) -> None:
+    """The line (and its pledge) is the gift `donation_id`; audited. Core UPDATEs by id, not the unit of work nor
+    an ORM update (which looks through every object the session holds): an import settles its lines between gifts,
+    and either would cost more than the gift. The session's own objects of them are stale afterwards."""
+    connection = session.connection()
+    connection.execute(update(_LINES).where(_LINES.c.id == line_id).values(status="matched", donation_id=donation_id))
+    if pledge_id is not None:
+        connection.execute(
+            update(_PLEDGES).where(_PLEDGES.c.id == pledge_id).values(status="matched", donation_id=donation_id)
         )
+    record(
+        session,
+        actor,
+        "statement_line.match",
+        "statement_line",
+        line_id,
+        None,
+        {"donation": donation_id, "pledge": pledge_id},
+        None,
+    )
 
 
 def statement_lines(session: Session, actor: Actor, account_id: int, status: str | None = None):

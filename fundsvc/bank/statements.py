@@ -261,7 +261,13 @@ def mapping_errors(mapping: dict[str, str]) -> dict[str, list[str]]:
 
 def parse_amount(raw) -> int | None:
     """VND as written by the banks: 1.000.000 / 1,000,000 / 1,000,000.00 / a number cell; None when empty."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None:
+        return None
+    if type(raw) is int:  # the usual number cell (bool, a subclass of int, is refused below)
+        if abs(raw) >= MAX_AMOUNT:
+            raise ValueError(f"số tiền '{raw}' quá lớn")
+        return raw
+    if isinstance(raw, str) and not raw.strip():
         return None
     if isinstance(raw, bool):
         raise ValueError("số tiền không hợp lệ")
@@ -296,6 +302,7 @@ def _amount_of_text(raw: str) -> int:
     return int(value)
 
 
+_NOT_DIGIT = re.compile(r"\D")
 _AMOUNT_NOISE = re.compile(r"(?i)\s|vnd|đ")
 _CENTS = re.compile(r"(.*)[.,](\d{1,2})")
 _GROUPING = re.compile(r"[.,]")
@@ -330,6 +337,8 @@ def _date_of_text(text: str) -> dt.date:
 
 def _cell_text(raw) -> str:
     """A cell as one line of text: every run of whitespace (newlines of a multi-line cell too) one space."""
+    if raw is None:
+        return ""
     return " ".join(raw.split()) if isinstance(raw, str) else ("" if raw is None else " ".join(str(raw).split()))
 
 
@@ -440,7 +449,8 @@ def _line(cells: dict, number: int, today: dt.date, last_date: dt.date | None) -
         raise ValueError("nội dung dài quá 1000 ký tự")
     reference = _cell_text(cells.get("reference"))[:100] or None
     balance = parse_amount(cells.get("balance"))
-    account = re.sub(r"\D", "", _cell_text(cells.get("counterparty_account"))) or None
+    written = cells.get("counterparty_account")
+    account = (_NOT_DIGIT.sub("", _cell_text(written)) or None) if written is not None else None
     return Line(number, day, amount, direction, description, reference, balance, account)
 
 

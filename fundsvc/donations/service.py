@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, false, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, scoped_session
 
 from fundsvc.audit.service import record
 from fundsvc.auth.service import Actor, require_role
@@ -50,6 +52,8 @@ from fundsvc.units.service import unit_ref, visible_unit, visible_unit_ref
 DOCUMENT_OF_METHOD = {"cash": "receipt", "bank_transfer": "acknowledgement", "in_kind": "in_kind_record"}
 
 TREASURY_ROLES = ("treasurer",)
+
+T = TypeVar("T")
 
 
 def _root_path(unit: Unit | UnitRef) -> str:
@@ -223,13 +227,47 @@ def record_donation(
     checks and the donor matching run before it, and the transaction itself is a handful of INSERTs and the
     counter's UPDATE: donor (if new), donation, receipt, ledger entry, audit event, idempotency record.
     """
+    return _record(session, actor, data, idempotency_key, fingerprint, lambda work: grouped_write(session, work))
+
+
+def record_donation_in_transaction(
+    session: Session,
+    actor: Actor,
+    data: dict,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> tuple[Donation, bool]:
+    """record_donation inside the caller's open write transaction, for many gifts written together (the matched
+    lines of a bank statement): the same checks, number, ledger entry, audit event and idempotency record, each
+    gift in a SAVEPOINT of its own, so that a gift refused (a DomainError: a closed month…) leaves nothing of itself
+    and the caller goes on with the next. Nothing is committed here: the caller's one COMMIT stores them all."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        raise RuntimeError("record_donation_in_transaction needs the caller's write transaction")
+    return _record(session, actor, data, idempotency_key, fingerprint, lambda work: _in_savepoint(session, work))
+
+
+def _in_savepoint(session: Session, work: Callable[[Connection], T]) -> T:
+    with session.begin_nested():
+        return work(session.connection())
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    data: dict,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    write: Callable[[Callable[[Connection], _Written]], _Written],
+) -> tuple[Donation, bool]:
+    """A gift as record_donation defines it, its write transaction's statements run by `write`."""
     require_role(actor, *TREASURY_ROLES)
 
     def create() -> Donation:
         gift = _prepare(session, actor, data)
-        written = grouped_write(
-            session, lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint or "")
-        )
+        written = write(lambda connection: _write(connection, actor, gift, idempotency_key, fingerprint or ""))
         gift_recorded(data["method"])
         return _answer(gift, written)
 
