@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from fundsvc.audit.models import AuditEvent
 from fundsvc.auth.models import ApiToken, User
+from fundsvc.documents.words import today_in_vietnam
 from fundsvc.donations.models import Donation
 from fundsvc.extensions import db as _db
 from fundsvc.ledger.models import LedgerEntry
@@ -231,7 +232,7 @@ def test_audit_filters(admin, trail):
     assert [e["action"] for e in one] == ["donation.void", "donation.record"]
     assert {e["action"] for e in audit(admin, "&entity=user")} == {"user.create"}
 
-    today = datetime.now(UTC).date()
+    today = today_in_vietnam()  # the filter reads days as Vietnam counts them
     everything = audit(admin)
     around = audit(admin, f"&from={today - timedelta(days=1)}&to={today + timedelta(days=1)}")
     assert [e["id"] for e in around] == [e["id"] for e in everything]
