@@ -184,7 +184,7 @@ def _account_entries(session: Session, actor: Actor, account: MoneyAccount, date
         extra = None
         if bank:
             extra = {"bank_reference": row[9] or row[10] or award_refs.get(code)}
-        yield BookEntry(on, kind, amount, code, description or _without_code(code, text), extra)
+        yield BookEntry(on, kind, amount, code, description or without_code(code, text), extra)
 
 
 def account_balances_on(session: Session, account_ids: Iterable[int], day: date) -> dict[int, int]:
@@ -385,16 +385,16 @@ def _gift_items(session: Session, gift_ids: list[int]) -> dict[int, dict]:
     }
 
 
-def _without_code(code: str | None, text: str) -> str:
-    """An entry's description without its document code, which the book prints in its own column: "{code}: …",
-    "Thu {code}: …" and "Chi học bổng {code}: …" (which keeps its "Chi học bổng: ")."""
+def without_code(code: str | None, text: str) -> str:
+    """An entry's description without its document code, which a book prints in its own column: "{code}: …",
+    "Thu {code}: …", and "Chi học bổng {code}: …" and "Hủy {code}: …" (which keep their "Chi học bổng: ", "Hủy: ")."""
     head, colon, rest = text.partition(": ")
     if not (code and colon and head.endswith(code)):
         return text
     before = head[: len(head) - len(code)]
     if before in ("", "Thu "):
         return rest
-    return f"Chi học bổng: {rest}" if before == "Chi học bổng " else text
+    return f"{before.rstrip()}: {rest}" if before in ("Chi học bổng ", "Hủy ") else text
 
 
 def book_json(book: dict) -> bytes:

@@ -529,6 +529,10 @@ def fund_book(
     lines, total_in, total_out = [], 0, 0
     for line in statement_lines:
         entry = line.entry
+        if entry.kind == "donation":
+            description = books.gift_of(entry, shows_names)
+        else:
+            description = books.without_code(entry.document_code, entry.description)
         money_in = max(0, entry.amount)
         money_out = max(0, -entry.amount)
         total_in += money_in
@@ -538,7 +542,7 @@ def fund_book(
                 "date": entry.entry_date,
                 "document_code": entry.document_code or "",
                 "kind": entry.kind,
-                "description": books.gift_of(entry, shows_names) if entry.kind == "donation" else _describe(entry),
+                "description": description,
                 "in": money_in,
                 "out": money_out,
                 "balance": line.running_balance,
@@ -556,15 +560,6 @@ def fund_book(
         "closing_balance": closing,
         "lines": lines,
     }
-
-
-def _describe(entry) -> str:
-    """The description of an entry (a ledger line: fundsvc.ledger.service.LEDGER_LINE_COLUMNS) without the document
-    number, which the book prints in its own column."""
-    code = entry.document_code
-    if code and f" {code}:" in entry.description:
-        return entry.description.replace(f" {code}:", ":", 1)
-    return entry.description
 
 
 def _period_text(date_from: date | None, date_to: date | None) -> str:

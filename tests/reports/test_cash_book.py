@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -150,3 +151,20 @@ def test_a_long_cash_book_is_printed_in_chunks_with_the_balance_brought_forward(
     assert text.count("Cộng phát sinh trong kỳ 1.500.000") == 1 and text.count("KẾ TOÁN TRƯỞNG") == 1
     for n in range(1, pages + 1):
         assert f"Trang {n}/{pages}" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("BC-ST-TP-P2/2025/00001: Lãi tiền gửi", "Lãi tiền gửi"),
+        ("Thu BC-ST-TP-P2/2025/00001: Nguyễn Văn An", "Nguyễn Văn An"),
+        ("Chi học bổng BC-ST-TP-P2/2025/00001: Lê Thị Bình", "Chi học bổng: Lê Thị Bình"),
+        ("Hủy BC-ST-TP-P2/2025/00001: Ghi nhầm", "Hủy: Ghi nhầm"),
+        ("Nộp tiền vào tài khoản", "Nộp tiền vào tài khoản"),
+    ],
+)
+def test_a_line_shows_its_description_without_its_document_number(text, shown):
+    """Every book prints the document number in its own column: the description does not repeat it."""
+    from fundsvc.reports.books import without_code
+
+    assert without_code("BC-ST-TP-P2/2025/00001", text) == shown
