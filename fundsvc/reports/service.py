@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, not_, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from fundsvc.allocation.models import Award, Round
@@ -286,12 +286,20 @@ def collect(session: Session, scope: Unit | None, date_from: date | None, date_t
 
 
 def _ledger(session: Session, cells: dict, unit_ids: list[int], date_from: date | None, date_to: date | None):
-    """The ledger's figures per (unit, fund): the opening balance (every entry before the period) and the period's
-    entries of standing documents on their lines, in one aggregate pass up to the period's end."""
-    before = LedgerEntry.entry_date < date_from if date_from is not None else false()
-    amount = LedgerEntry.amount
+    """The ledger's figures per (unit, fund): the opening balance (every entry before the period, a void and its
+    reversal netting to nothing) and the period's entries of standing documents on their lines.
+
+    Two aggregates, not one pass up to the period's end: only the period's entries need their movement joined, and
+    the opening is read from the (unit, date) index alone."""
+    if date_from is not None:
+        for unit_id, fund_id, opening in session.execute(
+            select(LedgerEntry.unit_id, LedgerEntry.fund_id, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.unit_id.in_(unit_ids), LedgerEntry.entry_date < date_from)
+            .group_by(LedgerEntry.unit_id, LedgerEntry.fund_id)
+        ):
+            cells[unit_id, fund_id].opening += int(opening)
     # Grouped by the movement's direction too: a unit's transfers one way and back must not net out.
-    for unit_id, fund_id, kind, method, movement_kind, _direction, opening, total in session.execute(
+    for unit_id, fund_id, kind, method, movement_kind, _direction, total in session.execute(
         select(
             LedgerEntry.unit_id,
             LedgerEntry.fund_id,
@@ -299,11 +307,10 @@ def _ledger(session: Session, cells: dict, unit_ids: list[int], date_from: date 
             LedgerEntry.method,
             Movement.kind,
             Movement.direction,
-            func.sum(case((before, amount), else_=0)),
-            func.sum(case((or_(before, voided_entries()), 0), else_=amount)),
+            func.sum(case((voided_entries(), 0), else_=LedgerEntry.amount)),
         )
         .outerjoin(Movement, Movement.id == LedgerEntry.movement_id)
-        .where(LedgerEntry.unit_id.in_(unit_ids), *_between(LedgerEntry.entry_date, None, date_to))
+        .where(LedgerEntry.unit_id.in_(unit_ids), *_between(LedgerEntry.entry_date, date_from, date_to))
         .group_by(
             LedgerEntry.unit_id,
             LedgerEntry.fund_id,
@@ -313,8 +320,7 @@ def _ledger(session: Session, cells: dict, unit_ids: list[int], date_from: date 
             Movement.direction,
         )
     ):
-        cell = cells[unit_id, fund_id]
-        cell.opening += int(opening)
+        cell = cells[unit_id, fund_id]  # a pair with entries is listed even when they are all voided
         if total:
             cell.add_entry(kind, method, int(total), movement_kind)
 
