@@ -9,6 +9,9 @@ demo unit tree, the donors (with phones and tax codes) and the open pledges of o
 case in its own subprocess so memory peaks do not mix:
 
 * bare   : python_calamine.load_workbook → first sheet → to_python() (the library read, nothing of fundsvc)
+* least  : the bare read, then its dated rows stored into statement_lines of a fresh copy of the database by a bare
+  sqlite3 executemany (the import's columns, the table's real indexes and constraints), committed: what no import
+  can skip, without a check or a match; its ratio is the least any import could reach
 * parse  : fundsvc.bank.statements.parse (header layout found, every row read and checked)
 * import : the FULL service fundsvc.bank.statement_service.import_statement on a fresh copy of the database: parse,
   duplicate keys, lines stored, every line matched (the Matcher built once), the gifts of named pledge codes recorded
@@ -198,6 +201,54 @@ def measure(case: str, statement: str, database: str, repeat: int, profile: str 
             book.close()
             return len(rows)
 
+    elif case == "least":
+        import io
+        import sqlite3
+        import tempfile
+
+        import python_calamine
+
+        live = os.path.join(tempfile.mkdtemp(prefix="fundsvc-bench-statements-"), "least.sqlite3")
+
+        def prepare():
+            shutil.copyfile(database, live)
+
+        def run():
+            # The bare read, then each dated row stored as the import stores a line (the same columns, the table's
+            # own indexes and constraints), in one transaction: what no import can skip, with no check and no match.
+            book = python_calamine.load_workbook(io.BytesIO(data))
+            rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+            book.close()
+            store = sqlite3.connect(live)
+            (account,) = store.execute("SELECT id FROM money_accounts WHERE kind = 'bank' ORDER BY id").fetchone()
+            lines = []
+            for row in rows:
+                if len(row) < 7 or not isinstance(row[1], str) or row[1].count("/") != 2:
+                    continue
+                day, month, year = row[1].split("/")
+                out = bool(row[3])
+                lines.append(
+                    (
+                        account,
+                        f"ref:{row[2]}",
+                        f"{year}-{month}-{day}",
+                        int(row[3] or row[4]),
+                        "out" if out else "in",
+                        row[6],
+                        row[2],
+                        int(row[5]),
+                        "unmatched",
+                    )
+                )
+            store.executemany(
+                "INSERT INTO statement_lines (account_id, dedupe_key, line_date, amount, direction, description,"
+                " bank_reference, balance, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                lines,
+            )
+            store.commit()
+            store.close()
+            return len(lines)
+
     elif case == "parse":
         from fundsvc.bank.statements import parse
 
@@ -302,7 +353,7 @@ def main() -> None:
     )
 
     results = {}
-    for case in ("bare", "parse", "import"):
+    for case in ("bare", "least", "parse", "import"):
         run = subprocess.run(
             [
                 sys.executable,
